@@ -1,0 +1,47 @@
+// Desired-state loader: YAML (yaml-cpp) -> spec::DesiredState, with every error reported as
+// FILE:LINE:COL: message, all at once, never a crash.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/spec/spec.h"
+
+namespace ironward::spec {
+
+struct Diagnostic {
+  std::string file;
+  int line = 0;    ///< 1-based; 0 = whole file
+  int column = 0;  ///< 1-based
+  std::string message;
+
+  /// "FILE:LINE:COL: message"
+  std::string ToString() const;
+};
+
+struct LoadResult {
+  std::optional<DesiredState> state;  ///< set only when errors is empty
+  std::vector<Diagnostic> errors;
+  std::vector<Diagnostic> warnings;
+  bool ok() const { return state.has_value(); }
+};
+
+LoadResult LoadFile(const std::string& path);
+/// `name` is what diagnostics print as FILE.
+LoadResult LoadString(const std::string& text, const std::string& name);
+
+/// Canonical JSON of the defaulted spec (sorted keys, resolved defaults): the digest input.
+nlohmann::json ToJson(const DesiredState& state);
+/// sha256 hex of metadata.name + canonical spec JSON.
+std::string ComputeDigest(const DesiredState& state);
+
+/// For the schema-sync test: JSON-pointer-like object path ("", "spec", "spec.proxy",
+/// "spec.providers[]", ...) -> the keys the loader accepts there.
+const std::map<std::string, std::set<std::string>>& KnownKeys();
+
+}  // namespace ironward::spec

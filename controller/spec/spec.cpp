@@ -1,0 +1,68 @@
+#include "controller/spec/spec.h"
+
+namespace ironward::spec {
+
+const std::vector<std::string>& DefaultUpstreamDenyCidrs() {
+  static const std::vector<std::string> kList = {
+      "0.0.0.0/8",        // "this network": connecting to 0.0.0.0 reaches the host itself
+      "127.0.0.0/8",      // loopback
+      "::1/128",          // loopback v6
+      "169.254.0.0/16",   // link-local, incl. IMDS 169.254.169.254
+      "fe80::/10",        // link-local v6
+      "fd00:ec2::254/128",  // AWS IMDS v6 (also inside fc00::/7; listed for clarity)
+      "10.0.0.0/8",       // RFC1918
+      "172.16.0.0/12",    // RFC1918
+      "192.168.0.0/16",   // RFC1918
+      "fc00::/7",         // ULA
+      "::ffff:0:0/96",    // IPv4-mapped v6
+      "100.64.0.0/10",    // CGNAT
+      "198.18.0.0/15",    // benchmarking
+  };
+  return kList;
+}
+
+const std::vector<std::string>& EgressEnvironmentNames() {
+  static const std::vector<std::string> kNames = {
+      "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "NO_PROXY", "no_proxy",
+      "ALL_PROXY", "all_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+      "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS", "IRONWARD_EGRESS_PROXY",
+  };
+  return kNames;
+}
+
+std::string ToString(BindKind v) {
+  switch (v) {
+    case BindKind::kLoopback: return "loopback";
+    case BindKind::kDockerBridge: return "docker-bridge";
+    case BindKind::kSandboxNetwork: return "sandbox-network";
+    case BindKind::kAddress: return "address";
+  }
+  return "?";
+}
+
+std::string ToString(CaAlgorithm v) {
+  switch (v) {
+    case CaAlgorithm::kRsa4096: return "rsa-4096";
+    case CaAlgorithm::kEcdsaP256: return "ecdsa-p256";
+    case CaAlgorithm::kEd25519: return "ed25519";
+  }
+  return "?";
+}
+
+std::string ToString(CredentialSource v) {
+  return v == CredentialSource::kEnv ? "env" : "bitwarden";
+}
+
+std::string ToString(EnforcementMode v) {
+  switch (v) {
+    case EnforcementMode::kOff: return "off";
+    case EnforcementMode::kWarn: return "warn";
+    case EnforcementMode::kEnforce: return "enforce";
+  }
+  return "?";
+}
+
+std::string ToString(NetworkMode v) { return v == NetworkMode::kNone ? "none" : "internal"; }
+std::string ToString(UncoveredPolicy v) { return v == UncoveredPolicy::kWarn ? "warn" : "fail"; }
+
+}  // namespace ironward::spec

@@ -1,0 +1,167 @@
+// The desired state (apiVersion ironward.dev/v1, kind EgressGateway), fully defaulted.
+//
+// The loader (loader.h) fills these from YAML and validates them; everything downstream
+// reads only these types, never YAML. Field names mirror the YAML (camelCase there,
+// snake_case here). Defaults live here so docs, schema and code agree on one place.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ironward::spec {
+
+inline constexpr const char* kApiVersion = "ironward.dev/v1";
+inline constexpr const char* kKind = "EgressGateway";
+
+/// Where the proxy listens for sandboxes (tunnel + http listeners). Never 0.0.0.0.
+enum class BindKind {
+  kLoopback,        ///< 127.0.0.1
+  kDockerBridge,    ///< the IPv4 address of the docker0 bridge (host-gateway)
+  kSandboxNetwork,  ///< the gateway of ironward's internal sandbox network
+  kAddress,         ///< an explicit IPv4 address (bind_address)
+};
+
+struct ProxySource {
+  /// Template with {version}, {os}, {arch}; https://, http:// or file://.
+  std::string url =
+      "https://github.com/ironsh/iron-proxy/releases/download/v{version}/"
+      "iron-proxy_{version}_{os}_{arch}.tar.gz";
+  std::string sha256;  ///< required: 64 lowercase hex of the tarball
+  /// checksums.txt location; default: same directory as the tarball.
+  std::optional<std::string> checksums_url;
+};
+
+struct ProxySpec {
+  std::string version = "0.39.0";
+  ProxySource source;
+  BindKind bind = BindKind::kDockerBridge;
+  std::string bind_address;       ///< only for BindKind::kAddress
+  std::uint16_t tunnel_port = 9090;
+  std::uint16_t http_port = 0;    ///< 0 in YAML = tunnelPort + 1 (filled by the loader)
+  /// Loopback-only listeners. 0 = derived from tunnelPort (+2, +3, +4, +5) by the loader.
+  std::uint16_t metrics_port = 0;
+  std::uint16_t management_port = 0;
+  std::uint16_t dns_port = 0;     ///< 0.39–0.42 cannot disable DNS: parked on loopback
+  std::uint16_t https_port = 0;   ///< https_listen is always bound; parked on loopback
+  bool upstream_deny_default = true;          ///< "default" in YAML
+  std::vector<std::string> upstream_deny_cidrs;  ///< the resolved list (defaults expanded)
+  std::string log_level = "info";  ///< debug | info | warn | error
+};
+
+enum class CaAlgorithm { kRsa4096, kEcdsaP256, kEd25519 };
+
+struct CaSpec {
+  CaAlgorithm algorithm = CaAlgorithm::kRsa4096;
+  std::chrono::seconds validity = std::chrono::hours(87600);
+  /// Renew this long before notAfter; nullopt = at 2/3 of the lifetime.
+  std::optional<std::chrono::seconds> renew_before;
+  std::int64_t rotation = 1;
+};
+
+struct Provider {
+  std::string name;    ///< [a-z0-9][a-z0-9-]*, unique
+  std::string secret;  ///< env var name (env source) or the secret's key in Bitwarden
+  std::vector<std::string> hosts;
+  std::vector<std::string> headers = {"Authorization"};
+};
+
+enum class CredentialSource { kEnv, kBitwarden };
+
+struct BitwardenSpec {
+  std::string project_id;  ///< UUID
+  std::string access_token_env = "BWS_ACCESS_TOKEN";
+  std::string server_url = "https://vault.bitwarden.com";
+  /// Explicit endpoints; when both are empty they derive from server_url (see docs).
+  std::string api_url;
+  std::string identity_url;
+  std::chrono::seconds refresh_interval = std::chrono::hours(1);
+  std::chrono::seconds retry_interval = std::chrono::seconds(30);
+};
+
+struct CredentialsSpec {
+  CredentialSource source = CredentialSource::kEnv;
+  std::string env_file;  ///< optional; must be 0600 and ours
+  BitwardenSpec bitwarden;
+  bool allow_env_fallback = false;
+};
+
+struct TokensSpec {
+  std::int64_t rotation = 1;
+};
+
+enum class EnforcementMode { kOff, kWarn, kEnforce };
+enum class NetworkMode { kNone, kInternal };
+enum class UncoveredPolicy { kWarn, kFail };
+
+struct EnforcementSpec {
+  EnforcementMode mode = EnforcementMode::kWarn;
+  NetworkMode network = NetworkMode::kNone;
+  UncoveredPolicy uncovered_providers = UncoveredPolicy::kWarn;
+  std::string selector = "ironward.dev/policed=true";  ///< label key[=value]
+  std::string network_name = "ironward-sandboxes";       ///< docker network for kInternal
+  std::string network_subnet = "172.30.99.0/24";         ///< its subnet; gateway = .1
+};
+
+struct Resources {
+  std::int64_t memory_bytes = 2LL * 1024 * 1024 * 1024;  ///< YAML "2g"
+  double cpus = 1.0;
+  std::int64_t pids = 256;
+};
+
+struct Sandbox {
+  std::string name;  ///< [a-zA-Z0-9][a-zA-Z0-9_.-]*, unique
+  std::string image;
+  std::vector<std::string> command;
+  std::map<std::string, std::string> env;
+  std::vector<std::string> mounts;  ///< "host:container[:ro|rw]"
+  Resources resources;
+};
+
+struct ReconcileSpec {
+  std::chrono::seconds interval = std::chrono::minutes(10);
+  bool prune = false;
+  bool suspend = false;
+};
+
+struct Spec {
+  ProxySpec proxy;
+  CaSpec ca;
+  std::vector<Provider> providers;
+  std::vector<std::string> allowlist;
+  CredentialsSpec credentials;
+  TokensSpec tokens;
+  EnforcementSpec enforcement;
+  std::vector<Sandbox> sandboxes;
+  ReconcileSpec reconcile;
+};
+
+struct DesiredState {
+  std::string api_version = kApiVersion;
+  std::string kind = kKind;
+  std::string name;  ///< metadata.name
+  Spec spec;
+
+  std::string source_path;  ///< file it was loaded from ("" for in-memory)
+  std::string raw_text;     ///< the YAML as read (never contains secret values)
+  std::string digest;       ///< sha256 hex of the canonical JSON of `spec` + name
+};
+
+/// Default upstream deny list (loopback v4/v6, "this network", link-local incl. IMDS,
+/// RFC1918, ULA, IPv4-mapped v6, CGNAT, benchmarking 198.18/15).
+const std::vector<std::string>& DefaultUpstreamDenyCidrs();
+
+/// Variables ironward sets in every sandbox; a sandbox's env may not set any of them.
+const std::vector<std::string>& EgressEnvironmentNames();
+
+std::string ToString(BindKind v);
+std::string ToString(CaAlgorithm v);
+std::string ToString(CredentialSource v);
+std::string ToString(EnforcementMode v);
+std::string ToString(NetworkMode v);
+std::string ToString(UncoveredPolicy v);
+
+}  // namespace ironward::spec

@@ -1,0 +1,59 @@
+// HTTP seam. CurlHttpClient is the real one (libcurl); tests use a loopback server or a fake.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "state/result.h"
+
+namespace ironward {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;                 ///< http://, https:// or file:// (file only for GET)
+  HttpHeaders headers;
+  std::string body;
+  std::chrono::milliseconds timeout{30000};          ///< whole transfer (0 = none)
+  std::chrono::milliseconds connect_timeout{10000};
+  std::string unix_socket;         ///< when set, connect over this AF_UNIX socket (Docker)
+  std::string ca_file;             ///< extra CA bundle to trust (tests); empty = system store
+  bool follow_redirects = true;    ///< GitHub release URLs redirect to a CDN
+  std::size_t max_body_bytes = 512U * 1024U * 1024U;  ///< larger bodies fail the request
+  /// When set, body bytes are streamed here instead of being buffered; return false to abort.
+  std::function<bool(std::string_view)> on_data;
+  /// When set, called with (downloaded, total-or-0) as bytes arrive.
+  std::function<void(std::uint64_t, std::uint64_t)> on_progress;
+};
+
+struct HttpResponse {
+  long status = 0;
+  HttpHeaders headers;  ///< names as received; lookups are case-insensitive
+  std::string body;
+
+  /// First header with that name (case-insensitive), or "".
+  std::string Header(std::string_view name) const;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  /// Transport failures are an Error (transient); any HTTP status is a response.
+  virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
+};
+
+class CurlHttpClient final : public HttpClient {
+ public:
+  Result<HttpResponse> Send(const HttpRequest& request) override;
+};
+
+/// application/x-www-form-urlencoded / URL component escaping (RFC 3986 unreserved kept).
+std::string UrlEncode(std::string_view s);
+
+}  // namespace ironward

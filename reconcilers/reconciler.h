@@ -1,0 +1,133 @@
+// The one shape every resource follows: observe -> diff -> plan -> apply.
+//
+//  * Observe reads only. It receives ReadDeps, which hold no writer, so it cannot write.
+//  * Diff is pure: desired + observed -> ResourcePlan (changes with reasons).
+//  * Apply is the only writer. It re-checks preconditions before acting, so running it
+//    twice is a no-op the second time.
+//
+// The controller (controller/engine.h) runs reconcilers in dependency order, owns status
+// and never lets a dry run construct WriteDeps.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/spec/spec.h"
+#include "reconcilers/facts.h"
+#include "reconcilers/io/clock.h"
+#include "state/result.h"
+#include "state/state_dir.h"
+
+namespace ironward {
+
+class HttpClient;
+
+/// Terraform's action vocabulary; kReplace prints as "-/+" and is ["delete","create"] in JSON.
+enum class Action { kNoop, kCreate, kUpdate, kDelete, kReplace };
+
+std::string_view ActionSymbol(Action a);              ///< "+", "~", "-", "-/+", " "
+std::vector<std::string> ActionJson(Action a);        ///< ["create"], ["delete","create"], ...
+
+/// Placeholder for values that only exist once apply ran (e.g. a freshly minted token).
+inline constexpr const char* kKnownAfterApply = "(known after apply)";
+
+struct Change {
+  Action action = Action::kNoop;
+  std::string address;  ///< stable id, e.g. "ca.local", "mappings.token[\"openrouter\"]"
+  std::string type;     ///< resource type, e.g. "ironward_ca"
+  std::string reason;   ///< why, in words ("config digest 3fa1 != desired 9c2e")
+  bool disruptive = false;  ///< restarts the proxy / recycles sandboxes / breaks trust
+  /// Non-sensitive summaries. A secret or token appears only as SensitiveLabel().
+  nlohmann::json before;
+  nlohmann::json after;
+};
+
+struct ResourcePlan {
+  std::string resource;           ///< reconciler name ("ca", "mappings", ...)
+  std::string desired_digest;     ///< digest of this resource's desired inputs
+  /// Digest of everything Observe saw. `ironward apply PLAN` re-observes and refuses the
+  /// plan when this moved (stale plan).
+  std::string observed_fingerprint;
+  std::vector<Change> changes;    ///< only real changes; empty = in sync
+  std::vector<std::string> warnings;
+  std::optional<Error> error;     ///< observe/diff failed; nothing can be applied
+
+  bool InSync() const { return !error && changes.empty(); }
+};
+
+/// What one Apply did, in controller-runtime terms.
+struct Outcome {
+  enum class Kind { kDone, kRequeueAfter, kRetry, kTerminal };
+  Kind kind = Kind::kDone;
+  std::chrono::seconds after{0};
+  std::string reason;   ///< CamelCase condition reason ("Applied", "DownloadFailed")
+  std::string message;  ///< never contains a secret value
+  int changed = 0;      ///< number of changes actually made
+
+  static Outcome Done(int changed, std::string message = "");
+  static Outcome Failed(const Error& e, std::string reason);
+};
+
+/// Read-only dependencies: everything Observe/Diff may touch. Pointers may be null when the
+/// running command does not provide that edge (the reconciler then reports it).
+struct ReadDeps {
+  const Clock& clock;
+  const state::StateReader& state;
+  HttpClient* http = nullptr;  ///< GET-style reads only (e.g. checksums.txt, health)
+};
+
+/// Everything Apply may change. Only the controller's apply path constructs one.
+struct WriteDeps {
+  const Clock& clock;
+  state::StateWriter& state;
+  HttpClient* http = nullptr;
+};
+
+/// Shared per-run context: the desired state and the facts published by earlier reconcilers.
+struct ReconcileContext {
+  const spec::DesiredState& desired;
+  Facts& facts;
+  bool dry_run = false;
+};
+
+class Reconciler {
+ public:
+  virtual ~Reconciler() = default;
+  /// Short stable name used in status, addresses and logs ("binary", "ca", ...).
+  virtual std::string_view Name() const = 0;
+  /// Observe + Diff. Must also publish this resource's projected facts into ctx.facts
+  /// (values known after apply are marked pending), so downstream plans can be computed.
+  virtual ResourcePlan Plan(ReconcileContext& ctx, const ReadDeps& deps) = 0;
+  /// Carries out `plan`. Publishes the applied facts into ctx.facts.
+  virtual Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) = 0;
+};
+
+/// Typed helper: splits Plan into Observe (reads) and Diff (pure) for one Observed type.
+template <class Observed>
+class ResourceReconciler : public Reconciler {
+ public:
+  ResourcePlan Plan(ReconcileContext& ctx, const ReadDeps& deps) final {
+    Result<Observed> observed = Observe(ctx, deps);
+    if (!observed.ok()) {
+      ResourcePlan failed;
+      failed.resource = std::string(Name());
+      failed.error = observed.error();
+      return failed;
+    }
+    ResourcePlan plan = Diff(ctx, *observed, deps.clock);
+    plan.resource = std::string(Name());
+    return plan;
+  }
+
+ protected:
+  virtual Result<Observed> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const = 0;
+  /// Pure, apart from publishing projected facts into ctx.facts.
+  virtual ResourcePlan Diff(ReconcileContext& ctx, const Observed& observed, const Clock& clock) const = 0;
+};
+
+}  // namespace ironward

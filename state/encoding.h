@@ -1,0 +1,45 @@
+// Digests, encodings and randomness shared by every area (OpenSSL underneath).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ironward {
+
+using Bytes = std::vector<std::uint8_t>;
+
+/// Lowercase hex SHA-256 of the data (64 chars).
+std::string Sha256Hex(std::string_view data);
+/// Raw 32-byte SHA-256.
+Bytes Sha256(std::string_view data);
+
+std::string HexEncode(const Bytes& data);
+std::optional<Bytes> HexDecode(std::string_view hex);
+
+/// Standard base64 with padding.
+std::string Base64Encode(const Bytes& data);
+/// Standard base64; padding optional. nullopt on any invalid character.
+std::optional<Bytes> Base64Decode(std::string_view text);
+/// base64url without padding (JWT style).
+std::string Base64UrlEncode(const Bytes& data);
+std::optional<Bytes> Base64UrlDecode(std::string_view text);
+
+/// Bytes from the OS CSPRNG (RAND_bytes); aborts the process if the CSPRNG fails.
+Bytes RandomBytes(std::size_t n);
+/// n random bytes as 2n lowercase hex chars.
+std::string RandomHex(std::size_t n);
+
+/// How a sensitive value is shown anywhere a human or a log can see it:
+/// "(sensitive, sha256:abcd1234…)". Never reveals more than 8 hex chars of the digest.
+std::string SensitiveLabel(std::string_view value);
+
+/// Constant-time comparison.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+inline std::string ToString(const Bytes& b) { return {b.begin(), b.end()}; }
+inline Bytes ToBytes(std::string_view s) { return {s.begin(), s.end()}; }
+
+}  // namespace ironward

@@ -1,0 +1,74 @@
+// The state directory (default /var/lib/ironward): the only place ironward persists anything.
+//
+// Every path is opened component by component with O_NOFOLLOW, so a symlink planted where one
+// of our files (or directories) should be is refused, never followed; a file owned by another
+// user is refused too. Writes are atomic: temp file created 0600-or-stricter from its first
+// byte (O_EXCL), written, fsync'd, renamed over the target, then the directory is fsync'd.
+//
+// StateReader is all a dry run gets; only StateWriter can change anything.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "state/result.h"
+
+namespace ironward::state {
+
+struct FileStat {
+  bool exists = false;
+  mode_t mode = 0;  ///< permission bits only
+  uid_t uid = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+};
+
+class StateReader {
+ public:
+  explicit StateReader(std::filesystem::path root);
+  virtual ~StateReader() = default;
+
+  const std::filesystem::path& root() const { return root_; }
+  /// Absolute path of a state file ("ca.crt", "bin/iron-proxy").
+  std::filesystem::path PathOf(std::string_view name) const;
+
+  /// Root is either missing (ok, exists=false) or a real directory owned by us.
+  Result<FileStat> StatRoot() const;
+  /// Reads a whole state file; nullopt when it does not exist. Refuses symlinks,
+  /// non-regular files and files owned by another user.
+  Result<std::optional<std::string>> Read(std::string_view name) const;
+  Result<FileStat> Stat(std::string_view name) const;
+  /// Names of regular files directly inside a state subdirectory ("" = root); sorted.
+  Result<std::vector<std::string>> List(std::string_view subdir) const;
+
+ protected:
+  /// Opens the directory holding `name` safely; returns its fd (caller closes) or an error.
+  /// Missing intermediate directories give -1 with ok status.
+  Result<int> OpenParent(std::string_view name, bool create, std::string* leaf) const;
+
+  std::filesystem::path root_;
+  uid_t uid_;
+};
+
+class StateWriter final : public StateReader {
+ public:
+  using StateReader::StateReader;
+
+  /// Creates the root 0700 (and parents 0755) if missing; refuses a symlink or a foreign
+  /// owner; tightens a looser mode on a directory we own.
+  Status EnsureRoot();
+  /// Atomically replaces `name` with `content` at `mode`. Intermediate dirs are made 0700.
+  Status WriteAtomic(std::string_view name, std::string_view content, mode_t mode);
+  /// Sets the mode of an existing file we own (refuses symlinks).
+  Status Chmod(std::string_view name, mode_t mode);
+  /// Removes a file; missing is fine.
+  Status Remove(std::string_view name);
+};
+
+}  // namespace ironward::state
