@@ -50,6 +50,9 @@ struct ProxySpec {
   bool upstream_deny_default = true;          ///< "default" in YAML
   std::vector<std::string> upstream_deny_cidrs;  ///< the resolved list (defaults expanded)
   std::string log_level = "info";  ///< debug | info | warn | error
+  /// Optional PEM bundle the proxy trusts for upstream TLS (passed as SSL_CERT_FILE), for
+  /// TLS-inspecting corporate egress or a test upstream. "" = the system store.
+  std::string upstream_ca_file;
 };
 
 enum class CaAlgorithm { kRsa4096, kEcdsaP256, kEd25519 };
