@@ -6,8 +6,9 @@
 #pragma once
 
 #ifdef IRONWARD_FAULT_POINTS
+#include <string_view>
 namespace ironward {
-void HitFaultPoint(const char* name);
+void HitFaultPoint(std::string_view name);
 }
 #define IRONWARD_FAULT_POINT(name) ::ironward::HitFaultPoint(name)
 #else

@@ -67,7 +67,9 @@ class StateWriter final : public StateReader {
   Status WriteAtomic(std::string_view name, std::string_view content, mode_t mode);
   /// Sets the mode of an existing file we own (refuses symlinks).
   Status Chmod(std::string_view name, mode_t mode);
-  /// Removes a file; missing is fine.
+  /// Atomically renames one state file over another (both inside the state dir).
+  Status Rename(std::string_view from, std::string_view to);
+  /// Removes a file; missing is fine. Refuses symlinks and foreign files.
   Status Remove(std::string_view name);
 };
 
