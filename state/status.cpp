@@ -1,0 +1,133 @@
+#include "state/status.h"
+
+namespace ironward::state {
+
+const Condition* ResourceStatus::Find(const std::string& type) const {
+  for (const auto& c : conditions) {
+    if (c.type == type) return &c;
+  }
+  return nullptr;
+}
+
+void ResourceStatus::SetCondition(const std::string& type, const std::string& status, const std::string& reason,
+                                  const std::string& message, const std::string& now) {
+  for (auto& c : conditions) {
+    if (c.type == type) {
+      if (c.status != status) c.last_transition_time = now;
+      c.status = status;
+      c.reason = reason;
+      c.message = message;
+      return;
+    }
+  }
+  conditions.push_back({type, status, reason, message, now});
+}
+
+bool ResourceStatus::Ready() const {
+  const Condition* c = Find("Ready");
+  return c != nullptr && c->status == "True";
+}
+
+void StatusDoc::AddHistory(HistoryEntry entry) {
+  history.push_back(std::move(entry));
+  while (history.size() > kHistoryLimit) history.erase(history.begin());
+}
+
+namespace {
+
+nlohmann::json ConditionJson(const Condition& c) {
+  return {{"type", c.type}, {"status", c.status}, {"reason", c.reason}, {"message", c.message},
+          {"lastTransitionTime", c.last_transition_time}};
+}
+
+Condition ConditionFrom(const nlohmann::json& j) {
+  return {j.value("type", ""), j.value("status", "Unknown"), j.value("reason", ""), j.value("message", ""),
+          j.value("lastTransitionTime", "")};
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const StatusDoc& doc) {
+  nlohmann::json resources = nlohmann::json::object();
+  for (const auto& [name, r] : doc.resources) {
+    nlohmann::json conditions = nlohmann::json::array();
+    for (const auto& c : r.conditions) conditions.push_back(ConditionJson(c));
+    resources[name] = {{"conditions", conditions},
+                       {"observedDigest", r.observed_digest},
+                       {"lastAppliedDigest", r.last_applied_digest},
+                       {"lastAttemptedDigest", r.last_attempted_digest},
+                       {"lastReconcileTime", r.last_reconcile_time},
+                       {"details", r.details}};
+  }
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& h : doc.history) {
+    history.push_back({{"time", h.time}, {"desiredDigest", h.desired_digest}, {"revision", h.revision},
+                       {"durationSeconds", h.duration_seconds}, {"result", h.result}, {"changed", h.changed},
+                       {"failed", h.failed}});
+  }
+  nlohmann::json out = {{"version", doc.version},   {"desired", {{"name", doc.desired_name}, {"path", doc.desired_path}, {"digest", doc.desired_digest}}},
+                        {"updated", doc.updated},   {"resources", resources},
+                        {"history", history}};
+  for (const auto& [k, v] : doc.extra.items()) out[k] = v;
+  return out;
+}
+
+namespace {
+
+StatusDoc FromJson(const nlohmann::json& j) {
+  StatusDoc doc;
+  doc.version = j.at("version").get<int>();
+  const auto& desired = j.at("desired");
+  doc.desired_name = desired.value("name", "");
+  doc.desired_path = desired.value("path", "");
+  doc.desired_digest = desired.value("digest", "");
+  doc.updated = j.value("updated", "");
+  for (const auto& [name, r] : j.at("resources").items()) {
+    ResourceStatus rs;
+    for (const auto& c : r.at("conditions")) rs.conditions.push_back(ConditionFrom(c));
+    rs.observed_digest = r.value("observedDigest", "");
+    rs.last_applied_digest = r.value("lastAppliedDigest", "");
+    rs.last_attempted_digest = r.value("lastAttemptedDigest", "");
+    rs.last_reconcile_time = r.value("lastReconcileTime", "");
+    rs.details = r.value("details", nlohmann::json::object());
+    doc.resources[name] = std::move(rs);
+  }
+  for (const auto& h : j.value("history", nlohmann::json::array())) {
+    doc.history.push_back({h.value("time", ""), h.value("desiredDigest", ""), h.value("revision", ""),
+                           h.value("durationSeconds", 0.0), h.value("result", ""), h.value("changed", 0),
+                           h.value("failed", 0)});
+  }
+  for (const auto& [k, v] : j.items()) {
+    if (k != "version" && k != "desired" && k != "updated" && k != "resources" && k != "history") doc.extra[k] = v;
+  }
+  return doc;
+}
+
+}  // namespace
+
+Result<LoadedStatus> LoadStatus(const StateReader& reader) {
+  auto text = reader.Read(kStatusFile);
+  if (!text) return text.error();
+  LoadedStatus loaded;
+  if (!text->has_value()) return loaded;
+  try {
+    const auto j = nlohmann::json::parse(**text);
+    const int version = j.at("version").get<int>();
+    if (version != kStatusVersion) {
+      loaded.warning = "status.json has format version " + std::to_string(version) + " (this ironward writes " +
+                       std::to_string(kStatusVersion) + "); starting a fresh status";
+      return loaded;
+    }
+    loaded.doc = FromJson(j);
+  } catch (const std::exception& e) {
+    loaded.doc = StatusDoc{};
+    loaded.warning = std::string("status.json is corrupt (") + e.what() + "); starting a fresh status";
+  }
+  return loaded;
+}
+
+Status SaveStatus(StateWriter& writer, const StatusDoc& doc) {
+  return writer.WriteAtomic(kStatusFile, ToJson(doc).dump(2) + "\n", 0600);
+}
+
+}  // namespace ironward::state
