@@ -26,6 +26,7 @@
 namespace ironward {
 
 class HttpClient;
+class HostInfo;
 
 /// Terraform's action vocabulary; kReplace prints as "-/+" and is ["delete","create"] in JSON.
 enum class Action { kNoop, kCreate, kUpdate, kDelete, kReplace };
@@ -79,6 +80,7 @@ struct ReadDeps {
   const Clock& clock;
   const state::StateReader& state;
   HttpClient* http = nullptr;  ///< GET-style reads only (e.g. checksums.txt, health)
+  const HostInfo* host = nullptr;  ///< interface addresses (bind resolution)
 };
 
 /// Everything Apply may change. Only the controller's apply path constructs one.
@@ -86,6 +88,10 @@ struct WriteDeps {
   const Clock& clock;
   state::StateWriter& state;
   HttpClient* http = nullptr;
+  const HostInfo* host = nullptr;
+
+  /// The read-only view of the same dependencies (apply re-observes before acting).
+  ReadDeps Read() const { return ReadDeps{clock, state, http, host}; }
 };
 
 /// Shared per-run context: the desired state and the facts published by earlier reconcilers.
@@ -100,6 +106,8 @@ class Reconciler {
   virtual ~Reconciler() = default;
   /// Short stable name used in status, addresses and logs ("binary", "ca", ...).
   virtual std::string_view Name() const = 0;
+  /// Names of reconcilers that must be Ready before this one applies (the DAG's edges).
+  virtual std::vector<std::string_view> DependsOn() const { return {}; }
   /// Observe + Diff. Must also publish this resource's projected facts into ctx.facts
   /// (values known after apply are marked pending), so downstream plans can be computed.
   virtual ResourcePlan Plan(ReconcileContext& ctx, const ReadDeps& deps) = 0;
