@@ -57,6 +57,8 @@ struct ResourcePlan {
   std::vector<Change> changes;    ///< only real changes; empty = in sync
   std::vector<std::string> warnings;
   std::optional<Error> error;     ///< observe/diff failed; nothing can be applied
+  /// Non-sensitive summary of the observed resource for status (e.g. CA fingerprint).
+  nlohmann::json details = nlohmann::json::object();
 
   bool InSync() const { return !error && changes.empty(); }
 };
@@ -69,6 +71,8 @@ struct Outcome {
   std::string reason;   ///< CamelCase condition reason ("Applied", "DownloadFailed")
   std::string message;  ///< never contains a secret value
   int changed = 0;      ///< number of changes actually made
+  /// Non-sensitive summary after apply; replaces the plan's details in status when set.
+  nlohmann::json details = nlohmann::json::object();
 
   static Outcome Done(int changed, std::string message = "");
   static Outcome Failed(const Error& e, std::string reason);

@@ -1,0 +1,61 @@
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "controller/apply_run.h"
+#include "controller/cli.h"
+#include "controller/command_support.h"
+#include "controller/plan_file.h"
+#include "controller/spec/loader.h"
+
+namespace ironward {
+
+void AddApplyCommand(CLI::App& app, CliContext& ctx) {
+  auto* cmd = app.add_subcommand("apply", "Apply a plan saved by `reconcile --dry-run --out PLAN`, exactly");
+  auto plan_path = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>("text");
+  cmd->add_option("PLAN", *plan_path, "Plan file")->required();
+  cmd->add_option("--output,-o", *output, "Output format")->check(CLI::IsMember({"text", "json"}));
+  cmd->footer(
+      "The plan is refused (exit 1) when the observed state moved since it was made;\n"
+      "make a new one with `ironward reconcile -f FILE --dry-run --out PLAN`.");
+  cmd->callback([&ctx, plan_path, output] {
+    auto saved = ReadPlanFile(*plan_path);
+    if (!saved) {
+      std::cerr << "Error: " << saved.error().message << "\n";
+      ctx.exit_code = 1;
+      return;
+    }
+    // The desired state comes from the plan itself, not from the file on disk today.
+    const auto loaded = spec::LoadString(saved->desired_yaml, saved->desired_path);
+    if (!loaded.ok()) {
+      for (const auto& e : loaded.errors) std::cerr << e.ToString() << "\n";
+      std::cerr << "Error: the desired state stored in " << *plan_path << " no longer validates\n";
+      ctx.exit_code = 1;
+      return;
+    }
+    spec::DesiredState desired = *loaded.state;
+    desired.source_path = saved->desired_path;
+    if (desired.digest != saved->plan.value("desired_digest", "")) {
+      std::cerr << "Error: " << *plan_path << " is damaged: its desired-state digest does not match\n";
+      ctx.exit_code = 1;
+      return;
+    }
+    if (!saved->plan.value("changes_pending", false)) {
+      std::cout << "No changes in " << *plan_path << ". Nothing to apply.\n";
+    }
+    ApplyRunOptions options;
+    options.state_dir = ResolveStateDir(ctx.global);
+    options.output = *output;
+    options.precheck = [saved = *saved, plan_path](const RunResult& fresh) {
+      const std::string why = StaleReason(saved, fresh);
+      if (why.empty()) return std::string();
+      return "stale plan " + *plan_path + ": " + why +
+             ". Nothing was changed. Make a new plan with `ironward reconcile -f " + saved.desired_path +
+             " --dry-run --out " + *plan_path + "`.";
+    };
+    ctx.exit_code = RunApply(desired, options);
+  });
+}
+
+}  // namespace ironward

@@ -1,0 +1,109 @@
+#include "controller/command_support.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "controller/spec/loader.h"
+
+namespace ironward {
+
+std::string ResolveStateDir(const GlobalOptions& global) {
+  if (!global.state_dir.empty()) return global.state_dir;
+  if (const char* env = std::getenv("IRONWARD_STATE_DIR"); env != nullptr && *env != '\0') return env;
+  return kDefaultStateDir;
+}
+
+void SetupLogging(const GlobalOptions& global) {
+  auto logger = spdlog::stderr_color_mt("ironward");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  const auto level = spdlog::level::from_str(global.log_level);
+  if (level == spdlog::level::off && global.log_level != "off") {
+    spdlog::set_level(spdlog::level::info);
+    spdlog::warn("unknown --log-level '{}'; using info", global.log_level);
+  } else {
+    spdlog::set_level(level);
+  }
+}
+
+std::optional<spec::DesiredState> LoadDesiredState(const std::string& path, std::ostream& err) {
+  const auto result = spec::LoadFile(path);
+  for (const auto& w : result.warnings) {
+    spec::Diagnostic d = w;
+    d.message = "warning: " + d.message;
+    err << d.ToString() << "\n";
+  }
+  for (const auto& e : result.errors) err << e.ToString() << "\n";
+  if (!result.ok()) {
+    err << path << ": " << result.errors.size() << " error(s); nothing was changed\n";
+    return std::nullopt;
+  }
+  auto desired = *result.state;
+  std::error_code ec;
+  if (auto abs = std::filesystem::absolute(path, ec); !ec) desired.source_path = abs.lexically_normal().string();
+  return desired;
+}
+
+Result<HttpResponse> ReadOnlyHttpClient::Send(const HttpRequest& request) {
+  if (request.method != "GET" && request.method != "HEAD") {
+    return Error::Terminal("refusing " + request.method + " " + request.url + " during a read-only run");
+  }
+  return inner_.Send(request);
+}
+
+namespace {
+
+std::string ReadFirstLine(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+std::string ResolveRef(const std::filesystem::path& git_dir, const std::string& ref) {
+  if (auto loose = ReadFirstLine(git_dir / ref); !loose.empty()) return loose;
+  std::ifstream packed(git_dir / "packed-refs");
+  std::string line;
+  while (std::getline(packed, line)) {
+    if (line.size() > 41 && line.compare(41, std::string::npos, ref) == 0) return line.substr(0, 40);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string GitRevisionOf(const std::string& file) {
+  std::error_code ec;
+  auto dir = std::filesystem::absolute(file, ec).parent_path();
+  for (int depth = 0; depth < 64 && !dir.empty(); ++depth) {
+    const auto dotgit = dir / ".git";
+    if (std::filesystem::is_directory(dotgit, ec)) {
+      const std::string head = ReadFirstLine(dotgit / "HEAD");
+      if (head.rfind("ref: ", 0) == 0) return ResolveRef(dotgit, head.substr(5));
+      return head;
+    }
+    if (std::filesystem::is_regular_file(dotgit, ec)) {  // worktree: "gitdir: <path>"
+      const std::string line = ReadFirstLine(dotgit);
+      if (line.rfind("gitdir: ", 0) != 0) return "";
+      std::filesystem::path gitdir = line.substr(8);
+      if (gitdir.is_relative()) gitdir = dir / gitdir;
+      const std::string head = ReadFirstLine(gitdir / "HEAD");
+      if (head.rfind("ref: ", 0) != 0) return head;
+      auto common = gitdir;
+      if (auto c = ReadFirstLine(gitdir / "commondir"); !c.empty()) common = gitdir / c;
+      return ResolveRef(common, head.substr(5));
+    }
+    if (dir == dir.root_path()) break;
+    dir = dir.parent_path();
+  }
+  return "";
+}
+
+}  // namespace ironward

@@ -1,0 +1,190 @@
+#include "controller/engine.h"
+
+#include <chrono>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+namespace ironward {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+ResourcePlan SafePlan(Reconciler& r, ReconcileContext& ctx, const ReadDeps& deps) {
+  try {
+    return r.Plan(ctx, deps);
+  } catch (const std::exception& e) {
+    // One catch-all at the reconcile boundary: a surprise is a counted failure, not a crash.
+    ResourcePlan p;
+    p.resource = std::string(r.Name());
+    p.error = Error::Transient(std::string("internal error while planning: ") + e.what());
+    return p;
+  }
+}
+
+Outcome SafeApply(Reconciler& r, ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
+  try {
+    return r.Apply(ctx, plan, deps);
+  } catch (const std::exception& e) {
+    return Outcome::Failed(Error::Transient(std::string("internal error while applying: ") + e.what()),
+                           "InternalError");
+  }
+}
+
+void Count(RunResult& run) {
+  run.ok = run.changed = run.failed = run.skipped = 0;
+  for (const auto& r : run.resources) {
+    if (r.skipped) {
+      ++run.skipped;
+    } else if (r.Failed()) {
+      ++run.failed;
+    } else {
+      ++run.ok;
+      if (r.Changed()) ++run.changed;
+    }
+  }
+}
+
+}  // namespace
+
+bool ResourceResult::Failed() const {
+  if (plan.error) return true;
+  return outcome && outcome->kind != Outcome::Kind::kDone;
+}
+
+bool RunResult::HasChanges() const {
+  for (const auto& r : resources) {
+    if (!r.plan.changes.empty()) return true;
+  }
+  return false;
+}
+
+bool RunResult::HasErrors() const {
+  for (const auto& r : resources) {
+    if (r.Failed()) return true;
+  }
+  return false;
+}
+
+const ResourceResult* RunResult::Find(std::string_view resource) const {
+  for (const auto& r : resources) {
+    if (r.plan.resource == resource) return &r;
+  }
+  return nullptr;
+}
+
+Engine::Engine(std::vector<std::unique_ptr<Reconciler>> reconcilers) : reconcilers_(std::move(reconcilers)) {}
+
+RunResult Engine::Plan(const spec::DesiredState& desired, const ReadDeps& deps) {
+  const auto start = std::chrono::steady_clock::now();
+  RunResult run;
+  run.dry_run = true;
+  run.desired_digest = desired.digest;
+  Facts facts;
+  ReconcileContext ctx{desired, facts, true};
+  for (auto& r : reconcilers_) {
+    ResourceResult result;
+    result.plan = SafePlan(*r, ctx, deps);
+    result.plan.resource = std::string(r->Name());
+    run.resources.push_back(std::move(result));
+  }
+  Count(run);
+  run.duration_seconds = SecondsSince(start);
+  return run;
+}
+
+RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps) {
+  const auto start = std::chrono::steady_clock::now();
+  RunResult run;
+  run.dry_run = false;
+  run.desired_digest = desired.digest;
+  Facts facts;
+  ReconcileContext ctx{desired, facts, false};
+  std::set<std::string, std::less<>> not_ready;
+  const ReadDeps read = deps.Read();
+  for (auto& r : reconcilers_) {
+    ResourceResult result;
+    const std::string name(r->Name());
+    std::string blocked;
+    for (auto dep : r->DependsOn()) {
+      if (not_ready.count(dep) != 0) blocked += (blocked.empty() ? "" : ", ") + std::string(dep);
+    }
+    result.plan = SafePlan(*r, ctx, read);
+    result.plan.resource = name;
+    if (!blocked.empty()) {
+      result.skipped = true;
+      result.skip_reason = "DependencyNotReady: waiting for " + blocked;
+      not_ready.insert(name);
+    } else if (result.plan.error) {
+      result.outcome = Outcome::Failed(*result.plan.error, "ObserveFailed");
+      not_ready.insert(name);
+    } else if (result.plan.changes.empty()) {
+      result.outcome = Outcome::Done(0);
+    } else if (desired.spec.reconcile.suspend) {
+      result.skipped = true;
+      result.skip_reason = "Suspended: reconcile.suspend is true; " + std::to_string(result.plan.changes.size()) +
+                           " change(s) pending";
+      not_ready.insert(name);
+    } else {
+      spdlog::info("{}: applying {} change(s)", name, result.plan.changes.size());
+      result.outcome = SafeApply(*r, ctx, result.plan, deps);
+      if (result.outcome->kind != Outcome::Kind::kDone) {
+        spdlog::warn("{}: {} ({})", name, result.outcome->message, result.outcome->reason);
+        not_ready.insert(name);
+      }
+    }
+    run.resources.push_back(std::move(result));
+  }
+  Count(run);
+  run.duration_seconds = SecondsSince(start);
+  return run;
+}
+
+void RecordRun(state::StatusDoc& doc, const spec::DesiredState& desired, const RunResult& run,
+               const std::string& now, const std::string& revision) {
+  doc.desired_name = desired.name;
+  doc.desired_path = desired.source_path;
+  doc.desired_digest = desired.digest;
+  doc.updated = now;
+  for (const auto& r : run.resources) {
+    auto& rs = doc.resources[r.plan.resource];
+    rs.last_reconcile_time = now;
+    rs.last_attempted_digest = r.plan.desired_digest;
+    if (!r.plan.details.empty()) rs.details = r.plan.details;
+    if (r.outcome && !r.outcome->details.empty()) rs.details = r.outcome->details;
+    if (r.skipped) {
+      const bool suspended = r.skip_reason.rfind("Suspended", 0) == 0;
+      rs.SetCondition("Ready", "False", suspended ? "Suspended" : "DependencyNotReady", r.skip_reason, now);
+      rs.SetCondition("Reconciling", suspended ? "False" : "True", suspended ? "Suspended" : "DependencyNotReady",
+                      r.skip_reason, now);
+      rs.SetCondition("Stalled", "False", "", "", now);
+      continue;
+    }
+    const Outcome& o = *r.outcome;
+    if (o.kind == Outcome::Kind::kDone) {
+      rs.SetCondition("Ready", "True", o.reason, o.message.empty() ? "in sync" : o.message, now);
+      rs.SetCondition("Reconciling", "False", o.reason, "", now);
+      rs.SetCondition("Stalled", "False", o.reason, "", now);
+      rs.observed_digest = r.plan.desired_digest;
+      if (o.changed > 0) rs.last_applied_digest = r.plan.desired_digest;
+    } else if (o.kind == Outcome::Kind::kTerminal) {
+      rs.SetCondition("Ready", "False", o.reason, o.message, now);
+      rs.SetCondition("Reconciling", "False", o.reason, "terminal: waiting for a change of the desired state", now);
+      rs.SetCondition("Stalled", "True", o.reason, o.message, now);
+    } else {
+      rs.SetCondition("Ready", "False", o.reason, o.message, now);
+      rs.SetCondition("Reconciling", "True", "ProgressingWithRetry", o.message, now);
+      rs.SetCondition("Stalled", "False", o.reason, "", now);
+    }
+  }
+  // Resources this binary no longer reconciles are dropped from status.
+  for (auto it = doc.resources.begin(); it != doc.resources.end();) {
+    it = run.Find(it->first) == nullptr ? doc.resources.erase(it) : std::next(it);
+  }
+  doc.AddHistory({now, desired.digest, revision, run.duration_seconds, run.failed > 0 ? "failed" : "converged",
+                  run.changed, run.failed});
+}
+
+}  // namespace ironward

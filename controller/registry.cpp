@@ -1,0 +1,14 @@
+#include "controller/engine.h"
+#include "reconcilers/mappings_reconciler.h"
+#include "reconcilers/proxy_config_reconciler.h"
+
+namespace ironward {
+
+std::vector<std::unique_ptr<Reconciler>> MakeReconcilers() {
+  std::vector<std::unique_ptr<Reconciler>> out;
+  out.push_back(std::make_unique<MappingsReconciler>());
+  out.push_back(std::make_unique<ProxyConfigReconciler>());
+  return out;
+}
+
+}  // namespace ironward

@@ -1,0 +1,83 @@
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "controller/cli.h"
+#include "controller/command_support.h"
+#include "state/status.h"
+
+namespace ironward {
+namespace {
+
+std::string Pad(std::string s, std::size_t n) {
+  if (s.size() < n) s.resize(n, ' ');
+  return s;
+}
+
+bool AllReady(const state::StatusDoc& doc) {
+  if (doc.resources.empty()) return false;
+  for (const auto& [name, r] : doc.resources) {
+    if (!r.Ready()) return false;
+  }
+  return true;
+}
+
+void PrintText(const state::StatusDoc& doc) {
+  std::cout << "EgressGateway \"" << doc.desired_name << "\" from " << doc.desired_path << " (desired sha256:"
+            << doc.desired_digest.substr(0, 12) << "), updated " << doc.updated << "\n\n";
+  std::cout << Pad("RESOURCE", 14) << " " << Pad("READY", 7) << " " << Pad("REASON", 22) << " MESSAGE\n";
+  for (const auto& [name, r] : doc.resources) {
+    const auto* ready = r.Find("Ready");
+    const auto* stalled = r.Find("Stalled");
+    std::string state = ready ? ready->status : "Unknown";
+    if (stalled && stalled->status == "True") state = "Stalled";
+    std::cout << Pad(name, 14) << " " << Pad(state, 7) << " " << Pad(ready ? ready->reason : "", 22) << " "
+              << (ready ? ready->message : "") << "\n";
+    if (!r.details.empty()) {
+      for (const auto& [k, v] : r.details.items()) {
+        std::cout << Pad("", 14) << "   " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+      }
+    }
+  }
+  if (!doc.history.empty()) {
+    std::cout << "\nLast runs (newest last):\n";
+    for (const auto& h : doc.history) {
+      std::cout << "  " << h.time << "  " << Pad(h.result, 9) << " changed=" << h.changed << " failed=" << h.failed
+                << "  " << h.duration_seconds << "s  desired " << h.desired_digest.substr(0, 12)
+                << (h.revision.empty() ? "" : "  rev " + h.revision.substr(0, 12)) << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+void AddStatusCommand(CLI::App& app, CliContext& ctx) {
+  auto* cmd = app.add_subcommand("status", "Show the conditions of every resource and the last runs");
+  auto output = std::make_shared<std::string>("text");
+  cmd->add_option("--output,-o", *output, "Output format")->check(CLI::IsMember({"text", "json"}));
+  cmd->footer("Exit 0 when every resource is Ready, 1 otherwise (or when there is no status yet).");
+  cmd->callback([&ctx, output] {
+    const state::StateReader reader(ResolveStateDir(ctx.global));
+    auto loaded = state::LoadStatus(reader);
+    if (!loaded) {
+      std::cerr << "Error: " << loaded.error().message << "\n";
+      ctx.exit_code = 1;
+      return;
+    }
+    if (loaded->warning) std::cerr << "Warning: " << *loaded->warning << "\n";
+    const auto& doc = loaded->doc;
+    const bool ready = AllReady(doc);
+    if (*output == "json") {
+      auto j = state::ToJson(doc);
+      j["ready"] = ready;
+      std::cout << j.dump(2) << "\n";
+    } else if (doc.resources.empty()) {
+      std::cout << "No status yet in " << reader.root().string() << ": run `ironward reconcile -f FILE` first.\n";
+    } else {
+      PrintText(doc);
+    }
+    ctx.exit_code = ready ? 0 : 1;
+  });
+}
+
+}  // namespace ironward
