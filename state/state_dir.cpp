@@ -133,8 +133,12 @@ Result<int> StateReader::OpenParent(std::string_view name, bool create, std::str
       fd = ::openat(dir.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
     if (fd < 0) {
-      if (errno == ELOOP) return RefuseSymlink(walked.string());
-      if (errno == ENOTDIR) return Error::Terminal(walked.string() + " is not a directory");
+      const int err = errno;
+      struct stat lst {};
+      const bool is_link = ::fstatat(dir.get(), part.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode);
+      if (err == ELOOP || is_link) return RefuseSymlink(walked.string());
+      if (err == ENOTDIR) return Error::Terminal(walked.string() + " is not a directory");
+      errno = err;
       return Error::Transient("opening " + walked.string() + ": " + Errno(errno));
     }
     Fd next(fd);

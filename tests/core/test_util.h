@@ -1,0 +1,109 @@
+// Helpers for tests that touch a real temporary state directory.
+#pragma once
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "controller/spec/loader.h"
+#include "state/encoding.h"
+
+namespace ironward::testing {
+
+/// A fresh directory under /tmp, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "ironward-test-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string ReadFile(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline void WriteFile(const std::filesystem::path& p, const std::string& content) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+inline mode_t ModeOf(const std::filesystem::path& p) {
+  struct stat st {};
+  ::lstat(p.c_str(), &st);
+  return st.st_mode & 07777U;
+}
+
+/// path -> "mode:sha256" for every entry under dir: compares a directory byte for byte.
+inline std::map<std::string, std::string> Snapshot(const std::filesystem::path& dir) {
+  std::map<std::string, std::string> out;
+  if (!std::filesystem::exists(dir)) return out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    const auto rel = std::filesystem::relative(e.path(), dir).string();
+    std::string value = std::to_string(ModeOf(e.path()));
+    if (e.is_regular_file()) value += ":" + Sha256Hex(ReadFile(e.path()));
+    out[rel] = value;
+  }
+  return out;
+}
+
+inline const char* kBaseYaml = R"(apiVersion: ironward.dev/v1
+kind: EgressGateway
+metadata:
+  name: test
+spec:
+  proxy:
+    version: "0.39.0"
+    bind: loopback
+    tunnelPort: 19090
+    source:
+      url: "file:///nonexistent/iron-proxy_{version}_{os}_{arch}.tar.gz"
+      sha256: "0000000000000000000000000000000000000000000000000000000000000000"
+  providers:
+    - name: openrouter
+      secret: OPENROUTER_API_KEY
+      hosts: ["openrouter.ai", "*.openrouter.ai"]
+    - name: openai
+      secret: OPENAI_API_KEY
+      hosts: ["api.openai.com"]
+  allowlist: ["api.github.com"]
+)";
+
+/// Loads YAML text that must be valid; fails the test otherwise.
+inline spec::DesiredState Desired(const std::string& yaml) {
+  auto r = spec::LoadString(yaml, "test.yaml");
+  std::string errors;
+  for (const auto& e : r.errors) errors += e.ToString() + "\n";
+  EXPECT_TRUE(r.ok()) << errors;
+  return r.ok() ? *r.state : spec::DesiredState{};
+}
+
+/// Replaces the first occurrence of `from` in `text`.
+inline std::string With(std::string text, const std::string& from, const std::string& to) {
+  const auto pos = text.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  if (pos != std::string::npos) text.replace(pos, from.size(), to);
+  return text;
+}
+
+}  // namespace ironward::testing
