@@ -1,0 +1,228 @@
+// Runs the real `ironward` binary the way a user or a script would.
+#include <sys/file.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <regex>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "../core/test_util.h"
+
+namespace ironward {
+namespace {
+
+using testing::ReadFile;
+using testing::Snapshot;
+using testing::TempDir;
+using testing::WriteFile;
+
+constexpr const char* kSecretValue = "sk-or-v1-REAL-SECRET-do-not-leak-7f3a9c";
+
+struct CmdResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spec_ = tmp_.path() / "gateway.yaml";
+    WriteFile(spec_, testing::kBaseYaml);
+    state_ = tmp_.path() / "state";
+  }
+
+  CmdResult Ironward(const std::string& args) {
+    const auto out = tmp_.path() / "stdout";
+    const auto err = tmp_.path() / "stderr";
+    const std::string cmd = "OPENROUTER_API_KEY='" + std::string(kSecretValue) + "' " IRONWARD_BIN " --state-dir '" +
+                            state_.string() + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
+    const int status = std::system(cmd.c_str());
+    CmdResult r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(out), ReadFile(err)};
+    transcript_ += r.out + r.err;
+    return r;
+  }
+
+  TempDir tmp_;
+  std::filesystem::path spec_;
+  std::filesystem::path state_;
+  std::string transcript_;  ///< everything any command printed
+};
+
+TEST_F(CliTest, EveryCommandHasHelp) {
+  for (const char* cmd : {"", "validate", "reconcile", "apply", "status"}) {
+    const auto r = Ironward(std::string(cmd) + " --help");
+    EXPECT_EQ(r.code, 0) << cmd;
+    EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd;
+  }
+  EXPECT_NE(Ironward("reconcile --help").out.find("2 = changes pending"), std::string::npos);
+  const auto v = Ironward("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.out.find("ironward "), std::string::npos);
+}
+
+TEST_F(CliTest, ValidateExitCodesAndErrorPositions) {
+  EXPECT_EQ(Ironward("validate -f " + spec_.string()).code, 0);
+  WriteFile(tmp_.path() / "bad.yaml", std::string(testing::kBaseYaml) + "  bogus: 1\n");
+  const auto r = Ironward("validate -f " + (tmp_.path() / "bad.yaml").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(std::regex_search(r.err, std::regex("bad\\.yaml:2[0-9]:3: .*bogus"))) << r.err;
+  EXPECT_EQ(Ironward("validate -f /nonexistent.yaml").code, 1);
+}
+
+TEST_F(CliTest, DryRunApplyAndSecondApplyFollowTheExitCodeContract) {
+  auto plan = Ironward("reconcile -f " + spec_.string() + " --dry-run");
+  EXPECT_EQ(plan.code, 2) << plan.err;
+  EXPECT_NE(plan.out.find("Plan: 3 to add, 0 to change, 0 to destroy."), std::string::npos) << plan.out;
+  EXPECT_FALSE(std::filesystem::exists(state_)) << "a dry run must not create the state dir";
+
+  auto apply = Ironward("reconcile -f " + spec_.string());
+  EXPECT_EQ(apply.code, 0) << apply.err;
+  EXPECT_NE(apply.out.find("Recap: ok=2 changed=2 failed=0 skipped=0"), std::string::npos) << apply.out;
+  EXPECT_EQ(testing::ModeOf(state_), 0700U);
+  EXPECT_EQ(testing::ModeOf(state_ / "mappings.json"), 0600U);
+  EXPECT_EQ(testing::ModeOf(state_ / "proxy.yaml"), 0600U);
+  EXPECT_EQ(testing::ModeOf(state_ / "status.json"), 0600U);
+
+  auto again = Ironward("reconcile -f " + spec_.string());
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.out.find("Recap: ok=2 changed=0 failed=0 skipped=0"), std::string::npos) << again.out;
+
+  const auto before = Snapshot(state_);
+  auto synced = Ironward("reconcile -f " + spec_.string() + " --dry-run");
+  EXPECT_EQ(synced.code, 0);
+  EXPECT_NE(synced.out.find("No changes. Actual state matches the desired state."), std::string::npos);
+  EXPECT_EQ(Snapshot(state_), before);
+}
+
+TEST_F(CliTest, JsonOutputs) {
+  auto plan = Ironward("reconcile -f " + spec_.string() + " --dry-run --output json");
+  EXPECT_EQ(plan.code, 2);
+  const auto j = nlohmann::json::parse(plan.out);
+  EXPECT_EQ(j["format_version"], "1.0");
+  EXPECT_EQ(j["resource_changes"].size(), 3U);
+  auto apply = Ironward("reconcile -f " + spec_.string() + " -o json");
+  EXPECT_EQ(apply.code, 0);
+  const auto recap = nlohmann::json::parse(apply.out);
+  EXPECT_EQ(recap["recap"]["changed"], 2);
+  auto status = Ironward("status --output json");
+  EXPECT_EQ(status.code, 0);
+  const auto s = nlohmann::json::parse(status.out);
+  EXPECT_TRUE(s["ready"].get<bool>());
+  EXPECT_EQ(s["resources"]["mappings"]["conditions"][0]["type"], "Ready");
+  EXPECT_EQ(s["resources"]["mappings"]["conditions"][0]["status"], "True");
+}
+
+TEST_F(CliTest, StatusBeforeAnyRunSaysSoAndExits1) {
+  const auto r = Ironward("status");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("No status yet"), std::string::npos);
+}
+
+TEST_F(CliTest, SavedPlanAppliesExactlyOnce) {
+  const auto plan_file = tmp_.path() / "plan.json";
+  auto plan = Ironward("reconcile -f " + spec_.string() + " --dry-run --out " + plan_file.string());
+  EXPECT_EQ(plan.code, 2);
+  ASSERT_TRUE(std::filesystem::exists(plan_file));
+  // The desired file changing afterwards does not matter: the plan carries its own copy.
+  WriteFile(spec_, "garbage: [");
+  auto apply = Ironward("apply " + plan_file.string());
+  EXPECT_EQ(apply.code, 0) << apply.err << apply.out;
+  EXPECT_NE(apply.out.find("changed=2"), std::string::npos);
+  // Applying the same plan again: the observed state moved, so it is stale.
+  const auto before = Snapshot(state_);
+  auto stale = Ironward("apply " + plan_file.string());
+  EXPECT_EQ(stale.code, 1);
+  EXPECT_NE(stale.err.find("stale plan"), std::string::npos) << stale.err;
+  auto snapshot_after = Snapshot(state_);
+  snapshot_after.erase("ironward.lock");
+  auto snapshot_before = before;
+  snapshot_before.erase("ironward.lock");
+  EXPECT_EQ(snapshot_after, snapshot_before);
+}
+
+TEST_F(CliTest, StalePlanIsRefusedWhenSomeoneChangedTheHost) {
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0);
+  const auto plan_file = tmp_.path() / "plan.json";
+  WriteFile(spec_, std::string(testing::kBaseYaml) + "  tokens:\n    rotation: 2\n");
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string() + " --dry-run --out " + plan_file.string()).code, 2);
+  const auto tokens_before = ReadFile(state_ / "mappings.json");
+  std::filesystem::remove(state_ / "proxy.yaml");  // out-of-band change after planning
+  auto r = Ironward("apply " + plan_file.string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("stale plan"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("proxy_config"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(state_ / "mappings.json"), tokens_before) << "nothing may change on a refused plan";
+}
+
+TEST_F(CliTest, NotAPlanFileIsAClearError) {
+  WriteFile(tmp_.path() / "x.json", "{}");
+  auto r = Ironward("apply " + (tmp_.path() / "x.json").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not an ironward plan file"), std::string::npos);
+  EXPECT_EQ(Ironward("reconcile -f " + spec_.string() + " --out /tmp/p.json").code, 1);
+}
+
+TEST_F(CliTest, SecondWriterIsRefusedWhileTheLockIsHeld) {
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0);
+  const int fd = ::open((state_ / "ironward.lock").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  auto r = Ironward("reconcile -f " + spec_.string() + " --lock-timeout 0.2");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("another ironward"), std::string::npos) << r.err;
+  EXPECT_EQ(Ironward("reconcile -f " + spec_.string() + " --dry-run").code, 0) << "dry runs need no lock";
+  ::close(fd);
+  EXPECT_EQ(Ironward("reconcile -f " + spec_.string() + " --lock-timeout 0.2").code, 0);
+}
+
+TEST_F(CliTest, SymlinkedStateFileIsRefusedWithAClearError) {
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0);
+  std::filesystem::remove(state_ / "mappings.json");
+  WriteFile(tmp_.path() / "elsewhere", "{}");
+  std::filesystem::create_symlink(tmp_.path() / "elsewhere", state_ / "mappings.json");
+  auto r = Ironward("reconcile -f " + spec_.string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE((r.out + r.err).find("symlink"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(ReadFile(tmp_.path() / "elsewhere"), "{}");
+}
+
+TEST_F(CliTest, NoSecretValueOrTokenAppearsInAnyOutputStatusOrPlan) {
+  const auto plan_file = tmp_.path() / "plan.json";
+  Ironward("--log-level debug validate -f " + spec_.string());
+  Ironward("--log-level debug reconcile -f " + spec_.string() + " --dry-run");
+  Ironward("--log-level debug reconcile -f " + spec_.string());
+  WriteFile(spec_, std::string(testing::kBaseYaml) + "  tokens:\n    rotation: 2\n");
+  Ironward("--log-level debug reconcile -f " + spec_.string() + " --dry-run --out " + plan_file.string());
+  Ironward("--log-level debug reconcile -f " + spec_.string() + " --dry-run -o json");
+  Ironward("--log-level debug apply " + plan_file.string());
+  Ironward("--log-level debug status");
+  Ironward("--log-level debug status -o json");
+
+  std::vector<std::string> tokens;
+  const auto mappings = nlohmann::json::parse(ReadFile(state_ / "mappings.json"));
+  for (const auto& [name, m] : mappings["providers"].items()) tokens.push_back(m["token"]);
+  for (const auto& e : std::filesystem::directory_iterator(state_ / "mappings-backup")) {
+    const auto backup = nlohmann::json::parse(ReadFile(e.path()));  // must outlive the loop
+    for (const auto& [name, m] : backup["providers"].items()) tokens.push_back(m["token"]);
+  }
+  ASSERT_EQ(tokens.size(), 4U) << transcript_;
+  const std::string status = ReadFile(state_ / "status.json");
+  const std::string plan = ReadFile(plan_file);
+  for (const std::string* where : std::initializer_list<const std::string*>{&transcript_, &status, &plan}) {
+    EXPECT_EQ(where->find(kSecretValue), std::string::npos);
+    for (const auto& t : tokens) {
+      EXPECT_EQ(where->find(t), std::string::npos) << t;
+      EXPECT_EQ(where->find(t.substr(t.size() - 32)), std::string::npos);
+    }
+  }
+  // Files that hold tokens are 0600: the only homes they have.
+  EXPECT_EQ(testing::ModeOf(state_ / "mappings.json"), 0600U);
+  EXPECT_EQ(testing::ModeOf(state_ / "proxy.yaml"), 0600U);
+}
+
+}  // namespace
+}  // namespace ironward
