@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs ironward on the built-in demo example, on this machine only:
+#   1. installs the Debian packages it needs (scripts/setup.sh),
+#   2. builds ironward and the project's iron-proxy test double,
+#   3. packages the double as a local file:// release (DEMO: the real iron-proxy release URL is
+#      used in production examples; it cannot be downloaded here),
+#   4. runs `ironward validate`, `reconcile --dry-run`, `reconcile` (twice) and `status`
+#      against a private state directory under .quickstart/.
+# Nothing outside the repository's .quickstart/ directory is changed, apart from packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DEMO=$ROOT/.quickstart
+BUILD_DIR=${BUILD_DIR:-build}
+
+scripts/setup.sh
+scripts/build.sh "$BUILD_DIR"
+
+IW=$ROOT/$BUILD_DIR/ironward
+DOUBLE=$(find "$ROOT/$BUILD_DIR" -type f -name 'iron-proxy-double-0.39.0' -perm -u+x | head -1)
+[ -n "$DOUBLE" ] || { echo "quickstart: the iron-proxy test double was not built" >&2; exit 1; }
+
+mkdir -p "$DEMO"
+SHA=$(scripts/package-iron-proxy-release.sh "$DOUBLE" 0.39.0 "$DEMO/releases")
+sed -e "s|@RELEASE_ROOT@|$DEMO/releases|" -e "s|@TARBALL_SHA256@|$SHA|" examples/quickstart.yaml.in >"$DEMO/gateway.yaml"
+
+export IRONWARD_STATE_DIR=$DEMO/state
+export OPENROUTER_API_KEY=${OPENROUTER_API_KEY:-demo-not-a-real-key}   # DEMO value
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+step ironward validate -f "$DEMO/gateway.yaml"
+"$IW" validate -f "$DEMO/gateway.yaml"
+step ironward reconcile -f "$DEMO/gateway.yaml" --dry-run
+set +e; "$IW" reconcile -f "$DEMO/gateway.yaml" --dry-run; rc=$?; set -e
+echo "(exit code $rc: 0 = in sync, 2 = changes pending, 1 = error)"
+[ "$rc" -ne 1 ] || exit 1
+step ironward reconcile -f "$DEMO/gateway.yaml"
+"$IW" reconcile -f "$DEMO/gateway.yaml"
+step ironward reconcile -f "$DEMO/gateway.yaml"   "# again: nothing left to change"
+"$IW" reconcile -f "$DEMO/gateway.yaml"
+step ironward status
+"$IW" status || true
+echo
+echo "Demo state is in $DEMO/state (IRONWARD_STATE_DIR). Remove $DEMO to start over."
