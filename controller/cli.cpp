@@ -25,9 +25,7 @@ int RunCli(int argc, char** argv) {
   AddReconcileCommand(app, ctx);
   AddApplyCommand(app, ctx);
   AddStatusCommand(app, ctx);
-#ifdef IRONWARD_HAVE_HARDEN
   AddHardenCommand(app, ctx);
-#endif
   app.parse_complete_callback([&ctx] { SetupLogging(ctx.global); });
   try {
     app.parse(argc, argv);
