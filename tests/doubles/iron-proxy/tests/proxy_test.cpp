@@ -1,0 +1,118 @@
+// Proxying: allowlist, reload swapping policy, deny CIDRs, token swap over HTTP and MITM HTTPS.
+#include "double_harness.h"
+
+#include <gtest/gtest.h>
+
+namespace doubletest {
+namespace {
+
+const char kReal[] = "sk-real-secret-VALUE-123";
+
+class IronProxyDoubleProxy : public ::testing::Test {
+ protected:
+  void SetUp() override { MakeDoubleCa(dir_); }
+  std::unique_ptr<Proc> Start(const std::string& yaml, Env extra = {}) {
+    path_ = dir_.Write("proxy.yaml", yaml);
+    Env env = BaseEnv(dir_);
+    env["REAL_KEY"] = kReal;
+    for (const auto& [k, v] : extra) env[k] = v;
+    auto p = std::make_unique<Proc>(Double039(), std::vector<std::string>{"-config", path_}, env);
+    http_ = p->port_of("http proxy starting");
+    tunnel_ = p->port_of("tunnel proxy starting");
+    return p;
+  }
+  std::string Secrets(const std::string& hosts_rule) {
+    return "  - name: secrets\n    config:\n      secrets:\n        - source: {type: env, var: REAL_KEY}\n"
+           "          rules: [{host: \"" + hosts_rule + "\"}]\n"
+           "          replace:\n            proxy_value: \"proxy-token-1\"\n            match_headers: [\"Authorization\"]\n";
+  }
+  TempDir dir_;
+  std::string path_;
+  int http_ = 0, tunnel_ = 0;
+};
+
+TEST_F(IronProxyDoubleProxy, DefaultDenyListBlocksLoopbackWith502) {
+  Upstream up;
+  auto p = Start(BaseConfig(dir_, "", /*deny_none=*/false));
+  HttpResult r = Http("http://127.0.0.1:" + std::to_string(up.port()) + "/x", {.proxy = "http://127.0.0.1:" + std::to_string(http_)});
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(r.body, "bad gateway\n");
+  EXPECT_TRUE(up.Requests().empty());
+  Json audit = p->WaitLog("request");
+  ASSERT_TRUE(audit.is_object()) << p->Stderr();
+  EXPECT_EQ(audit["audit"]["action"], "error");
+  EXPECT_NE(audit["error"].get<std::string>().find("denied by upstream_deny_cidrs: 127.0.0.1 in 127.0.0.0/8"), std::string::npos);
+}
+
+TEST_F(IronProxyDoubleProxy, AllowlistRejectsAndReloadSwapsPolicy) {
+  Upstream up;
+  std::string base = BaseConfig(dir_, "management:\n  listen: \"127.0.0.1:0\"\ntransforms:\n  - name: allowlist\n    config:\n");
+  auto p = Start(base + "      domains: [\"api.example.com\"]\n", {{"IRON_MANAGEMENT_API_KEY", "k"}});
+  int mgmt = p->port_of("management server starting");
+  std::string url = "http://localhost:" + std::to_string(up.port()) + "/v1/x";
+  HttpOptions via{.proxy = "http://127.0.0.1:" + std::to_string(http_)};
+  HttpResult denied = Http(url, via);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(denied.body, "");
+  EXPECT_NE(denied.headers.find("Content-Type: text/plain\r\n"), std::string::npos);
+  dir_.Write("proxy.yaml", base + "      domains: [\"*.example.com\", \"localhost\"]\n");
+  ASSERT_EQ(Http("http://127.0.0.1:" + std::to_string(mgmt) + "/v1/reload",
+                 {.method = "POST", .headers = {"Authorization: Bearer k"}}).status, 200);
+  HttpResult allowed = Http(url, via);
+  EXPECT_EQ(allowed.status, 200);
+  EXPECT_EQ(allowed.body, "upstream-ok");
+  ASSERT_EQ(up.Requests().size(), 1u);
+}
+
+TEST_F(IronProxyDoubleProxy, SwapsTokenInHeaderOverPlainHttpAndNeverLogsIt) {
+  Upstream up;
+  auto p = Start(BaseConfig(dir_, "transforms:\n" + Secrets("localhost")));
+  HttpResult r = Http("http://localhost:" + std::to_string(up.port()) + "/v1/chat?x=1",
+                      {.proxy = "http://127.0.0.1:" + std::to_string(http_), .headers = {"Authorization: Bearer proxy-token-1"}});
+  ASSERT_EQ(r.status, 200) << r.error;
+  ASSERT_EQ(up.Requests().size(), 1u);
+  EXPECT_EQ(up.Requests()[0].rfind("GET /v1/chat?x=1 HTTP/1.1\r\n", 0), 0u) << up.Requests()[0];
+  EXPECT_NE(up.Requests()[0].find(std::string("Authorization: Bearer ") + kReal + "\r\n"), std::string::npos);
+  Json audit = p->WaitLog("request");
+  ASSERT_TRUE(audit.is_object());
+  EXPECT_EQ(audit["request_transforms"][0]["annotations"]["swapped"][0]["secret"], "REAL_KEY");
+  EXPECT_EQ(audit["request_transforms"][0]["annotations"]["swapped"][0]["locations"][0], "header:Authorization");
+  EXPECT_EQ(p->Stderr().find(kReal), std::string::npos);
+}
+
+TEST_F(IronProxyDoubleProxy, MissingEnvSecretForwardsPlaceholderWithWarning) {
+  Upstream up;
+  auto p = Start(BaseConfig(dir_, "transforms:\n" + Secrets("localhost")), {{"REAL_KEY", ""}});
+  HttpResult r = Http("http://localhost:" + std::to_string(up.port()) + "/",
+                      {.proxy = "http://127.0.0.1:" + std::to_string(http_), .headers = {"Authorization: Bearer proxy-token-1"}});
+  EXPECT_EQ(r.status, 200);
+  ASSERT_EQ(up.Requests().size(), 1u);
+  EXPECT_NE(up.Requests()[0].find("Authorization: Bearer proxy-token-1\r\n"), std::string::npos);
+  Json warn = p->WaitLog("failed to fetch secret, caching error");
+  ASSERT_TRUE(warn.is_object());
+  EXPECT_EQ(warn["secret"], "REAL_KEY");
+}
+
+TEST_F(IronProxyDoubleProxy, SwapsTokenInsideMitmTunnelToTlsUpstream) {
+  MakeUpstreamPki(dir_);
+  Upstream up(dir_.path() + "/up.crt", dir_.path() + "/up.key");
+  auto p = Start(BaseConfig(dir_, "transforms:\n  - name: allowlist\n    config:\n      domains: [localhost]\n" + Secrets("localhost")),
+                 {{"SSL_CERT_FILE", dir_.path() + "/upca.crt"}});
+  HttpResult r = Http("https://localhost:" + std::to_string(up.port()) + "/v1/models",
+                      {.proxy = "http://127.0.0.1:" + std::to_string(tunnel_), .cainfo = dir_.path() + "/ca.crt",
+                       .headers = {"Authorization: Bearer proxy-token-1"}});
+  ASSERT_EQ(r.status, 200) << r.error << "\n" << p->Stderr();
+  EXPECT_EQ(r.body, "upstream-ok");
+  ASSERT_EQ(up.Requests().size(), 1u);
+  EXPECT_NE(up.Requests()[0].find(std::string("Authorization: Bearer ") + kReal), std::string::npos);
+  Json connect = p->WaitLog("request");
+  Json inner = p->WaitLog("request", std::chrono::seconds(5), 1);
+  ASSERT_TRUE(inner.is_object());
+  EXPECT_EQ(connect["audit"]["method"], "CONNECT");
+  EXPECT_EQ(inner["audit"]["sni"], "localhost");
+  EXPECT_EQ(inner["tunnel"]["target"], "localhost:" + std::to_string(up.port()));
+  EXPECT_EQ(p->Stderr().find(kReal), std::string::npos);
+}
+
+}  // namespace
+}  // namespace doubletest
