@@ -1,4 +1,5 @@
 #include "controller/engine.h"
+#include "reconcilers/ca/ca_reconciler.h"
 #include "reconcilers/mappings_reconciler.h"
 #include "reconcilers/proxy_config_reconciler.h"
 
@@ -6,6 +7,7 @@ namespace ironward {
 
 std::vector<std::unique_ptr<Reconciler>> MakeReconcilers() {
   std::vector<std::unique_ptr<Reconciler>> out;
+  out.push_back(std::make_unique<ca::CaReconciler>());
   out.push_back(std::make_unique<MappingsReconciler>());
   out.push_back(std::make_unique<ProxyConfigReconciler>());
   return out;

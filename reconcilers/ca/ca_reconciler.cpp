@@ -108,6 +108,7 @@ ResourcePlan CaReconciler::Diff(ReconcileContext& ctx, const ObservedCa& o, cons
   plan.warnings = d.warnings;
   if (!d.InSync()) plan.changes.push_back(ToChange(d, o, spec));
   PublishFacts(ctx, o, ProjectedCert(d, o));
+  if (o.live.info) plan.details = StatusDetails(*o.live.info, spec);
   return plan;
 }
 
@@ -141,7 +142,9 @@ Outcome CaReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, Wri
   Result<Applied> applied = Execute(d, *o, spec, ctx.desired.name, deps.state, now);
   if (!applied.ok()) return Outcome::Failed(applied.error(), "CaApplyFailed");
   PublishFacts(ctx, *o, applied->cert_pem.empty() ? nullptr : &applied->cert_pem);
-  return Outcome::Done(1, applied->message);
+  Outcome done = Outcome::Done(1, applied->message);
+  if (auto details = ReadCaStatus(deps.state, spec); details.ok() && details->has_value()) done.details = **details;
+  return done;
 }
 
 Result<std::optional<nlohmann::json>> ReadCaStatus(const state::StateReader& state, const spec::CaSpec& spec) {

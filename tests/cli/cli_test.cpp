@@ -76,20 +76,22 @@ TEST_F(CliTest, ValidateExitCodesAndErrorPositions) {
 TEST_F(CliTest, DryRunApplyAndSecondApplyFollowTheExitCodeContract) {
   auto plan = Ironward("reconcile -f " + spec_.string() + " --dry-run");
   EXPECT_EQ(plan.code, 2) << plan.err;
-  EXPECT_NE(plan.out.find("Plan: 3 to add, 0 to change, 0 to destroy."), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("Plan: 4 to add, 0 to change, 0 to destroy."), std::string::npos) << plan.out;
   EXPECT_FALSE(std::filesystem::exists(state_)) << "a dry run must not create the state dir";
 
   auto apply = Ironward("reconcile -f " + spec_.string());
   EXPECT_EQ(apply.code, 0) << apply.err;
-  EXPECT_NE(apply.out.find("Recap: ok=2 changed=2 failed=0 skipped=0"), std::string::npos) << apply.out;
+  EXPECT_NE(apply.out.find("Recap: ok=3 changed=3 failed=0 skipped=0"), std::string::npos) << apply.out;
   EXPECT_EQ(testing::ModeOf(state_), 0700U);
   EXPECT_EQ(testing::ModeOf(state_ / "mappings.json"), 0600U);
   EXPECT_EQ(testing::ModeOf(state_ / "proxy.yaml"), 0600U);
   EXPECT_EQ(testing::ModeOf(state_ / "status.json"), 0600U);
+  EXPECT_EQ(testing::ModeOf(state_ / "ca.key"), 0600U);
+  EXPECT_EQ(testing::ModeOf(state_ / "ca.crt"), 0644U);
 
   auto again = Ironward("reconcile -f " + spec_.string());
   EXPECT_EQ(again.code, 0);
-  EXPECT_NE(again.out.find("Recap: ok=2 changed=0 failed=0 skipped=0"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("Recap: ok=3 changed=0 failed=0 skipped=0"), std::string::npos) << again.out;
 
   const auto before = Snapshot(state_);
   auto synced = Ironward("reconcile -f " + spec_.string() + " --dry-run");
@@ -103,17 +105,19 @@ TEST_F(CliTest, JsonOutputs) {
   EXPECT_EQ(plan.code, 2);
   const auto j = nlohmann::json::parse(plan.out);
   EXPECT_EQ(j["format_version"], "1.0");
-  EXPECT_EQ(j["resource_changes"].size(), 3U);
+  EXPECT_EQ(j["resource_changes"].size(), 4U);
   auto apply = Ironward("reconcile -f " + spec_.string() + " -o json");
   EXPECT_EQ(apply.code, 0);
   const auto recap = nlohmann::json::parse(apply.out);
-  EXPECT_EQ(recap["recap"]["changed"], 2);
+  EXPECT_EQ(recap["recap"]["changed"], 3);
   auto status = Ironward("status --output json");
   EXPECT_EQ(status.code, 0);
   const auto s = nlohmann::json::parse(status.out);
   EXPECT_TRUE(s["ready"].get<bool>());
   EXPECT_EQ(s["resources"]["mappings"]["conditions"][0]["type"], "Ready");
   EXPECT_EQ(s["resources"]["mappings"]["conditions"][0]["status"], "True");
+  EXPECT_EQ(s["resources"]["ca"]["details"]["fingerprint_sha256"].get<std::string>().size(), 64U);
+  EXPECT_FALSE(s["resources"]["ca"]["details"]["renewal_time"].get<std::string>().empty());
 }
 
 TEST_F(CliTest, StatusBeforeAnyRunSaysSoAndExits1) {
@@ -131,7 +135,7 @@ TEST_F(CliTest, SavedPlanAppliesExactlyOnce) {
   WriteFile(spec_, "garbage: [");
   auto apply = Ironward("apply " + plan_file.string());
   EXPECT_EQ(apply.code, 0) << apply.err << apply.out;
-  EXPECT_NE(apply.out.find("changed=2"), std::string::npos);
+  EXPECT_NE(apply.out.find("changed=3"), std::string::npos);
   // Applying the same plan again: the observed state moved, so it is stale.
   const auto before = Snapshot(state_);
   auto stale = Ironward("apply " + plan_file.string());
@@ -210,10 +214,14 @@ TEST_F(CliTest, NoSecretValueOrTokenAppearsInAnyOutputStatusOrPlan) {
     for (const auto& [name, m] : backup["providers"].items()) tokens.push_back(m["token"]);
   }
   ASSERT_EQ(tokens.size(), 4U) << transcript_;
+  const std::string ca_key = ReadFile(state_ / "ca.key");
+  ASSERT_NE(ca_key.find("PRIVATE KEY"), std::string::npos);
+  const std::string key_body = ca_key.substr(ca_key.find('\n') + 1, 40);
   const std::string status = ReadFile(state_ / "status.json");
   const std::string plan = ReadFile(plan_file);
   for (const std::string* where : std::initializer_list<const std::string*>{&transcript_, &status, &plan}) {
     EXPECT_EQ(where->find(kSecretValue), std::string::npos);
+    EXPECT_EQ(where->find(key_body), std::string::npos);
     for (const auto& t : tokens) {
       EXPECT_EQ(where->find(t), std::string::npos) << t;
       EXPECT_EQ(where->find(t.substr(t.size() - 32)), std::string::npos);

@@ -87,6 +87,8 @@ spec:
       secret: OPENAI_API_KEY
       hosts: ["api.openai.com"]
   allowlist: ["api.github.com"]
+  ca:
+    algorithm: ecdsa-p256
 )";
 
 /// Loads YAML text that must be valid; fails the test otherwise.
