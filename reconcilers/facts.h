@@ -34,7 +34,11 @@ struct MappingFacts {
 
 struct SecretFacts {
   std::map<std::string, std::string> digests;  ///< secret name -> sha256 of value
-  bool pending = false;
+  /// secret name -> value. SENSITIVE: in memory only, handed to the proxy's environment (or
+  /// its 0600 secret files); never printed, logged, planned or written to status.
+  std::map<std::string, std::string> values;
+  std::string combined_digest;  ///< sha256 over all (name, digest) pairs: one value for "did anything rotate"
+  bool pending = false;         ///< values will only be known at apply (e.g. Bitwarden refresh due)
 };
 
 struct ConfigFacts {
