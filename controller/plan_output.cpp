@@ -140,6 +140,9 @@ std::string RenderRecapText(const RunResult& run, OutputStyle style) {
     if (name.size() < 14) name.resize(14, ' ');
     out << "  " << name << " " << state << "  " << detail << "\n";
   }
+  for (const auto& r : run.resources) {
+    for (const auto& w : r.plan.warnings) out << Paint("Warning", kYellow, style) << ": " << r.plan.resource << ": " << w << "\n";
+  }
   out << "Recap: ok=" << run.ok << " changed=" << run.changed << " failed=" << run.failed
       << " skipped=" << run.skipped << "\n";
   return out.str();
@@ -156,6 +159,7 @@ nlohmann::json RenderRecapJson(const spec::DesiredState& desired, const RunResul
       entry["changed"] = r.outcome->changed;
     }
     if (r.skipped) entry["message"] = r.skip_reason;
+    if (!r.plan.warnings.empty()) entry["warnings"] = r.plan.warnings;
     resources.push_back(entry);
   }
   return {{"desired_digest", desired.digest},

@@ -2,6 +2,7 @@
 #include "reconcilers/ca/ca_reconciler.h"
 #include "reconcilers/mappings_reconciler.h"
 #include "reconcilers/proxy_config_reconciler.h"
+#include "reconcilers/secrets/secrets_reconciler.h"
 
 namespace ironward {
 
@@ -9,6 +10,7 @@ std::vector<std::unique_ptr<Reconciler>> MakeReconcilers() {
   std::vector<std::unique_ptr<Reconciler>> out;
   out.push_back(std::make_unique<ca::CaReconciler>());
   out.push_back(std::make_unique<MappingsReconciler>());
+  out.push_back(std::make_unique<secrets::SecretsReconciler>());
   out.push_back(std::make_unique<ProxyConfigReconciler>());
   return out;
 }

@@ -20,6 +20,7 @@ using testing::TempDir;
 using testing::WriteFile;
 
 constexpr const char* kSecretValue = "sk-or-v1-REAL-SECRET-do-not-leak-7f3a9c";
+constexpr const char* kSecondSecret = "sk-proj-ANOTHER-REAL-SECRET-4411ee";
 
 struct CmdResult {
   int code = -1;
@@ -38,7 +39,8 @@ class CliTest : public ::testing::Test {
   CmdResult Ironward(const std::string& args) {
     const auto out = tmp_.path() / "stdout";
     const auto err = tmp_.path() / "stderr";
-    const std::string cmd = "OPENROUTER_API_KEY='" + std::string(kSecretValue) + "' " IRONWARD_BIN " --state-dir '" +
+    const std::string cmd = "OPENROUTER_API_KEY='" + std::string(kSecretValue) + "' OPENAI_API_KEY='" +
+                            std::string(kSecondSecret) + "' " + extra_env_ + " " IRONWARD_BIN " --state-dir '" +
                             state_.string() + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
     const int status = std::system(cmd.c_str());
     CmdResult r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(out), ReadFile(err)};
@@ -50,6 +52,7 @@ class CliTest : public ::testing::Test {
   std::filesystem::path spec_;
   std::filesystem::path state_;
   std::string transcript_;  ///< everything any command printed
+  std::string extra_env_;   ///< e.g. "GEMINI_API_KEY=x" for one test
 };
 
 TEST_F(CliTest, EveryCommandHasHelp) {
@@ -81,7 +84,7 @@ TEST_F(CliTest, DryRunApplyAndSecondApplyFollowTheExitCodeContract) {
 
   auto apply = Ironward("reconcile -f " + spec_.string());
   EXPECT_EQ(apply.code, 0) << apply.err;
-  EXPECT_NE(apply.out.find("Recap: ok=3 changed=3 failed=0 skipped=0"), std::string::npos) << apply.out;
+  EXPECT_NE(apply.out.find("Recap: ok=4 changed=3 failed=0 skipped=0"), std::string::npos) << apply.out;
   EXPECT_EQ(testing::ModeOf(state_), 0700U);
   EXPECT_EQ(testing::ModeOf(state_ / "mappings.json"), 0600U);
   EXPECT_EQ(testing::ModeOf(state_ / "proxy.yaml"), 0600U);
@@ -91,7 +94,7 @@ TEST_F(CliTest, DryRunApplyAndSecondApplyFollowTheExitCodeContract) {
 
   auto again = Ironward("reconcile -f " + spec_.string());
   EXPECT_EQ(again.code, 0);
-  EXPECT_NE(again.out.find("Recap: ok=3 changed=0 failed=0 skipped=0"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("Recap: ok=4 changed=0 failed=0 skipped=0"), std::string::npos) << again.out;
 
   const auto before = Snapshot(state_);
   auto synced = Ironward("reconcile -f " + spec_.string() + " --dry-run");
@@ -105,7 +108,7 @@ TEST_F(CliTest, JsonOutputs) {
   EXPECT_EQ(plan.code, 2);
   const auto j = nlohmann::json::parse(plan.out);
   EXPECT_EQ(j["format_version"], "1.0");
-  EXPECT_EQ(j["resource_changes"].size(), 4U);
+  EXPECT_EQ(j["resource_changes"].size(), 5U);  // 4 changes + secrets no-op
   auto apply = Ironward("reconcile -f " + spec_.string() + " -o json");
   EXPECT_EQ(apply.code, 0);
   const auto recap = nlohmann::json::parse(apply.out);
@@ -221,6 +224,7 @@ TEST_F(CliTest, NoSecretValueOrTokenAppearsInAnyOutputStatusOrPlan) {
   const std::string plan = ReadFile(plan_file);
   for (const std::string* where : std::initializer_list<const std::string*>{&transcript_, &status, &plan}) {
     EXPECT_EQ(where->find(kSecretValue), std::string::npos);
+    EXPECT_EQ(where->find(kSecondSecret), std::string::npos);
     EXPECT_EQ(where->find(key_body), std::string::npos);
     for (const auto& t : tokens) {
       EXPECT_EQ(where->find(t), std::string::npos) << t;
@@ -230,6 +234,47 @@ TEST_F(CliTest, NoSecretValueOrTokenAppearsInAnyOutputStatusOrPlan) {
   // Files that hold tokens are 0600: the only homes they have.
   EXPECT_EQ(testing::ModeOf(state_ / "mappings.json"), 0600U);
   EXPECT_EQ(testing::ModeOf(state_ / "proxy.yaml"), 0600U);
+}
+
+TEST_F(CliTest, MissingSecretFailsClosedNamingTheVariable) {
+  extra_env_ = "OPENAI_API_KEY=";
+  auto r = Ironward("reconcile -f " + spec_.string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("OPENAI_API_KEY (provider openai)"), std::string::npos) << r.out;
+  auto plan = Ironward("reconcile -f " + spec_.string() + " --dry-run");
+  EXPECT_EQ(plan.code, 1);
+}
+
+TEST_F(CliTest, EnvFileMustBe0600AndSuppliesValues) {
+  const auto env_file = tmp_.path() / "secrets.env";
+  WriteFile(env_file, "# keys\nexport GITHUB_TOKEN='ghp-file-secret-99'\n");
+  ::chmod(env_file.c_str(), 0644);
+  WriteFile(spec_, testing::With(testing::kBaseYaml, "  allowlist:", R"(    - name: github
+      secret: GITHUB_TOKEN
+      hosts: ["api.github.com"]
+  credentials:
+    source: env
+    envFile: )" + env_file.string() + "\n  allowlist:"));
+  auto loose = Ironward("reconcile -f " + spec_.string());
+  EXPECT_EQ(loose.code, 1);
+  EXPECT_NE(loose.out.find("must be 0600"), std::string::npos) << loose.out;
+  ::chmod(env_file.c_str(), 0600);
+  auto ok = Ironward("reconcile -f " + spec_.string());
+  EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
+  EXPECT_EQ((ok.out + ok.err).find("ghp-file-secret-99"), std::string::npos);
+  EXPECT_EQ(ReadFile(state_ / "status.json").find("ghp-file-secret-99"), std::string::npos);
+}
+
+TEST_F(CliTest, UncoveredProviderWarnsOrFailsByPolicy) {
+  extra_env_ = "GEMINI_API_KEY=g-123";
+  auto warn = Ironward("reconcile -f " + spec_.string());
+  EXPECT_EQ(warn.code, 0);
+  EXPECT_NE(warn.out.find("GEMINI_API_KEY is set in ironward's environment"), std::string::npos) << warn.out;
+  WriteFile(spec_, std::string(testing::kBaseYaml) + "  enforcement:\n    uncoveredProviders: fail\n");
+  auto fail = Ironward("reconcile -f " + spec_.string());
+  EXPECT_EQ(fail.code, 1);
+  EXPECT_NE(fail.out.find("uncoveredProviders: fail"), std::string::npos) << fail.out;
+  EXPECT_EQ((warn.out + warn.err + fail.out + fail.err).find("g-123"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,123 @@
+#include <gtest/gtest.h>
+
+#include "../fakes/fake_clock.h"
+#include "reconcilers/secrets/env_source.h"
+#include "reconcilers/secrets/secrets_reconciler.h"
+#include "reconcilers/secrets/uncovered.h"
+#include "test_util.h"
+
+namespace ironward::secrets {
+namespace {
+
+using ironward::testing::Desired;
+using ironward::testing::TempDir;
+
+class MapEnvironment final : public Environment {
+ public:
+  std::map<std::string, std::string> All() const override { return vars; }
+  std::map<std::string, std::string> vars;
+};
+
+TEST(EnvFileTest, ParsesCommentsExportAndQuotes) {
+  auto r = ParseEnvFile("# c\n\nexport A=1\nB = two\nC=\"three four\"\nD='5'\r\n", "f");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->at("A"), "1");
+  EXPECT_EQ(r->at("B"), " two");
+  EXPECT_EQ(r->at("C"), "three four");
+  EXPECT_EQ(r->at("D"), "5");
+}
+
+TEST(EnvFileTest, ErrorsNameTheLineNeverTheValue) {
+  auto r = ParseEnvFile("A=1\nnot a pair super-secret\n", "/etc/x.env");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("/etc/x.env:2"), std::string::npos);
+  EXPECT_EQ(r.error().message.find("super-secret"), std::string::npos);
+}
+
+TEST(EnvFileTest, RefusesLooseModesAndSymlinks) {
+  TempDir tmp;
+  const auto f = tmp.path() / "s.env";
+  ironward::testing::WriteFile(f, "A=1\n");
+  ::chmod(f.c_str(), 0640);
+  auto loose = ReadEnvFile(f.string());
+  ASSERT_FALSE(loose.ok());
+  EXPECT_NE(loose.error().message.find("0640"), std::string::npos);
+  ::chmod(f.c_str(), 0600);
+  EXPECT_TRUE(ReadEnvFile(f.string()).ok());
+  std::filesystem::create_symlink(f, tmp.path() / "link.env");
+  auto link = ReadEnvFile((tmp.path() / "link.env").string());
+  ASSERT_FALSE(link.ok());
+  EXPECT_NE(link.error().message.find("symlink"), std::string::npos);
+}
+
+TEST(UncoveredTest, StrictAndWarnNamesInOwnEnvAndSandboxes) {
+  auto d = Desired(std::string(ironward::testing::kBaseYaml) + R"(  sandboxes:
+    - name: agent-1
+      image: "local/agent:1"
+      env: {AWS_ACCESS_KEY_ID: "AKIA..."}
+)");
+  const auto findings = FindUncovered(d.spec, {{"ANTHROPIC_API_KEY", "x"}, {"GOOGLE_API_KEY", ""}, {"HOME", "/root"}});
+  ASSERT_EQ(findings.size(), 2U);
+  EXPECT_EQ(findings[0].variable, "ANTHROPIC_API_KEY");
+  EXPECT_TRUE(findings[0].strict);
+  EXPECT_EQ(findings[1].variable, "AWS_ACCESS_KEY_ID");
+  EXPECT_FALSE(findings[1].strict);
+  EXPECT_EQ(findings[1].where, "sandbox 'agent-1'");
+}
+
+TEST(UncoveredTest, AProviderDeclaringTheVariableCoversIt) {
+  auto d = Desired(ironward::testing::With(ironward::testing::kBaseYaml, "  allowlist:", R"(    - name: anthropic
+      secret: ANTHROPIC_API_KEY
+      hosts: ["api.anthropic.com"]
+      headers: ["x-api-key"]
+  allowlist:)"));
+  EXPECT_TRUE(FindUncovered(d.spec, {{"ANTHROPIC_API_KEY", "x"}}).empty());
+}
+
+TEST(SecretsReconcilerTest, PublishesValuesAndOnlyDigestsInDetails) {
+  TempDir tmp;
+  FakeClock clock;
+  state::StateReader reader(tmp.path());
+  MapEnvironment env;
+  env.vars = {{"OPENROUTER_API_KEY", "sk-or-123"}, {"OPENAI_API_KEY", "sk-oa-456"}};
+  SecretsReconciler r(&env);
+  const auto d = Desired(ironward::testing::kBaseYaml);
+  Facts facts;
+  ReconcileContext ctx{d, facts, true};
+  const auto plan = r.Plan(ctx, ReadDeps{clock, reader});
+  ASSERT_FALSE(plan.error);
+  EXPECT_TRUE(plan.changes.empty());
+  ASSERT_TRUE(facts.secrets);
+  EXPECT_EQ(facts.secrets->values.at("OPENAI_API_KEY"), "sk-oa-456");
+  EXPECT_EQ(facts.secrets->digests.at("OPENAI_API_KEY"), Sha256Hex("sk-oa-456"));
+  EXPECT_EQ(plan.details.dump().find("sk-oa-456"), std::string::npos);
+  EXPECT_NE(plan.details.dump().find("sha256:"), std::string::npos);
+  const std::string first = facts.secrets->combined_digest;
+
+  env.vars["OPENAI_API_KEY"] = "sk-oa-rotated";
+  Facts again;
+  ReconcileContext ctx2{d, again, true};
+  const auto plan2 = r.Plan(ctx2, ReadDeps{clock, reader});
+  EXPECT_NE(again.secrets->combined_digest, first) << "a rotated value must change the digest the daemon compares";
+  EXPECT_NE(plan2.observed_fingerprint, plan.observed_fingerprint);
+}
+
+TEST(SecretsReconcilerTest, EmptyValueIsAnErrorNamingTheVariable) {
+  TempDir tmp;
+  FakeClock clock;
+  state::StateReader reader(tmp.path());
+  MapEnvironment env;
+  env.vars = {{"OPENROUTER_API_KEY", ""}, {"OPENAI_API_KEY", "x"}};
+  SecretsReconciler r(&env);
+  const auto d = Desired(ironward::testing::kBaseYaml);
+  Facts facts;
+  ReconcileContext ctx{d, facts, true};
+  const auto plan = r.Plan(ctx, ReadDeps{clock, reader});
+  ASSERT_TRUE(plan.error);
+  EXPECT_TRUE(plan.error->terminal());
+  EXPECT_NE(plan.error->message.find("OPENROUTER_API_KEY (provider openrouter)"), std::string::npos);
+  EXPECT_FALSE(facts.secrets);
+}
+
+}  // namespace
+}  // namespace ironward::secrets
