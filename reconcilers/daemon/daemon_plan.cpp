@@ -1,0 +1,174 @@
+#include "reconcilers/daemon/daemon_plan.h"
+
+#include <algorithm>
+
+namespace ironward::daemon {
+namespace {
+
+std::string Join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
+  return out;
+}
+
+/// Restart-class differences between what runs and what is desired (pending fields skipped).
+std::vector<std::string> RestartReasons(const Inputs& have, const DesiredInputs& want) {
+  const Inputs& w = want.inputs;
+  std::vector<std::string> r;
+  if (!want.Pending("binary") && have.binary_sha256 != w.binary_sha256) {
+    r.push_back("binary changed (sha256 " + Short(have.binary_sha256) + " -> " + Short(w.binary_sha256) + ")");
+  }
+  if (!want.Pending("config") && have.listeners_digest != w.listeners_digest) {
+    if (!w.log_level.empty() && have.log_level != w.log_level) {
+      r.push_back("log level changed (" + have.log_level + " -> " + w.log_level + ")");
+    } else {
+      r.push_back("listeners changed (listeners digest " + Short(have.listeners_digest) + " -> " +
+                  Short(w.listeners_digest) + ")");
+    }
+  }
+  if (!want.Pending("CA") && have.ca_cert_digest != w.ca_cert_digest) {
+    r.push_back("CA changed (ca.crt " + Short(have.ca_cert_digest) + " -> " + Short(w.ca_cert_digest) + ")");
+  }
+  if (!want.Pending("secrets") && have.secrets_digest != w.secrets_digest) r.push_back("secrets rotated");
+  if (have.env_digest != w.env_digest) r.push_back("upstream CA (SSL_CERT_FILE) changed");
+  if (!w.management_key_digest.empty() && have.management_key_digest != w.management_key_digest) {
+    r.push_back("management key changed");
+  }
+  return r;
+}
+
+std::string CrashWords(const ObservedDaemon& o) {
+  if (!o.record) return "never started";
+  if (o.record->pid == 0) return "start interrupted before the pid was recorded";
+  const std::string pid = "pid " + std::to_string(o.record->pid);
+  if (o.record->state == RecordState::kStopping) return "stopped by ironward (" + pid + ")";
+  return "crashed: " + pid + (o.liveness == Liveness::kRecycled ? " gone (pid now belongs to another process)" : " gone");
+}
+
+}  // namespace
+
+bool DesiredInputs::Pending(const std::string& what) const {
+  return std::find(pending.begin(), pending.end(), what) != pending.end();
+}
+
+Decision Decide(const DesiredInputs& desired, const ObservedDaemon& o, SystemTime now, int threshold) {
+  Decision d;
+  d.crash = o.crash;
+  const std::string want_digest = desired.PendingAny() ? "" : desired.inputs.Digest();
+  if (!o.Running()) {
+    // Any exit ironward did not ask for is a crash, whatever the exit code.
+    const bool unexpected = o.record && o.record->pid > 0 && o.record->state != RecordState::kStopping;
+    d.new_crash = unexpected && o.record->state != RecordState::kCrashed;
+    if (d.new_crash) {
+      d.crash = RecordCrash(d.crash, now, CrashWords(o), o.record->inputs.Digest());
+    }
+    std::string why = "not running (" + CrashWords(o);
+    if (unexpected) {
+      why += ", crash " + std::to_string(d.crash.consecutive) + ", back-off " + FormatDuration(d.crash.backoff);
+    }
+    why += ")";
+    if (unexpected && InCrashLoop(d.crash, want_digest, threshold)) {
+      d.step = Step::kStalled;
+      d.reason = why + "; crash loop: " + std::to_string(d.crash.consecutive) +
+                 " consecutive crashes, not restarting until the binary, config, CA or secrets change";
+      return d;
+    }
+    d.wait = unexpected ? RemainingBackoff(d.crash, now) : std::chrono::seconds(0);
+    if (d.wait.count() > 0) {
+      d.step = Step::kWait;
+      d.reason = why + "; restart in " + FormatDuration(d.wait);
+      return d;
+    }
+    d.step = Step::kStart;
+    d.reason = why;
+    if (desired.PendingAny()) d.reason += "; start inputs known after apply: " + Join(desired.pending, ", ");
+    return d;
+  }
+
+  const Inputs& have = o.record->inputs;
+  std::vector<std::string> restart = RestartReasons(have, desired);
+  if (!o.unhealthy.empty()) restart.push_back("pid " + std::to_string(o.record->pid) + " is unhealthy: " + o.unhealthy);
+  const bool reload_needed = !desired.Pending("config") && (have.ruleset_digest != desired.inputs.ruleset_digest ||
+                                                            have.config_digest != desired.inputs.config_digest);
+  if (restart.empty() && reload_needed && (!o.endpoints || !o.endpoints->management)) {
+    restart.push_back("transforms changed and proxy.yaml has no management listener to reload through");
+  }
+  if (!restart.empty()) {
+    d.step = Step::kRestart;
+    d.reason = "restart: " + Join(restart, "; ");
+    if (desired.PendingAny()) d.reason += " (" + Join(desired.pending, ", ") + " known after apply)";
+    return d;
+  }
+  if (desired.Pending("config") || desired.Pending("CA") || desired.Pending("binary")) {
+    // Projected inputs unknown until apply: show the worst case.
+    d.step = Step::kRestart;
+    d.reason = "reload or restart known after apply: " + Join(desired.pending, ", ") + " (known after apply)";
+    return d;
+  }
+  if (reload_needed) {
+    d.step = Step::kReload;
+    d.reason = have.ruleset_digest != desired.inputs.ruleset_digest
+                   ? "reload: transforms changed (ruleset digest " + Short(have.ruleset_digest) + " -> " +
+                         Short(desired.inputs.ruleset_digest) + ")"
+                   : "reload: proxy.yaml changed outside listeners and transforms (config digest " +
+                         Short(have.config_digest) + " -> " + Short(desired.inputs.config_digest) + ")";
+    return d;
+  }
+  std::vector<std::string> chores;
+  if (!o.strays.empty()) {
+    std::vector<std::string> pids;
+    for (const auto& s : o.strays) pids.push_back(std::to_string(s.pid));
+    chores.push_back("stop stray iron-proxy pid " + Join(pids, ", ") + " (not the recorded process)");
+  }
+  if (ResetDue(o.crash, now, true)) {
+    d.crash = Reset(o.crash);
+    chores.push_back("healthy for " + FormatDuration(kHealthyReset) + ": reset crash count " +
+                     std::to_string(o.crash.consecutive) + " -> 0");
+  }
+  if (o.log_rotation_due) chores.push_back("rotate iron-proxy.log (over the size limit; copy-truncate)");
+  if (!chores.empty()) {
+    d.step = Step::kBookkeeping;
+    d.reason = Join(chores, "; ");
+  }
+  return d;
+}
+
+std::optional<Change> ToChange(const Decision& d, const DesiredInputs& desired, const ObservedDaemon& o) {
+  if (d.step == Step::kNone) return std::nullopt;
+  Change c;
+  c.address = kAddress;
+  c.type = kType;
+  c.reason = d.reason;
+  if (!o.strays.empty() && d.step != Step::kBookkeeping) {
+    c.reason += "; stray iron-proxy process(es) of this state dir will be stopped first";
+  }
+  if (o.record && o.record->pid > 0) {
+    c.before = {{"pid", o.record->pid}, {"state", o.Running() ? "running" : ToString(o.liveness)},
+                {"config", Short(o.record->inputs.config_digest)}};
+  }
+  const nlohmann::json after_config =
+      desired.Pending("config") ? nlohmann::json(kKnownAfterApply) : nlohmann::json(Short(desired.inputs.config_digest));
+  switch (d.step) {
+    case Step::kStart:
+    case Step::kWait:
+    case Step::kStalled:
+      c.action = Action::kCreate;
+      c.disruptive = false;
+      c.after = {{"pid", kKnownAfterApply}, {"config", after_config}};
+      break;
+    case Step::kRestart:
+      c.action = Action::kReplace;
+      c.disruptive = true;
+      c.after = {{"pid", kKnownAfterApply}, {"config", after_config}};
+      break;
+    case Step::kReload:
+    case Step::kBookkeeping:
+      c.action = Action::kUpdate;
+      c.after = {{"pid", o.record ? o.record->pid : 0}, {"config", after_config}};
+      break;
+    case Step::kNone: break;
+  }
+  return c;
+}
+
+}  // namespace ironward::daemon

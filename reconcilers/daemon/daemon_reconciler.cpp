@@ -1,0 +1,263 @@
+#include "reconcilers/daemon/daemon_reconciler.h"
+
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "reconcilers/daemon/daemon_control.h"
+#include "reconcilers/daemon/log_file.h"
+#include "reconcilers/daemon/management_client.h"
+#include "reconcilers/daemon/spawn.h"
+#include "reconcilers/proxy_config/render.h"
+#include "state/encoding.h"
+
+namespace ironward::daemon {
+namespace {
+
+constexpr const char* kConfigFile = "proxy.yaml";
+
+Outcome Make(Outcome::Kind kind, std::string reason, std::string message, int changed = 0,
+             std::chrono::seconds after = std::chrono::seconds(0)) {
+  Outcome o;
+  o.kind = kind;
+  o.reason = std::move(reason);
+  o.message = std::move(message);
+  o.changed = changed;
+  o.after = after;
+  return o;
+}
+
+std::vector<std::string> SecretValues(const ReconcileContext& ctx) {
+  std::vector<std::string> out;
+  if (ctx.facts.secrets) {
+    for (const auto& [name, value] : ctx.facts.secrets->values) out.push_back(value);
+  }
+  return out;
+}
+
+nlohmann::json Details(const ObservedDaemon& o) {
+  nlohmann::json j = {{"running", o.Running()}, {"consecutive_crashes", o.crash.consecutive}, {"log", kLogFile}};
+  if (o.record && o.record->pid > 0) {
+    j["pid"] = o.record->pid;
+    j["started_at"] = o.record->started_at;
+    j["config"] = Short(o.record->inputs.config_digest);
+  }
+  return j;
+}
+
+std::string ReadFileDigest(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "missing";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return Sha256Hex(ss.str());
+}
+
+}  // namespace
+
+DesiredInputs CollectDesired(const ReconcileContext& ctx, const ObservedDaemon& o) {
+  DesiredInputs d;
+  const Facts& f = ctx.facts;
+  if (!f.binary || f.binary->pending) d.pending.push_back("binary");
+  else d.inputs.binary_sha256 = f.binary->sha256;
+  if (!f.config || f.config->pending) {
+    d.pending.push_back("config");
+  } else {
+    d.inputs.config_digest = f.config->digest;
+    d.inputs.listeners_digest = f.config->listeners_digest;
+    d.inputs.ruleset_digest = f.config->ruleset_digest;
+  }
+  if (!f.ca || f.ca->pending) d.pending.push_back("CA");
+  else d.inputs.ca_cert_digest = f.ca->cert_digest;
+  if (!f.secrets) {
+    if (!ctx.desired.spec.providers.empty()) d.pending.push_back("secrets");
+  } else if (f.secrets->pending) {
+    d.pending.push_back("secrets");
+  } else {
+    d.inputs.secrets_digest = f.secrets->combined_digest;
+  }
+  const std::string& ca_file = ctx.desired.spec.proxy.upstream_ca_file;
+  d.inputs.env_digest = ca_file.empty() ? "" : Sha256Hex(ca_file + "\n" + o.upstream_ca_digest);
+  d.inputs.management_key_digest = o.management_key_digest;
+  d.inputs.log_level = ctx.desired.spec.proxy.log_level;
+  return d;
+}
+
+Result<ObservedDaemon> DaemonReconciler::Observe(const ReconcileContext& ctx, const ReadDeps& deps) const {
+  ObservedDaemon o;
+  o.root = deps.state.root().string();
+  auto pid_text = deps.state.Read(kPidFile);
+  if (!pid_text) return pid_text.error().Wrap("reading iron-proxy.pid");
+  if (pid_text->has_value()) {
+    auto rec = ParsePidRecord(**pid_text);
+    if (rec.ok()) o.record = std::move(*rec);
+    else o.record_problem = rec.error().message;
+  }
+  if (o.record && o.record->pid > 0) {
+    o.liveness = CheckIdentity(ProcessIdentity{o.record->pid, o.record->nonce, o.record->starttime});
+  }
+  o.strays = FindStrays((deps.state.root() / kProxyHomeDir).string(), o.Running() ? o.record->pid : 0);
+  auto crash = ReadCrashState(deps.state);
+  if (crash.ok()) o.crash = *crash;  // unreadable bookkeeping starts over (never blocks healing)
+  if (auto config = deps.state.Read(kConfigFile); config.ok() && config->has_value()) {
+    if (auto eps = EndpointsFromConfig(**config); eps.ok()) o.endpoints = *eps;
+  }
+  if (auto key = deps.state.Read(kManagementKeyFile); key.ok() && key->has_value()) {
+    std::string k = **key;
+    while (!k.empty() && (k.back() == '\n' || k.back() == '\r')) k.pop_back();
+    o.management_key_digest = Sha256Hex(k);
+  }
+  if (!ctx.desired.spec.proxy.upstream_ca_file.empty()) {
+    o.upstream_ca_digest = ReadFileDigest(ctx.desired.spec.proxy.upstream_ca_file);
+  }
+  if (o.Running()) {
+    o.unhealthy = o.endpoints ? CheckHealthy(deps.http, *o.endpoints) : "proxy.yaml is missing or unreadable";
+  }
+  if (auto st = deps.state.Stat(kLogFile); st.ok() && st->exists) o.log_rotation_due = st->size > options_.log_rotate_bytes;
+  o.log_tail = TailLines((deps.state.root() / kLogFile).string(), options_.tail_lines);
+  o.fingerprint = Sha256Hex(nlohmann::json{{"pid", pid_text->value_or("")},
+                                           {"liveness", ToString(o.liveness)},
+                                           {"healthy", o.unhealthy},
+                                           {"crash", SerializeCrashState(o.crash)},
+                                           {"strays", o.strays.size()}}
+                                .dump());
+  return o;
+}
+
+ResourcePlan DaemonReconciler::Diff(ReconcileContext& ctx, const ObservedDaemon& o, const Clock& clock) const {
+  ResourcePlan plan;
+  const DesiredInputs want = CollectDesired(ctx, o);
+  plan.desired_digest = want.PendingAny() ? kKnownAfterApply : want.inputs.Digest();
+  plan.observed_fingerprint = o.fingerprint;
+  plan.details = Details(o);
+  if (!o.record_problem.empty()) plan.warnings.push_back(o.record_problem + "; it will be replaced");
+  const Decision d = Decide(want, o, clock.Now(), options_.crash_loop_threshold);
+  if (auto c = ToChange(d, want, o)) plan.changes.push_back(std::move(*c));
+  return plan;
+}
+
+Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
+  if (plan.error) return Outcome::Failed(*plan.error, "PlanFailed");
+  if (ctx.dry_run) return Make(Outcome::Kind::kDone, "DryRun", "dry run: nothing applied");
+  auto observed = Observe(ctx, deps.Read());
+  if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
+  const ObservedDaemon& o = *observed;
+  const SystemTime now = deps.clock.Now();
+  const DesiredInputs want = CollectDesired(ctx, o);
+  Decision d = Decide(want, o, now, options_.crash_loop_threshold);
+  const std::vector<std::string> secrets = SecretValues(ctx);
+  const std::string tail = FormatTail(o.log_tail, secrets);
+  const std::string root = deps.state.root().string();
+  std::string notes;
+  if (auto rotated = RotateIfNeeded(root, options_.log_rotate_bytes); rotated.ok() && *rotated) {
+    notes = "rotated iron-proxy.log; ";
+  }
+
+  // Count a crash Observe found, once: daemon.json gets it and the pidfile says "crashed".
+  if (d.new_crash || !(d.crash == o.crash)) {
+    if (auto s = WriteCrashState(deps.state, d.crash); !s) return Outcome::Failed(s.error(), "WriteFailed");
+  }
+  if (d.new_crash) {
+    PidRecord rec = *o.record;
+    rec.state = RecordState::kCrashed;
+    if (auto s = WritePidRecord(deps.state, rec); !s) return Outcome::Failed(s.error(), "WriteFailed");
+  }
+  for (const auto& stray : o.strays) TerminateIdentified(stray, options_.stop_grace);
+  const int strays = static_cast<int>(o.strays.size());
+
+  switch (d.step) {
+    case Step::kNone:
+      return Outcome::Done(strays, notes + "iron-proxy in sync");
+    case Step::kBookkeeping:
+      return Outcome::Done(1, notes + d.reason);
+    case Step::kStalled:
+      return Make(Outcome::Kind::kTerminal, "CrashLoop",
+                  d.reason + "\nlast " + std::to_string(o.log_tail.size()) + " log lines:\n" + tail);
+    case Step::kWait:
+      return Make(Outcome::Kind::kRequeueAfter, "CrashBackoff", d.reason, 0, d.wait);
+    case Step::kReload: {
+      auto key = EnsureManagementKey(deps.state);
+      if (!key) return Outcome::Failed(key.error(), "ManagementKeyFailed");
+      const ReloadResult r = Reload(deps.http, *o.endpoints->management, *key);
+      if (r.kind == ReloadResult::Kind::kOk) {
+        PidRecord rec = *o.record;
+        rec.inputs.config_digest = want.inputs.config_digest;
+        rec.inputs.ruleset_digest = want.inputs.ruleset_digest;
+        if (auto s = WritePidRecord(deps.state, rec); !s) return Outcome::Failed(s.error(), "WriteFailed");
+        Outcome done = Outcome::Done(1, notes + d.reason + ": reloaded pid " + std::to_string(rec.pid));
+        done.details = Details(o);
+        return done;
+      }
+      if (r.kind == ReloadResult::Kind::kRejected) {
+        return Outcome::Failed(Error::Terminal("iron-proxy rejected the reload (nothing changed): " + r.message),
+                               "ReloadRejected");
+      }
+      notes += "reload failed (" + r.message + "), restarting instead; ";
+      d.reason = "restart: reload failed";
+      break;  // fall back to a restart
+    }
+    case Step::kStart:
+    case Step::kRestart:
+      break;
+  }
+
+  // Start or restart.
+  if (want.PendingAny()) {
+    std::string missing;
+    for (const auto& p : want.pending) missing += (missing.empty() ? "" : ", ") + p;
+    return Outcome::Failed(Error::Transient("cannot start iron-proxy: " + missing + " not known yet"),
+                           "DependencyNotReady");
+  }
+  if (!o.endpoints) return Outcome::Failed(Error::Transient("proxy.yaml is missing or unreadable"), "ConfigMissing");
+  if (o.Running()) {
+    PidRecord rec = *o.record;
+    rec.state = RecordState::kStopping;
+    if (auto s = WritePidRecord(deps.state, rec); !s) return Outcome::Failed(s.error(), "WriteFailed");
+    const bool killed = TerminateIdentified(ProcessIdentity{rec.pid, rec.nonce, rec.starttime}, options_.stop_grace);
+    notes += "stopped pid " + std::to_string(rec.pid) + (killed ? " (SIGKILL)" : "") + "; ";
+  }
+  auto key = EnsureManagementKey(deps.state);
+  if (!key) return Outcome::Failed(key.error(), "ManagementKeyFailed");
+
+  StartRequest rq;
+  rq.binary = ctx.facts.binary->path;
+  rq.config_path = ctx.facts.config->path.empty() ? deps.state.PathOf(kConfigFile).string() : ctx.facts.config->path;
+  rq.inputs = want.inputs;
+  rq.inputs.management_key_digest = Sha256Hex(*key);
+  rq.management_key_env =
+      o.endpoints->management_key_env.empty() ? proxy_config::kManagementKeyEnv : o.endpoints->management_key_env;
+  rq.management_key = *key;
+  if (ctx.facts.secrets) rq.secrets = ctx.facts.secrets->values;
+  rq.upstream_ca_file = ctx.desired.spec.proxy.upstream_ca_file;
+  rq.endpoints = *o.endpoints;
+  rq.readiness = options_.readiness;
+  rq.http = deps.http;
+  auto started = StartProxy(deps.state, deps.clock, rq);
+  if (!started) return Outcome::Failed(started.error(), "StartFailed");
+
+  if (started->ready) {
+    CrashState cs = RecordStarted(d.crash, now);
+    if (auto s = WriteCrashState(deps.state, cs); !s) return Outcome::Failed(s.error(), "WriteFailed");
+    Outcome done = Outcome::Done(1, notes + d.reason + ": started iron-proxy pid " +
+                                        std::to_string(started->record.pid));
+    ObservedDaemon after = o;
+    after.record = started->record;
+    after.liveness = Liveness::kAlive;
+    after.crash = cs;
+    done.details = Details(after);
+    return done;
+  }
+  const CrashState cs = RecordCrash(d.crash, now, "NotReady: " + started->detail, rq.inputs.Digest());
+  if (auto s = WriteCrashState(deps.state, cs); !s) return Outcome::Failed(s.error(), "WriteFailed");
+  const auto lines = TailLines((deps.state.root() / kLogFile).string(), options_.tail_lines);
+  const std::string message = started->detail + " (crash " + std::to_string(cs.consecutive) + ", back-off " +
+                              FormatDuration(cs.backoff) + ")\nlast " + std::to_string(lines.size()) +
+                              " log lines:\n" + FormatTail(lines, secrets);
+  if (InCrashLoop(cs, rq.inputs.Digest(), options_.crash_loop_threshold)) {
+    return Make(Outcome::Kind::kTerminal, "CrashLoop", "crash loop: " + message);
+  }
+  return Make(Outcome::Kind::kRetry, "NotReady", notes + message, 0, cs.backoff);
+}
+
+}  // namespace ironward::daemon

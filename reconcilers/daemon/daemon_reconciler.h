@@ -1,0 +1,46 @@
+// The supervised iron-proxy process: exactly one, correctly configured, running detached
+// from ironward. Observe reads the pidfile, /proc (starttime + nonce identity), the listeners
+// and /healthz, daemon.json and the log tail; Diff decides start / wait (back-off) / Stalled
+// (crash loop) / restart / reload / nothing; Apply re-observes, then acts.
+//
+// State files (all 0600): iron-proxy.pid, daemon.json, management.key, iron-proxy.log(.1-.3);
+// proxy-home/ (0700) is the proxy's HOME.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "reconcilers/daemon/daemon_plan.h"
+#include "reconcilers/reconciler.h"
+
+namespace ironward::daemon {
+
+struct DaemonOptions {
+  ReadinessOptions readiness;  ///< 10 s timeout, 50 ms poll, 1 s settle
+  std::chrono::milliseconds stop_grace{15000};
+  std::uint64_t log_rotate_bytes = 10U * 1024U * 1024U;
+  int crash_loop_threshold = kCrashLoopThreshold;
+  std::size_t tail_lines = 20;
+};
+
+class DaemonReconciler final : public ResourceReconciler<ObservedDaemon> {
+ public:
+  explicit DaemonReconciler(DaemonOptions options = {}) : options_(options) {}
+  std::string_view Name() const override { return "daemon"; }
+  std::vector<std::string_view> DependsOn() const override {
+    return {"binary", "ca", "mappings", "proxy_config", "secrets"};
+  }
+  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
+
+ protected:
+  Result<ObservedDaemon> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
+  ResourcePlan Diff(ReconcileContext& ctx, const ObservedDaemon& observed, const Clock& clock) const override;
+
+ private:
+  DaemonOptions options_;
+};
+
+/// What the proxy would be started with, from the facts (pending/absent facts listed).
+DesiredInputs CollectDesired(const ReconcileContext& ctx, const ObservedDaemon& observed);
+
+}  // namespace ironward::daemon

@@ -1,0 +1,207 @@
+#include "reconcilers/daemon/readiness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <thread>
+
+#include <yaml-cpp/yaml.h>
+
+#include "reconcilers/io/http_client.h"
+
+namespace ironward::daemon {
+namespace {
+
+using Ms = std::chrono::milliseconds;
+
+int RemainingMs(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<Ms>(deadline - std::chrono::steady_clock::now()).count();
+  return left > 0 ? static_cast<int>(left) : 0;
+}
+
+/// Connected non-blocking socket or -1.
+int Connect(const Endpoint& ep, std::chrono::steady_clock::time_point deadline) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(ep.port));
+  if (::inet_pton(AF_INET, ep.host.c_str(), &addr.sin_addr) != 1) return -1;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+  if (errno != EINPROGRESS) {
+    ::close(fd);
+    return -1;
+  }
+  pollfd p{fd, POLLOUT, 0};
+  if (::poll(&p, 1, RemainingMs(deadline)) != 1) {
+    ::close(fd);
+    return -1;
+  }
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::string ScalarAt(const YAML::Node& root, const char* a, const char* b) {
+  if (!root.IsMap() || !root[a] || !root[a].IsMap() || !root[a][b] || !root[a][b].IsScalar()) return "";
+  return root[a][b].as<std::string>();
+}
+
+}  // namespace
+
+std::optional<Endpoint> ParseListen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  Endpoint ep;
+  ep.host = listen.substr(0, colon);
+  if (ep.host.empty() || ep.host == "0.0.0.0") ep.host = "127.0.0.1";
+  const std::string port = listen.substr(colon + 1);
+  if (std::from_chars(port.data(), port.data() + port.size(), ep.port).ec != std::errc() || ep.port <= 0 ||
+      ep.port > 65535) {
+    return std::nullopt;
+  }
+  return ep;
+}
+
+Result<Endpoints> EndpointsFromConfig(const std::string& yaml_text) {
+  try {
+    const YAML::Node root = YAML::Load(yaml_text);
+    Endpoints eps;
+    eps.tunnel = ParseListen(ScalarAt(root, "proxy", "tunnel_listen"));
+    eps.http = ParseListen(ScalarAt(root, "proxy", "http_listen"));
+    eps.metrics = ParseListen(ScalarAt(root, "metrics", "listen"));
+    eps.management = ParseListen(ScalarAt(root, "management", "listen"));
+    eps.management_key_env = ScalarAt(root, "management", "api_key_env");
+    eps.log_level = ScalarAt(root, "log", "level");
+    if (eps.log_level.empty()) eps.log_level = "info";
+    return eps;
+  } catch (const std::exception&) {
+    return Error::Terminal("proxy.yaml is not valid YAML");
+  }
+}
+
+bool TcpConnects(const Endpoint& ep, Ms timeout) {
+  const int fd = Connect(ep, std::chrono::steady_clock::now() + timeout);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+Result<PlainResponse> PlainHttp(const Endpoint& ep, const std::string& method, const std::string& path,
+                                const std::vector<std::string>& headers, Ms timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const int fd = Connect(ep, deadline);
+  if (fd < 0) return Error::Transient("cannot connect to " + ep.ToString());
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + ep.ToString() + "\r\nConnection: close\r\n";
+  for (const auto& h : headers) req += h + "\r\n";
+  req += (method == "POST" ? "Content-Length: 0\r\n\r\n" : "\r\n");
+  std::size_t off = 0;
+  std::string resp;
+  bool failed = false;
+  while (!failed) {
+    pollfd p{fd, static_cast<short>(off < req.size() ? POLLOUT : POLLIN), 0};
+    if (::poll(&p, 1, RemainingMs(deadline)) != 1) {
+      failed = true;
+      break;
+    }
+    if (off < req.size()) {
+      const ssize_t w = ::send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+      if (w <= 0) failed = true;
+      else off += static_cast<std::size_t>(w);
+      continue;
+    }
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EAGAIN) continue;
+    if (n <= 0) break;
+    resp.append(buf, static_cast<std::size_t>(n));
+    if (resp.size() > 65536) break;
+  }
+  ::close(fd);
+  if (resp.rfind("HTTP/1.", 0) != 0 || resp.size() < 12) {
+    return Error::Transient("no HTTP response from " + ep.ToString() + (failed ? " (timeout)" : ""));
+  }
+  PlainResponse out;
+  std::from_chars(resp.data() + 9, resp.data() + 12, out.status);
+  const auto body = resp.find("\r\n\r\n");
+  if (body != std::string::npos) out.body = resp.substr(body + 4);
+  return out;
+}
+
+int HealthzStatus(HttpClient* http, const Endpoint& metrics, Ms timeout) {
+  if (http != nullptr) {
+    HttpRequest rq;
+    rq.url = "http://" + metrics.ToString() + "/healthz";
+    rq.timeout = timeout;
+    rq.connect_timeout = timeout;
+    rq.follow_redirects = false;
+    rq.max_body_bytes = 4096;
+    auto r = http->Send(rq);
+    return r.ok() ? static_cast<int>(r->status) : 0;
+  }
+  auto r = PlainHttp(metrics, "GET", "/healthz", {}, timeout);
+  return r.ok() ? r->status : 0;
+}
+
+std::string CheckHealthy(HttpClient* http, const Endpoints& eps) {
+  const Ms each(1000);
+  if (!eps.metrics) return "proxy.yaml has no metrics listener";
+  if (const int s = HealthzStatus(http, *eps.metrics, each); s != 200) {
+    return "/healthz on " + eps.metrics->ToString() + (s == 0 ? " is not reachable" : " answered " + std::to_string(s));
+  }
+  for (const auto* ep : {&eps.tunnel, &eps.http}) {
+    if (*ep && !TcpConnects(**ep, each)) return "listener " + (*ep)->ToString() + " does not accept connections";
+  }
+  return "";
+}
+
+ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpClient* http,
+                          const ReadinessOptions& options) {
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  ReadinessResult out;
+  std::string last = "not checked yet";
+  for (;;) {
+    if (CheckIdentity(id) != Liveness::kAlive) {
+      out.exited = true;
+      out.detail = "iron-proxy exited during startup (" + last + ")";
+      return out;
+    }
+    last = CheckHealthy(http, eps);
+    if (last.empty()) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      out.detail = "not ready after " + std::to_string(options.timeout.count()) + " ms: " + last;
+      return out;
+    }
+    std::this_thread::sleep_for(options.poll);
+  }
+  // Bind failures are immediate and the process then exits 0: make sure it stays up.
+  const auto settle_end = std::chrono::steady_clock::now() + options.settle;
+  while (std::chrono::steady_clock::now() < settle_end) {
+    if (CheckIdentity(id) != Liveness::kAlive) {
+      out.exited = true;
+      out.detail = "iron-proxy exited right after its listeners came up";
+      return out;
+    }
+    std::this_thread::sleep_for(options.poll);
+  }
+  if (CheckIdentity(id) != Liveness::kAlive) {
+    out.exited = true;
+    out.detail = "iron-proxy exited right after its listeners came up";
+    return out;
+  }
+  out.ready = true;
+  return out;
+}
+
+}  // namespace ironward::daemon

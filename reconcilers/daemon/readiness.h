@@ -1,0 +1,71 @@
+// Is the proxy ready? iron-proxy has no readiness endpoint (/healthz is up as soon as the
+// metrics socket binds, even while another listener is about to fail), so ready means:
+//   the process is alive, /healthz on the metrics listener answers 200, the tunnel and http
+//   listeners accept a TCP connection, and the process is still alive ~1 s later (a bind
+//   failure is fatal, immediate and exits 0).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reconcilers/daemon/process_identity.h"
+#include "state/result.h"
+
+namespace ironward {
+class HttpClient;
+}
+
+namespace ironward::daemon {
+
+/// A "host:port" listen address turned into where to connect ("" / 0.0.0.0 -> 127.0.0.1).
+struct Endpoint {
+  std::string host;
+  int port = 0;
+  std::string ToString() const { return host + ":" + std::to_string(port); }
+};
+std::optional<Endpoint> ParseListen(const std::string& listen);
+
+/// The listeners the daemon checks, read from proxy.yaml.
+struct Endpoints {
+  std::optional<Endpoint> tunnel, http, metrics, management;
+  std::string management_key_env;  ///< management.api_key_env
+  std::string log_level;
+};
+/// Parses proxy.yaml text; errors only when the YAML itself is unreadable.
+Result<Endpoints> EndpointsFromConfig(const std::string& yaml_text);
+
+bool TcpConnects(const Endpoint& ep, std::chrono::milliseconds timeout);
+
+struct PlainResponse {
+  int status = 0;
+  std::string body;
+};
+/// Minimal HTTP/1.1 over a loopback socket (no proxy variables, no redirects, body <= 64 KiB).
+Result<PlainResponse> PlainHttp(const Endpoint& ep, const std::string& method, const std::string& path,
+                                const std::vector<std::string>& headers, std::chrono::milliseconds timeout);
+
+/// GET /healthz via `http` when given (any proxy in ironward's env is ignored by it), else a
+/// plain socket. Returns the HTTP status (0 = not reachable).
+int HealthzStatus(HttpClient* http, const Endpoint& metrics, std::chrono::milliseconds timeout);
+
+/// One look, no waiting: "" when healthy, else why not.
+std::string CheckHealthy(HttpClient* http, const Endpoints& eps);
+
+struct ReadinessOptions {
+  std::chrono::milliseconds timeout{10000};
+  std::chrono::milliseconds poll{50};
+  std::chrono::milliseconds settle{1000};  ///< must still be alive this long after looking ready
+};
+
+struct ReadinessResult {
+  bool ready = false;
+  bool exited = false;  ///< the process went away while we waited
+  std::string detail;   ///< why not ready
+};
+
+ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpClient* http,
+                          const ReadinessOptions& options);
+
+}  // namespace ironward::daemon

@@ -1,0 +1,44 @@
+// End to end: the reconciler starts the double with the real secret in its environment; a
+// client that only holds the proxy token goes HTTPS via CONNECT (trusting ironward's CA) to a
+// local TLS upstream (trusted by the proxy through SSL_CERT_FILE), which sees the real secret.
+#include <gtest/gtest.h>
+
+#include "daemon_harness.h"
+
+namespace ironward::daemon {
+namespace {
+
+TEST(DaemonEndToEndTest, TunnelledRequestArrivesWithTheRealSecret) {
+  test::DaemonHarness h;
+  doubletest::TempDir pki;
+  doubletest::MakeUpstreamPki(pki);
+  doubletest::Upstream up(pki.path() + "/up.crt", pki.path() + "/up.key");
+  h.desired().spec.proxy.upstream_ca_file = pki.path() + "/upca.crt";
+  h.AddProvider({"localhost"});
+
+  const Outcome out = h.Pass();
+  ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.reason << ": " << out.message;
+
+  const std::string token = h.token();
+  ASSERT_EQ(token.find(test::kRealSecret), std::string::npos);
+  doubletest::HttpResult r =
+      doubletest::Http("https://localhost:" + std::to_string(up.port()) + "/v1/chat",
+                       {.proxy = "http://127.0.0.1:" + std::to_string(h.Port("tunnel")),
+                        .cainfo = h.root() + "/ca.crt",
+                        .headers = {"Authorization: Bearer " + token}});
+  auto log = h.state().Read("iron-proxy.log");
+  ASSERT_EQ(r.status, 200) << r.error << "\n" << (log.ok() && log->has_value() ? **log : "");
+  EXPECT_EQ(r.body, "upstream-ok");
+  ASSERT_EQ(up.Requests().size(), 1u);
+  const std::string seen = up.Requests()[0];
+  EXPECT_NE(seen.find(std::string("Authorization: Bearer ") + test::kRealSecret), std::string::npos) << seen;
+  EXPECT_EQ(seen.find(token), std::string::npos) << "the token never reaches the upstream";
+  // The secret never shows up where a human could see it.
+  EXPECT_EQ(out.message.find(test::kRealSecret), std::string::npos);
+  ASSERT_TRUE(log.ok() && log->has_value());
+  EXPECT_EQ((*log)->find(test::kRealSecret), std::string::npos);
+  EXPECT_TRUE(h.Plan().InSync());
+}
+
+}  // namespace
+}  // namespace ironward::daemon

@@ -1,0 +1,83 @@
+// A state directory prepared for the daemon reconciler: the iron-proxy double as
+// <state>/bin/iron-proxy, a CA from its generate-ca, proxy.yaml from the project's renderer on
+// free loopback ports, and the facts the upstream reconcilers would publish.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "double_harness.h"
+#include "reconcilers/daemon/daemon_reconciler.h"
+#include "tests/fakes/fake_clock.h"
+
+namespace ironward::daemon::test {
+
+inline constexpr const char* kRealSecret = "sk-real-upstream-secret-9f8e7d6c5b4a";
+inline constexpr const char* kSecretName = "OPENROUTER_API_KEY";
+
+class DaemonHarness {
+ public:
+  DaemonHarness();
+  ~DaemonHarness();  // stops every proxy this state dir started
+
+  std::string root() const { return dir_.path(); }
+  spec::DesiredState& desired() { return desired_; }
+  Facts& facts() { return facts_; }
+  FakeClock& clock() { return clock_; }
+  state::StateWriter& state() { return *state_; }
+  DaemonOptions& options() { return options_; }
+  const std::string& token() const { return token_; }
+
+  /// Renders proxy.yaml from desired() and publishes ConfigFacts.
+  void Render();
+  /// A provider "openrouter" (secret OPENROUTER_API_KEY, hosts) and its SecretFacts.
+  void AddProvider(const std::vector<std::string>& hosts);
+
+  ResourcePlan Plan();
+  Outcome Apply(const ResourcePlan& plan);
+  /// Plan, then Apply when there are changes.
+  Outcome Pass(ResourcePlan* plan_out = nullptr);
+
+  std::optional<PidRecord> Record();
+  int Port(const std::string& which) const;  // tunnel | http | metrics | management
+
+ private:
+  doubletest::TempDir dir_;
+  spec::DesiredState desired_;
+  Facts facts_;
+  FakeClock clock_;
+  std::unique_ptr<state::StateWriter> state_;
+  DaemonOptions options_;
+  std::string token_;
+};
+
+/// A child process (posix_spawn) killed and reaped on destruction.
+class ChildGuard {
+ public:
+  explicit ChildGuard(const std::vector<std::string>& argv);
+  ~ChildGuard();
+  pid_t pid() const { return pid_; }
+  bool Alive() const;
+
+ private:
+  pid_t pid_ = -1;
+};
+
+/// A listening TCP socket on 127.0.0.1:port (to make a port "already in use").
+class PortBlocker {
+ public:
+  explicit PortBlocker(int port);
+  ~PortBlocker();
+
+ private:
+  int fd_ = -1;
+};
+
+bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
+
+}  // namespace ironward::daemon::test

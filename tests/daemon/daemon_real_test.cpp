@@ -1,0 +1,256 @@
+// The daemon reconciler against the iron-proxy double (0.39.0) in a prepared state dir.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+#include "daemon_harness.h"
+#include "reconcilers/daemon/daemon_control.h"
+
+namespace ironward::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+using test::DaemonHarness;
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
+}
+
+ProcessIdentity IdOf(const PidRecord& r) { return {r.pid, r.nonce, r.starttime}; }
+
+std::string Changes(const ResourcePlan& p) {
+  std::string out;
+  for (const auto& c : p.changes) out += std::string(ActionSymbol(c.action)) + " " + c.reason + "\n";
+  return out;
+}
+
+TEST(DaemonReconcilerTest, StartsReadyWithPrivateFilesThenInSync) {
+  DaemonHarness h;
+  ResourcePlan plan = h.Plan();
+  ASSERT_EQ(plan.changes.size(), 1u);
+  EXPECT_EQ(plan.changes[0].action, Action::kCreate);
+  EXPECT_EQ(plan.changes[0].reason, "not running (never started)");
+  const Outcome out = h.Apply(plan);
+  ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.reason << ": " << out.message;
+  EXPECT_EQ(out.changed, 1);
+  auto rec = h.Record();
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->state, RecordState::kRunning);
+  EXPECT_EQ(CheckIdentity(IdOf(*rec)), Liveness::kAlive);
+  EXPECT_EQ(rec->inputs.config_digest, h.facts().config->digest);
+  EXPECT_EQ(rec->inputs.ca_cert_digest, h.facts().ca->cert_digest);
+  EXPECT_EQ(rec->inputs.binary_sha256, h.facts().binary->sha256);
+  for (const char* f : {"iron-proxy.pid", "iron-proxy.log", "management.key", "daemon.json"}) {
+    EXPECT_EQ(ModeOf(h.root() + "/" + f), 0600u) << f;
+  }
+  EXPECT_EQ(ModeOf(h.root() + "/proxy-home"), 0700u);
+
+  ResourcePlan again = h.Plan();
+  EXPECT_TRUE(again.InSync()) << Changes(again);
+  EXPECT_EQ(again.details["pid"], rec->pid);
+}
+
+TEST(DaemonReconcilerTest, ProxyEnvironmentHoldsOnlyAllowedVariables) {
+  ::setenv("HTTP_PROXY", "http://127.0.0.1:1", 1);
+  ::setenv("https_proxy", "http://127.0.0.1:1", 1);
+  ::setenv("IRON_ENROLLMENT_TOKEN", "stray", 1);
+  ::setenv("IRON_LOG_LEVEL", "debug", 1);
+  DaemonHarness h;
+  h.AddProvider({"api.example.com"});
+  h.desired().spec.proxy.upstream_ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  const Outcome out = h.Pass();
+  ::unsetenv("HTTP_PROXY");
+  ::unsetenv("https_proxy");
+  ::unsetenv("IRON_ENROLLMENT_TOKEN");
+  ::unsetenv("IRON_LOG_LEVEL");
+  ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
+  EXPECT_EQ(out.message.find(test::kRealSecret), std::string::npos);
+  auto rec = h.Record();
+  ASSERT_TRUE(rec);
+  std::set<std::string> names;
+  std::map<std::string, std::string> env;
+  for (const auto& e : ReadEnviron(rec->pid)) {
+    const auto eq = e.find('=');
+    names.insert(e.substr(0, eq));
+    env[e.substr(0, eq)] = e.substr(eq + 1);
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"PATH", "HOME", "LANG", "IRONWARD_MANAGEMENT_KEY", "IRONWARD_PROXY_NONCE",
+                                          test::kSecretName, "SSL_CERT_FILE"}));
+  EXPECT_EQ(env["HOME"], h.root() + "/proxy-home");
+  EXPECT_EQ(env["PATH"], "/usr/sbin:/usr/bin:/sbin:/bin");
+  EXPECT_EQ(env[test::kSecretName], test::kRealSecret);
+  EXPECT_EQ(env["IRONWARD_PROXY_NONCE"], rec->nonce);
+  EXPECT_EQ(env["SSL_CERT_FILE"], "/etc/ssl/certs/ca-certificates.crt");
+  // Nothing secret in the state files ironward writes besides management.key.
+  for (const char* f : {"iron-proxy.pid", "daemon.json", "iron-proxy.log"}) {
+    auto text = h.state().Read(f);
+    ASSERT_TRUE(text.ok() && text->has_value()) << f;
+    EXPECT_EQ((*text)->find(test::kRealSecret), std::string::npos) << f;
+    EXPECT_EQ((*text)->find(env["IRONWARD_MANAGEMENT_KEY"]), std::string::npos) << f;
+  }
+}
+
+TEST(DaemonReconcilerTest, ReadinessFailureKillsAndReportsLogTail) {
+  DaemonHarness h;
+  test::PortBlocker taken(h.Port("tunnel"));
+  const Outcome out = h.Pass();
+  EXPECT_EQ(out.kind, Outcome::Kind::kRetry);
+  EXPECT_EQ(out.reason, "NotReady");
+  EXPECT_EQ(out.after, 1s);
+  EXPECT_NE(out.message.find("fatal error"), std::string::npos) << out.message;
+  EXPECT_NE(out.message.find("log lines:"), std::string::npos) << out.message;
+  EXPECT_NE(out.message.find("crash 1"), std::string::npos) << out.message;
+  auto rec = h.Record();
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->state, RecordState::kCrashed);
+  EXPECT_NE(CheckIdentity(IdOf(*rec)), Liveness::kAlive);
+  EXPECT_TRUE(FindStrays(h.root() + "/proxy-home", 0).empty());
+  // Counted once: the next plan waits out the back-off without counting again.
+  ResourcePlan plan = h.Plan();
+  ASSERT_EQ(plan.changes.size(), 1u);
+  EXPECT_NE(plan.changes[0].reason.find("crash 1, back-off 1s"), std::string::npos) << Changes(plan);
+}
+
+TEST(DaemonReconcilerTest, KillNineIsACrashRestartedAfterBackoff) {
+  DaemonHarness h;
+  ASSERT_EQ(h.Pass().kind, Outcome::Kind::kDone);
+  const PidRecord first = *h.Record();
+  ASSERT_EQ(::kill(first.pid, SIGKILL), 0);
+  ASSERT_TRUE(test::WaitFor([&] { return CheckIdentity(IdOf(first)) != Liveness::kAlive; }, 3s));
+
+  ResourcePlan plan = h.Plan();
+  ASSERT_EQ(plan.changes.size(), 1u);
+  EXPECT_EQ(plan.changes[0].action, Action::kCreate);
+  EXPECT_EQ(plan.changes[0].reason, "not running (crashed: pid " + std::to_string(first.pid) +
+                                        " gone, crash 1, back-off 1s); restart in 1s");
+  Outcome waiting = h.Apply(plan);
+  EXPECT_EQ(waiting.kind, Outcome::Kind::kRequeueAfter);
+  EXPECT_EQ(waiting.after, 1s);
+  EXPECT_EQ(h.Record()->state, RecordState::kCrashed);
+
+  h.clock().Advance(1s);
+  ResourcePlan restart = h.Plan();
+  ASSERT_EQ(restart.changes.size(), 1u);
+  EXPECT_EQ(restart.changes[0].reason, "not running (crashed: pid " + std::to_string(first.pid) +
+                                           " gone, crash 1, back-off 1s)");
+  const Outcome out = h.Apply(restart);
+  ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
+  const PidRecord second = *h.Record();
+  EXPECT_NE(second.pid, first.pid);
+  EXPECT_EQ(CheckIdentity(IdOf(second)), Liveness::kAlive);
+  EXPECT_TRUE(h.Plan().InSync());
+}
+
+TEST(DaemonReconcilerTest, CrashLoopBecomesStalledWithLogTail) {
+  DaemonHarness h;
+  h.options().crash_loop_threshold = 3;
+  test::PortBlocker taken(h.Port("http"));
+  Outcome out;
+  for (int i = 1; i <= 3; ++i) {
+    out = h.Pass();
+    if (i < 3) {
+      ASSERT_EQ(out.reason, "NotReady") << i << ": " << out.message;
+      h.clock().Advance(out.after);
+    }
+  }
+  EXPECT_EQ(out.kind, Outcome::Kind::kTerminal);
+  EXPECT_EQ(out.reason, "CrashLoop");
+  EXPECT_NE(out.message.find("fatal error"), std::string::npos) << out.message;
+
+  // Later passes stay Stalled without starting anything.
+  h.clock().Advance(10min);
+  ResourcePlan plan;
+  out = h.Pass(&plan);
+  EXPECT_EQ(out.kind, Outcome::Kind::kTerminal);
+  EXPECT_EQ(out.reason, "CrashLoop");
+  EXPECT_NE(out.message.find("crash loop: 3 consecutive crashes"), std::string::npos) << out.message;
+  EXPECT_NE(out.message.find("log lines:"), std::string::npos);
+  EXPECT_TRUE(FindStrays(h.root() + "/proxy-home", 0).empty());
+}
+
+TEST(DaemonReconcilerTest, TransformsOnlyChangeReloadsSamePid) {
+  DaemonHarness h;
+  doubletest::Upstream up;
+  ASSERT_EQ(h.Pass().kind, Outcome::Kind::kDone);
+  const PidRecord before = *h.Record();
+  const std::string url = "http://localhost:" + std::to_string(up.port()) + "/ping";
+  const doubletest::HttpOptions via{.proxy = "http://127.0.0.1:" + std::to_string(h.Port("http"))};
+  EXPECT_EQ(doubletest::Http(url, via).status, 403) << "localhost not allowlisted yet";
+
+  h.desired().spec.allowlist.push_back("localhost");
+  h.Render();
+  ResourcePlan plan = h.Plan();
+  ASSERT_EQ(plan.changes.size(), 1u) << Changes(plan);
+  EXPECT_EQ(plan.changes[0].action, Action::kUpdate);
+  EXPECT_EQ(plan.changes[0].reason.rfind("reload: transforms changed (ruleset digest ", 0), 0u) << Changes(plan);
+  const Outcome out = h.Apply(plan);
+  ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
+  const PidRecord after = *h.Record();
+  EXPECT_EQ(after.pid, before.pid);
+  EXPECT_EQ(after.inputs.ruleset_digest, h.facts().config->ruleset_digest);
+  EXPECT_EQ(doubletest::Http(url, via).status, 200) << "new policy effective";
+  EXPECT_TRUE(h.Plan().InSync());
+}
+
+TEST(DaemonReconcilerTest, ListenerChangeRestartsWithNewPid) {
+  DaemonHarness h;
+  ASSERT_EQ(h.Pass().kind, Outcome::Kind::kDone);
+  const PidRecord before = *h.Record();
+  h.desired().spec.proxy.http_port = static_cast<std::uint16_t>(doubletest::FreePort());
+  h.Render();
+  ResourcePlan plan = h.Plan();
+  ASSERT_EQ(plan.changes.size(), 1u);
+  EXPECT_EQ(plan.changes[0].action, Action::kReplace);
+  EXPECT_TRUE(plan.changes[0].disruptive);
+  EXPECT_EQ(plan.changes[0].reason.rfind("restart: listeners changed", 0), 0u) << Changes(plan);
+  const Outcome out = h.Apply(plan);
+  ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
+  const PidRecord after = *h.Record();
+  EXPECT_NE(after.pid, before.pid);
+  EXPECT_NE(CheckIdentity(IdOf(before)), Liveness::kAlive);
+  EXPECT_EQ(h.Plan().changes.size(), 0u) << "a requested stop is not a crash";
+  auto crash = ReadCrashState(h.state());
+  EXPECT_EQ(crash->consecutive, 0);
+}
+
+TEST(DaemonReconcilerTest, StopProxySendsSigtermAndRemovesPidfile) {
+  DaemonHarness h;
+  ASSERT_EQ(h.Pass().kind, Outcome::Kind::kDone);
+  const PidRecord rec = *h.Record();
+  auto stopped = StopProxy(h.root(), 5s);
+  ASSERT_TRUE(stopped.ok()) << stopped.error().message;
+  EXPECT_TRUE(stopped->was_running);
+  EXPECT_FALSE(stopped->killed) << "the double handles SIGTERM";
+  EXPECT_NE(CheckIdentity(IdOf(rec)), Liveness::kAlive);
+  EXPECT_FALSE(h.Record());
+  const auto tail = h.state().Read("iron-proxy.log");
+  EXPECT_NE((*tail)->find("received signal, shutting down"), std::string::npos);
+  ResourcePlan plan = h.Plan();
+  ASSERT_EQ(plan.changes.size(), 1u);
+  EXPECT_EQ(plan.changes[0].reason, "not running (never started)");
+}
+
+TEST(DaemonReconcilerTest, DryRunPlansWithPendingFactsAndAppliesNothing) {
+  DaemonHarness h;
+  h.facts().ca->pending = true;
+  h.facts().config->pending = true;
+  DaemonReconciler rec(h.options());
+  ReconcileContext ctx{h.desired(), h.facts(), true};
+  ReadDeps rd{h.clock(), h.state(), nullptr, nullptr};
+  ResourcePlan plan = rec.Plan(ctx, rd);
+  ASSERT_EQ(plan.changes.size(), 1u);
+  EXPECT_NE(plan.changes[0].reason.find("known after apply: config, CA"), std::string::npos) << Changes(plan);
+  EXPECT_EQ(plan.desired_digest, kKnownAfterApply);
+  WriteDeps wd{h.clock(), h.state(), nullptr, nullptr};
+  EXPECT_EQ(rec.Apply(ctx, plan, wd).reason, "DryRun");
+  EXPECT_FALSE(h.Record());
+}
+
+}  // namespace
+}  // namespace ironward::daemon
