@@ -1,0 +1,118 @@
+// ToJson / ComputeDigest: the canonical, fully defaulted form of a desired state.
+#include "controller/spec/loader.h"
+#include "controller/spec/units.h"
+#include "state/encoding.h"
+
+namespace ironward::spec {
+namespace {
+
+using nlohmann::json;
+
+void PutIfSet(json& obj, const char* key, const std::string& value) {
+  if (!value.empty()) obj[key] = value;
+}
+
+json ProxyJson(const ProxySpec& p) {
+  json source = {{"url", p.source.url}, {"sha256", p.source.sha256}};
+  if (p.source.checksums_url) source["checksumsUrl"] = *p.source.checksums_url;
+  json out = {
+      {"version", p.version},
+      {"source", source},
+      {"bind", p.bind == BindKind::kAddress ? p.bind_address : ToString(p.bind)},
+      {"tunnelPort", p.tunnel_port},
+      {"httpPort", p.http_port},
+      {"metricsPort", p.metrics_port},
+      {"managementPort", p.management_port},
+      {"dnsPort", p.dns_port},
+      {"httpsPort", p.https_port},
+      {"upstreamDenyCidrs", p.upstream_deny_cidrs},
+      {"logLevel", p.log_level},
+  };
+  PutIfSet(out, "upstreamCaFile", p.upstream_ca_file);
+  return out;
+}
+
+json CredentialsJson(const CredentialsSpec& c) {
+  const BitwardenSpec& b = c.bitwarden;
+  json bw = {
+      {"accessTokenEnv", b.access_token_env},
+      {"serverUrl", b.server_url},
+      {"refreshInterval", FormatDuration(b.refresh_interval)},
+      {"retryInterval", FormatDuration(b.retry_interval)},
+  };
+  PutIfSet(bw, "projectId", b.project_id);
+  PutIfSet(bw, "apiUrl", b.api_url);
+  PutIfSet(bw, "identityUrl", b.identity_url);
+  json out = {
+      {"source", ToString(c.source)},
+      {"bitwarden", bw},
+      {"allowEnvFallback", c.allow_env_fallback},
+  };
+  PutIfSet(out, "envFile", c.env_file);
+  return out;
+}
+
+json SandboxJson(const Sandbox& s) {
+  return {
+      {"name", s.name},
+      {"image", s.image},
+      {"command", s.command},
+      {"env", s.env},
+      {"mounts", s.mounts},
+      {"resources",
+       {{"memory", s.resources.memory_bytes},
+        {"cpus", s.resources.cpus},
+        {"pids", s.resources.pids}}},
+  };
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const DesiredState& state) {
+  const Spec& s = state.spec;
+  json ca = {
+      {"algorithm", ToString(s.ca.algorithm)},
+      {"validity", FormatDuration(s.ca.validity)},
+      {"rotation", s.ca.rotation},
+  };
+  if (s.ca.renew_before) ca["renewBefore"] = FormatDuration(*s.ca.renew_before);
+  json providers = json::array();
+  for (const Provider& p : s.providers) {
+    providers.push_back(json{
+        {"name", p.name}, {"secret", p.secret}, {"hosts", p.hosts}, {"headers", p.headers}});
+  }
+  json sandboxes = json::array();
+  for (const Sandbox& sb : s.sandboxes) sandboxes.push_back(SandboxJson(sb));
+  json spec = {
+      {"proxy", ProxyJson(s.proxy)},
+      {"ca", ca},
+      {"providers", providers},
+      {"allowlist", s.allowlist},
+      {"credentials", CredentialsJson(s.credentials)},
+      {"tokens", {{"rotation", s.tokens.rotation}}},
+      {"enforcement",
+       {{"mode", ToString(s.enforcement.mode)},
+        {"network", ToString(s.enforcement.network)},
+        {"uncoveredProviders", ToString(s.enforcement.uncovered_providers)},
+        {"selector", s.enforcement.selector},
+        {"networkName", s.enforcement.network_name},
+        {"networkSubnet", s.enforcement.network_subnet}}},
+      {"sandboxes", sandboxes},
+      {"reconcile",
+       {{"interval", FormatDuration(s.reconcile.interval)},
+        {"prune", s.reconcile.prune},
+        {"suspend", s.reconcile.suspend}}},
+  };
+  return {
+      {"apiVersion", state.api_version},
+      {"kind", state.kind},
+      {"metadata", {{"name", state.name}}},
+      {"spec", spec},
+  };
+}
+
+std::string ComputeDigest(const DesiredState& state) {
+  return Sha256Hex(state.name + "\n" + ToJson(state).dump());
+}
+
+}  // namespace ironward::spec

@@ -1,0 +1,34 @@
+// The one list of accepted YAML keys: the loader rejects anything else, and the schema-sync
+// test compares it with schemas/ironward.v1.schema.json.
+#include "controller/spec/loader.h"
+
+namespace ironward::spec {
+
+const std::map<std::string, std::set<std::string>>& KnownKeys() {
+  static const std::map<std::string, std::set<std::string>> kKeys = {
+      {"", {"apiVersion", "kind", "metadata", "spec"}},
+      {"metadata", {"name"}},
+      {"spec",
+       {"proxy", "ca", "providers", "allowlist", "credentials", "tokens", "enforcement",
+        "sandboxes", "reconcile"}},
+      {"spec.proxy",
+       {"version", "source", "bind", "tunnelPort", "httpPort", "metricsPort", "managementPort",
+        "dnsPort", "httpsPort", "upstreamDenyCidrs", "logLevel", "upstreamCaFile"}},
+      {"spec.proxy.source", {"url", "sha256", "checksumsUrl"}},
+      {"spec.ca", {"algorithm", "validity", "renewBefore", "rotation"}},
+      {"spec.providers[]", {"name", "secret", "hosts", "headers"}},
+      {"spec.credentials", {"source", "envFile", "bitwarden", "allowEnvFallback"}},
+      {"spec.credentials.bitwarden",
+       {"projectId", "accessTokenEnv", "serverUrl", "apiUrl", "identityUrl", "refreshInterval",
+        "retryInterval"}},
+      {"spec.tokens", {"rotation"}},
+      {"spec.enforcement",
+       {"mode", "network", "uncoveredProviders", "selector", "networkName", "networkSubnet"}},
+      {"spec.sandboxes[]", {"name", "image", "command", "env", "mounts", "resources"}},
+      {"spec.sandboxes[].resources", {"memory", "cpus", "pids"}},
+      {"spec.reconcile", {"interval", "prune", "suspend"}},
+  };
+  return kKeys;
+}
+
+}  // namespace ironward::spec

@@ -1,0 +1,27 @@
+// Internal to the loader: one function per section of the desired state. Each fills what it
+// can and reports every problem to the Diag; the loader returns a state only if none did.
+#pragma once
+
+#include "controller/spec/spec.h"
+#include "controller/spec/yaml_reader.h"
+
+namespace ironward::spec::detail {
+
+void ParseProxy(Diag& diag, const Field& field, ProxySpec* out);                // parse_proxy.cpp
+void ParseCa(Diag& diag, const Field& field, CaSpec* out);                      // parse_proxy.cpp
+void ParseProviders(Diag& diag, const Field& field, std::vector<Provider>* out);  // parse_spec.cpp
+void ParseAllowlist(Diag& diag, const Field& field, std::vector<std::string>* out);
+void ParseCredentials(Diag& diag, const Field& field, CredentialsSpec* out);
+void ParseTokens(Diag& diag, const Field& field, TokensSpec* out);
+void ParseEnforcement(Diag& diag, const Field& field, EnforcementSpec* out);
+void ParseReconcile(Diag& diag, const Field& field, ReconcileSpec* out);
+void ParseSandboxes(Diag& diag, const Field& field, std::vector<Sandbox>* out);  // parse_sandboxes.cpp
+/// Checks that span sections (names, secrets, env collisions, bind vs network).
+void CrossCheck(Diag& diag, const Spec& spec);                                  // cross_checks.cpp
+
+/// Where the egress CA appears inside every sandbox.
+inline constexpr const char* kSandboxCaPath = "/etc/ssl/certs/ironward-egress-ca.crt";
+/// Prefix of every variable ironward reserves in sandboxes (incl. IRONWARD_PROXY_TOKEN_*).
+inline constexpr const char* kReservedEnvPrefix = "IRONWARD_";
+
+}  // namespace ironward::spec::detail

@@ -1,0 +1,165 @@
+// spec.sandboxes[].
+#include <set>
+
+#include "controller/spec/parse.h"
+#include "controller/spec/units.h"
+#include "controller/spec/validators.h"
+
+namespace ironward::spec::detail {
+namespace {
+
+constexpr std::int64_t kMinMemory = 6LL * 1024 * 1024;  // Docker's minimum
+
+void ParseEnv(Diag& diag, const Field& field, std::map<std::string, std::string>* out) {
+  diag.Record(field.path, field.pos);
+  if (!field.node.IsMap()) {
+    TypeError(diag, field, "a mapping of variable names to values");
+    return;
+  }
+  for (auto kv = field.node.begin(); kv != field.node.end(); ++kv) {
+    if (!kv->first.IsScalar()) continue;  // reported by CheckStructure
+    const std::string& name = kv->first.Scalar();
+    const Pos key_pos = PosOf(kv->first.Mark());
+    const std::string path = Child(field.path, name);
+    if (diag.Has(path)) continue;  // duplicate key: reported by CheckStructure
+    diag.Record(path, key_pos);
+    if (!IsEnvVarName(name)) {
+      diag.ErrorAt(key_pos, field.path,
+                   "'" + name + "' is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+      continue;
+    }
+    Field value{path, kv->second, kv->second.IsNull() ? key_pos : PosOf(kv->second.Mark())};
+    auto text = ReadScalarText(diag, value);
+    if (!text) continue;
+    if (text->find('\0') != std::string::npos) {
+      diag.ErrorAt(value.pos, path, "contains a NUL character");
+      continue;
+    }
+    (*out)[name] = *text;
+  }
+}
+
+void ParseMounts(Diag& diag, const Field& field, std::vector<std::string>* out) {
+  auto list = ReadSeq(diag, field);
+  if (!list) return;
+  std::map<std::string, std::string> targets;  // container path -> item path
+  for (const auto& item : *list) {
+    auto s = ReadString(diag, item);
+    if (!s) continue;
+    std::string container;
+    const std::string err = CheckMount(*s, &container);
+    if (!err.empty()) {
+      diag.ErrorAt(item.pos, item.path, err);
+      continue;
+    }
+    while (container.size() > 1 && container.back() == '/') container.pop_back();
+    const std::string ca = kSandboxCaPath;
+    if (container == "/" || container == ca || ca.rfind(container + "/", 0) == 0) {
+      diag.ErrorAt(item.pos, item.path,
+                   "mounting over " + container + " would hide the egress CA that ironward mounts at " +
+                       ca);
+      continue;
+    }
+    if (auto [it, inserted] = targets.emplace(container, item.path); !inserted) {
+      diag.ErrorAt(item.pos, item.path,
+                   "container path " + container + " is already mounted by " + it->second);
+      continue;
+    }
+    const std::string host = s->substr(0, s->find(':'));
+    if (host == "/var/run/docker.sock" || host == "/run/docker.sock") {
+      diag.WarnAt(item.pos, item.path,
+                  "the Docker socket lets the sandbox start containers that bypass the egress "
+                  "proxy");
+    }
+    out->push_back(*s);
+  }
+}
+
+void ParseResources(Diag& diag, const Field& field, Resources* out) {
+  Map m(diag, field, "spec.sandboxes[].resources");
+  if (!m.valid()) return;
+  if (auto f = m.Get("memory")) {
+    const Kind k = Classify(f->node);
+    std::optional<std::int64_t> bytes;
+    if (k == Kind::kInt) {
+      bytes = ReadInt(diag, *f);
+    } else if (k == Kind::kString) {
+      std::string why;
+      bytes = ParseMemorySize(f->node.Scalar(), &why);
+      if (!bytes) diag.ErrorAt(f->pos, f->path, why);
+    } else {
+      TypeError(diag, *f, "a size like 512m or 2g, or a number of bytes");
+    }
+    if (bytes) {
+      if (*bytes < kMinMemory) {
+        diag.ErrorAt(f->pos, f->path,
+                     "must be at least 6m (6291456 bytes), got " + std::to_string(*bytes) + " bytes");
+      } else {
+        out->memory_bytes = *bytes;
+      }
+    }
+  }
+  if (auto f = m.Get("cpus")) {
+    if (auto v = ReadNumber(diag, *f)) {
+      if (*v <= 0 || *v > 1024) {
+        diag.ErrorAt(f->pos, f->path, "must be greater than 0 (and at most 1024), got " + f->node.Scalar());
+      } else {
+        out->cpus = *v;
+      }
+    }
+  }
+  if (auto f = m.Get("pids")) {
+    if (auto v = ReadInt(diag, *f)) {
+      if (*v <= 0) {
+        diag.ErrorAt(f->pos, f->path, "must be greater than 0, got " + std::to_string(*v));
+      } else {
+        out->pids = *v;
+      }
+    }
+  }
+}
+
+void ParseSandbox(Diag& diag, const Field& field, Sandbox* out) {
+  Map m(diag, field, "spec.sandboxes[]");
+  if (!m.valid()) return;
+  if (auto f = m.Require("name")) {
+    if (auto s = ReadString(diag, *f)) {
+      if (!IsDockerName(*s)) {
+        diag.ErrorAt(f->pos, f->path,
+                     "'" + *s + "' is not a valid sandbox name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most "
+                     "63 characters)");
+      } else {
+        out->name = *s;
+      }
+    }
+  }
+  if (auto f = m.Require("image")) {
+    if (auto s = ReadNonEmpty(diag, *f)) {
+      if (s->find_first_of(" \t\r\n") != std::string::npos) {
+        diag.ErrorAt(f->pos, f->path, "'" + *s + "' is not an image reference (contains whitespace)");
+      } else {
+        out->image = *s;
+      }
+    }
+  }
+  if (auto f = m.Get("command")) {
+    if (auto list = ReadStringList(diag, *f)) out->command = *list;
+  }
+  if (auto f = m.Get("env")) ParseEnv(diag, *f, &out->env);
+  if (auto f = m.Get("mounts")) ParseMounts(diag, *f, &out->mounts);
+  if (auto f = m.Get("resources")) ParseResources(diag, *f, &out->resources);
+}
+
+}  // namespace
+
+void ParseSandboxes(Diag& diag, const Field& field, std::vector<Sandbox>* out) {
+  auto items = ReadSeq(diag, field);
+  if (!items) return;
+  for (const auto& item : *items) {
+    Sandbox s;
+    ParseSandbox(diag, item, &s);
+    out->push_back(std::move(s));  // keep indices aligned with the YAML for cross checks
+  }
+}
+
+}  // namespace ironward::spec::detail
