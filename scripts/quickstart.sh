@@ -40,5 +40,18 @@ step ironward reconcile -f "$DEMO/gateway.yaml"   "# again: nothing left to chan
 "$IW" reconcile -f "$DEMO/gateway.yaml"
 step ironward status
 "$IW" status || true
-echo
+
+PIDFILE=$DEMO/state/iron-proxy.pid
+if [ -f "$PIDFILE" ]; then
+  PID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$PIDFILE")
+  step "kill -9 $PID   # the proxy dies behind ironward's back"
+  kill -9 "$PID" || true
+  sleep 1.5   # the crash back-off starts at 1 s
+  step ironward reconcile -f "$DEMO/gateway.yaml"   "# heals it"
+  "$IW" reconcile -f "$DEMO/gateway.yaml" || true
+  PID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$PIDFILE")
+  echo
+  echo "The demo proxy runs on 127.0.0.1:19090 (CONNECT) and :19091 (HTTP), pid $PID."
+  echo "Stop it with: kill $PID"
+fi
 echo "Demo state is in $DEMO/state (IRONWARD_STATE_DIR). Remove $DEMO to start over."
