@@ -1,0 +1,229 @@
+// Plans (Observe + Diff) from state files written by the test: no network, fake version probe.
+#include <gtest/gtest.h>
+
+#include "reconcilers/binary/binary_reconciler.h"
+#include "reconcilers/io/http_client.h"
+#include "tests/binary/binary_test_util.h"
+#include "tests/fakes/fake_clock.h"
+
+namespace ironward::binary {
+namespace {
+
+using testing::ModeOf;
+using testing::TempDir;
+
+const std::string kPin(64, 'a');
+const std::string kContent = "#!/bin/sh\necho 0.39.0\n";
+
+/// Fails every request and counts them: a plan must never touch the network.
+class CountingHttp final : public HttpClient {
+ public:
+  Result<HttpResponse> Send(const HttpRequest&) override {
+    ++calls;
+    return Error::Transient("network disabled in this test");
+  }
+  int calls = 0;
+};
+
+class BinaryPlanTest : public ::testing::Test {
+ protected:
+  BinaryPlanTest() : writer_(dir_.path() / "state") {
+    desired_.spec.proxy.version = "0.39.0";
+    desired_.spec.proxy.source.url = "https://example.invalid/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz";
+    desired_.spec.proxy.source.sha256 = kPin;
+  }
+
+  BinaryReconciler Reconciler() {
+    BinaryOptions o;
+    o.platform = Platform{"linux", "amd64"};
+    o.probe = [](const std::filesystem::path&) -> Result<std::string> { return std::string("0.39.0"); };
+    o.sleep = [](std::chrono::milliseconds) {};
+    return BinaryReconciler(o);
+  }
+
+  ResourcePlan Plan() {
+    auto r = Reconciler();
+    ReconcileContext ctx{desired_, facts_};
+    return r.Plan(ctx, ReadDeps{clock_, writer_, &http_});
+  }
+
+  Outcome Apply(HttpClient* http) {
+    auto r = Reconciler();
+    ReconcileContext ctx{desired_, facts_};
+    WriteDeps deps{clock_, writer_, http};
+    const ResourcePlan plan = r.Plan(ctx, deps.Read());
+    return r.Apply(ctx, plan, deps);
+  }
+
+  /// Writes what a finished install leaves behind.
+  void Installed(const std::string& content, const std::string& version = "0.39.0") {
+    ASSERT_TRUE(writer_.WriteAtomic(kBinaryFile, content, 0755).ok());
+    InstallRecord rec;
+    rec.version = version;
+    rec.tarball_sha256 = kPin;
+    rec.binary_sha256 = Sha256Hex(content);
+    rec.source_url = "https://example.invalid/x.tar.gz";
+    ASSERT_TRUE(writer_.WriteAtomic(kRecordFile, SerializeInstallRecord(rec), 0600).ok());
+  }
+
+  std::filesystem::path Path(const char* name) const { return writer_.PathOf(name); }
+
+  TempDir dir_;
+  state::StateWriter writer_;
+  FakeClock clock_;
+  spec::DesiredState desired_;
+  Facts facts_;
+  CountingHttp http_;
+};
+
+TEST_F(BinaryPlanTest, MissingBinaryIsPlannedAsCreateWithoutNetwork) {
+  const ResourcePlan plan = Plan();
+  ASSERT_FALSE(plan.error) << plan.error->message;
+  ASSERT_EQ(plan.changes.size(), 1U);
+  EXPECT_EQ(plan.changes[0].action, Action::kCreate);
+  EXPECT_EQ(plan.changes[0].address, "binary.iron-proxy");
+  EXPECT_EQ(plan.changes[0].after["version"], "0.39.0");
+  EXPECT_EQ(plan.changes[0].after["source"],
+            "https://example.invalid/v0.39.0/iron-proxy_0.39.0_linux_amd64.tar.gz");
+  ASSERT_TRUE(facts_.binary);
+  EXPECT_TRUE(facts_.binary->pending);
+  EXPECT_EQ(facts_.binary->path, Path(kBinaryFile).string());
+  EXPECT_EQ(http_.calls, 0);
+}
+
+TEST_F(BinaryPlanTest, IntactInstallIsInSync) {
+  Installed(kContent);
+  const ResourcePlan plan = Plan();
+  EXPECT_TRUE(plan.InSync()) << (plan.changes.empty() ? "" : plan.changes[0].reason);
+  ASSERT_TRUE(facts_.binary);
+  EXPECT_FALSE(facts_.binary->pending);
+  EXPECT_EQ(facts_.binary->sha256, Sha256Hex(kContent));
+  EXPECT_EQ(facts_.binary->version, "0.39.0");
+  EXPECT_EQ(plan.details["version"], "0.39.0");
+  EXPECT_EQ(plan.details["sha256"], Sha256Hex(kContent).substr(0, 12));
+  EXPECT_EQ(http_.calls, 0);
+}
+
+TEST_F(BinaryPlanTest, TamperedBinaryIsPlannedAsReplace) {
+  Installed(kContent);
+  testing::WriteFile(Path(kBinaryFile), "#!/bin/sh\necho evil\n", 0755);
+  const ResourcePlan plan = Plan();
+  ASSERT_EQ(plan.changes.size(), 1U);
+  EXPECT_EQ(plan.changes[0].action, Action::kReplace);
+  EXPECT_EQ(plan.changes[0].reason, "installed binary sha256 " + Sha256Hex("#!/bin/sh\necho evil\n") +
+                                        " != recorded " + Sha256Hex(kContent));
+  EXPECT_TRUE(facts_.binary->pending);
+}
+
+TEST_F(BinaryPlanTest, DeletedBinaryIsPlannedAsCreate) {
+  Installed(kContent);
+  std::filesystem::remove(Path(kBinaryFile));
+  const ResourcePlan plan = Plan();
+  ASSERT_EQ(plan.changes.size(), 1U);
+  EXPECT_EQ(plan.changes[0].action, Action::kCreate);
+  EXPECT_NE(plan.changes[0].reason.find("missing"), std::string::npos) << plan.changes[0].reason;
+}
+
+TEST_F(BinaryPlanTest, VersionChangeIsPlannedAsDisruptiveReplace) {
+  Installed(kContent);
+  desired_.spec.proxy.version = "0.45.0";
+  const ResourcePlan plan = Plan();
+  ASSERT_EQ(plan.changes.size(), 1U);
+  EXPECT_EQ(plan.changes[0].action, Action::kReplace);
+  EXPECT_EQ(plan.changes[0].reason, "version 0.39.0 -> 0.45.0");
+  EXPECT_TRUE(plan.changes[0].disruptive);
+  EXPECT_EQ(facts_.binary->version, "0.45.0");
+}
+
+TEST_F(BinaryPlanTest, PinnedDigestChangeIsPlannedAsReplace) {
+  Installed(kContent);
+  desired_.spec.proxy.source.sha256 = std::string(64, 'b');
+  const ResourcePlan plan = Plan();
+  ASSERT_EQ(plan.changes.size(), 1U);
+  EXPECT_EQ(plan.changes[0].action, Action::kReplace);
+  EXPECT_EQ(plan.changes[0].reason, "pinned archive sha256 aaaaaaaaaaaa -> bbbbbbbbbbbb");
+}
+
+TEST_F(BinaryPlanTest, MissingOrCorruptRecordIsPlannedAsReplace) {
+  Installed(kContent);
+  testing::WriteFile(Path(kRecordFile), "{not json", 0600);
+  ResourcePlan plan = Plan();
+  ASSERT_EQ(plan.changes.size(), 1U);
+  EXPECT_EQ(plan.changes[0].action, Action::kReplace);
+  EXPECT_NE(plan.changes[0].reason.find("install record is unreadable"), std::string::npos);
+
+  std::filesystem::remove(Path(kRecordFile));
+  plan = Plan();
+  ASSERT_EQ(plan.changes.size(), 1U);
+  EXPECT_NE(plan.changes[0].reason.find("no install record"), std::string::npos);
+}
+
+TEST_F(BinaryPlanTest, ModeDriftIsAnUpdateFixedWithoutDownloading) {
+  Installed(kContent);
+  ::chmod(Path(kBinaryFile).c_str(), 0644);
+  ::chmod(Path(kRecordFile).c_str(), 0644);
+  const ResourcePlan plan = Plan();
+  ASSERT_EQ(plan.changes.size(), 1U);
+  EXPECT_EQ(plan.changes[0].action, Action::kUpdate);
+  EXPECT_EQ(plan.changes[0].reason, "mode 0644 is not 0755; bin/iron-proxy.json mode 0644 is not 0600");
+  EXPECT_FALSE(facts_.binary->pending);
+
+  const Outcome o = Apply(nullptr);
+  EXPECT_EQ(o.kind, Outcome::Kind::kDone) << o.message;
+  EXPECT_EQ(o.changed, 1);
+  EXPECT_EQ(ModeOf(Path(kBinaryFile)), 0755U);
+  EXPECT_EQ(ModeOf(Path(kRecordFile)), 0600U);
+  EXPECT_TRUE(Plan().InSync());
+}
+
+TEST_F(BinaryPlanTest, SymlinkPlantedAtBinaryPathIsRefused) {
+  Installed(kContent);
+  const auto victim = dir_.path() / "victim";
+  testing::WriteFile(victim, "do not touch", 0644);
+  std::filesystem::remove(Path(kBinaryFile));
+  std::filesystem::create_symlink(victim, Path(kBinaryFile));
+  const ResourcePlan plan = Plan();
+  ASSERT_TRUE(plan.error);
+  EXPECT_TRUE(plan.error->terminal());
+  EXPECT_NE(plan.error->message.find("symlink"), std::string::npos) << plan.error->message;
+  const Outcome o = Apply(&http_);
+  EXPECT_EQ(o.kind, Outcome::Kind::kTerminal);
+  EXPECT_EQ(testing::ReadFile(victim), "do not touch");
+  EXPECT_TRUE(std::filesystem::is_symlink(Path(kBinaryFile)));
+}
+
+TEST_F(BinaryPlanTest, SymlinkedBinDirectoryIsRefused) {
+  ASSERT_TRUE(writer_.EnsureRoot().ok());
+  const auto elsewhere = dir_.path() / "elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  std::filesystem::create_symlink(elsewhere, writer_.root() / "bin");
+  const ResourcePlan plan = Plan();
+  ASSERT_TRUE(plan.error);
+  EXPECT_NE(plan.error->message.find("symlink"), std::string::npos) << plan.error->message;
+}
+
+TEST_F(BinaryPlanTest, ApplyWithoutHttpClientIsTransient) {
+  const Outcome o = Apply(nullptr);
+  EXPECT_EQ(o.kind, Outcome::Kind::kRetry);
+  EXPECT_EQ(o.reason, "DownloadFailed");
+  EXPECT_FALSE(std::filesystem::exists(Path(kBinaryFile)));
+}
+
+TEST_F(BinaryPlanTest, TransportFailuresAreRetriedWithBackoffThenTransient) {
+  std::vector<std::chrono::milliseconds> sleeps;
+  BinaryOptions o;
+  o.platform = Platform{"linux", "amd64"};
+  o.sleep = [&](std::chrono::milliseconds d) { sleeps.push_back(d); };
+  BinaryReconciler r(o);
+  ReconcileContext ctx{desired_, facts_};
+  WriteDeps deps{clock_, writer_, &http_};
+  const Outcome out = r.Apply(ctx, r.Plan(ctx, deps.Read()), deps);
+  EXPECT_EQ(out.kind, Outcome::Kind::kRetry);
+  EXPECT_EQ(http_.calls, 4);
+  EXPECT_EQ(sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::seconds(1), std::chrono::seconds(2),
+                                                              std::chrono::seconds(4)}));
+  EXPECT_NE(out.message.find("gave up after 4 attempts"), std::string::npos) << out.message;
+}
+
+}  // namespace
+}  // namespace ironward::binary
