@@ -9,7 +9,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "../core/test_util.h"
+#include "reconcilers/daemon/daemon_control.h"
 
 namespace ironward {
 namespace {
@@ -28,12 +32,62 @@ struct CmdResult {
   std::string err;
 };
 
+/// True when 127.0.0.1:port can be bound right now.
+bool PortFree(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+/// A base port whose six listeners (tunnel, http, metrics, management, dns, https) are free.
+int FreePortBase() {
+  for (int base = 20000 + (::getpid() % 400) * 10; base < 60000; base += 10) {
+    bool all = true;
+    for (int i = 0; i < 6 && all; ++i) all = PortFree(base + i);
+    if (all) return base;
+  }
+  return 0;
+}
+
 class CliTest : public ::testing::Test {
  protected:
+  /// The project's iron-proxy test double, packaged once like a real release (file:// source).
+  static void SetUpTestSuite() {
+    releases_ = new TempDir();
+    const std::string cmd = std::string(PACKAGE_SCRIPT) + " " + IRON_PROXY_DOUBLE + " 0.39.0 '" +
+                            releases_->path().string() + "' > '" + (releases_->path() / "sha").string() + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    sha_ = ReadFile(releases_->path() / "sha");
+    while (!sha_.empty() && (sha_.back() == '\n' || sha_.back() == ' ')) sha_.pop_back();
+    ASSERT_EQ(sha_.size(), 64U);
+  }
+  static void TearDownTestSuite() {
+    delete releases_;
+    releases_ = nullptr;
+  }
+
   void SetUp() override {
     spec_ = tmp_.path() / "gateway.yaml";
-    WriteFile(spec_, testing::kBaseYaml);
     state_ = tmp_.path() / "state";
+    const int base = FreePortBase();
+    ASSERT_GT(base, 0);
+    gateway_ = testing::With(testing::With(testing::With(testing::kBaseYaml,
+        "file:///nonexistent/iron-proxy_{version}_{os}_{arch}.tar.gz",
+        "file://" + releases_->path().string() + "/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz"),
+        std::string(64, '0'), sha_), "tunnelPort: 19090", "tunnelPort: " + std::to_string(base));
+    WriteFile(spec_, gateway_);
+  }
+
+  void TearDown() override {
+    // Every proxy a test started is stopped (SIGTERM, then SIGKILL only if still the same process).
+    if (std::filesystem::exists(state_ / "iron-proxy.pid")) {
+      (void)daemon::StopProxy(state_, std::chrono::milliseconds(3000));
+    }
   }
 
   CmdResult Ironward(const std::string& args) {
@@ -48,7 +102,10 @@ class CliTest : public ::testing::Test {
     return r;
   }
 
+  static inline TempDir* releases_ = nullptr;
+  static inline std::string sha_;
   TempDir tmp_;
+  std::string gateway_;  ///< the desired state of this test (kBaseYaml pointed at the packaged double)
   std::filesystem::path spec_;
   std::filesystem::path state_;
   std::string transcript_;  ///< everything any command printed
@@ -69,7 +126,7 @@ TEST_F(CliTest, EveryCommandHasHelp) {
 
 TEST_F(CliTest, ValidateExitCodesAndErrorPositions) {
   EXPECT_EQ(Ironward("validate -f " + spec_.string()).code, 0);
-  WriteFile(tmp_.path() / "bad.yaml", std::string(testing::kBaseYaml) + "  bogus: 1\n");
+  WriteFile(tmp_.path() / "bad.yaml", gateway_ + "  bogus: 1\n");
   const auto r = Ironward("validate -f " + (tmp_.path() / "bad.yaml").string());
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(std::regex_search(r.err, std::regex("bad\\.yaml:2[0-9]:3: .*bogus"))) << r.err;
@@ -79,12 +136,12 @@ TEST_F(CliTest, ValidateExitCodesAndErrorPositions) {
 TEST_F(CliTest, DryRunApplyAndSecondApplyFollowTheExitCodeContract) {
   auto plan = Ironward("reconcile -f " + spec_.string() + " --dry-run");
   EXPECT_EQ(plan.code, 2) << plan.err;
-  EXPECT_NE(plan.out.find("Plan: 4 to add, 0 to change, 0 to destroy."), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("Plan: 6 to add, 0 to change, 0 to destroy."), std::string::npos) << plan.out;
   EXPECT_FALSE(std::filesystem::exists(state_)) << "a dry run must not create the state dir";
 
   auto apply = Ironward("reconcile -f " + spec_.string());
   EXPECT_EQ(apply.code, 0) << apply.err;
-  EXPECT_NE(apply.out.find("Recap: ok=4 changed=3 failed=0 skipped=0"), std::string::npos) << apply.out;
+  EXPECT_NE(apply.out.find("Recap: ok=6 changed=5 failed=0 skipped=0"), std::string::npos) << apply.out;
   EXPECT_EQ(testing::ModeOf(state_), 0700U);
   EXPECT_EQ(testing::ModeOf(state_ / "mappings.json"), 0600U);
   EXPECT_EQ(testing::ModeOf(state_ / "proxy.yaml"), 0600U);
@@ -94,7 +151,7 @@ TEST_F(CliTest, DryRunApplyAndSecondApplyFollowTheExitCodeContract) {
 
   auto again = Ironward("reconcile -f " + spec_.string());
   EXPECT_EQ(again.code, 0);
-  EXPECT_NE(again.out.find("Recap: ok=4 changed=0 failed=0 skipped=0"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("Recap: ok=6 changed=0 failed=0 skipped=0"), std::string::npos) << again.out;
 
   const auto before = Snapshot(state_);
   auto synced = Ironward("reconcile -f " + spec_.string() + " --dry-run");
@@ -108,11 +165,11 @@ TEST_F(CliTest, JsonOutputs) {
   EXPECT_EQ(plan.code, 2);
   const auto j = nlohmann::json::parse(plan.out);
   EXPECT_EQ(j["format_version"], "1.0");
-  EXPECT_EQ(j["resource_changes"].size(), 5U);  // 4 changes + secrets no-op
+  EXPECT_EQ(j["resource_changes"].size(), 7U);  // 6 changes + secrets no-op
   auto apply = Ironward("reconcile -f " + spec_.string() + " -o json");
   EXPECT_EQ(apply.code, 0);
   const auto recap = nlohmann::json::parse(apply.out);
-  EXPECT_EQ(recap["recap"]["changed"], 3);
+  EXPECT_EQ(recap["recap"]["changed"], 5);
   auto status = Ironward("status --output json");
   EXPECT_EQ(status.code, 0);
   const auto s = nlohmann::json::parse(status.out);
@@ -138,7 +195,7 @@ TEST_F(CliTest, SavedPlanAppliesExactlyOnce) {
   WriteFile(spec_, "garbage: [");
   auto apply = Ironward("apply " + plan_file.string());
   EXPECT_EQ(apply.code, 0) << apply.err << apply.out;
-  EXPECT_NE(apply.out.find("changed=3"), std::string::npos);
+  EXPECT_NE(apply.out.find("changed=5"), std::string::npos);
   // Applying the same plan again: the observed state moved, so it is stale.
   const auto before = Snapshot(state_);
   auto stale = Ironward("apply " + plan_file.string());
@@ -154,7 +211,7 @@ TEST_F(CliTest, SavedPlanAppliesExactlyOnce) {
 TEST_F(CliTest, StalePlanIsRefusedWhenSomeoneChangedTheHost) {
   ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0);
   const auto plan_file = tmp_.path() / "plan.json";
-  WriteFile(spec_, std::string(testing::kBaseYaml) + "  tokens:\n    rotation: 2\n");
+  WriteFile(spec_, gateway_ + "  tokens:\n    rotation: 2\n");
   ASSERT_EQ(Ironward("reconcile -f " + spec_.string() + " --dry-run --out " + plan_file.string()).code, 2);
   const auto tokens_before = ReadFile(state_ / "mappings.json");
   std::filesystem::remove(state_ / "proxy.yaml");  // out-of-band change after planning
@@ -202,7 +259,7 @@ TEST_F(CliTest, NoSecretValueOrTokenAppearsInAnyOutputStatusOrPlan) {
   Ironward("--log-level debug validate -f " + spec_.string());
   Ironward("--log-level debug reconcile -f " + spec_.string() + " --dry-run");
   Ironward("--log-level debug reconcile -f " + spec_.string());
-  WriteFile(spec_, std::string(testing::kBaseYaml) + "  tokens:\n    rotation: 2\n");
+  WriteFile(spec_, gateway_ + "  tokens:\n    rotation: 2\n");
   Ironward("--log-level debug reconcile -f " + spec_.string() + " --dry-run --out " + plan_file.string());
   Ironward("--log-level debug reconcile -f " + spec_.string() + " --dry-run -o json");
   Ironward("--log-level debug apply " + plan_file.string());
@@ -222,7 +279,9 @@ TEST_F(CliTest, NoSecretValueOrTokenAppearsInAnyOutputStatusOrPlan) {
   const std::string key_body = ca_key.substr(ca_key.find('\n') + 1, 40);
   const std::string status = ReadFile(state_ / "status.json");
   const std::string plan = ReadFile(plan_file);
-  for (const std::string* where : std::initializer_list<const std::string*>{&transcript_, &status, &plan}) {
+  const std::string proxy_log = ReadFile(state_ / "iron-proxy.log");  // the proxy's own audit log
+  ASSERT_FALSE(proxy_log.empty());
+  for (const std::string* where : std::initializer_list<const std::string*>{&transcript_, &status, &plan, &proxy_log}) {
     EXPECT_EQ(where->find(kSecretValue), std::string::npos);
     EXPECT_EQ(where->find(kSecondSecret), std::string::npos);
     EXPECT_EQ(where->find(key_body), std::string::npos);
@@ -249,7 +308,7 @@ TEST_F(CliTest, EnvFileMustBe0600AndSuppliesValues) {
   const auto env_file = tmp_.path() / "secrets.env";
   WriteFile(env_file, "# keys\nexport GITHUB_TOKEN='ghp-file-secret-99'\n");
   ::chmod(env_file.c_str(), 0644);
-  WriteFile(spec_, testing::With(testing::kBaseYaml, "  allowlist:", R"(    - name: github
+  WriteFile(spec_, testing::With(gateway_, "  allowlist:", R"(    - name: github
       secret: GITHUB_TOKEN
       hosts: ["api.github.com"]
   credentials:
@@ -270,7 +329,7 @@ TEST_F(CliTest, UncoveredProviderWarnsOrFailsByPolicy) {
   auto warn = Ironward("reconcile -f " + spec_.string());
   EXPECT_EQ(warn.code, 0);
   EXPECT_NE(warn.out.find("GEMINI_API_KEY is set in ironward's environment"), std::string::npos) << warn.out;
-  WriteFile(spec_, std::string(testing::kBaseYaml) + "  enforcement:\n    uncoveredProviders: fail\n");
+  WriteFile(spec_, gateway_ + "  enforcement:\n    uncoveredProviders: fail\n");
   auto fail = Ironward("reconcile -f " + spec_.string());
   EXPECT_EQ(fail.code, 1);
   EXPECT_NE(fail.out.find("uncoveredProviders: fail"), std::string::npos) << fail.out;
