@@ -2,11 +2,14 @@
 
 #include <chrono>
 #include <set>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
 namespace ironward {
 namespace {
+
+constexpr std::chrono::seconds kMaxInlineWait{10};
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -130,6 +133,18 @@ RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps) {
     } else {
       spdlog::info("{}: applying {} change(s)", name, result.plan.changes.size());
       result.outcome = SafeApply(*r, ctx, result.plan, deps);
+      // A one-shot run waits out a short back-off (e.g. the 1 s after a proxy crash) once,
+      // instead of leaving the resource down until the next run.
+      if (result.outcome->kind == Outcome::Kind::kRequeueAfter && result.outcome->after <= kMaxInlineWait) {
+        spdlog::warn("{}: {}; waiting {}s, then retrying once", name, result.outcome->message,
+                     result.outcome->after.count());
+        std::this_thread::sleep_for(result.outcome->after);
+        result.plan = SafePlan(*r, ctx, read);
+        result.plan.resource = name;
+        result.outcome = result.plan.error        ? Outcome::Failed(*result.plan.error, "ObserveFailed")
+                         : result.plan.changes.empty() ? Outcome::Done(0)
+                                                       : SafeApply(*r, ctx, result.plan, deps);
+      }
       if (result.outcome->kind != Outcome::Kind::kDone) {
         spdlog::warn("{}: {} ({})", name, result.outcome->message, result.outcome->reason);
         not_ready.insert(name);
