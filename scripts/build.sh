@@ -7,7 +7,7 @@ shift || true
 GEN=()
 command -v ninja >/dev/null 2>&1 && GEN=(-G Ninja)
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  cmake -S . -B "$BUILD_DIR" "${GEN[@]}" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} "$@"
+  cmake -S . -B "$BUILD_DIR" "${GEN[@]}" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Debug} "$@"
 else
   cmake -S . -B "$BUILD_DIR" "$@" >/dev/null
 fi
