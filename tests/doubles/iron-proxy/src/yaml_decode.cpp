@@ -92,7 +92,8 @@ void YamlDecoder::Struct(const YAML::Node& node, const std::string& go_type, con
   }
   std::map<std::string, int> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    // A copy, not a reference: yaml-cpp's iterator returns its pair through a temporary proxy.
+    const YAML::Node key = it->first;
     std::string name = key.IsScalar() ? key.Scalar() : "";
     if (seen.count(name)) {
       AddError(key, "field " + name + " already set in type " + go_type);
