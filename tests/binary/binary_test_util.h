@@ -19,45 +19,20 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "../core/test_util.h"
 #include "state/encoding.h"
 
 namespace ironward::binary::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ironward-binary-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-inline std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// TempDir, ReadFile and ModeOf are the shared test helpers of tests/core/test_util.h.
+using ironward::testing::ModeOf;
+using ironward::testing::ReadFile;
+using ironward::testing::TempDir;
 
 inline void WriteFile(const std::filesystem::path& p, const std::string& content, mode_t mode = 0644) {
   std::filesystem::create_directories(p.parent_path());
   { std::ofstream out(p, std::ios::binary | std::ios::trunc); out << content; }
   ::chmod(p.c_str(), mode);
-}
-
-inline mode_t ModeOf(const std::filesystem::path& p) {
-  struct stat st {};
-  ::lstat(p.c_str(), &st);
-  return st.st_mode & 07777U;
 }
 
 /// Writes ustar archives byte by byte (so tests can craft hostile ones).
