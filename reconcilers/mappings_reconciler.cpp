@@ -79,6 +79,7 @@ Result<ObservedMappings> MappingsReconciler::Observe(const ReconcileContext&, co
   auto st = deps.state.Stat(kMappingsFile);
   if (!st) return st.error();
   o.exists = true;
+  o.text = **text;
   o.mode = st->mode;
   o.fingerprint = Sha256Hex(**text + "|" + std::to_string(o.mode));
   auto parsed = ParseMappings(**text);
@@ -180,17 +181,13 @@ Outcome MappingsReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, Wr
 
   if (observed->corrupt) {
     // Nothing is lost: the unreadable file is kept for forensics before tokens are re-minted.
-    auto text = deps.state.Read(kMappingsFile);
-    if (!text) return Outcome::Failed(text.error(), "BackupFailed");
-    if (auto s = deps.state.WriteAtomic(std::string(kMappingsFile) + ".corrupt-" + stamp, text->value_or(""), 0600); !s)
+    if (auto s = deps.state.WriteAtomic(std::string(kMappingsFile) + ".corrupt-" + stamp, observed->text, 0600); !s)
       return Outcome::Failed(s.error(), "BackupFailed");
   }
   if (rotate) {
-    auto text = deps.state.Read(kMappingsFile);
-    if (!text) return Outcome::Failed(text.error(), "BackupFailed");
     const std::string backup = std::string(kMappingsBackupDir) + "/mappings-r" +
                                std::to_string(observed->file.rotation) + "-" + stamp + ".json";
-    if (auto s = deps.state.WriteAtomic(backup, text->value_or(""), 0600); !s)
+    if (auto s = deps.state.WriteAtomic(backup, observed->text, 0600); !s)
       return Outcome::Failed(s.error(), "BackupFailed");
     IRONWARD_FAULT_POINT("mappings.after-backup");
   }

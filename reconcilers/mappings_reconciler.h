@@ -39,6 +39,7 @@ struct ObservedMappings {
   bool exists = false;
   bool corrupt = false;
   std::string corrupt_reason;
+  std::string text;  ///< the file as read (sensitive: holds tokens); used for backups
   MappingsFile file;
   mode_t mode = 0;
   std::string fingerprint;
