@@ -7,11 +7,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "controller/spec/spec.h"
+#include "reconcilers/ca/ca_rotation.h"
 #include "reconcilers/ca/openssl_ca.h"
 #include "reconcilers/reconciler.h"
 #include "state/state_dir.h"
@@ -45,6 +47,7 @@ CaPair MakePair(std::optional<std::string> cert_pem, std::optional<std::string> 
 struct ObservedCa {
   std::string cert_path;
   std::string key_path;
+  std::string bundle_path;     ///< ca-trust.pem (what sandboxes mount)
   CaPair live;                 ///< ca.crt + ca.key
   state::FileStat cert_stat;
   state::FileStat key_stat;
@@ -52,8 +55,21 @@ struct ObservedCa {
   /// ca.new.key over ca.key, this is ca.new.crt + ca.key and staged_key_is_live is set.
   CaPair staged;
   bool staged_key_is_live = false;
+  /// Staged rotation (ca_rotation.h). ca-next.* (normally absent); after an interrupted switch
+  /// that already renamed ca-next.key over ca.key: ca-next.crt + ca.key, next_key_is_live set.
+  CaPair next;
+  bool next_key_is_live = false;
+  CaPair prev;                 ///< ca-prev.* (the key may already be gone during a drop)
+  std::optional<std::string> bundle;  ///< ca-trust.pem
+  state::FileStat bundle_stat;
+  /// Modes of the rotation files that exist (name -> permission bits).
+  std::vector<std::pair<std::string, mode_t>> rotation_modes;
+  LastRun last_run;            ///< the gate, from status.json
   std::string fingerprint;     ///< digest of everything observed (stale-plan check)
 };
+
+/// What the files say the rotation phase is (an interrupted switch counts as staged).
+Phase PhaseOf(const ObservedCa& o);
 
 /// Rejects specs that would make a fresh CA immediately due (renewBefore >= validity).
 Status ValidateSpec(const spec::CaSpec& spec);
@@ -61,6 +77,9 @@ Status ValidateSpec(const spec::CaSpec& spec);
 SystemTime RenewalTime(const CaInfo& info, const spec::CaSpec& spec);
 /// {fingerprint_sha256, not_before, not_after, renewal_time, algorithm, rotation} for status.json.
 nlohmann::json StatusDetails(const CaInfo& info, const spec::CaSpec& spec);
+/// StatusDetails plus the rotation: rotation_phase, trust_bundle_digest (of ca-trust.pem as it
+/// is), next_/previous_fingerprint_sha256 when staged/switched.
+nlohmann::json RotationDetails(const ObservedCa& o, const spec::CaSpec& spec);
 /// Public summary for plan before/after: fingerprint, not_after, algorithm, rotation.
 nlohmann::json Summary(const CaInfo& info);
 
@@ -70,6 +89,9 @@ struct Decision {
     kCreate,        ///< nothing there: mint
     kReplace,       ///< mint a new pair, archive the old one
     kCompleteSwap,  ///< a staged pair from an interrupted rotation is swapped in
+    kStage,         ///< rotation: mint ca-next.*, bundle = active + next
+    kSwitch,        ///< rotation: ca-next.* becomes the active pair, the old one ca-prev.*
+    kDrop,          ///< rotation: archive and remove ca-prev.*, bundle = active only
   };
   Kind kind = Kind::kKeep;
   std::string reason;
@@ -78,11 +100,31 @@ struct Decision {
   bool remove_staged = false;  ///< kKeep: delete leftover ca.new.*
   bool chmod_cert = false;     ///< kKeep: ca.crt mode != 0644
   bool chmod_key = false;      ///< kKeep: ca.key mode != 0600
+  /// kKeep: other files with a wrong mode (rotation files, the bundle): name -> wanted mode.
+  std::vector<std::pair<std::string, mode_t>> chmods;
+  bool remove_next = false;    ///< kKeep: delete an unusable or unwanted ca-next.*
+  /// Write ca-trust.pem (kKeep: it differs from what the phase says; always after other kinds).
+  bool write_bundle = false;
+  bool switch_resumed = false;     ///< kSwitch: finishing an interrupted switch (no gate)
+  bool switch_key_in_place = false;  ///< kSwitch: ca.key already holds the next key
+  bool keep_previous = true;       ///< kSwitch: keep the old pair as ca-prev.* (its cert parses)
   std::vector<std::string> warnings;
 
-  bool InSync() const { return kind == Kind::kKeep && !remove_staged && !chmod_cert && !chmod_key; }
+  bool InSync() const {
+    return kind == Kind::kKeep && !remove_staged && !chmod_cert && !chmod_key && chmods.empty() && !remove_next &&
+           !write_bundle;
+  }
   bool MintsNewCa() const { return kind == Kind::kCreate || kind == Kind::kReplace; }
 };
+
+/// The trust bundle the files call for once `d` is applied; nullopt = known after apply.
+std::optional<std::string> ProjectedBundle(const Decision& d, const ObservedCa& o);
+/// The ca.crt the state directory holds once `d` is applied; nullopt = known after apply.
+std::optional<std::string> ProjectedCert(const Decision& d, const ObservedCa& o);
+/// The rotation phase once `d` is applied.
+Phase ProjectedPhase(const Decision& d, const ObservedCa& o);
+/// The bundle the current files call for (no decision applied).
+std::string WantedBundle(const ObservedCa& o);
 
 /// The whole policy (pure). `gateway_name` is metadata.name (the CA's CN).
 Decision Decide(const spec::CaSpec& spec, std::string_view gateway_name, const ObservedCa& observed,

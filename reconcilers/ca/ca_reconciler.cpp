@@ -24,28 +24,31 @@ nlohmann::json DigestOf(const std::optional<std::string>& content) {
   return content ? nlohmann::json(Sha256Hex(*content)) : nlohmann::json(nullptr);
 }
 
-/// CaFacts for downstream reconcilers; `cert_pem` null = a new CA will be minted (pending).
-void PublishFacts(ReconcileContext& ctx, const ObservedCa& o, const std::string* cert_pem) {
+/// CaFacts for downstream reconcilers from what the files hold once `d` is applied (values not
+/// known before apply are pending: the whole CA for a create/replace, the bundle for a stage).
+void PublishFacts(ReconcileContext& ctx, const ObservedCa& o, const std::optional<std::string>& cert_pem,
+                  const std::optional<std::string>& bundle, Phase phase) {
   CaFacts facts;
   facts.cert_path = o.cert_path;
   facts.key_path = o.key_path;
-  facts.pending = cert_pem == nullptr;
-  if (cert_pem != nullptr) {
+  facts.pending = !cert_pem.has_value();
+  if (cert_pem) {
     if (Result<CaInfo> info = ParseCertificate(*cert_pem); info.ok()) facts.fingerprint_sha256 = info->fingerprint_sha256;
     facts.cert_digest = Sha256Hex(*cert_pem);
   }
+  facts.trust_bundle_path = o.bundle_path;
+  facts.trust_bundle_digest = bundle ? Sha256Hex(*bundle) : "";
+  facts.rotation_phase = std::string(ToString(phase));
   ctx.facts.ca = facts;
 }
 
-/// The certificate the state directory will hold once `d` is applied (null = not known yet).
-const std::string* ProjectedCert(const Decision& d, const ObservedCa& o) {
-  switch (d.kind) {
-    case Decision::Kind::kKeep: return o.live.cert_pem ? &*o.live.cert_pem : nullptr;
-    case Decision::Kind::kCompleteSwap: return &*o.staged.cert_pem;
-    case Decision::Kind::kCreate:
-    case Decision::Kind::kReplace: return nullptr;
-  }
-  return nullptr;
+void PublishDecision(ReconcileContext& ctx, const ObservedCa& o, const Decision& d) {
+  PublishFacts(ctx, o, ProjectedCert(d, o), ProjectedBundle(d, o), ProjectedPhase(d, o));
+}
+
+/// After apply: the files as they are now.
+void PublishObserved(ReconcileContext& ctx, const ObservedCa& o) {
+  PublishFacts(ctx, o, o.live.cert_pem, o.bundle, PhaseOf(o));
 }
 
 Outcome MakeOutcome(Outcome::Kind kind, std::string reason, std::string message, int changed) {
@@ -63,9 +66,12 @@ Result<ObservedCa> CaReconciler::Observe(const ReconcileContext& /*ctx*/, const 
   ObservedCa o;
   o.cert_path = deps.state.PathOf(kCertFile).string();
   o.key_path = deps.state.PathOf(kKeyFile).string();
-  std::optional<std::string> files[4];
-  const char* names[4] = {kCertFile, kKeyFile, kNewCertFile, kNewKeyFile};
-  for (int i = 0; i < 4; ++i) {
+  o.bundle_path = deps.state.PathOf(kTrustBundleFile).string();
+  constexpr int kFiles = 9;
+  std::optional<std::string> files[kFiles];
+  const char* names[kFiles] = {kCertFile,    kKeyFile,     kNewCertFile,  kNewKeyFile,     kNextCertFile,
+                               kNextKeyFile, kPrevCertFile, kPrevKeyFile, kTrustBundleFile};
+  for (int i = 0; i < kFiles; ++i) {
     Result<std::optional<std::string>> r = ReadState(deps.state, names[i]);
     if (!r.ok()) return r.error();
     files[i] = std::move(*r);
@@ -76,14 +82,26 @@ Result<ObservedCa> CaReconciler::Observe(const ReconcileContext& /*ctx*/, const 
   if (!key_stat.ok()) return key_stat.error();
   o.cert_stat = *cert_stat;
   o.key_stat = *key_stat;
+  nlohmann::json modes = nlohmann::json::object();
+  for (int i = 4; i < kFiles; ++i) {
+    if (!files[i]) continue;
+    Result<state::FileStat> st = StatState(deps.state, names[i]);
+    if (!st.ok()) return st.error();
+    o.rotation_modes.emplace_back(names[i], st->mode);
+    modes[names[i]] = st->mode;
+  }
+  o.last_run = ReadLastRun(deps.state);
   // Digests only: the fingerprint ends up in saved plans, the key never does.
-  o.fingerprint = Sha256Hex(nlohmann::json{{"crt", DigestOf(files[0])},
-                                           {"key", DigestOf(files[1])},
-                                           {"new_crt", DigestOf(files[2])},
-                                           {"new_key", DigestOf(files[3])},
-                                           {"crt_mode", o.cert_stat.exists ? o.cert_stat.mode : 0},
-                                           {"key_mode", o.key_stat.exists ? o.key_stat.mode : 0}}
-                                .dump());
+  nlohmann::json seen = {{"crt", DigestOf(files[0])},       {"key", DigestOf(files[1])},
+                         {"new_crt", DigestOf(files[2])},   {"new_key", DigestOf(files[3])},
+                         {"next_crt", DigestOf(files[4])},  {"next_key", DigestOf(files[5])},
+                         {"prev_crt", DigestOf(files[6])},  {"prev_key", DigestOf(files[7])},
+                         {"bundle", DigestOf(files[8])},    {"modes", modes},
+                         {"crt_mode", o.cert_stat.exists ? o.cert_stat.mode : 0},
+                         {"key_mode", o.key_stat.exists ? o.key_stat.mode : 0},
+                         {"last_run", {o.last_run.converged, o.last_run.phase, o.last_run.bundle_digest}}};
+  o.fingerprint = Sha256Hex(seen.dump());
+  o.bundle = std::move(files[8]);
   o.live = MakePair(std::move(files[0]), std::move(files[1]), kCertFile, kKeyFile);
   if (files[2] && !files[3] && o.live.key_pem) {
     // ca.new.key was already renamed over ca.key; the staged cert pairs with the live key.
@@ -91,6 +109,20 @@ Result<ObservedCa> CaReconciler::Observe(const ReconcileContext& /*ctx*/, const 
     o.staged = MakePair(std::move(files[2]), o.live.key_pem, kNewCertFile, kKeyFile);
   } else {
     o.staged = MakePair(std::move(files[2]), std::move(files[3]), kNewCertFile, kNewKeyFile);
+  }
+  if (files[4] && !files[5] && o.live.key_pem) {
+    // A switch renamed ca-next.key over ca.key and died before renaming the cert.
+    CaPair half = MakePair(files[4], o.live.key_pem, kNextCertFile, kKeyFile);
+    if (half.Usable()) {
+      o.next = std::move(half);
+      o.next_key_is_live = true;
+    }
+  }
+  if (!o.next_key_is_live) o.next = MakePair(std::move(files[4]), std::move(files[5]), kNextCertFile, kNextKeyFile);
+  o.prev = MakePair(std::move(files[6]), std::move(files[7]), kPrevCertFile, kPrevKeyFile);
+  if (!o.prev.info && o.prev.cert_pem) {
+    // A garbage ca-prev.crt cannot be trusted or kept: treat it as absent (the drop removes it).
+    o.prev.cert_pem.reset();
   }
   return o;
 }
@@ -107,8 +139,8 @@ ResourcePlan CaReconciler::Diff(ReconcileContext& ctx, const ObservedCa& o, cons
   const Decision d = Decide(spec, ctx.desired.name, o, clock.Now());
   plan.warnings = d.warnings;
   if (!d.InSync()) plan.changes.push_back(ToChange(d, o, spec));
-  PublishFacts(ctx, o, ProjectedCert(d, o));
-  if (o.live.info) plan.details = StatusDetails(*o.live.info, spec);
+  PublishDecision(ctx, o, d);
+  plan.details = RotationDetails(o, spec);
   return plan;
 }
 
@@ -124,7 +156,7 @@ Outcome CaReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, Wri
   const SystemTime now = deps.clock.Now();
   const Decision d = Decide(spec, ctx.desired.name, *o, now);
   if (d.InSync() || plan.changes.empty()) {
-    PublishFacts(ctx, *o, ProjectedCert(d, *o));
+    PublishDecision(ctx, *o, d);
     // A plan without changes never turns into a (possibly disruptive) change at apply time.
     return Outcome::Done(0, d.InSync() ? "CA already in sync" : "the plan had no CA changes; re-plan to see new ones");
   }
@@ -141,9 +173,18 @@ Outcome CaReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, Wri
   }
   Result<Applied> applied = Execute(d, *o, spec, ctx.desired.name, deps.state, now);
   if (!applied.ok()) return Outcome::Failed(applied.error(), "CaApplyFailed");
-  PublishFacts(ctx, *o, applied->cert_pem.empty() ? nullptr : &applied->cert_pem);
   Outcome done = Outcome::Done(1, applied->message);
-  if (auto details = ReadCaStatus(deps.state, spec); details.ok() && details->has_value()) done.details = **details;
+  // Facts and status from the files as they are now (re-observed, so they cannot drift from disk).
+  Result<ObservedCa> after = Observe(ctx, deps.Read());
+  if (!after.ok()) return Outcome::Failed(after.error(), "ObserveFailed");
+  PublishObserved(ctx, *after);
+  done.details = RotationDetails(*after, spec);
+  if (PhaseOf(*after) != Phase::kStable) {
+    // A rotation is under way: the next phase waits for a converged pass; `ironward run`
+    // schedules one this soon (one-shot commands ignore it: run `ironward reconcile` again).
+    done.after = kRotationRequeue;
+    done.message += "; next rotation phase after a converged pass";
+  }
   return done;
 }
 

@@ -1,15 +1,18 @@
 // The local CA iron-proxy signs leaf certificates with (ca.crt 0644, ca.key 0600 in the state
-// directory). A present, valid CA is never regenerated; a ca.rotation bump, renewal time,
-// expiry or a CA iron-proxy would refuse replaces it (disruptive), archiving the old pair.
+// directory) and the trust bundle sandboxes mount (ca-trust.pem 0644). A present, valid CA is
+// never regenerated. A ca.rotation bump or renewal time runs the staged rotation of
+// ca_rotation.h (stage next -> switch -> drop old, one phase per converged pass); an expired CA
+// or one iron-proxy would refuse is replaced at once (disruptive), archiving the old pair.
 //
-// Crash safety (kill -9 at any step converges, a valid CA is never regenerated):
+// Crash safety of the immediate replace (kill -9 at any step converges, a valid CA is never
+// regenerated):
 //   1. archive the old pair to ca-archive/ca-r<rotation>-<UTC>.{crt 0644,key 0600}
 //   2. stage the new pair as ca.new.key (0600 from its first byte) + ca.new.crt
 //   3. swap: ca.key <- staged key, then ca.crt <- staged cert (each temp+fsync+rename)
-//   4. remove ca.new.*
+//   4. remove ca.new.*, write ca-trust.pem
 // A later Observe that finds a usable staged pair while the live pair needs replacing (or is
 // half-swapped) completes the swap instead of minting again; leftovers next to a usable live
-// pair are removed.
+// pair are removed. The staged rotation's own order is in docs/ca.md.
 #pragma once
 
 #include <optional>

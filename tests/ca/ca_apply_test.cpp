@@ -97,32 +97,34 @@ TEST_F(CaApplyTest, KeyIsPrivateFromItsFirstByteAndNoTempFilesRemain) {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(root_)) names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{"ca.crt", "ca.key"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"ca-trust.pem", "ca.crt", "ca.key"}));
+  EXPECT_EQ(Read("ca-trust.pem"), Read("ca.crt"));  // steady state: the bundle is the active CA
+  EXPECT_EQ(ModeOf(P("ca-trust.pem")), 0644U);
 }
 
-TEST_F(CaApplyTest, RotationArchivesOldPairBeforeMintingNew) {
+TEST_F(CaApplyTest, ReplacingABrokenCaArchivesOldPairBeforeMintingNew) {
   Converge();
   const std::string old_crt = Read("ca.crt");
   const std::string old_key = Read("ca.key");
-  Spec().rotation = 2;
   clock_.Advance(hours(1));
+  Write("ca.crt", Mint(1).cert_pem, 0644);  // the key no longer matches: iron-proxy would refuse it
+  const std::string broken_crt = Read("ca.crt");
   Outcome out = Apply(Plan());
   ASSERT_EQ(out.changed, 1) << out.message;
-  EXPECT_TRUE(Contains(out.message, "ca.rotation 1 -> 2"));
+  EXPECT_TRUE(Contains(out.message, "ca.key does not match ca.crt")) << out.message;
 
-  const CaInfo now = InfoOf("ca.crt");
-  EXPECT_EQ(now.rotation, 2);
-  EXPECT_TRUE(Contains(now.subject, "OU=rotation 2"));
   EXPECT_NE(Read("ca.key"), old_key);
+  EXPECT_NE(Read("ca.crt"), old_crt);
   const std::string base = "ca-archive/ca-r1-" + std::string("20260101T010000Z");
-  EXPECT_EQ(Read(base + ".crt"), old_crt);
+  EXPECT_EQ(Read(base + ".crt"), broken_crt);
   EXPECT_EQ(Read(base + ".key"), old_key);
   EXPECT_EQ(ModeOf(P(base + ".crt")), 0644U);
   EXPECT_EQ(ModeOf(P(base + ".key")), 0600U);
   EXPECT_FALSE(Exists("ca.new.key"));
   EXPECT_FALSE(Exists("ca.new.crt"));
+  EXPECT_EQ(Read("ca-trust.pem"), Read("ca.crt"));
   EXPECT_TRUE(Plan().InSync());
-  EXPECT_EQ(facts_.ca->fingerprint_sha256, now.fingerprint_sha256);
+  EXPECT_EQ(facts_.ca->fingerprint_sha256, InfoOf("ca.crt").fingerprint_sha256);
 }
 
 TEST_F(CaApplyTest, ArchivingTheSamePairTwiceKeepsOneCopy) {
@@ -165,20 +167,22 @@ TEST_F(CaApplyTest, CompletesHalfSwappedRotation) {
 }
 
 TEST_F(CaApplyTest, CompletesStagedPairInsteadOfMintingAgain) {
+  Spec().validity = hours(10);
   Converge();
   const std::string old_key = Read("ca.key");
-  Spec().rotation = 2;
+  clock_.Advance(hours(11));  // expired: replaced at once, no staged rotation
   // State after staging both files but before any swap ("ca.after-new-key" + ca.new.crt).
-  const GeneratedCa next = Mint(2);
+  const GeneratedCa next = Mint(1);
   Write("ca.new.key", next.key_pem, 0600);
   Write("ca.new.crt", next.cert_pem, 0644);
   ResourcePlan plan = Plan();
   ASSERT_EQ(plan.changes.size(), 1U);
   EXPECT_TRUE(plan.changes[0].disruptive);  // the live CA is still the old one
-  EXPECT_EQ(plan.changes[0].reason, "complete interrupted rotation: ca.rotation 1 -> 2");
+  EXPECT_TRUE(Contains(plan.changes[0].reason, "complete interrupted rotation: CA expired at")) << plan.changes[0].reason;
   ASSERT_EQ(Apply(plan).changed, 1);
   EXPECT_EQ(Read("ca.crt"), next.cert_pem);
   EXPECT_EQ(Read("ca.key"), next.key_pem);
+  EXPECT_EQ(Read("ca-trust.pem"), next.cert_pem);
   EXPECT_FALSE(Exists("ca.new.key"));
   Result<std::vector<std::string>> names = state::StateReader(root_).List("ca-archive");
   ASSERT_TRUE(names.ok());
@@ -199,20 +203,21 @@ TEST_F(CaApplyTest, FirstCreateInterruptedAfterStagingCompletes) {
   EXPECT_FALSE(fs::exists(P("ca-archive")));
 }
 
-TEST_F(CaApplyTest, OrphanStagedKeyDuringRotationMintsFresh) {
+TEST_F(CaApplyTest, OrphanStagedKeyIsRemovedWhenARotationStages) {
   Converge();
+  const std::string live_key = Read("ca.key");
   Spec().rotation = 2;
   const std::string orphan = Mint(2).key_pem;
-  Write("ca.new.key", orphan, 0600);  // died at "ca.after-new-key"
+  Write("ca.new.key", orphan, 0600);  // an earlier immediate replace died at "ca.after-new-key"
   ResourcePlan plan = Plan();
   ASSERT_EQ(plan.changes.size(), 1U);
-  EXPECT_EQ(plan.changes[0].action, Action::kReplace);
-  EXPECT_EQ(plan.changes[0].reason, "ca.rotation 1 -> 2");
+  EXPECT_TRUE(Contains(plan.changes[0].reason, "ca.rotation 1 -> 2: stage the next CA")) << plan.changes[0].reason;
   ASSERT_EQ(Apply(plan).changed, 1);
-  EXPECT_EQ(InfoOf("ca.crt").rotation, 2);
-  EXPECT_NE(Read("ca.key"), orphan);
+  EXPECT_EQ(Read("ca.key"), live_key);
+  EXPECT_EQ(InfoOf("ca-next.crt").rotation, 2);
+  EXPECT_NE(Read("ca-next.key"), orphan);
   EXPECT_FALSE(Exists("ca.new.key"));
-  EXPECT_TRUE(Plan().InSync());
+  EXPECT_TRUE(Plan().InSync());  // staged; the switch waits for a converged run
 }
 
 TEST_F(CaApplyTest, RemovesLeftoverStagedFilesNextToValidPair) {

@@ -117,23 +117,30 @@ TEST_F(CaReconcilerTest, ReplacesCaMissingKeyCertSign) {
   EXPECT_TRUE(InfoOf("ca.crt").has_key_cert_sign);
 }
 
-TEST_F(CaReconcilerTest, RotationBumpIsDisruptiveReplace) {
+TEST_F(CaReconcilerTest, RotationBumpStagesTheNextCaFirst) {
   Converge();
   const std::string old_fp = InfoOf("ca.crt").fingerprint_sha256;
   Spec().rotation = 2;
   ResourcePlan plan = Plan();
   ASSERT_EQ(plan.changes.size(), 1U);
   const Change& c = plan.changes[0];
-  EXPECT_EQ(c.action, Action::kReplace);
-  EXPECT_TRUE(c.disruptive);
-  EXPECT_EQ(c.reason, "ca.rotation 1 -> 2");
+  EXPECT_EQ(c.action, Action::kUpdate);
+  EXPECT_TRUE(c.disruptive);  // sandboxes recycle to trust the new bundle
+  EXPECT_EQ(c.reason, "ca.rotation 1 -> 2: stage the next CA (old + new trusted; the proxy keeps signing with the old one)");
   EXPECT_EQ(c.before["rotation"], 1);
   EXPECT_EQ(c.before["fingerprint_sha256"], old_fp);
-  EXPECT_EQ(c.after["rotation"], 2);
-  EXPECT_TRUE(facts_.ca->pending);
+  EXPECT_EQ(c.before["rotation_phase"], "stable");
+  EXPECT_EQ(c.after["fingerprint_sha256"], old_fp);  // the proxy keeps the old CA for now
+  EXPECT_EQ(c.after["rotation_phase"], "staged");
+  EXPECT_EQ(c.after["next_rotation"], 2);
+  EXPECT_EQ(c.after["next_fingerprint_sha256"], kKnownAfterApply);
+  EXPECT_FALSE(facts_.ca->pending);
+  EXPECT_EQ(facts_.ca->fingerprint_sha256, old_fp);
+  EXPECT_EQ(facts_.ca->trust_bundle_digest, "");  // known after apply
+  EXPECT_EQ(facts_.ca->rotation_phase, "staged");
 }
 
-TEST_F(CaReconcilerTest, RenewsAtTwoThirdsOfLifetime) {
+TEST_F(CaReconcilerTest, RenewalAtTwoThirdsOfLifetimeStagesTheNextCa) {
   Spec().validity = hours(300);
   Converge();
   const CaInfo info = InfoOf("ca.crt");
@@ -143,12 +150,16 @@ TEST_F(CaReconcilerTest, RenewsAtTwoThirdsOfLifetime) {
   clock_.Set(due);
   ResourcePlan plan = Plan();
   ASSERT_EQ(plan.changes.size(), 1U);
-  EXPECT_EQ(plan.changes[0].action, Action::kReplace);
+  EXPECT_EQ(plan.changes[0].action, Action::kUpdate);
   EXPECT_TRUE(plan.changes[0].disruptive);
-  EXPECT_EQ(plan.changes[0].reason, "renewal due since " + FormatRfc3339(due));
+  EXPECT_EQ(plan.changes[0].reason, "renewal due since " + FormatRfc3339(due) +
+                                        ": stage the next CA (old + new trusted; the proxy keeps signing with the old one)");
   ASSERT_EQ(Apply(plan).changed, 1);
-  EXPECT_EQ(InfoOf("ca.crt").not_after, due + hours(300));
-  EXPECT_TRUE(Plan().InSync());
+  EXPECT_EQ(InfoOf("ca.crt").fingerprint_sha256, info.fingerprint_sha256);  // still the active CA
+  const CaInfo next = InfoOf("ca-next.crt");
+  EXPECT_EQ(next.not_after, due + hours(300));
+  EXPECT_EQ(next.rotation, 1);  // a renewal keeps the rotation number
+  EXPECT_EQ(Read("ca-trust.pem"), Read("ca.crt") + Read("ca-next.crt"));
 }
 
 TEST_F(CaReconcilerTest, RenewsAtExplicitRenewBefore) {
