@@ -109,7 +109,11 @@ std::string EncString::ToString() const {
 }
 
 Bytes EncString::ToBuffer() const {
-  Bytes out{static_cast<std::uint8_t>(type)};
+  // Sized once, then filled: growing a one-element vector with insert() makes GCC 12 at -O2/-O3
+  // report a bogus -Warray-bounds on the memcpy (GCC bug 107852).
+  Bytes out;
+  out.reserve(1 + iv.size() + mac.size() + ct.size());
+  out.push_back(static_cast<std::uint8_t>(type));
   out.insert(out.end(), iv.begin(), iv.end());
   out.insert(out.end(), mac.begin(), mac.end());
   out.insert(out.end(), ct.begin(), ct.end());

@@ -11,6 +11,15 @@ std::string Join(const std::vector<std::string>& items, const std::string& sep) 
   return out;
 }
 
+/// File-delivered secrets (SecretFacts::combined_digest starts with "file:", see
+/// reconcilers/secrets/secret_delivery.h) on both sides: the secrets reconciler already rewrote
+/// the 0600 files, and POST /v1/reload makes the proxy re-read them; no restart needed.
+bool SecretFilesRotated(const Inputs& have, const DesiredInputs& want) {
+  const std::string& w = want.inputs.secrets_digest;
+  return !want.Pending("secrets") && have.secrets_digest != w && w.rfind("file:", 0) == 0 &&
+         have.secrets_digest.rfind("file:", 0) == 0;
+}
+
 /// Restart-class differences between what runs and what is desired (pending fields skipped).
 std::vector<std::string> RestartReasons(const Inputs& have, const DesiredInputs& want) {
   const Inputs& w = want.inputs;
@@ -29,7 +38,9 @@ std::vector<std::string> RestartReasons(const Inputs& have, const DesiredInputs&
   if (!want.Pending("CA") && have.ca_cert_digest != w.ca_cert_digest) {
     r.push_back("CA changed (ca.crt " + Short(have.ca_cert_digest) + " -> " + Short(w.ca_cert_digest) + ")");
   }
-  if (!want.Pending("secrets") && have.secrets_digest != w.secrets_digest) r.push_back("secrets rotated");
+  if (!want.Pending("secrets") && have.secrets_digest != w.secrets_digest && !SecretFilesRotated(have, want)) {
+    r.push_back("secrets rotated");
+  }
   if (have.env_digest != w.env_digest) r.push_back("upstream CA (SSL_CERT_FILE) changed");
   if (!w.management_key_digest.empty() && have.management_key_digest != w.management_key_digest) {
     r.push_back("management key changed");
@@ -88,8 +99,10 @@ Decision Decide(const DesiredInputs& desired, const ObservedDaemon& o, SystemTim
   const Inputs& have = o.record->inputs;
   std::vector<std::string> restart = RestartReasons(have, desired);
   if (!o.unhealthy.empty()) restart.push_back("pid " + std::to_string(o.record->pid) + " is unhealthy: " + o.unhealthy);
-  const bool reload_needed = !desired.Pending("config") && (have.ruleset_digest != desired.inputs.ruleset_digest ||
-                                                            have.config_digest != desired.inputs.config_digest);
+  const bool secret_files_rotated = SecretFilesRotated(have, desired);
+  const bool reload_needed = secret_files_rotated ||
+                             (!desired.Pending("config") && (have.ruleset_digest != desired.inputs.ruleset_digest ||
+                                                             have.config_digest != desired.inputs.config_digest));
   if (restart.empty() && reload_needed && (!o.endpoints || !o.endpoints->management)) {
     restart.push_back("transforms changed and proxy.yaml has no management listener to reload through");
   }
@@ -107,7 +120,10 @@ Decision Decide(const DesiredInputs& desired, const ObservedDaemon& o, SystemTim
   }
   if (reload_needed) {
     d.step = Step::kReload;
-    d.reason = have.ruleset_digest != desired.inputs.ruleset_digest
+    d.reason = secret_files_rotated && have.ruleset_digest == desired.inputs.ruleset_digest &&
+                       have.config_digest == desired.inputs.config_digest
+                   ? "reload: secrets rotated (secret files rewritten; the proxy re-reads them on reload)"
+               : have.ruleset_digest != desired.inputs.ruleset_digest
                    ? "reload: transforms changed (ruleset digest " + Short(have.ruleset_digest) + " -> " +
                          Short(desired.inputs.ruleset_digest) + ")"
                    : "reload: proxy.yaml changed outside listeners and transforms (config digest " +

@@ -184,6 +184,7 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
         PidRecord rec = *o.record;
         rec.inputs.config_digest = want.inputs.config_digest;
         rec.inputs.ruleset_digest = want.inputs.ruleset_digest;
+        rec.inputs.secrets_digest = want.inputs.secrets_digest;  // file-delivered secrets re-read
         if (auto s = WritePidRecord(deps.state, rec); !s) return Outcome::Failed(s.error(), "WriteFailed");
         Outcome done = Outcome::Done(1, notes + d.reason + ": reloaded pid " + std::to_string(rec.pid));
         done.details = Details(o);
@@ -228,7 +229,11 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   rq.management_key_env =
       o.endpoints->management_key_env.empty() ? proxy_config::kManagementKeyEnv : o.endpoints->management_key_env;
   rq.management_key = *key;
-  if (ctx.facts.secrets) rq.secrets = ctx.facts.secrets->values;
+  // Env delivery only: with the `file` source (combined digest "file:...") the proxy reads its 0600
+  // secret files, so the values stay out of its environment (/proc/<pid>/environ).
+  if (ctx.facts.secrets && ctx.facts.secrets->combined_digest.rfind("file:", 0) != 0) {
+    rq.secrets = ctx.facts.secrets->values;
+  }
   rq.upstream_ca_file = ctx.desired.spec.proxy.upstream_ca_file;
   rq.endpoints = *o.endpoints;
   rq.readiness = options_.readiness;

@@ -28,7 +28,8 @@ class DaemonReconciler final : public ResourceReconciler<ObservedDaemon> {
   explicit DaemonReconciler(DaemonOptions options = {}) : options_(options) {}
   std::string_view Name() const override { return "daemon"; }
   std::vector<std::string_view> DependsOn() const override {
-    return {"binary", "ca", "mappings", "proxy_config", "secrets"};
+    // network: with bind: sandbox-network the listeners bind the bridge gateway (no-op when none).
+    return {"binary", "ca", "mappings", "network", "proxy_config", "secrets"};
   }
   Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 

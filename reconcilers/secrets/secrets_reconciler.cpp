@@ -1,5 +1,8 @@
 #include "reconcilers/secrets/secrets_reconciler.h"
 
+#include <algorithm>
+
+#include "controller/spec/units.h"
 #include "state/encoding.h"
 
 namespace ironward::secrets {
@@ -8,47 +11,140 @@ namespace {
 const ProcessEnvironment kProcessEnvironment;
 
 std::string ShortDigest(const std::string& value) { return "sha256:" + Sha256Hex(value).substr(0, 12); }
+std::string ShortOfDigest(const std::string& digest) { return "sha256:" + digest.substr(0, 12); }
 
-}  // namespace
+std::vector<std::string> WantedNames(const spec::Spec& spec) {
+  std::vector<std::string> names;
+  for (const auto& p : spec.providers) names.push_back(p.secret);
+  return names;
+}
 
-SecretsReconciler::SecretsReconciler(const Environment* env) : env_(env != nullptr ? env : &kProcessEnvironment) {}
-
-Result<ObservedSecrets> SecretsReconciler::Observe(const ReconcileContext& ctx, const ReadDeps&) const {
-  const auto& spec = ctx.desired.spec;
-  ObservedSecrets o;
-  const auto own = env_->All();
-  o.uncovered = FindUncovered(spec, own);
-  if (spec.credentials.source == spec::CredentialSource::kBitwarden) {
-    o.source_error = Error::Terminal(
-        "credentials.source: bitwarden is not wired into reconcile in this build yet (the native client is in "
-        "reconcilers/bitwarden/); use source: env for now");
-    o.fingerprint = "bitwarden";
-    return o;
+bool Covers(const std::map<std::string, std::string>& values, const spec::Spec& spec) {
+  for (const auto& name : WantedNames(spec)) {
+    if (values.count(name) == 0) return false;
   }
+  return true;
+}
+
+/// Env source resolution: the process environment wins over the env file (an operator's
+/// explicit override). Fills values / missing / source_error.
+void ResolveEnv(const spec::Spec& spec, const std::map<std::string, std::string>& own, ObservedSecrets* o) {
   std::map<std::string, std::string> file_values;
   if (!spec.credentials.env_file.empty()) {
     auto parsed = ReadEnvFile(spec.credentials.env_file);
     if (!parsed) {
-      o.source_error = parsed.error();
-      o.fingerprint = "env-file-error";
-      return o;
+      o->source_error = parsed.error();
+      return;
     }
     file_values = std::move(*parsed);
   }
-  std::string combined;
   for (const auto& p : spec.providers) {
-    // The process environment wins over the env file (an operator's explicit override).
     std::string value;
     if (auto it = own.find(p.secret); it != own.end()) value = it->second;
     if (value.empty()) {
       if (auto it = file_values.find(p.secret); it != file_values.end()) value = it->second;
     }
     if (value.empty()) {
-      o.missing.push_back(p.secret + " (provider " + p.name + ")");
+      o->missing.push_back(p.secret + " (provider " + p.name + ")");
       continue;
     }
-    o.values[p.secret] = value;
+    o->values[p.secret] = value;
   }
+}
+
+SecretFacts FactsOf(const std::map<std::string, std::string>& values, bool file_delivery) {
+  SecretFacts facts;
+  for (const auto& [name, value] : values) facts.digests[name] = Sha256Hex(value);
+  facts.values = values;
+  facts.combined_digest = CombinedDigest(facts.digests, file_delivery);
+  return facts;
+}
+
+nlohmann::json DigestSummary(const std::map<std::string, std::string>& values) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, value] : values) j[name] = ShortDigest(value);
+  return j;
+}
+
+nlohmann::json RecordSummary(const std::optional<SecretRecord>& record) {
+  nlohmann::json j = nlohmann::json::object();
+  if (record) {
+    for (const auto& [name, e] : record->secrets) j[name] = ShortOfDigest(e.sha256);
+  }
+  return j;
+}
+
+std::string Seconds(std::optional<std::chrono::nanoseconds> d) {
+  if (!d) return "never (stopped)";
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*d + std::chrono::milliseconds(999)).count()) +
+         "s";
+}
+
+/// A `secrets.files` change when <state>/secrets/ differs from `want` (name -> sha256).
+void AddFileChange(ResourcePlan& plan, const std::map<std::string, std::string>& want,
+                   const std::map<std::string, std::string>& files) {
+  std::vector<std::string> off;
+  for (const auto& [name, digest] : want) {
+    auto it = files.find(name);
+    if (it == files.end()) off.push_back(name + " missing");
+    else if (it->second != digest) off.push_back(name + " differs from the fetched value");
+  }
+  for (const auto& [name, digest] : files) {
+    if (want.count(name) == 0) off.push_back(name + " is no longer wanted");
+  }
+  if (off.empty()) return;
+  std::string why;
+  for (const auto& w : off) why += (why.empty() ? "" : "; ") + w;
+  Change c;
+  c.action = Action::kUpdate;
+  c.address = kSecretFilesAddress;
+  c.type = kSecretsType;
+  c.reason = "secret files under " + std::string(kSecretsDir) + "/: " + why;
+  nlohmann::json before = nlohmann::json::object();
+  for (const auto& [name, digest] : files) before[name] = ShortOfDigest(digest);
+  nlohmann::json after = nlohmann::json::object();
+  for (const auto& [name, digest] : want) after[name] = ShortOfDigest(digest);
+  c.before = {{"files", before}};
+  c.after = {{"files", after}};
+  plan.changes.push_back(std::move(c));
+}
+
+constexpr const char* kFailClosed = "; no secret values yet, so iron-proxy is not started (fail closed)";
+
+}  // namespace
+
+SecretsReconciler::SecretsReconciler(const Environment* env, BitwardenOptions bitwarden)
+    : env_(env != nullptr ? env : &kProcessEnvironment),
+      bitwarden_(std::make_unique<BitwardenSource>(env_, std::move(bitwarden))) {}
+
+Result<ObservedSecrets> SecretsReconciler::Observe(const ReconcileContext& ctx, const ReadDeps& deps) const {
+  const auto& spec = ctx.desired.spec;
+  ObservedSecrets o;
+  const auto own = env_->All();
+  o.uncovered = FindUncovered(spec, own);
+  if (spec.credentials.source == spec::CredentialSource::kBitwarden) {
+    o.bitwarden = bitwarden_->Observe(spec, deps, ctx.dry_run);
+    if (spec.credentials.allow_env_fallback) ResolveEnv(spec, own, &o);
+    const auto& b = *o.bitwarden;
+    nlohmann::json files = b.file_digests;
+    // Not `due`/`from_record`: they differ between a dry run and apply of the same state, and
+    // `ironward apply PLAN` compares this fingerprint to refuse stale plans.
+    o.fingerprint = Sha256Hex(nlohmann::json{{"key", b.key},
+                                             {"stopped", b.stopped.value_or("")},
+                                             {"failure", b.last_failure.value_or("")},
+                                             {"fetched_at", b.last_fetched_at},
+                                             {"record", b.record ? b.record->fetched_at : ""},
+                                             {"values", DigestSummary(b.values)},
+                                             {"files", files}}
+                                  .dump());
+    return o;
+  }
+  ResolveEnv(spec, own, &o);
+  if (o.source_error) {
+    o.fingerprint = "env-file-error";
+    return o;
+  }
+  std::string combined;
   for (const auto& [name, value] : o.values) combined += name + "=" + Sha256Hex(value) + "\n";
   o.fingerprint = Sha256Hex(combined + "missing:" + std::to_string(o.missing.size()));
   return o;
@@ -66,6 +162,11 @@ ResourcePlan SecretsReconciler::Diff(ReconcileContext& ctx, const ObservedSecret
     }
     plan.warnings.push_back(f.Message());
   }
+  if (o.bitwarden) {
+    ResourcePlan bw = DiffBitwarden(ctx, o, clock);
+    bw.warnings.insert(bw.warnings.begin(), plan.warnings.begin(), plan.warnings.end());
+    return bw;
+  }
   if (o.source_error) {
     plan.error = *o.source_error;
     return plan;
@@ -79,24 +180,122 @@ ResourcePlan SecretsReconciler::Diff(ReconcileContext& ctx, const ObservedSecret
                                  ". The proxy is not started without it.");
     return plan;
   }
-  SecretFacts facts;
-  nlohmann::json digests = nlohmann::json::object();
-  std::string combined;
-  for (const auto& [name, value] : o.values) {
-    facts.digests[name] = Sha256Hex(value);
-    combined += name + "=" + facts.digests[name] + "\n";
-    digests[name] = ShortDigest(value);
-  }
-  facts.values = o.values;
-  facts.combined_digest = Sha256Hex(combined);
-  ctx.facts.secrets = std::move(facts);
+  ctx.facts.secrets = FactsOf(o.values, false);
   plan.details = {{"source", spec::ToString(spec.credentials.source)},
-                  {"secrets", digests},
+                  {"secrets", DigestSummary(o.values)},
                   {"checked_at", FormatRfc3339(clock.Now())}};
   return plan;
 }
 
-Outcome SecretsReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
+ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const ObservedSecrets& o, const Clock& clock) const {
+  const auto& spec = ctx.desired.spec;
+  const auto& cred = spec.credentials;
+  const auto& b = *o.bitwarden;
+  ResourcePlan plan;
+  plan.observed_fingerprint = o.fingerprint;
+  plan.desired_digest = Sha256Hex(nlohmann::json{{"source", "bitwarden"},
+                                                 {"project", cred.bitwarden.project_id},
+                                                 {"server", cred.bitwarden.server_url},
+                                                 {"api", cred.bitwarden.api_url},
+                                                 {"identity", cred.bitwarden.identity_url},
+                                                 {"token_env", cred.bitwarden.access_token_env},
+                                                 {"refresh", cred.bitwarden.refresh_interval.count()},
+                                                 {"retry", cred.bitwarden.retry_interval.count()},
+                                                 {"fallback", cred.allow_env_fallback},
+                                                 {"names", WantedNames(spec)}}
+                                      .dump());
+  const bool complete = Covers(b.values, spec);
+  const std::vector<std::string> wanted = WantedNames(spec);
+  const bool env_ready = cred.allow_env_fallback && !o.source_error && o.missing.empty();
+  plan.details = {{"source", "bitwarden"},
+                  {"project_id", cred.bitwarden.project_id},
+                  {"delivery", b.file_delivery ? "file" : "env"},
+                  {"secrets", complete ? DigestSummary(b.values) : RecordSummary(b.record)},
+                  {"fetched_at", !b.last_fetched_at.empty() ? b.last_fetched_at
+                                                            : (b.record ? b.record->fetched_at : "")},
+                  {"checked_at", FormatRfc3339(clock.Now())}};
+  if (b.next_attempt_in) plan.details["next_fetch_in"] = *b.next_attempt_in;
+  if (!b.record_problem.empty()) plan.warnings.push_back(std::string(kSecretRecordFile) + ": " + b.record_problem);
+
+  // Serve `values` (last good or the env fallback) with a Degraded warning.
+  auto serve_degraded = [&](const std::string& problem) {
+    if (complete) {
+      plan.warnings.push_back("Degraded: " + problem + "; keeping the last good values (fetched at " +
+                              b.last_fetched_at + "); iron-proxy is left as it is");
+      ctx.facts.secrets = FactsOf(b.values, b.file_delivery);
+    } else {
+      plan.warnings.push_back("Degraded: " + problem + "; using the values from ironward's environment "
+                              "(allowEnvFallback: true)");
+      ctx.facts.secrets = FactsOf(o.values, b.file_delivery);
+    }
+    plan.details["degraded"] = problem;
+  };
+
+  std::string refused;
+  if (b.token_error) refused = b.token_error->message;
+  else if (b.stopped) {
+    refused = "Bitwarden refused the last fetch: " + *b.stopped + "; not fetching again until credentials.bitwarden, "
+              "the providers' secrets or $" + cred.bitwarden.access_token_env + " change";
+  }
+  if (!refused.empty()) {
+    if (complete || env_ready) {
+      serve_degraded(refused);
+      if (b.file_delivery) AddFileChange(plan, ctx.facts.secrets->digests, b.file_digests);
+    } else {
+      plan.error = Error::Terminal(refused + kFailClosed);
+    }
+    return plan;
+  }
+
+  if (b.due) {
+    Change c;
+    c.action = (complete || b.record) ? Action::kUpdate : Action::kCreate;
+    c.address = kBitwardenAddress;
+    c.type = kSecretsType;
+    c.reason = b.due_reason;
+    c.before = {{"secrets", complete ? DigestSummary(b.values) : RecordSummary(b.record)}};
+    c.after = {{"secrets", kKnownAfterApply}};
+    plan.changes.push_back(std::move(c));
+    SecretFacts pending;
+    pending.pending = true;
+    if (b.record) {
+      for (const auto& [name, e] : b.record->secrets) pending.digests[name] = e.sha256;
+    }
+    ctx.facts.secrets = std::move(pending);
+    if (b.last_failure && complete) plan.details["degraded"] = *b.last_failure;
+    return plan;
+  }
+
+  if (b.from_record) {
+    // Dry run of a fresh process: what the proxy runs with is known from secrets.json.
+    SecretFacts known;
+    for (const auto& [name, e] : b.record->secrets) {
+      if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) known.digests[name] = e.sha256;
+    }
+    known.combined_digest = CombinedDigest(known.digests, b.file_delivery);
+    ctx.facts.secrets = std::move(known);
+    plan.details["known_from"] = std::string(kSecretRecordFile) + " (values are fetched at apply)";
+    if (b.file_delivery) AddFileChange(plan, ctx.facts.secrets->digests, b.file_digests);
+    return plan;
+  }
+
+  if (!complete) {
+    const std::string failure = "Bitwarden fetch failed: " + b.last_failure.value_or("no successful fetch yet") +
+                                "; next attempt in " + b.next_attempt_in.value_or("?");
+    if (env_ready) serve_degraded(failure);
+    else plan.error = Error::Transient(failure + kFailClosed);
+    return plan;
+  }
+
+  ctx.facts.secrets = FactsOf(b.values, b.file_delivery);
+  if (b.last_failure) serve_degraded("the last fetch failed: " + *b.last_failure);
+  if (b.file_delivery) AddFileChange(plan, ctx.facts.secrets->digests, b.file_digests);
+  return plan;
+}
+
+Outcome SecretsReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
+  if (plan.error) return Outcome::Failed(*plan.error, "PlanFailed");
+  if (ctx.desired.spec.credentials.source == spec::CredentialSource::kBitwarden) return ApplyBitwarden(ctx, deps);
   // Nothing to write for the env source; re-observe so the facts reflect this moment.
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
@@ -104,6 +303,93 @@ Outcome SecretsReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, Wri
   if (fresh.error) return Outcome::Failed(*fresh.error, "SecretUnavailable");
   Outcome done = Outcome::Done(0);
   done.details = fresh.details;
+  return done;
+}
+
+Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps) {
+  const auto& spec = ctx.desired.spec;
+  const auto& cred = spec.credentials;
+  if (ctx.dry_run) return Outcome::Done(0, "dry run: nothing fetched");
+  auto observed = Observe(ctx, deps.Read());
+  if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
+  const BitwardenObservation& b = *observed->bitwarden;
+
+  RefreshResult r;
+  if (b.due) {
+    r = bitwarden_->Refresh(spec, deps);
+  } else {
+    r.values = b.values;
+    r.fetched_at = b.last_fetched_at;
+    if (b.token_error) r.error = *b.token_error;
+    else if (b.stopped) r.error = Error::Terminal(*b.stopped);
+    else if (b.last_failure) r.error = Error::Transient(*b.last_failure);
+  }
+  std::map<std::string, std::string> values = r.values;
+  std::string degraded;
+  if (!Covers(values, spec)) {
+    const Error e = r.error.value_or(Error::Transient("Bitwarden returned no values yet"));
+    if (cred.allow_env_fallback && !observed->source_error && observed->missing.empty()) {
+      values = observed->values;
+      degraded = e.message + "; using the values from ironward's environment (allowEnvFallback: true)";
+    } else {
+      Outcome failed = Outcome::Failed(Error{e.kind, "Bitwarden: " + e.message + kFailClosed},
+                                       e.terminal() ? "BitwardenRefused" : "BitwardenUnavailable");
+      if (!e.terminal()) {
+        if (auto left = bitwarden_->TimeUntilNext()) {
+          failed.kind = Outcome::Kind::kRetry;
+          failed.after = std::chrono::duration_cast<std::chrono::seconds>(*left + std::chrono::milliseconds(999));
+        }
+      }
+      return failed;
+    }
+  } else if (r.error) {
+    degraded = r.error->message + "; keeping the last good values (fetched at " + r.fetched_at +
+               "); iron-proxy is left as it is";
+  }
+
+  int files_changed = 0;
+  if (b.file_delivery) {
+    auto synced = SyncSecretFiles(deps.state, values);
+    if (!synced) return Outcome::Failed(synced.error(), "WriteFailed");
+    files_changed = *synced;
+  }
+  ctx.facts.secrets = FactsOf(values, b.file_delivery);
+
+  std::string message;
+  if (b.due && !r.error) {
+    message = "fetched " + std::to_string(values.size()) + " secret(s) from Bitwarden project " +
+              cred.bitwarden.project_id;
+    if (!r.rotated.empty()) {
+      message += "; rotated:";
+      for (const auto& rot : r.rotated) message += " " + rot;
+    }
+  }
+  if (files_changed > 0) {
+    message += std::string(message.empty() ? "" : "; ") + "wrote " + std::to_string(files_changed) +
+               " secret file change(s) under " + kSecretsDir + "/ (0600)";
+  }
+  Outcome done = Outcome::Done(static_cast<int>(r.rotated.size()) + files_changed);
+  if (!degraded.empty()) {
+    done.reason = "Degraded";
+    message = "Degraded: " + degraded + (message.empty() ? "" : "; " + message);
+  } else if (!r.rotated.empty()) {
+    done.reason = "Rotated";
+  } else if (b.due) {
+    done.reason = "Fetched";
+  }
+  const auto next = bitwarden_->TimeUntilNext();
+  // `ironward run` comes back when the next fetch is due (one-shot commands ignore it).
+  if (next) done.after = std::chrono::duration_cast<std::chrono::seconds>(*next + std::chrono::milliseconds(999));
+  message += std::string(message.empty() ? "" : "; ") + "next fetch in " + Seconds(next);
+  done.message = message;
+  done.details = {{"source", "bitwarden"},
+                  {"project_id", cred.bitwarden.project_id},
+                  {"delivery", b.file_delivery ? "file" : "env"},
+                  {"secrets", DigestSummary(values)},
+                  {"fetched_at", r.fetched_at},
+                  {"next_fetch_in", Seconds(next)},
+                  {"checked_at", FormatRfc3339(deps.clock.Now())}};
+  if (!degraded.empty()) done.details["degraded"] = degraded;
   return done;
 }
 

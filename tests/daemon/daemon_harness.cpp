@@ -98,7 +98,7 @@ void DaemonHarness::Render() {
   auto r = proxy_config::RenderProxyConfig(in);
   if (!r.ok()) throw std::runtime_error("render: " + r.error().message);
   if (!state_->WriteAtomic("proxy.yaml", r->text, 0600).ok()) throw std::runtime_error("write proxy.yaml");
-  facts_.config = ConfigFacts{dir_.path() + "/proxy.yaml", r->digest, r->listeners_digest, r->ruleset_digest, false};
+  facts_.config = ConfigFacts{dir_.path() + "/proxy.yaml", r->digest, r->listeners_digest, r->ruleset_digest};
 }
 
 ResourcePlan DaemonHarness::Plan() {
