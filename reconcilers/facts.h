@@ -4,6 +4,7 @@
 // outside their 0600 files.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -23,6 +24,11 @@ struct CaFacts {
   std::string key_path;
   std::string fingerprint_sha256;  ///< of the DER cert; "" when pending
   std::string cert_digest;         ///< sha256 of ca.crt bytes; "" when pending
+  /// What sandboxes trust (mounted read-only): the active CA, plus the next or previous one
+  /// during a staged rotation. Empty path = same as cert_path (no rotation support yet).
+  std::string trust_bundle_path;
+  std::string trust_bundle_digest;  ///< sha256 of the bundle bytes; "" when pending
+  std::string rotation_phase = "stable";  ///< stable | staged | switched (see docs/ca.md)
   bool pending = false;
 };
 
@@ -46,7 +52,24 @@ struct ConfigFacts {
   std::string digest;          ///< sha256 of the rendered proxy.yaml ("" when pending)
   std::string listeners_digest;  ///< part that needs a restart to change
   std::string ruleset_digest;    ///< part /v1/reload can apply (transforms)
+  std::string bind_address;      ///< resolved IPv4 the tunnel/http listeners bind (sandboxes dial it)
+  std::uint16_t tunnel_port = 0; ///< CONNECT listener (HTTPS_PROXY)
+  std::uint16_t http_port = 0;   ///< absolute-form listener (HTTP_PROXY)
   bool pending = false;
+};
+
+/// The sandbox network (enforcement.network: internal).
+struct NetworkFacts {
+  std::string name;      ///< docker network name
+  std::string id;        ///< "" when pending
+  std::string gateway;   ///< IPv4 of the bridge on the host side (where the proxy binds)
+  std::string bridge;    ///< host interface name of the bridge ("" when pending)
+  bool pending = false;
+};
+
+/// Containers ironward owns, as the sandboxes reconciler left them.
+struct SandboxFacts {
+  std::map<std::string, std::string> container_ids;  ///< sandbox name -> container id ("" pending)
 };
 
 struct Facts {
@@ -55,6 +78,8 @@ struct Facts {
   std::optional<MappingFacts> mappings;
   std::optional<SecretFacts> secrets;
   std::optional<ConfigFacts> config;
+  std::optional<NetworkFacts> network;
+  std::optional<SandboxFacts> sandboxes;
 };
 
 }  // namespace ironward

@@ -10,6 +10,15 @@ namespace {
 
 constexpr std::int64_t kMinMemory = 6LL * 1024 * 1024;  // Docker's minimum
 
+/// The host path is the Docker socket or one of its parent directories (lexically).
+bool ExposesDockerSocket(std::string host) {
+  while (host.size() > 1 && host.back() == '/') host.pop_back();
+  for (const std::string sock : {"/var/run/docker.sock", "/run/docker.sock"}) {
+    if (host == sock || host == "/" || sock.rfind(host + "/", 0) == 0) return true;
+  }
+  return false;
+}
+
 void ParseEnv(Diag& diag, const Field& field, std::map<std::string, std::string>* out) {
   diag.Record(field.path, field.pos);
   if (!field.node.IsMap()) {
@@ -65,11 +74,13 @@ void ParseMounts(Diag& diag, const Field& field, std::vector<std::string>* out) 
                    "container path " + container + " is already mounted by " + it->second);
       continue;
     }
-    const std::string host = s->substr(0, s->find(':'));
-    if (host == "/var/run/docker.sock" || host == "/run/docker.sock") {
-      diag.WarnAt(item.pos, item.path,
-                  "the Docker socket lets the sandbox start containers that bypass the egress "
-                  "proxy");
+    if (ExposesDockerSocket(s->substr(0, s->find(':')))) {
+      // The reconciler also refuses $HOME, ~/.ssh, ~/.aws, ~/.config and the state directory:
+      // those are only known on the host that reconciles (docs/sandboxes.md).
+      diag.ErrorAt(item.pos, item.path,
+                   "mounting the Docker socket (or a directory holding it) is forbidden: the sandbox "
+                   "could start containers that bypass the egress proxy");
+      continue;
     }
     out->push_back(*s);
   }

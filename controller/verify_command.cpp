@@ -1,0 +1,306 @@
+// `ironward verify -f FILE`: probes the egress setup from a short-lived container wired like a
+// sandbox and prints `check | expected | got | result`. Exit 0 when every check passes, 1 otherwise
+// (including when the probe could not run). The result is recorded in status.json ("verify").
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "controller/cli.h"
+#include "controller/command_support.h"
+#include "reconcilers/mappings_reconciler.h"
+#include "reconcilers/network/verify_probe.h"
+#include "reconcilers/proxy_config/render.h"
+#include "state/lock.h"
+#include "state/status.h"
+
+namespace ironward {
+namespace {
+
+constexpr const char* kProbeLabel = "ironward.dev/verify-probe";
+constexpr const char* kCaInContainer = "/etc/ssl/certs/ironward-egress-ca.crt";
+
+struct VerifyOptions {
+  std::string file;
+  std::string image;
+  std::string direct_target = "1.1.1.1:443";
+  std::string allowed_url;
+  std::string denied_url = "https://example.com/";
+  bool echo_upstream = false;
+  int timeout_seconds = 90;
+  bool no_record = false;
+};
+
+bool HostMatches(const std::string& pattern, const std::string& host) {
+  if (pattern.rfind("*.", 0) == 0) {
+    const std::string suffix = pattern.substr(1);  // ".example.com"
+    return host.size() > suffix.size() && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+  return pattern == host;
+}
+
+/// First concrete host of the providers, else of the allowlist ("*.x" becomes "x").
+std::string DefaultAllowedUrl(const spec::Spec& spec) {
+  std::vector<std::string> hosts;
+  for (const auto& p : spec.providers) hosts.insert(hosts.end(), p.hosts.begin(), p.hosts.end());
+  hosts.insert(hosts.end(), spec.allowlist.begin(), spec.allowlist.end());
+  for (const auto& h : hosts) {
+    if (h.find('*') == std::string::npos) return "https://" + h + "/";
+  }
+  for (const auto& h : hosts) {
+    if (h.rfind("*.", 0) == 0) return "https://" + h.substr(2) + "/";
+  }
+  return "";
+}
+
+/// Closes over the probe container: removed on every path out.
+class ProbeContainer {
+ public:
+  explicit ProbeContainer(docker::DockerApi& docker) : docker_(docker) {}
+  ProbeContainer(const ProbeContainer&) = delete;
+  ProbeContainer& operator=(const ProbeContainer&) = delete;
+  ~ProbeContainer() {
+    if (id_.empty()) return;
+    auto removed = docker_.RemoveContainer(id_, true);
+    if (!removed) spdlog::warn("verify: could not remove probe container {}: {}", id_, removed.error().message);
+  }
+  void set_id(std::string id) { id_ = std::move(id); }
+  const std::string& id() const { return id_; }
+
+ private:
+  docker::DockerApi& docker_;
+  std::string id_;
+};
+
+struct ProbeSetup {
+  docker::ContainerCreateSpec spec;
+  verify::ProbeInputs inputs;
+  std::string network;
+  std::string token_provider;  ///< provider whose token is sent ("" = none)
+};
+
+Result<ProbeSetup> Prepare(const spec::DesiredState& desired, const VerifyOptions& opt, Runtime& rt,
+                           const state::StateReader& state) {
+  const auto& spec = desired.spec;
+  ProbeSetup p;
+  p.spec.image = !opt.image.empty() ? opt.image : (spec.sandboxes.empty() ? "" : spec.sandboxes.front().image);
+  if (p.spec.image.empty()) return Error::Invalid("no sandbox is declared: give the probe image with --image");
+
+  auto bind = proxy_config::ResolveBindAddress(spec, &rt.host);
+  if (!bind) return bind.error().Wrap("proxy address");
+  const std::string https_proxy = "http://" + *bind + ":" + std::to_string(spec.proxy.tunnel_port);
+  const std::string http_proxy = "http://" + *bind + ":" + std::to_string(spec.proxy.http_port);
+
+  p.inputs.direct_target = opt.direct_target;
+  p.inputs.denied_url = opt.denied_url;
+  p.inputs.echo_upstream = opt.echo_upstream;
+  p.inputs.allowed_url = !opt.allowed_url.empty() ? opt.allowed_url : DefaultAllowedUrl(spec);
+
+  // The token of the provider covering the allowlisted host (as a sandbox would send it).
+  std::string token;
+  const std::string host = verify::HostOfUrl(p.inputs.allowed_url);
+  const std::string bare_host = host.substr(0, host.find(':'));
+  for (const auto& provider : spec.providers) {
+    bool covers = false;
+    for (const auto& h : provider.hosts) covers = covers || HostMatches(h, bare_host);
+    if (!covers) continue;
+    auto text = state.Read(kMappingsFile);
+    if (!text) return text.error();
+    if (!text->has_value()) return Error::Transient("mappings.json does not exist yet: run `ironward reconcile` first");
+    auto mappings = ParseMappings(**text);
+    if (!mappings) return mappings.error();
+    auto it = mappings->providers.find(provider.name);
+    if (it == mappings->providers.end()) {
+      return Error::Transient("no proxy token for provider " + provider.name + " yet: run `ironward reconcile` first");
+    }
+    token = it->second.token;
+    p.token_provider = provider.name;
+    p.inputs.token_header = provider.headers.empty() ? "Authorization" : provider.headers.front();
+    p.inputs.token_bearer = p.inputs.token_header == "Authorization";
+    break;
+  }
+
+  p.spec.cmd = {"sh", "-c", verify::BuildProbeScript(p.inputs)};
+  // No NO_PROXY: loopback and IMDS must go to the proxy to be refused there.
+  p.spec.env = {"HTTPS_PROXY=" + https_proxy, "https_proxy=" + https_proxy, "HTTP_PROXY=" + http_proxy,
+                "http_proxy=" + http_proxy, std::string("SSL_CERT_FILE=") + kCaInContainer,
+                std::string("CURL_CA_BUNDLE=") + kCaInContainer};
+  if (!token.empty()) p.spec.env.push_back(std::string(verify::kTokenEnv) + "=" + token);
+  p.spec.labels = {{kProbeLabel, desired.name}};  // the gateway it probed (parallel verifies stay apart)
+  p.spec.stop_timeout = 1;
+  p.spec.host.init = true;
+  p.spec.host.cap_drop = {"ALL"};
+  p.spec.host.security_opt = {"no-new-privileges:true"};
+  p.spec.host.memory = 256LL * 1024 * 1024;
+  p.spec.host.pids_limit = 64;
+
+  // The CA the sandboxes trust: the rotation trust bundle when there is one, else ca.crt.
+  for (const char* name : {"ca-trust.pem", "ca.crt"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(state.PathOf(name), ec)) {
+      p.spec.host.binds.push_back(state.PathOf(name).string() + ":" + kCaInContainer + ":ro");
+      break;
+    }
+  }
+  if (spec.enforcement.network == spec::NetworkMode::kInternal) {
+    p.network = spec.enforcement.network_name;
+    auto gw = proxy_config::GatewayOf(spec.enforcement.network_subnet);
+    if (!gw) return gw.error();
+    p.spec.host.extra_hosts = {"host.docker.internal:" + *gw};
+  } else {
+    p.network = "bridge";
+    p.spec.host.extra_hosts = {"host.docker.internal:host-gateway"};
+  }
+  p.spec.host.network_mode = p.network;
+  return p;
+}
+
+/// Runs the probe; its stdout. The container is always removed.
+Result<std::string> RunProbe(docker::DockerApi& docker, const ProbeSetup& p, int timeout_seconds) {
+  if (p.network != "bridge") {
+    auto net = docker.InspectNetwork(p.network);
+    if (!net) return net.error();
+    if (!net->has_value()) {
+      return Error::Transient("sandbox network " + p.network + " does not exist: run `ironward reconcile` first");
+    }
+  }
+  ProbeContainer probe(docker);
+  auto created = docker.CreateContainer("ironward-verify-" + std::to_string(::getpid()), p.spec);
+  if (!created) return created.error().Wrap("creating the probe container");
+  probe.set_id(created->id);
+  auto started = docker.StartContainer(probe.id());
+  if (!started) return started.error().Wrap("starting the probe container");
+  auto waited = docker.WaitContainer(probe.id(), std::chrono::seconds(timeout_seconds));
+  if (!waited) return waited.error().Wrap("waiting for the probe");
+  auto logs = docker.Logs(probe.id(), {});
+  if (!logs) return logs.error().Wrap("reading the probe's output");
+  if (waited->status_code != 0) {
+    spdlog::warn("verify: probe exited {} ({})", waited->status_code, logs->err.substr(0, 200));
+  }
+  return logs->out;
+}
+
+std::string Pad(std::string s, std::size_t n) {
+  if (s.size() < n) s.resize(n, ' ');
+  return s;
+}
+
+void PrintTable(const std::vector<verify::CheckRow>& rows) {
+  std::size_t w[3] = {5, 8, 3};
+  for (const auto& r : rows) {
+    w[0] = std::max(w[0], r.check.size());
+    w[1] = std::max(w[1], r.expected.size());
+    w[2] = std::max(w[2], r.got.size());
+  }
+  std::cout << Pad("CHECK", w[0]) << " | " << Pad("EXPECTED", w[1]) << " | " << Pad("GOT", w[2]) << " | RESULT\n";
+  for (const auto& r : rows) {
+    std::cout << Pad(r.check, w[0]) << " | " << Pad(r.expected, w[1]) << " | " << Pad(r.got, w[2]) << " | "
+              << r.result << "\n";
+  }
+}
+
+void Record(const std::string& state_dir, const nlohmann::json& section) {
+  state::StateWriter writer(state_dir);
+  auto lock = state::WriterLock::Acquire(writer, std::chrono::seconds(5));
+  if (!lock) {
+    spdlog::warn("verify: result not recorded in status.json: {}", lock.error().message);
+    return;
+  }
+  auto loaded = state::LoadStatus(writer);
+  if (!loaded) {
+    spdlog::warn("verify: result not recorded in status.json: {}", loaded.error().message);
+    return;
+  }
+  state::StatusDoc doc = std::move(loaded->doc);
+  doc.extra["verify"] = section;
+  if (auto s = state::SaveStatus(writer, doc); !s) spdlog::warn("verify: saving status.json: {}", s.error().message);
+}
+
+int RunVerify(const VerifyOptions& opt, const GlobalOptions& global) {
+  auto desired = LoadDesiredState(opt.file, std::cerr);
+  if (!desired) return 1;
+  Runtime rt;
+  if (!rt.docker) {
+    std::cerr << "Error: no Docker engine: " << rt.docker_error << "\n";
+    return 1;
+  }
+  const std::string state_dir = ResolveStateDir(global);
+  state::StateReader reader(state_dir);
+  const std::string now = FormatRfc3339(rt.clock.Now());
+  nlohmann::json section = {{"time", now}, {"desired_digest", desired->digest}};
+
+  std::vector<verify::CheckRow> rows;
+  std::string error;
+  auto setup = Prepare(*desired, opt, rt, reader);
+  if (!setup) {
+    error = setup.error().message;
+  } else {
+    section["image"] = setup->spec.image;
+    section["network"] = setup->network;
+    auto out = RunProbe(*rt.docker, *setup, opt.timeout_seconds);
+    if (!out) {
+      error = out.error().message;
+    } else {
+      rows = verify::EvaluateProbe(setup->inputs, *out);
+    }
+  }
+  const bool passed = error.empty() && verify::AllPassed(rows);
+  if (!error.empty()) std::cerr << "Error: verify could not run: " << error << "\n";
+  if (!rows.empty()) PrintTable(rows);
+  std::cout << (passed ? "Verify: PASS" : "Verify: FAIL");
+  if (!passed && error.empty()) {
+    std::string failing;
+    for (const auto& r : rows) {
+      if (r.result == "FAIL") failing += (failing.empty() ? "" : ", ") + r.check;
+    }
+    std::cout << " (" << failing << ")";
+  }
+  std::cout << "\n";
+
+  nlohmann::json checks = nlohmann::json::array();
+  for (const auto& r : rows) {
+    checks.push_back({{"check", r.check}, {"expected", r.expected}, {"got", r.got}, {"result", r.result}});
+  }
+  section["passed"] = passed;
+  section["checks"] = checks;
+  if (!error.empty()) section["error"] = error;
+  if (!opt.no_record) Record(state_dir, section);
+  return passed ? 0 : 1;
+}
+
+}  // namespace
+
+void AddVerifyCommand(CLI::App& app, CliContext& ctx) {
+  auto* cmd = app.add_subcommand(
+      "verify", "Probe the egress setup from a short-lived container wired like a sandbox (exit 0 pass, 1 fail)");
+  auto opt = std::make_shared<VerifyOptions>();
+  cmd->add_option("-f,--file", opt->file, "Desired-state YAML (the one `ironward reconcile` applied)")->required();
+  cmd->add_option("--image", opt->image,
+                  "Probe image (needs sh and curl); default: the first declared sandbox's image");
+  cmd->add_option("--direct-target", opt->direct_target,
+                  "host:port the probe dials WITHOUT the proxy; must fail (default 1.1.1.1:443)");
+  cmd->add_option("--allowed-url", opt->allowed_url,
+                  "URL fetched THROUGH the proxy with the matching provider's proxy token; must reach the upstream "
+                  "(default: https://<first provider or allowlist host>/)");
+  cmd->add_option("--denied-url", opt->denied_url,
+                  "URL of a host that is NOT allowlisted; the proxy must answer 403 (default https://example.com/)");
+  cmd->add_flag("--echo-upstream", opt->echo_upstream,
+                "The allowed URL echoes the request back (a test upstream): also check that the upstream never saw "
+                "the proxy token (token-swap). Without it that row is skipped, but a token seen in a response "
+                "always fails");
+  cmd->add_option("--timeout", opt->timeout_seconds, "Seconds to wait for the probe container (default 90)");
+  cmd->add_flag("--no-record", opt->no_record, "Do not record the result in status.json");
+  cmd->footer(
+      "Checks: direct-egress (blocked), allowlisted (reached upstream via the proxy), token-swap,\n"
+      "not-allowlisted (403 from the proxy), loopback and imds via the proxy (refused).\n"
+      "The probe runs on the sandbox network (enforcement.network: internal) or the default bridge,\n"
+      "with the proxy variables and the ironward CA like a sandbox, and is always removed.\n"
+      "The result goes to status.json under \"verify\" (see `ironward status`).\n"
+      "Exit codes: 0 every check passed; 1 a check failed or the probe could not run.");
+  cmd->callback([&ctx, opt] { ctx.exit_code = RunVerify(*opt, ctx.global); });
+}
+
+}  // namespace ironward

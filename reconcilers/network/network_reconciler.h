@@ -1,0 +1,83 @@
+// NetworkReconciler: the sandbox network (enforcement.network: internal).
+//
+// Desired, when internal: a Docker bridge network `enforcement.networkName` with Internal=true, the
+// configured subnet and its .1 gateway (the address the proxy binds with bind: sandbox-network), a
+// fixed host bridge name and ironward's ownership labels; the nftables table `inet ironward`
+// (ruleset.h) confining that bridge to the proxy ports; and every running sandbox ironward owns
+// (label ironward.dev/owner=<metadata.name>) attached to that network and to no other. Drift in any of them (rule or table removed, network
+// deleted or changed, sandbox detached or attached elsewhere) is planned and healed.
+// When none: our table is removed, and our network too once no container is attached to it.
+//
+// Publishes NetworkFacts (pending while the network is still to be created) when internal.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reconcilers/docker/docker_types.h"
+#include "reconcilers/network/firewall.h"
+#include "reconcilers/reconciler.h"
+
+namespace ironward::network {
+
+inline constexpr const char* kManagedLabel = "ironward.dev/managed";
+inline constexpr const char* kRoleLabel = "ironward.dev/role";
+inline constexpr const char* kRoleSandboxNetwork = "sandbox-network";
+/// The sandboxes reconciler's owner label (reconcilers/sandboxes/labels.h kOwnerLabel):
+/// containers with ironward.dev/owner=<metadata.name> are the sandboxes this network confines.
+inline constexpr const char* kOwnerLabel = "ironward.dev/owner";
+
+/// Labels marking the network as ironward's.
+docker::Labels NetworkLabels();
+/// The host bridge name ironward gives the network: "iw-" + 8 hex of sha256(name).
+std::string BridgeNameFor(const std::string& network_name);
+/// The host interface of an existing network (its bridge-name option, else Docker's br-<id12>).
+std::string BridgeOf(const docker::NetworkInfo& network);
+
+struct ObservedNetwork {
+  bool internal_wanted = false;
+  std::optional<docker::NetworkInfo> network;         ///< inspected (with attached containers)
+  std::optional<netfilter::TableState> table;         ///< inet ironward
+  std::vector<docker::ContainerSummary> sandboxes;    ///< running containers we own (kOwnerLabel)
+  std::vector<std::string> warnings;                  ///< for the plan (none so far from Observe)
+  std::string fingerprint;
+};
+
+/// What has to happen to reach the desired state (computed by Diff and again by Apply).
+struct NetworkActions {
+  enum class NetOp { kNone, kCreate, kReplace, kDelete };
+  NetOp network = NetOp::kNone;
+  std::string network_reason;
+  enum class TableOp { kNone, kReplace, kDelete };
+  TableOp table = TableOp::kNone;
+  std::string table_reason;
+  struct Attach {
+    std::string container_id;
+    std::string container_name;
+    std::string network;  ///< the network to connect to / disconnect from
+    bool connect = true;
+  };
+  std::vector<Attach> attachments;
+  std::vector<std::string> warnings;
+
+  std::string gateway;
+  std::string bridge;  ///< observed, or the one the network will get
+  std::optional<netfilter::TableSpec> desired_table;
+  bool Empty() const { return network == NetOp::kNone && table == TableOp::kNone && attachments.empty(); }
+};
+
+/// Pure: desired + observed -> actions. Invalid-spec errors (bad subnet) come back as Error.
+Result<NetworkActions> ComputeActions(const spec::Spec& spec, const ObservedNetwork& observed);
+
+class NetworkReconciler final : public ResourceReconciler<ObservedNetwork> {
+ public:
+  std::string_view Name() const override { return "network"; }
+  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
+
+ protected:
+  Result<ObservedNetwork> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
+  ResourcePlan Diff(ReconcileContext& ctx, const ObservedNetwork& observed, const Clock& clock) const override;
+};
+
+}  // namespace ironward::network

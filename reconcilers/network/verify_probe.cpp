@@ -1,0 +1,158 @@
+#include "reconcilers/network/verify_probe.h"
+
+#include <sstream>
+
+namespace ironward::verify {
+namespace {
+
+/// Single-quotes for sh: every ' becomes '\''.
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct Line {
+  bool found = false;
+  int exit = -1;
+  std::string code = "000";
+  std::string connect = "000";
+};
+
+std::map<std::string, Line> ParseLines(const std::string& out, std::string* swap) {
+  std::map<std::string, Line> lines;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string tag, name;
+    ls >> tag >> name;
+    if (tag == "IWSWAP") {
+      *swap = name;
+    } else if (tag == "IWCHECK") {
+      Line l;
+      l.found = true;
+      ls >> l.exit >> l.code >> l.connect;
+      lines[name] = l;
+    }
+  }
+  return lines;
+}
+
+bool Refused(const Line& l, bool allow_502) {
+  auto is = [&l](const char* c) { return l.connect == c || (l.connect == "000" && l.code == c); };
+  return is("403") || (allow_502 && is("502"));
+}
+
+std::string Got(const Line& l) {
+  if (!l.found) return "no result";
+  std::string g;
+  if (l.connect != "000") g = "CONNECT " + l.connect;
+  if (l.code != "000") g += (g.empty() ? "" : ", ") + std::string("HTTP ") + l.code;
+  if (l.exit == 60) g += (g.empty() ? "" : ", ") + std::string("TLS: ironward CA not trusted (curl 60)");
+  else if (l.exit != 0) g += (g.empty() ? "" : ", ") + std::string("curl exit ") + std::to_string(l.exit);
+  return g.empty() ? "no response" : g;
+}
+
+CheckRow Row(std::string check, std::string expected, std::string got, bool pass) {
+  return CheckRow{std::move(check), std::move(expected), std::move(got), pass ? "pass" : "FAIL"};
+}
+
+}  // namespace
+
+std::string HostOfUrl(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return "";
+  const std::string s = url.substr(0, scheme);
+  if (s != "http" && s != "https") return "";
+  std::string rest = url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+  return rest;
+}
+
+std::string BuildProbeScript(const ProbeInputs& in) {
+  std::string s =
+      "set +e\n"
+      "B=/tmp/ironward-verify-body\n"
+      // via the proxy (HTTPS_PROXY/HTTP_PROXY in the env); curl's own exit code tells refused from timeout
+      "p() { n=$1; shift; r=$(curl -sS -o \"$B\" -w '%{http_code} %{http_connect}' --connect-timeout 5 --max-time 15 "
+      "\"$@\" 2>/dev/null); e=$?; echo \"IWCHECK $n $e ${r:-000 000}\"; }\n";
+  // Direct: no proxy at all; 7 (refused), 28 (timeout), 6 (no DNS) mean blocked.
+  s += "curl -s --noproxy '*' -o /dev/null --connect-timeout 3 --max-time 5 " + Quote("http://" + in.direct_target + "/") +
+       "; echo \"IWCHECK direct $? 000 000\"\n";
+  if (!in.allowed_url.empty()) {
+    s += "rm -f \"$B\"\n";
+    if (!in.token_header.empty()) {
+      std::string value = in.token_bearer ? "Bearer $" : "$";  // appended: see GCC bug 105651 (-Wrestrict)
+      value += kTokenEnv;
+      s += "p allowed -H \"" + in.token_header + ": " + value + "\" " + Quote(in.allowed_url) + "\n";
+    } else {
+      s += "p allowed " + Quote(in.allowed_url) + "\n";
+    }
+    // Never print the body: it may carry the real key when the upstream echoes.
+    s += "if [ ! -s \"$B\" ]; then echo 'IWSWAP empty'; elif [ -n \"$";
+    s += kTokenEnv;
+    s += "\" ] && case \"$(cat \"$B\")\" in *\"$";
+    s += kTokenEnv;
+    s += "\"*) true;; *) false;; esac; then echo 'IWSWAP no'; else echo 'IWSWAP yes'; fi\n";
+  }
+  s += "p denied " + Quote(in.denied_url) + "\n";
+  s += "p loopback https://127.0.0.1/\n";
+  s += "p imds https://169.254.169.254/latest/meta-data/\n";
+  s += "rm -f \"$B\"\n";
+  return s;
+}
+
+std::vector<CheckRow> EvaluateProbe(const ProbeInputs& in, const std::string& probe_stdout) {
+  std::string swap;
+  const auto lines = ParseLines(probe_stdout, &swap);
+  auto get = [&lines](const std::string& n) {
+    auto it = lines.find(n);
+    return it == lines.end() ? Line{} : it->second;
+  };
+  std::vector<CheckRow> rows;
+
+  const Line direct = get("direct");
+  const bool blocked = direct.found && (direct.exit == 7 || direct.exit == 28 || direct.exit == 6);
+  rows.push_back(Row("direct-egress " + in.direct_target, "blocked",
+                     !direct.found ? "no result"
+                     : blocked     ? "blocked (curl exit " + std::to_string(direct.exit) + ")"
+                                   : "connected (curl exit " + std::to_string(direct.exit) + ")",
+                     blocked));
+
+  if (in.allowed_url.empty()) {
+    rows.push_back(Row("allowlisted", "reached upstream", "no allowlisted host to try (use --allowed-url)", false));
+  } else {
+    const Line a = get("allowed");
+    const bool https = in.allowed_url.rfind("https://", 0) == 0;
+    const bool reached = a.found && a.code != "000" &&
+                         (https ? a.connect == "200" : (a.code[0] == '2' || a.code[0] == '3'));
+    rows.push_back(Row("allowlisted " + HostOfUrl(in.allowed_url), "reached upstream", Got(a), reached));
+    if (swap == "no") {
+      rows.push_back(Row("token-swap", "token replaced", "proxy token reached the upstream", false));
+    } else if (!in.echo_upstream) {
+      rows.push_back(CheckRow{"token-swap", "token replaced", "not observable (needs --echo-upstream)", "skipped"});
+    } else {
+      rows.push_back(Row("token-swap", "token replaced",
+                         swap == "yes" ? "token replaced" : "empty response: cannot tell", swap == "yes" && reached));
+    }
+  }
+
+  const Line d = get("denied");
+  rows.push_back(Row("not-allowlisted " + HostOfUrl(in.denied_url), "403 from proxy", Got(d), Refused(d, false)));
+  const Line l = get("loopback");
+  rows.push_back(Row("loopback 127.0.0.1", "refused (403/502)", Got(l), Refused(l, true)));
+  const Line m = get("imds");
+  rows.push_back(Row("imds 169.254.169.254", "refused (403/502)", Got(m), Refused(m, true)));
+  return rows;
+}
+
+bool AllPassed(const std::vector<CheckRow>& rows) {
+  for (const auto& r : rows) {
+    if (r.result == "FAIL") return false;
+  }
+  return !rows.empty();
+}
+
+}  // namespace ironward::verify

@@ -1,0 +1,122 @@
+#include "reconcilers/sandboxes/container_spec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "reconcilers/sandboxes/labels.h"
+#include "state/encoding.h"
+
+namespace ironward::sandboxes {
+namespace {
+
+constexpr int kStopTimeoutSeconds = 10;
+
+std::string CaBind(const EgressWiring& w) { return w.ca_host_path + ":" + kCaMountPath + ":ro"; }
+
+std::int64_t NanoCpus(double cpus) { return static_cast<std::int64_t>(std::llround(cpus * 1e9)); }
+
+bool Contains(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> EgressEnv(const EgressWiring& w) {
+  const std::string https = w.HttpsProxyUrl();
+  const std::string http = w.HttpProxyUrl();
+  return {
+      {"HTTPS_PROXY", https},
+      {"https_proxy", https},
+      {"HTTP_PROXY", http},
+      {"http_proxy", http},
+      {"NO_PROXY", kNoProxy},
+      {"no_proxy", kNoProxy},
+      {"SSL_CERT_FILE", kCaMountPath},
+      {"REQUESTS_CA_BUNDLE", kCaMountPath},
+      {"CURL_CA_BUNDLE", kCaMountPath},
+      {"NODE_EXTRA_CA_CERTS", kCaMountPath},
+      // The loader refuses NODE_OPTIONS in a sandbox's env, so "appended" starts from empty.
+      {"NODE_OPTIONS", "--use-openssl-ca"},
+      {"IRONWARD_EGRESS_PROXY", "1"},
+  };
+}
+
+std::string SpecDigest(const spec::Sandbox& s, const EgressWiring& w) {
+  if (w.NetworkPending()) return "";
+  nlohmann::json j = {
+      {"wiring_version", kWiringVersion},
+      {"owner", w.owner},
+      {"name", s.name},
+      {"image", s.image},
+      {"command", s.command},
+      {"env", s.env},  // std::map: sorted keys
+      {"mounts", s.mounts},
+      {"memory", s.resources.memory_bytes},
+      {"nano_cpus", NanoCpus(s.resources.cpus)},
+      {"pids", s.resources.pids},
+      {"egress_env", EgressEnv(w)},
+      {"token_env", w.token_names},
+      {"ca_host_path", w.ca_host_path},
+      {"network", w.network_mode},
+      {"extra_hosts", w.extra_hosts},
+  };
+  return Sha256Hex(j.dump());
+}
+
+docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& s, const EgressWiring& w) {
+  docker::ContainerCreateSpec c;
+  c.image = s.image;
+  c.cmd = s.command;
+  for (const auto& [k, v] : s.env) c.env.push_back(k + "=" + v);
+  for (const auto& [k, v] : EgressEnv(w)) c.env.push_back(k + "=" + v);
+  for (const auto& [k, v] : w.tokens) c.env.push_back(k + "=" + v);
+  c.labels = MakeLabels(s.name, SpecDigest(s, w), w);
+  c.stop_timeout = kStopTimeoutSeconds;
+  c.host.binds.push_back(CaBind(w));
+  for (const auto& m : s.mounts) c.host.binds.push_back(m);
+  c.host.extra_hosts = w.extra_hosts;
+  c.host.init = true;
+  c.host.memory = s.resources.memory_bytes;
+  c.host.nano_cpus = NanoCpus(s.resources.cpus);
+  c.host.pids_limit = s.resources.pids;
+  c.host.cap_drop = {"ALL"};
+  c.host.security_opt = {kNoNewPrivileges};
+  c.host.network_mode = w.network_mode;
+  return c;
+}
+
+std::vector<std::string> DriftOf(const docker::ContainerInfo& a, const docker::ContainerCreateSpec& want) {
+  std::vector<std::string> d;
+  const docker::HostConfig& h = a.host_config;
+  if (h.privileged) d.push_back("privileged");
+  if (h.network_mode != want.host.network_mode) d.push_back("network mode " + h.network_mode);
+  for (const auto& [net, endpoint] : a.networks) {
+    if (net != want.host.network_mode) d.push_back("attached to network " + net);
+  }
+  if (h.memory != want.host.memory) d.push_back("memory limit");
+  if (h.nano_cpus != want.host.nano_cpus) d.push_back("cpu limit");
+  if (h.pids_limit != want.host.pids_limit) d.push_back("pids limit");
+  if (!Contains(h.cap_drop, "ALL")) d.push_back("capabilities not dropped");
+  if (!h.cap_add.empty()) d.push_back("capabilities added");
+  if (!Contains(h.security_opt, kNoNewPrivileges)) d.push_back("no-new-privileges missing");
+  if (!h.init) d.push_back("init disabled");
+  if (std::set<std::string>(h.binds.begin(), h.binds.end()) !=
+      std::set<std::string>(want.host.binds.begin(), want.host.binds.end())) {
+    d.push_back("mounts");
+  }
+  if (std::set<std::string>(h.extra_hosts.begin(), h.extra_hosts.end()) !=
+      std::set<std::string>(want.host.extra_hosts.begin(), want.host.extra_hosts.end())) {
+    d.push_back("extra hosts");
+  }
+  for (const auto& kv : want.env) {
+    const std::string key = kv.substr(0, kv.find('='));
+    auto have = a.EnvValue(key);
+    if (!have || *have != kv.substr(key.size() + 1)) d.push_back("env " + key);
+  }
+  return d;
+}
+
+}  // namespace ironward::sandboxes

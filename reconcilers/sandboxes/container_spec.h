@@ -1,0 +1,36 @@
+// The container a declared sandbox becomes: its own spec, the egress wiring and the hardening
+// ironward applies to every sandbox. One place, so the spec digest, the create call and the
+// drift check agree.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "controller/spec/spec.h"
+#include "reconcilers/docker/docker_types.h"
+#include "reconcilers/sandboxes/wiring.h"
+
+namespace ironward::sandboxes {
+
+/// Bumped when the hardening or wiring ironward applies changes, so existing sandboxes are
+/// recycled onto the new defaults (it is part of every spec digest).
+inline constexpr int kWiringVersion = 1;
+inline constexpr const char* kNoNewPrivileges = "no-new-privileges:true";
+
+/// The egress variables (without tokens) in create order: proxies, CA paths, NODE_OPTIONS, marker.
+std::vector<std::pair<std::string, std::string>> EgressEnv(const EgressWiring& wiring);
+
+/// Digest of the sandbox's spec and the wiring inputs that are not secret (proxy address, CA
+/// path, network, token variable names, wiring version). Known even while tokens are pending;
+/// "" while the sandbox network (and so the proxy address) is pending.
+std::string SpecDigest(const spec::Sandbox& sandbox, const EgressWiring& wiring);
+
+/// The full create body: env (sandbox env, egress env, tokens), CA bind (read-only), the
+/// sandbox's mounts, limits, cap-drop ALL, no-new-privileges, init, network, extra hosts, labels.
+docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& sandbox, const EgressWiring& wiring);
+
+/// How a running container differs from what BuildCreateSpec asks for, in words naming only
+/// settings and variable names (never values). Empty = matches.
+std::vector<std::string> DriftOf(const docker::ContainerInfo& actual, const docker::ContainerCreateSpec& want);
+
+}  // namespace ironward::sandboxes

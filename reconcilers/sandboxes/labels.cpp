@@ -1,0 +1,48 @@
+#include "reconcilers/sandboxes/labels.h"
+
+#include <charconv>
+
+#include "reconcilers/docker/docker_api.h"
+
+namespace ironward::sandboxes {
+namespace {
+
+std::string Get(const docker::Labels& labels, const char* key) {
+  auto it = labels.find(key);
+  return it == labels.end() ? "" : it->second;
+}
+
+}  // namespace
+
+ContainerLabels ReadLabels(const docker::Labels& labels) {
+  ContainerLabels out;
+  out.owner = Get(labels, kOwnerLabel);
+  out.sandbox = Get(labels, kSandboxLabel);
+  out.spec_digest = Get(labels, kSpecDigestLabel);
+  out.egress_ca = Get(labels, kEgressCaLabel);
+  out.posture = Get(labels, kPostureLabel);
+  const std::string rotation = Get(labels, kTokenRotationLabel);
+  std::int64_t n = 0;
+  if (!rotation.empty()) {
+    auto [ptr, ec] = std::from_chars(rotation.data(), rotation.data() + rotation.size(), n);
+    if (ec == std::errc() && ptr == rotation.data() + rotation.size()) out.token_rotation = n;
+  }
+  return out;
+}
+
+docker::Labels MakeLabels(const std::string& sandbox, const std::string& spec_digest, const EgressWiring& w) {
+  return {
+      {kOwnerLabel, w.owner},
+      {kSandboxLabel, sandbox},
+      {kSpecDigestLabel, spec_digest},
+      {kEgressCaLabel, w.ca_digest},
+      {kTokenRotationLabel, std::to_string(w.token_rotation)},
+      {kPostureLabel, w.PostureDigest()},
+  };
+}
+
+docker::Filters OwnerFilter(const std::string& owner) { return docker::LabelFilter({{kOwnerLabel, owner}}); }
+
+std::string ShortDigest(const std::string& digest) { return digest.substr(0, 12); }
+
+}  // namespace ironward::sandboxes

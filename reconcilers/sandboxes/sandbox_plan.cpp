@@ -1,0 +1,137 @@
+#include "reconcilers/sandboxes/sandbox_plan.h"
+
+#include <set>
+
+#include "reconcilers/sandboxes/container_spec.h"
+
+namespace ironward::sandboxes {
+namespace {
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+std::string Short(const std::string& d) { return d.empty() ? "none" : ShortDigest(d); }
+
+/// Why the owned container `c` must be replaced to become `s` under `w`; "" when it is in sync.
+std::string ReplaceReason(const spec::Sandbox& s, const EgressWiring& w, const OwnedContainer& c) {
+  const std::string& state = c.summary.state;
+  if (state != "running") {
+    if (state == "exited" || state == "dead") return "container " + state + " (" + c.summary.status + ")";
+    return "container is " + (state.empty() ? std::string("not running") : state) + ", not running";
+  }
+  const std::string want_spec = SpecDigest(s, w);
+  if (want_spec.empty()) return "the sandbox network (proxy address) is only known after apply";
+  if (c.labels.spec_digest != want_spec) {
+    return "spec changed (digest " + Short(c.labels.spec_digest) + " -> " + Short(want_spec) + ")";
+  }
+  // Posture: what the sandbox trusts (CA) and presents (tokens).
+  if (!w.ca_digest.empty() && c.labels.egress_ca != w.ca_digest) {
+    return "egress CA changed (" + Short(c.labels.egress_ca) + " -> " + Short(w.ca_digest) + ")";
+  }
+  if (!c.labels.token_rotation || *c.labels.token_rotation != w.token_rotation) {
+    return "tokens.rotation " + (c.labels.token_rotation ? std::to_string(*c.labels.token_rotation) : "?") + " -> " +
+           std::to_string(w.token_rotation);
+  }
+  if (w.Pending()) return "egress posture only known after apply (pending: " + Join(w.pending) + ")";
+  if (c.labels.posture != w.PostureDigest()) return "proxy tokens changed (posture digest differs)";
+  if (c.info) {
+    const auto drift = DriftOf(*c.info, BuildCreateSpec(s, w));
+    if (!drift.empty()) return "changed out of band: " + Join(drift);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::size_t ObservedSandboxes::Running() const {
+  std::size_t n = 0;
+  for (const auto& c : owned) n += c.summary.state == "running" ? 1 : 0;
+  return n;
+}
+
+SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w, const ObservedSandboxes& o) {
+  SandboxDecision d;
+  const auto& declared = desired.spec.sandboxes;
+  std::set<std::size_t> matched;  // indexes into o.owned
+  std::vector<std::string> taken;
+
+  for (const spec::Sandbox& s : declared) {
+    // The owned container for this sandbox: the one with its name first, then any with its label.
+    std::optional<std::size_t> pick;
+    for (std::size_t i = 0; i < o.owned.size(); ++i) {
+      if (o.owned[i].labels.sandbox != s.name || matched.count(i) != 0) continue;
+      if (!pick || o.owned[i].summary.name == s.name) pick = i;
+    }
+    if (!pick) {
+      if (auto f = o.foreign.find(s.name); f != o.foreign.end()) {
+        taken.push_back("'" + s.name + "' (container " + f->second.substr(0, 12) + ")");
+        continue;
+      }
+      d.steps.push_back(Step{Step::Kind::kCreate, s.name, "", s.name, "sandbox '" + s.name + "' has no container", &s});
+      continue;
+    }
+    matched.insert(*pick);
+    const OwnedContainer& c = o.owned[*pick];
+    if (c.summary.name != s.name) {
+      if (o.foreign.count(s.name) != 0) {
+        taken.push_back("'" + s.name + "' (container " + o.foreign.at(s.name).substr(0, 12) + ")");
+        continue;
+      }
+      d.steps.push_back(Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name,
+                             "container was renamed to '" + c.summary.name + "'", &s});
+      continue;
+    }
+    if (std::string why = ReplaceReason(s, w, c); !why.empty()) {
+      d.steps.push_back(Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name, why, &s});
+    } else {
+      d.in_sync[s.name] = c.summary.id;
+    }
+  }
+  if (!taken.empty()) {
+    d.error = Error::Terminal("container name(s) " + Join(taken) +
+                              " already used by containers ironward does not own; remove or rename them, or rename "
+                              "the sandbox");
+    return d;
+  }
+
+  // Owned containers no declared sandbox wants.
+  std::set<std::string> names;
+  for (const auto& s : declared) names.insert(s.name);
+  std::vector<const OwnedContainer*> orphans;
+  for (std::size_t i = 0; i < o.owned.size(); ++i) {
+    if (matched.count(i) != 0) continue;
+    const OwnedContainer& c = o.owned[i];
+    if (names.count(c.labels.sandbox) != 0) {
+      // A second container for a declared sandbox (e.g. renamed out of band): never wanted.
+      d.steps.push_back(Step{Step::Kind::kDelete, c.labels.sandbox, c.summary.id, c.summary.name,
+                             "duplicate container for sandbox '" + c.labels.sandbox + "'", nullptr});
+      continue;
+    }
+    orphans.push_back(&c);
+  }
+  if (orphans.empty()) return d;
+  std::string list;
+  for (const auto* c : orphans) list += (list.empty() ? "" : ", ") + c->summary.name;
+  if (!desired.spec.reconcile.prune) {
+    d.warnings.push_back(std::to_string(orphans.size()) + " container(s) owned by '" + desired.name +
+                         "' are no longer declared and are kept (" + list +
+                         "); set reconcile.prune: true to remove them");
+  } else if (declared.empty()) {
+    d.warnings.push_back("refusing to prune: spec.sandboxes is empty but " + std::to_string(orphans.size()) +
+                         " owned container(s) exist (" + list +
+                         "). An empty list is more likely a mistake than an intent; declare at least one "
+                         "sandbox or remove them by hand (docker rm -f)");
+  } else {
+    for (const auto* c : orphans) {
+      d.steps.push_back(Step{Step::Kind::kDelete, c->labels.sandbox, c->summary.id, c->summary.name,
+                             "sandbox '" + c->labels.sandbox + "' is no longer declared (reconcile.prune: true)",
+                             nullptr});
+    }
+  }
+  return d;
+}
+
+}  // namespace ironward::sandboxes

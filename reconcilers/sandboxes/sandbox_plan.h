@@ -1,0 +1,54 @@
+// The pure half of the sandboxes reconciler: observed containers + desired sandboxes + wiring
+// -> the steps that converge them (create / replace / delete), each with a reason.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/spec/spec.h"
+#include "reconcilers/docker/docker_types.h"
+#include "reconcilers/sandboxes/labels.h"
+#include "reconcilers/sandboxes/wiring.h"
+#include "state/result.h"
+
+namespace ironward::sandboxes {
+
+struct OwnedContainer {
+  docker::ContainerSummary summary;
+  ContainerLabels labels;
+  std::optional<docker::ContainerInfo> info;  ///< inspected when running (drift check)
+};
+
+struct ObservedSandboxes {
+  /// Why the engine could not be asked ("" = it was). Only allowed with no sandboxes declared:
+  /// then nothing would be created, and pruning never runs on an empty list anyway.
+  std::string no_engine;
+  std::vector<OwnedContainer> owned;
+  std::map<std::string, std::string> foreign;  ///< name -> id of containers ironward does not own
+  std::string fingerprint;
+
+  std::size_t Running() const;
+};
+
+struct Step {
+  enum class Kind { kCreate, kReplace, kDelete };
+  Kind kind = Kind::kCreate;
+  std::string sandbox;       ///< declared name, or the label of an undeclared container
+  std::string container_id;  ///< replace/delete: the container to remove
+  std::string container_name;
+  std::string reason;
+  const spec::Sandbox* spec = nullptr;  ///< create/replace
+};
+
+struct SandboxDecision {
+  std::vector<Step> steps;
+  std::vector<std::string> warnings;
+  std::map<std::string, std::string> in_sync;  ///< sandbox -> container id
+  std::optional<Error> error;                  ///< refuse everything (e.g. a name taken by a foreign container)
+};
+
+SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& wiring, const ObservedSandboxes& observed);
+
+}  // namespace ironward::sandboxes

@@ -1,0 +1,282 @@
+#include "reconcilers/sandboxes/sandboxes_reconciler.h"
+
+#include <cstdlib>
+
+#include "reconcilers/docker/docker_api.h"
+#include "reconcilers/docker/docker_host.h"
+#include "reconcilers/sandboxes/container_spec.h"
+#include "state/encoding.h"
+
+namespace ironward::sandboxes {
+namespace {
+
+constexpr const char* kType = "ironward_sandbox";
+
+std::string Address(const std::string& sandbox) { return "sandboxes.container[\"" + sandbox + "\"]"; }
+
+Error NoEngine() {
+  return Error::Terminal(
+      "no Docker engine client: DOCKER_HOST is not usable (only unix:// sockets are supported; unset it for "
+      "/var/run/docker.sock)");
+}
+
+/// Summary of what a container is or will be. Token values appear only as SensitiveLabel().
+nlohmann::json After(const spec::Sandbox& s, const EgressWiring& w) {
+  nlohmann::json tokens = nlohmann::json::object();
+  for (const auto& name : w.token_names) {
+    auto it = w.tokens.find(name);
+    tokens[name] = it == w.tokens.end() ? nlohmann::json(kKnownAfterApply) : nlohmann::json(SensitiveLabel(it->second));
+  }
+  const std::string digest = SpecDigest(s, w);
+  return {{"image", s.image},
+          {"state", "running"},
+          {"spec_digest", digest.empty() ? std::string(kKnownAfterApply) : ShortDigest(digest)},
+          {"egress_ca", w.ca_digest.empty() ? std::string(kKnownAfterApply) : ShortDigest(w.ca_digest)},
+          {"token_rotation", w.token_rotation},
+          {"https_proxy", w.NetworkPending() ? std::string(kKnownAfterApply) : w.HttpsProxyUrl()},
+          {"network", w.network_mode},
+          {"tokens", tokens}};
+}
+
+nlohmann::json Before(const OwnedContainer& c) {
+  return {{"id", c.summary.id.substr(0, 12)},
+          {"name", c.summary.name},
+          {"image", c.summary.image},
+          {"state", c.summary.state},
+          {"spec_digest", ShortDigest(c.labels.spec_digest)},
+          {"egress_ca", ShortDigest(c.labels.egress_ca)},
+          {"token_rotation", c.labels.token_rotation ? nlohmann::json(*c.labels.token_rotation) : nlohmann::json()}};
+}
+
+const OwnedContainer* FindOwned(const ObservedSandboxes& o, const std::string& id) {
+  for (const auto& c : o.owned) {
+    if (c.summary.id == id) return &c;
+  }
+  return nullptr;
+}
+
+Change ToChange(const Step& step, const EgressWiring& w, const ObservedSandboxes& o) {
+  Change c;
+  c.address = Address(step.sandbox);
+  c.type = kType;
+  c.reason = step.reason;
+  switch (step.kind) {
+    case Step::Kind::kCreate: c.action = Action::kCreate; break;
+    case Step::Kind::kReplace: c.action = Action::kReplace; c.disruptive = true; break;
+    case Step::Kind::kDelete: c.action = Action::kDelete; c.disruptive = true; break;
+  }
+  if (const OwnedContainer* owned = FindOwned(o, step.container_id)) c.before = Before(*owned);
+  if (step.spec != nullptr) c.after = After(*step.spec, w);
+  return c;
+}
+
+nlohmann::json Details(std::size_t managed, std::size_t running) {
+  return {{"managed", managed}, {"running", running}};
+}
+
+Outcome Failure(Outcome::Kind kind, std::string reason, std::string message, int changed, nlohmann::json details) {
+  Outcome out;
+  out.kind = kind;
+  out.reason = std::move(reason);
+  out.message = std::move(message);
+  out.changed = changed;
+  out.details = std::move(details);
+  return out;
+}
+
+/// Stops (grace period) and removes a container; a container already gone is fine.
+Status RemoveOne(docker::DockerApi& api, const std::string& id, std::chrono::seconds grace) {
+  auto stopped = api.StopContainer(id, grace);
+  if (!stopped) return stopped.error();
+  auto removed = api.RemoveContainer(id, true);
+  if (!removed) return removed.error();
+  return Status::Ok();
+}
+
+Result<std::string> CreateAndStart(docker::DockerApi& api, const spec::Sandbox& s, const EgressWiring& w) {
+  auto created = api.CreateContainer(s.name, BuildCreateSpec(s, w));
+  if (!created) return created.error();
+  auto started = api.StartContainer(created->id);
+  if (!started) return started.error().Wrap("starting sandbox '" + s.name + "' (created as " + created->id.substr(0, 12) + ")");
+  if (*started == docker::Outcome::kNotFound) {
+    return Error::Transient("sandbox '" + s.name + "' disappeared between create and start");
+  }
+  return created->id;
+}
+
+}  // namespace
+
+MountPolicyInputs HostMountPolicyInputs(const std::string& state_dir, const std::optional<std::string>& home) {
+  MountPolicyInputs in;
+  if (home) {
+    in.home = *home;
+  } else if (const char* h = std::getenv("HOME"); h != nullptr) {
+    in.home = h;
+  }
+  in.state_dir = state_dir;
+  if (auto ep = docker::DockerEndpointFromEnvironment(); ep.ok()) in.docker_sockets.push_back(ep->socket_path);
+  return in;
+}
+
+MountPolicy SandboxesReconciler::Policy(const ReadDeps& deps) const {
+  return MountPolicy(HostMountPolicyInputs(deps.state.root().string(), options_.home));
+}
+
+Result<ObservedSandboxes> SandboxesReconciler::Observe(const ReconcileContext& ctx, const ReadDeps& deps) const {
+  const auto& declared = ctx.desired.spec.sandboxes;
+  // Refuse forbidden mounts before looking at the engine: nothing is created with them.
+  const MountPolicy policy = Policy(deps);
+  std::string refused;
+  for (const auto& s : declared) {
+    for (const auto& m : s.mounts) {
+      if (std::string why = policy.Check(MountPolicy::HostPathOf(m)); !why.empty()) {
+        refused += std::string(refused.empty() ? "" : "; ") + "sandbox '" + s.name + "' mount '" + m + "': " + why;
+      }
+    }
+  }
+  if (!refused.empty()) return Error::Invalid("forbidden mount(s), nothing was created: " + refused);
+
+  ObservedSandboxes o;
+  if (deps.docker == nullptr) {
+    if (!declared.empty()) return NoEngine();
+    o.no_engine = "no Docker engine client (DOCKER_HOST not usable)";
+    o.fingerprint = Sha256Hex("no-engine");
+    return o;
+  }
+  auto list = deps.docker->ListContainers({}, true);
+  if (!list) {
+    if (declared.empty()) {
+      o.no_engine = list.error().message;
+      o.fingerprint = Sha256Hex("no-engine");
+      return o;
+    }
+    return list.error().Wrap("listing containers");
+  }
+  std::string fp;
+  for (auto& summary : *list) {
+    ContainerLabels labels = ReadLabels(summary.labels);
+    if (labels.owner != ctx.desired.name) {
+      o.foreign[summary.name] = summary.id;
+      continue;
+    }
+    OwnedContainer c{summary, labels, std::nullopt};
+    if (summary.state == "running") {
+      auto info = deps.docker->InspectContainer(summary.id);
+      if (!info) return info.error().Wrap("inspecting " + summary.name);
+      c.info = std::move(*info);  // nullopt: removed meanwhile; the labels still decide
+    }
+    fp += summary.id + " " + summary.name + " " + summary.state + " " + labels.spec_digest + " " + labels.posture + "\n";
+    o.owned.push_back(std::move(c));
+  }
+  for (const auto& s : declared) {
+    if (auto f = o.foreign.find(s.name); f != o.foreign.end()) fp += "foreign " + s.name + " " + f->second + "\n";
+  }
+  o.fingerprint = Sha256Hex(fp);
+  return o;
+}
+
+ResourcePlan SandboxesReconciler::Diff(ReconcileContext& ctx, const ObservedSandboxes& o, const Clock&) const {
+  ResourcePlan plan;
+  plan.observed_fingerprint = o.fingerprint;
+  plan.details = Details(o.owned.size(), o.Running());
+  if (!o.no_engine.empty()) {
+    plan.warnings.push_back(o.no_engine + "; no sandboxes are declared, so there is nothing to do");
+    ctx.facts.sandboxes = SandboxFacts{};
+    return plan;
+  }
+  auto wiring = CollectWiring(ctx);
+  if (!wiring) {
+    plan.error = wiring.error();
+    return plan;
+  }
+  const EgressWiring& w = *wiring;
+  std::string desired;
+  for (const auto& s : ctx.desired.spec.sandboxes) desired += s.name + "=" + SpecDigest(s, w) + "\n";
+  plan.desired_digest = Sha256Hex(desired + (w.Pending() ? std::string(kKnownAfterApply) : w.PostureDigest()));
+
+  const SandboxDecision d = Decide(ctx.desired, w, o);
+  plan.warnings = d.warnings;
+  if (ctx.facts.config && !ctx.facts.config->pending && ctx.facts.config->bind_address.rfind("127.", 0) == 0 &&
+      !ctx.desired.spec.sandboxes.empty()) {
+    plan.warnings.push_back("the proxy listens on loopback (" + ctx.facts.config->bind_address +
+                            ") only; sandboxes cannot reach it (use proxy.bind: docker-bridge or sandbox-network)");
+  }
+  if (d.error) {
+    plan.error = *d.error;
+    return plan;
+  }
+  SandboxFacts facts;
+  for (const auto& [name, id] : d.in_sync) facts.container_ids[name] = id;
+  for (const auto& step : d.steps) {
+    plan.changes.push_back(ToChange(step, w, o));
+    if (step.spec != nullptr) facts.container_ids[step.sandbox] = "";
+  }
+  ctx.facts.sandboxes = std::move(facts);
+  return plan;
+}
+
+Outcome SandboxesReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
+  if (plan.error) return Outcome::Failed(*plan.error, "PlanFailed");
+  if (ctx.dry_run) return Outcome::Done(0, "dry run: nothing applied");
+  if (deps.docker == nullptr) {
+    if (ctx.desired.spec.sandboxes.empty()) return Outcome::Done(0, "no sandboxes declared");
+    return Outcome::Failed(NoEngine(), "NoDockerEngine");
+  }
+  // Re-observe: act on what is there now, not on what the plan saw.
+  auto observed = Observe(ctx, deps.Read());
+  if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
+  auto wiring = CollectWiring(ctx);
+  if (!wiring) return Outcome::Failed(wiring.error(), "WiringUnavailable");
+  const EgressWiring& w = *wiring;
+  if (w.Pending()) {
+    std::string what;
+    for (const auto& p : w.pending) what += (what.empty() ? "" : ", ") + p;
+    return Outcome::Failed(Error::Transient("egress inputs still pending after the upstream resources applied: " + what),
+                           "WiringPending");
+  }
+  const SandboxDecision d = Decide(ctx.desired, w, *observed);
+  if (d.error) return Outcome::Failed(*d.error, "NameConflict");
+
+  SandboxFacts facts;
+  for (const auto& [name, id] : d.in_sync) facts.container_ids[name] = id;
+  int changed = 0;
+  std::vector<std::string> failures;
+  bool transient = false;
+  auto fail = [&](const Step& step, const Error& e) {
+    failures.push_back(step.sandbox + ": " + e.message);
+    transient = transient || !e.terminal();
+  };
+  for (const Step& step : d.steps) {
+    if (step.kind != Step::Kind::kCreate) {
+      if (Status s = RemoveOne(*deps.docker, step.container_id, options_.stop_timeout); !s) {
+        fail(step, s.error());
+        continue;
+      }
+      ++changed;
+    }
+    if (step.spec == nullptr) continue;
+    auto id = CreateAndStart(*deps.docker, *step.spec, w);
+    if (!id) {
+      fail(step, id.error());
+      continue;
+    }
+    if (step.kind == Step::Kind::kCreate) ++changed;
+    facts.container_ids[step.sandbox] = *id;
+  }
+  ctx.facts.sandboxes = std::move(facts);
+
+  // Status details from what is there now.
+  nlohmann::json details = plan.details;
+  if (auto after = Observe(ctx, deps.Read()); after.ok()) details = Details(after->owned.size(), after->Running());
+  if (!failures.empty()) {
+    std::string msg = std::to_string(failures.size()) + " sandbox(es) failed: ";
+    for (std::size_t i = 0; i < failures.size(); ++i) msg += (i ? "; " : "") + failures[i];
+    return Failure(transient ? Outcome::Kind::kRetry : Outcome::Kind::kTerminal, "SandboxFailed", msg, changed,
+                   details);
+  }
+  Outcome done = Outcome::Done(changed, std::to_string(d.steps.size()) + " sandbox change(s) applied");
+  done.details = details;
+  return done;
+}
+
+}  // namespace ironward::sandboxes

@@ -1,0 +1,43 @@
+// The declared sandbox containers: each one created, started, wired through the egress proxy
+// and hardened (see docs/sandboxes.md). Observe lists the engine's containers (owned ones are
+// inspected for out-of-band drift), Diff plans create / replace / delete with a reason each,
+// Apply re-observes and converges. Token values never leave memory except into the
+// container's env; plans show them only as SensitiveLabel().
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+#include "reconcilers/reconciler.h"
+#include "reconcilers/sandboxes/mount_policy.h"
+#include "reconcilers/sandboxes/sandbox_plan.h"
+
+namespace ironward::sandboxes {
+
+struct SandboxesOptions {
+  /// $HOME for the mount policy; nullopt = the controller's environment.
+  std::optional<std::string> home;
+  std::chrono::seconds stop_timeout{10};
+};
+
+class SandboxesReconciler final : public ResourceReconciler<ObservedSandboxes> {
+ public:
+  explicit SandboxesReconciler(SandboxesOptions options = {}) : options_(std::move(options)) {}
+  std::string_view Name() const override { return "sandboxes"; }
+  /// "network" only exists with the network reconciler; with enforcement.network: none it is a no-op.
+  std::vector<std::string_view> DependsOn() const override { return {"daemon", "network"}; }
+  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
+
+ protected:
+  Result<ObservedSandboxes> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
+  ResourcePlan Diff(ReconcileContext& ctx, const ObservedSandboxes& observed, const Clock& clock) const override;
+
+ private:
+  MountPolicy Policy(const ReadDeps& deps) const;
+  SandboxesOptions options_;
+};
+
+/// The mount policy inputs of this host: $HOME (or `home`), the state dir, DOCKER_HOST's socket.
+MountPolicyInputs HostMountPolicyInputs(const std::string& state_dir, const std::optional<std::string>& home);
+
+}  // namespace ironward::sandboxes

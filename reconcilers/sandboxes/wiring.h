@@ -1,0 +1,50 @@
+// EgressWiring: what every sandbox is wired with, derived from the facts of the reconcilers
+// before it (CA, mappings, proxy config, sandbox network). Token values are held in memory only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "reconcilers/reconciler.h"
+
+namespace ironward::sandboxes {
+
+/// Where the egress CA appears inside every sandbox (read-only).
+inline constexpr const char* kCaMountPath = "/etc/ssl/certs/ironward-egress-ca.crt";
+/// Sandbox env names for proxy tokens: IRONWARD_PROXY_TOKEN_<provider secret name>.
+inline constexpr const char* kTokenEnvPrefix = "IRONWARD_PROXY_TOKEN_";
+inline constexpr const char* kNoProxy = "localhost,127.0.0.1,::1";
+
+struct EgressWiring {
+  std::string owner;            ///< metadata.name
+  std::string proxy_host;       ///< host.docker.internal, or the sandbox network's gateway
+  std::uint16_t tunnel_port = 0;
+  std::uint16_t http_port = 0;
+  std::string network_mode;     ///< "bridge" or the sandbox network's name
+  std::vector<std::string> extra_hosts;
+  std::string ca_host_path;     ///< the trust bundle (or ca.crt) on the host
+  std::string ca_digest;        ///< sha256 of its bytes ("" pending)
+  std::int64_t token_rotation = 0;
+  /// IRONWARD_PROXY_TOKEN_<SECRET> -> token. SENSITIVE: never printed; only SensitiveLabel().
+  std::map<std::string, std::string> tokens;
+  std::vector<std::string> token_names;  ///< every token env name, known even when pending
+  /// Inputs only known after apply ("CA", "proxy token for openrouter", "sandbox network").
+  std::vector<std::string> pending;
+
+  bool Pending() const { return !pending.empty(); }
+  bool NetworkPending() const;
+  std::string HttpsProxyUrl() const;  ///< http://host:tunnel_port
+  std::string HttpProxyUrl() const;   ///< http://host:http_port
+  /// sha256 over the token values (never the values themselves); "" while pending.
+  std::string TokensDigest() const;
+  /// One digest for "what the sandbox trusts and presents": CA + tokens. "" while pending.
+  std::string PostureDigest() const;
+};
+
+/// Collects the wiring from ctx.facts. Errors when a fact a sandbox needs is missing entirely
+/// (an upstream reconciler is not built or did not run); pending facts are listed, not errors.
+Result<EgressWiring> CollectWiring(const ReconcileContext& ctx);
+
+}  // namespace ironward::sandboxes
