@@ -1,0 +1,95 @@
+#include "controller/run/docker_events.h"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+namespace ironward::run {
+
+bool IsRelevantEvent(const docker::Event& e) {
+  static constexpr std::array<std::string_view, 12> kActions = {
+      "create", "start", "die", "stop", "kill", "destroy", "oom", "pause", "unpause", "rename", "update", "disconnect"};
+  if (e.type != "container" && e.type != "network") return false;
+  const std::string_view action = std::string_view(e.action).substr(0, e.action.find(':'));
+  return std::find(kActions.begin(), kActions.end(), action) != kActions.end();
+}
+
+std::string DescribeEvent(const docker::Event& e) {
+  std::string name;
+  if (auto it = e.attributes.find("name"); it != e.attributes.end()) name = it->second;
+  if (name.empty()) name = e.actor_id.substr(0, 12);
+  return e.type + " " + e.action.substr(0, e.action.find(':')) + " " + name;
+}
+
+DockerEventWatcher::DockerEventWatcher(docker::DockerApi& api, std::string owner, OnEvent on_event, OnError on_error,
+                                       DockerEventsOptions options)
+    : DockerEventWatcher(LabelTag{}, api, std::string(kOwnerLabel) + "=" + owner, std::move(on_event),
+                         std::move(on_error), options) {}
+
+std::unique_ptr<DockerEventWatcher> DockerEventWatcher::ForLabel(docker::DockerApi& api, const std::string& label_filter,
+                                                                 OnEvent on_event, OnError on_error,
+                                                                 DockerEventsOptions options) {
+  return std::unique_ptr<DockerEventWatcher>(
+      new DockerEventWatcher(LabelTag{}, api, label_filter, std::move(on_event), std::move(on_error), options));
+}
+
+DockerEventWatcher::DockerEventWatcher(LabelTag, docker::DockerApi& api, std::string label, OnEvent on_event,
+                                       OnError on_error, DockerEventsOptions options)
+    : api_(api),
+      label_(std::move(label)),
+      on_event_(std::move(on_event)),
+      on_error_(std::move(on_error)),
+      options_(options),
+      thread_([this](std::stop_token stop) { Loop(stop); }) {}
+
+void DockerEventWatcher::Stop() {
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    cv_.notify_all();
+    thread_.join();
+  }
+}
+
+int DockerEventWatcher::attempts() const {
+  std::lock_guard lock(mu_);
+  return attempts_;
+}
+
+void DockerEventWatcher::Loop(std::stop_token stop) {
+  docker::EventsQuery query;
+  query.filters = {{"label", {label_}}};
+  query.window = options_.window;
+  std::chrono::milliseconds backoff = options_.base_backoff;
+  while (!stop.stop_requested()) {
+    {
+      std::lock_guard lock(mu_);
+      ++attempts_;
+    }
+    bool delivered = false;
+    const auto started = std::chrono::steady_clock::now();
+    Status s = Status::Ok();
+    try {
+      s = api_.Events(
+          query,
+          [&](const docker::Event& e) {
+            delivered = true;
+            if (IsRelevantEvent(e)) on_event_(e);
+            return !stop.stop_requested();
+          },
+          stop);
+    } catch (const std::exception& e) {
+      s = Error::Transient(std::string("docker events: ") + e.what());
+    }
+    if (stop.stop_requested()) break;
+    // A stream that lived a while or delivered something was a working connection.
+    if (delivered || std::chrono::steady_clock::now() - started > std::chrono::seconds(10)) {
+      backoff = options_.base_backoff;
+    }
+    if (!s.ok() && on_error_) on_error_(s.error().message, backoff);
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, stop, backoff, [] { return false; });
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+}  // namespace ironward::run

@@ -1,0 +1,79 @@
+// Follows the Docker engine's event stream for objects carrying our owner label
+// (ironward.dev/owner=<metadata.name>) on a helper thread and hands each relevant event to a
+// callback (the run loop posts it to its mailbox). Works for any labelled container or network,
+// so a sandbox removed out of band triggers a pass whichever reconciler owns it.
+//
+// The engine may be down or not installed: the watcher backs off (1 s doubling, capped at 30 s)
+// and retries, forever, and never throws. Stop() (or the destructor) returns within about one
+// event window (1 s).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+
+#include "reconcilers/docker/docker_api.h"
+
+namespace ironward::run {
+
+inline constexpr const char* kOwnerLabel = "ironward.dev/owner";
+
+/// Whether an event is worth a pass: lifecycle changes, not exec/health/attach chatter.
+bool IsRelevantEvent(const docker::Event& e);
+/// "container die agent-1" style one-liner (no attribute values beyond the name).
+std::string DescribeEvent(const docker::Event& e);
+
+struct DockerEventsOptions {
+  std::chrono::milliseconds base_backoff{1000};
+  std::chrono::milliseconds max_backoff{30000};
+  std::chrono::milliseconds window{1000};
+};
+
+class DockerEventWatcher {
+ public:
+  using OnEvent = std::function<void(const docker::Event&)>;
+  /// `on_error` is told about each failed connection (for logging); may be empty.
+  using OnError = std::function<void(const std::string&, std::chrono::milliseconds retry_in)>;
+
+  /// Watches objects labelled ironward.dev/owner=`owner`.
+  DockerEventWatcher(docker::DockerApi& api, std::string owner, OnEvent on_event, OnError on_error = {},
+                     DockerEventsOptions options = {});
+  /// Watches objects matching one Engine label filter ("key" or "key=value"), e.g. the
+  /// enforcement selector of unmanaged containers to police.
+  static std::unique_ptr<DockerEventWatcher> ForLabel(docker::DockerApi& api, const std::string& label_filter,
+                                                      OnEvent on_event, OnError on_error = {},
+                                                      DockerEventsOptions options = {});
+  ~DockerEventWatcher() { Stop(); }
+  DockerEventWatcher(const DockerEventWatcher&) = delete;
+  DockerEventWatcher& operator=(const DockerEventWatcher&) = delete;
+
+  /// The label filter this watcher follows ("ironward.dev/owner=prod").
+  const std::string& label() const { return label_; }
+  void Stop();
+  /// Connection attempts so far (tests).
+  int attempts() const;
+
+ private:
+  void Loop(std::stop_token stop);
+
+  struct LabelTag {};
+  DockerEventWatcher(LabelTag, docker::DockerApi& api, std::string label, OnEvent on_event, OnError on_error,
+                     DockerEventsOptions options);
+
+  docker::DockerApi& api_;
+  std::string label_;
+  OnEvent on_event_;
+  OnError on_error_;
+  DockerEventsOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable_any cv_;
+  int attempts_ = 0;
+  std::jthread thread_;
+};
+
+}  // namespace ironward::run

@@ -1,0 +1,56 @@
+#include "controller/run/file_watch.h"
+
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace ironward::run {
+
+FileWatch::FileWatch(std::string path) : path_(std::move(path)) {
+  std::error_code ec;
+  const auto abs = std::filesystem::absolute(path_, ec).lexically_normal();
+  dir_ = abs.parent_path().string();
+  name_ = abs.filename().string();
+  path_ = abs.string();
+  fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd_ < 0) return;
+  dir_wd_ = ::inotify_add_watch(fd_, dir_.c_str(),
+                                IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB);
+  ArmFile();
+}
+
+FileWatch::~FileWatch() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void FileWatch::ArmFile() {
+  // Adding a watch for the same inode again returns the same descriptor; a new inode a new one.
+  file_wd_ = ::inotify_add_watch(fd_, path_.c_str(), IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF |
+                                                         IN_MOVE_SELF);
+}
+
+bool FileWatch::Drain() {
+  bool relevant = false;
+  alignas(inotify_event) char buf[8192];
+  for (;;) {
+    const ssize_t n = ::read(fd_, buf, sizeof(buf));
+    if (n <= 0) break;  // EAGAIN: drained
+    for (ssize_t off = 0; off < n;) {
+      const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+      if (ev->wd == dir_wd_) {
+        if (ev->len > 0 && name_ == ev->name) relevant = true;
+      } else if ((ev->mask & IN_IGNORED) == 0) {
+        relevant = true;  // the file's own watch
+      }
+      if ((ev->mask & IN_Q_OVERFLOW) != 0) relevant = true;
+      off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+    }
+  }
+  if (relevant) ArmFile();
+  return relevant;
+}
+
+}  // namespace ironward::run

@@ -1,0 +1,34 @@
+// Watches the desired-state file with inotify: the file itself (in-place writes) and its
+// directory filtered by name (editor saves via rename, atomic replaces, git checkouts, deletes
+// and re-creates). Only says "something may have changed"; the loop compares content digests.
+#pragma once
+
+#include <string>
+
+namespace ironward::run {
+
+class FileWatch {
+ public:
+  explicit FileWatch(std::string path);
+  ~FileWatch();
+  FileWatch(const FileWatch&) = delete;
+  FileWatch& operator=(const FileWatch&) = delete;
+
+  bool ok() const { return fd_ >= 0 && dir_wd_ >= 0; }
+  int fd() const { return fd_; }
+  /// Reads all pending events; true when any concerns the file. Re-arms the per-file watch
+  /// (a replaced file is a new inode).
+  bool Drain();
+
+ private:
+  void ArmFile();
+
+  std::string path_;
+  std::string dir_;
+  std::string name_;
+  int fd_ = -1;
+  int dir_wd_ = -1;
+  int file_wd_ = -1;
+};
+
+}  // namespace ironward::run

@@ -1,0 +1,568 @@
+#include "controller/run/run_loop.h"
+
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <thread>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "controller/command_support.h"
+#include "controller/engine.h"
+#include "controller/harden/survey.h"
+#include "controller/plan_output.h"
+#include "controller/run/docker_events.h"
+#include "controller/run/file_watch.h"
+#include "controller/run/http_endpoint.h"
+#include "controller/run/mailbox.h"
+#include "controller/run/metrics.h"
+#include "controller/run/proxy_watch.h"
+#include "controller/run/systemd_notify.h"
+#include "controller/run/work_queue.h"
+#include "controller/spec/loader.h"
+#include "state/encoding.h"
+#include "state/lock.h"
+#include "state/status.h"
+
+namespace ironward::run {
+namespace {
+
+using std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+/// Editors write in several steps; look at the file once it has been quiet this long.
+constexpr milliseconds kFileDebounce{100};
+/// Docker emits bursts (kill, die, stop, destroy); one pass for a burst.
+constexpr milliseconds kDockerDebounce{200};
+/// Busy writer lock (a one-shot `ironward reconcile` is applying): try again this soon.
+constexpr milliseconds kLockRetry{1000};
+/// status.json "desired_refused" keeps at most this many diagnostics.
+constexpr std::size_t kMaxRefusalErrors = 20;
+
+std::string ReadWholeFile(const std::string& path, bool* exists) {
+  std::ifstream in(path, std::ios::binary);
+  *exists = static_cast<bool>(in);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+ResultKind KindOf(const ResourceResult& r) {
+  if (r.skipped) return ResultKind::kNotApplied;
+  if (r.plan.error && !r.outcome) return r.plan.error->terminal() ? ResultKind::kTerminal : ResultKind::kRetry;
+  if (!r.outcome) return ResultKind::kSuccess;
+  switch (r.outcome->kind) {
+    case Outcome::Kind::kDone:
+      return ResultKind::kSuccess;
+    case Outcome::Kind::kRequeueAfter:
+      return ResultKind::kRequeueAfter;
+    case Outcome::Kind::kRetry:
+      return ResultKind::kRetry;
+    case Outcome::Kind::kTerminal:
+      return ResultKind::kTerminal;
+  }
+  return ResultKind::kRetry;
+}
+
+std::string Join(const std::set<std::string>& s) {
+  std::string out;
+  for (const auto& x : s) out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+class Daemon {
+ public:
+  explicit Daemon(RunOptions options)
+      : options_(std::move(options)),
+        writer_(options_.state_dir),
+        engine_(MakeReconcilers()),
+        watch_(options_.file),
+        rng_(std::random_device{}()) {}
+
+  int Run();
+
+ private:
+  // --- setup / teardown
+  bool SetUpFds();
+  void StartHelpers();
+  void EnsureDockerWatcher();
+  // --- events
+  void HandleSignal();
+  void HandleMailbox(SteadyClock::time_point now);
+  void CheckDesiredFile(bool force, SteadyClock::time_point now);
+  void RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point now);
+  void ArmTimer(SteadyClock::time_point now);
+  void UpdatePidfdWatch();
+  // --- status
+  Status MutateStatus(const std::function<void(state::StatusDoc&)>& change);
+  void ApplyExtras(state::StatusDoc& doc) const;
+  std::vector<ReadyCheck> ReadyChecks() const;
+  std::string Summary(const RunResult& run) const;
+
+  RunOptions options_;
+  Runtime rt_;
+  state::StateWriter writer_;
+  Engine engine_;
+  FileWatch watch_;
+  ProxyWatch proxy_;
+  Mailbox mailbox_;
+  Metrics metrics_;
+  WorkQueue queue_;
+  SystemdNotifier notifier_;
+  std::unique_ptr<HttpEndpoint> http_;
+  std::unique_ptr<DockerEventWatcher> docker_watch_;   ///< ironward.dev/owner=<name>
+  std::unique_ptr<DockerEventWatcher> policed_watch_;  ///< spec.enforcement.selector
+  std::jthread harden_thread_;
+  std::mt19937_64 rng_;
+
+  int epoll_ = -1;
+  int signal_fd_ = -1;
+  int timer_fd_ = -1;
+  int armed_pidfd_ = -1;
+  bool stop_ = false;
+
+  std::optional<spec::DesiredState> desired_;  ///< the last good desired state (what runs)
+  std::string file_digest_;                     ///< sha256 of the file bytes last looked at
+  std::optional<SteadyClock::time_point> file_check_due_;
+  bool file_check_forced_ = false;
+  nlohmann::json refusal_;  ///< non-null while the file on disk is refused
+  nlohmann::json harden_;   ///< latest survey
+  std::optional<SteadyClock::time_point> next_watchdog_;
+
+  // Read by the HTTP thread.
+  mutable std::mutex health_mu_;
+  bool first_pass_done_ = false;
+  bool have_desired_ = false;
+  std::string refused_reason_;
+  int last_failed_ = 0;
+  std::string last_failed_names_;
+  std::optional<bool> proxy_up_;
+  bool ready_announced_ = false;
+};
+
+bool Daemon::SetUpFds() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  // Blocked before any helper thread starts, so they inherit the mask and only signalfd sees them.
+  ::pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  signal_fd_ = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (signal_fd_ < 0 || timer_fd_ < 0 || epoll_ < 0 || !watch_.ok() || mailbox_.fd() < 0) {
+    std::cerr << "Error: setting up the event loop (signalfd/timerfd/epoll/inotify on " << options_.file
+              << "): " << std::strerror(errno) << "\n";
+    return false;
+  }
+  for (int fd : {signal_fd_, timer_fd_, watch_.fd(), mailbox_.fd()}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  return true;
+}
+
+void Daemon::StartHelpers() {
+  if (options_.harden_interval.count() > 0) {
+    harden_thread_ = std::jthread([this](std::stop_token stop) {
+      std::mutex mu;
+      std::condition_variable_any cv;
+      while (!stop.stop_requested()) {
+        harden::SurveyDeps deps;
+        deps.state_dir = options_.state_dir;
+        const auto report = harden::RunSurvey(deps);
+        nlohmann::json j = harden::ToJson(report);
+        j["checked_at"] = FormatRfc3339(std::chrono::system_clock::now());
+        mailbox_.Post({"harden", "harden survey refreshed", std::move(j)});
+        std::unique_lock lock(mu);
+        cv.wait_for(lock, stop, options_.harden_interval, [] { return false; });
+      }
+    });
+  }
+}
+
+void Daemon::EnsureDockerWatcher() {
+  // Only when there is something in Docker to watch, and an engine client at all: our own
+  // objects (sandboxes, their network) and, when enforcement is on, the containers it polices.
+  auto on_event = [this](const docker::Event& e) { mailbox_.Post({"docker", DescribeEvent(e), nullptr}); };
+  // An engine that is down (or not installed) is reported once per 20 failed attempts, not
+  // every back-off step.
+  auto on_error = [failures = std::make_shared<std::atomic<int>>(0)](const std::string& why, milliseconds retry) {
+    if ((*failures)++ % 20 == 0) {
+      spdlog::warn("docker events: {}; retrying in {}s (with back-off up to 30s)", why, (retry.count() + 999) / 1000);
+    }
+  };
+  const bool owned = desired_ && !desired_->spec.sandboxes.empty() && rt_.docker;
+  const std::string owner_label = desired_ ? std::string(kOwnerLabel) + "=" + desired_->name : "";
+  if (!owned) {
+    docker_watch_.reset();
+  } else if (!docker_watch_ || docker_watch_->label() != owner_label) {
+    docker_watch_.reset();
+    docker_watch_ = std::make_unique<DockerEventWatcher>(*rt_.docker, desired_->name, on_event, on_error);
+  }
+  const bool policed = desired_ && rt_.docker && desired_->spec.enforcement.mode != spec::EnforcementMode::kOff &&
+                       !desired_->spec.enforcement.selector.empty();
+  if (!policed) {
+    policed_watch_.reset();
+  } else if (!policed_watch_ || policed_watch_->label() != desired_->spec.enforcement.selector) {
+    policed_watch_.reset();
+    policed_watch_ = DockerEventWatcher::ForLabel(*rt_.docker, desired_->spec.enforcement.selector, on_event, on_error);
+  }
+}
+
+Status Daemon::MutateStatus(const std::function<void(state::StatusDoc&)>& change) {
+  auto lock = state::WriterLock::Acquire(writer_, options_.lock_timeout);
+  if (!lock) return lock.error();
+  auto loaded = state::LoadStatus(writer_);
+  if (!loaded) return loaded.error();
+  change(loaded->doc);
+  return state::SaveStatus(writer_, loaded->doc);
+}
+
+void Daemon::ApplyExtras(state::StatusDoc& doc) const {
+  if (refusal_.is_null()) {
+    doc.extra.erase("desired_refused");
+  } else {
+    doc.extra["desired_refused"] = refusal_;
+  }
+  if (!harden_.is_null()) doc.extra["harden"] = harden_;
+}
+
+void Daemon::CheckDesiredFile(bool force, SteadyClock::time_point now) {
+  bool exists = false;
+  const std::string text = ReadWholeFile(options_.file, &exists);
+  const std::string digest = exists ? Sha256Hex(text) : "missing";
+  if (!force && digest == file_digest_) return;  // same bytes (touch, chmod, our own rewrite): nothing to do
+  file_digest_ = digest;
+
+  auto loaded = spec::LoadFile(options_.file);
+  if (!loaded.ok()) {
+    nlohmann::json errors = nlohmann::json::array();
+    for (const auto& e : loaded.errors) {
+      if (errors.size() < kMaxRefusalErrors) errors.push_back(e.ToString());
+    }
+    if (errors.empty()) errors.push_back(options_.file + ": cannot be read");
+    refusal_ = {{"time", FormatRfc3339(rt_.clock.Now())},
+                {"path", options_.file},
+                {"file_sha256", digest},
+                {"reason", "InvalidDesiredState"},
+                {"message", desired_ ? "the file on disk is invalid; still running the last good desired state (sha256:" +
+                                           desired_->digest.substr(0, 12) + ")"
+                                     : "the file on disk is invalid and there is no good desired state yet; nothing is "
+                                       "being changed"},
+                {"errors", errors}};
+    spdlog::error("refusing {}: {} error(s); {}", options_.file, loaded.errors.size(),
+                  refusal_["message"].get<std::string>());
+    for (const auto& e : loaded.errors) spdlog::error("  {}", e.ToString());
+    {
+      std::lock_guard lock(health_mu_);
+      refused_reason_ = errors.front().get<std::string>();
+    }
+    metrics_.SetDesiredRefused(true);
+    if (auto s = MutateStatus([this](state::StatusDoc& doc) { ApplyExtras(doc); }); !s) {
+      spdlog::warn("could not record the refusal in status.json now ({}); it is recorded with the next pass",
+                   s.error().message);
+    }
+    if (!ready_announced_) {
+      notifier_.Ready("refusing " + options_.file + ": " + errors.front().get<std::string>());
+      ready_announced_ = true;
+    }
+    return;
+  }
+  for (const auto& w : loaded.warnings) spdlog::warn("{}", w.ToString());
+  spec::DesiredState next = *loaded.state;
+  std::error_code ec;
+  if (auto abs = std::filesystem::absolute(options_.file, ec); !ec) next.source_path = abs.lexically_normal().string();
+  const bool changed = !desired_ || desired_->digest != next.digest;
+  if (desired_ && changed) spdlog::info("desired state changed: sha256:{} -> sha256:{}", desired_->digest.substr(0, 12),
+                                        next.digest.substr(0, 12));
+  desired_ = std::move(next);
+  const bool was_refused = !refusal_.is_null();
+  refusal_ = nullptr;
+  {
+    std::lock_guard lock(health_mu_);
+    have_desired_ = true;
+    refused_reason_.clear();
+  }
+  metrics_.SetDesiredRefused(false);
+  if (changed || force) queue_.ClearHolds();  // a new desired state (or an operator's SIGHUP) gets a fresh try
+  // Also on a comment-only edit: the pass records the new git revision and clears a refusal.
+  if (changed || force || was_refused) {
+    queue_.Add(kAllResources, changed ? "desired state changed" : "desired state re-read", now);
+  } else {
+    queue_.Add(kAllResources, "desired-state file rewritten", now);
+  }
+  EnsureDockerWatcher();
+}
+
+void Daemon::UpdatePidfdWatch() {
+  proxy_.Arm(writer_);
+  if (proxy_.fd() == armed_pidfd_) return;
+  if (armed_pidfd_ >= 0) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, armed_pidfd_, nullptr);
+  armed_pidfd_ = proxy_.fd();
+  if (armed_pidfd_ >= 0) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = armed_pidfd_;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, armed_pidfd_, &ev);
+  }
+}
+
+std::string Daemon::Summary(const RunResult& run) const {
+  std::string s = "ok=" + std::to_string(run.ok) + " changed=" + std::to_string(run.changed) +
+                  " failed=" + std::to_string(run.failed) + " skipped=" + std::to_string(run.skipped);
+  if (desired_) s = desired_->name + " sha256:" + desired_->digest.substr(0, 12) + " " + s;
+  if (!refusal_.is_null()) s += "; refusing the new desired-state file";
+  if (desired_ && desired_->spec.reconcile.suspend) s += "; suspended";
+  return s;
+}
+
+void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point now) {
+  std::set<std::string> reasons;
+  for (const auto& i : items) reasons.insert(i.reasons.begin(), i.reasons.end());
+  auto lock = state::WriterLock::Acquire(writer_, options_.lock_timeout);
+  if (!lock) {
+    spdlog::warn("pass postponed: {}", lock.error().message);
+    for (const auto& i : items) {
+      for (const auto& r : i.reasons) queue_.Add(i.resource, r, now + kLockRetry);
+    }
+    return;
+  }
+  auto loaded = state::LoadStatus(writer_);
+  if (!loaded) {
+    spdlog::error("pass postponed: {}", loaded.error().message);
+    for (const auto& i : items) {
+      for (const auto& r : i.reasons) queue_.Add(i.resource, r, now + kLockRetry);
+    }
+    return;
+  }
+  if (loaded->warning) spdlog::warn("{}", *loaded->warning);
+  state::StatusDoc doc = std::move(loaded->doc);
+
+  ApplyOptions apply;
+  apply.hold = queue_.Holds(now, desired_->digest);
+  apply.inline_requeue_wait = false;  // requeues are scheduled; the loop never sleeps in a pass
+  spdlog::info("pass: {}", Join(reasons));
+  WriteDeps deps = rt_.Writes(writer_);
+  const RunResult run = engine_.Apply(*desired_, deps, apply);
+  const int drift = CountDrift(doc, run);
+
+  RecordRun(doc, *desired_, run, FormatRfc3339(rt_.clock.Now()), GitRevisionOf(desired_->source_path));
+  ApplyExtras(doc);
+  doc.extra["run"] = {{"pid", ::getpid()},
+                      {"last_pass", FormatRfc3339(rt_.clock.Now())},
+                      {"triggers", std::vector<std::string>(reasons.begin(), reasons.end())},
+                      {"metrics_addr", options_.metrics_addr}};
+  if (auto s = state::SaveStatus(writer_, doc); !s) spdlog::error("saving status: {}", s.error().message);
+  const auto after = SteadyClock::now();
+  for (const auto& r : run.resources) {
+    const auto wait = r.outcome ? std::chrono::duration_cast<milliseconds>(r.outcome->after) : milliseconds(0);
+    queue_.Record(r.plan.resource, KindOf(r), wait, desired_->digest, after);
+  }
+  metrics_.ObservePass(run, drift);
+  metrics_.SetFromStatus(doc);
+  std::string failed_names;
+  for (const auto& r : run.resources) {
+    if (r.Failed()) failed_names += (failed_names.empty() ? "" : ", ") + r.plan.resource;
+  }
+  {
+    std::lock_guard guard(health_mu_);
+    first_pass_done_ = true;
+    last_failed_ = run.failed;
+    last_failed_names_ = failed_names;
+    if (auto it = doc.resources.find("daemon"); it != doc.resources.end() && it->second.details.contains("running") &&
+                                                it->second.details["running"].is_boolean()) {
+      proxy_up_ = it->second.details["running"].get<bool>();
+    }
+  }
+  // The same recap as the one-shot command, when something happened; a quiet pass logs one line.
+  if (run.changed > 0 || run.failed > 0) {
+    std::cout << RenderRecapText(run, OutputStyle{false}) << std::flush;
+  } else {
+    spdlog::info("pass done in {:.3f}s, in sync: Recap: ok={} changed=0 failed=0 skipped={}", run.duration_seconds,
+                 run.ok, run.skipped);
+  }
+  if (drift > 0) spdlog::info("healed {} resource(s) that drifted", drift);
+  const std::string summary = Summary(run);
+  if (!ready_announced_) {
+    notifier_.Ready(summary);
+    ready_announced_ = true;
+  } else {
+    notifier_.Status(summary);
+  }
+  // The periodic drift check: Add keeps the earliest due time, so this never postpones one.
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  queue_.Add(kAllResources, "drift check",
+             after + Jittered(std::chrono::duration_cast<milliseconds>(desired_->spec.reconcile.interval), unit(rng_)));
+  UpdatePidfdWatch();
+  EnsureDockerWatcher();
+}
+
+void Daemon::HandleSignal() {
+  signalfd_siginfo info{};
+  while (::read(signal_fd_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+    if (info.ssi_signo == SIGHUP) {
+      spdlog::info("SIGHUP: re-reading {} and forcing a pass", options_.file);
+      queue_.ClearHolds();
+      file_check_due_ = SteadyClock::now();
+      file_check_forced_ = true;
+    } else {
+      spdlog::info("{}: stopping (the proxy keeps running)", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+      stop_ = true;
+    }
+  }
+}
+
+void Daemon::HandleMailbox(SteadyClock::time_point now) {
+  for (auto& m : mailbox_.Drain()) {
+    if (m.kind == "docker") {
+      spdlog::info("docker event: {}", m.text);
+      queue_.Add(kAllResources, "docker event: " + m.text, now + kDockerDebounce);
+    } else if (m.kind == "harden") {
+      harden_ = std::move(m.data);
+      if (auto s = MutateStatus([this](state::StatusDoc& doc) {
+            doc.extra["harden"] = harden_;
+            metrics_.SetFromStatus(doc);
+          });
+          !s) {
+        spdlog::warn("could not record the harden survey now ({}); it is recorded with the next pass",
+                     s.error().message);
+      }
+    }
+  }
+}
+
+void Daemon::ArmTimer(SteadyClock::time_point now) {
+  // Without a good desired state queued work cannot run: do not wake up for it.
+  std::optional<SteadyClock::time_point> next = desired_ ? queue_.NextDue() : std::nullopt;
+  auto earliest = [&next](std::optional<SteadyClock::time_point> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  earliest(file_check_due_);
+  earliest(next_watchdog_);
+  itimerspec spec{};
+  if (next) {
+    // timerfd's CLOCK_MONOTONIC is steady_clock's clock on Linux; arm relative to be safe.
+    auto delta = std::chrono::duration_cast<std::chrono::nanoseconds>(*next - now);
+    if (delta.count() <= 0) delta = std::chrono::nanoseconds(1);
+    spec.it_value.tv_sec = static_cast<time_t>(delta.count() / 1000000000);
+    spec.it_value.tv_nsec = static_cast<long>(delta.count() % 1000000000);
+  }
+  ::timerfd_settime(timer_fd_, 0, &spec, nullptr);  // all zero = disarmed
+}
+
+std::vector<ReadyCheck> Daemon::ReadyChecks() const {
+  std::lock_guard lock(health_mu_);
+  std::vector<ReadyCheck> out;
+  out.push_back({"desired_state", have_desired_,
+                 have_desired_ ? (refused_reason_.empty() ? "" : "running the last good one; newer file refused: " + refused_reason_)
+                               : (refused_reason_.empty() ? "not loaded yet" : "refused: " + refused_reason_)});
+  out.push_back({"initial_reconcile", first_pass_done_, first_pass_done_ ? "" : "the first pass has not finished"});
+  out.push_back({"resources", first_pass_done_ && last_failed_ == 0,
+                 last_failed_ == 0 ? "" : std::to_string(last_failed_) + " failed: " + last_failed_names_});
+  if (proxy_up_) out.push_back({"proxy", *proxy_up_, *proxy_up_ ? "" : "iron-proxy is not running"});
+  return out;
+}
+
+int Daemon::Run() {
+  if (!SetUpFds()) return 1;
+  if (auto s = writer_.EnsureRoot(); !s) {
+    std::cerr << "Error: " << s.error().message << "\n";
+    return 1;
+  }
+  if (options_.metrics_addr != "" && options_.metrics_addr != "off") {
+    auto addr = ParseLoopbackAddr(options_.metrics_addr);
+    if (!addr) {
+      std::cerr << "Error: " << addr.error().message << "\n";
+      return 1;
+    }
+    http_ = std::make_unique<HttpEndpoint>([this] { return ReadyChecks(); }, [this] { return metrics_.Render(); });
+    if (auto s = http_->Start(*addr); !s) {
+      std::cerr << "Error: " << s.error().message << "\n";
+      return 1;
+    }
+    spdlog::info("serving /livez /readyz /metrics on http://{}", options_.metrics_addr);
+  }
+  if (auto w = notifier_.watchdog_interval()) next_watchdog_ = SteadyClock::now() + *w;
+  StartHelpers();
+  spdlog::info("ironward run: watching {} (state {})", options_.file, options_.state_dir);
+  CheckDesiredFile(true, SteadyClock::now());
+
+  std::array<epoll_event, 8> events{};
+  while (!stop_) {
+    auto now = SteadyClock::now();
+    if (file_check_due_ && *file_check_due_ <= now) {
+      const bool forced = file_check_forced_;
+      file_check_due_.reset();
+      file_check_forced_ = false;
+      CheckDesiredFile(forced, now);
+      if (forced && desired_) queue_.Add(kAllResources, "SIGHUP", now);
+    }
+    if (desired_) {
+      if (auto items = queue_.TakeDue(now); !items.empty()) RunPass(items, now);
+    }
+    now = SteadyClock::now();
+    if (next_watchdog_ && *next_watchdog_ <= now) {
+      notifier_.Watchdog();
+      next_watchdog_ = now + *notifier_.watchdog_interval();
+    }
+    ArmTimer(now);
+    const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), -1);
+    if (n < 0 && errno != EINTR) {
+      spdlog::error("epoll_wait: {}", std::strerror(errno));
+      break;
+    }
+    now = SteadyClock::now();
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[static_cast<std::size_t>(i)].data.fd;
+      if (fd == signal_fd_) {
+        HandleSignal();
+      } else if (fd == timer_fd_) {
+        std::uint64_t expirations = 0;
+        [[maybe_unused]] const ssize_t r = ::read(timer_fd_, &expirations, sizeof(expirations));
+      } else if (fd == watch_.fd()) {
+        if (watch_.Drain() && !file_check_due_) file_check_due_ = now + kFileDebounce;
+      } else if (fd == mailbox_.fd()) {
+        HandleMailbox(now);
+      } else if (fd == armed_pidfd_ && armed_pidfd_ >= 0) {
+        spdlog::warn("iron-proxy (pid {}) exited; healing", proxy_.pid());
+        ::epoll_ctl(epoll_, EPOLL_CTL_DEL, armed_pidfd_, nullptr);
+        proxy_.Disarm();
+        armed_pidfd_ = -1;
+        queue_.Add("daemon", "proxy exited", now);
+      }
+    }
+  }
+  notifier_.Stopping();
+  docker_watch_.reset();
+  policed_watch_.reset();
+  if (harden_thread_.joinable()) harden_thread_.request_stop();
+  if (http_) http_->Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int RunDaemon(const RunOptions& options) {
+  Daemon d(options);
+  return d.Run();
+}
+
+}  // namespace ironward::run

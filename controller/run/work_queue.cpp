@@ -1,0 +1,116 @@
+#include "controller/run/work_queue.h"
+
+#include <algorithm>
+
+namespace ironward::run {
+
+WorkQueue::WorkQueue(std::chrono::milliseconds base_backoff, std::chrono::milliseconds max_backoff)
+    : base_(base_backoff), max_(max_backoff) {}
+
+void WorkQueue::Add(const std::string& resource, const std::string& reason, SteadyPoint due) {
+  auto [it, inserted] = items_.try_emplace(resource, WorkItem{resource, due, {}});
+  if (!inserted) it->second.due = std::min(it->second.due, due);
+  it->second.reasons.insert(reason);
+}
+
+std::optional<SteadyPoint> WorkQueue::NextDue() const {
+  std::optional<SteadyPoint> next;
+  for (const auto& [name, item] : items_) {
+    if (!next || item.due < *next) next = item.due;
+  }
+  return next;
+}
+
+std::vector<WorkItem> WorkQueue::TakeDue(SteadyPoint now) {
+  std::vector<WorkItem> out;
+  for (auto it = items_.begin(); it != items_.end();) {
+    if (it->second.due <= now) {
+      out.push_back(std::move(it->second));
+      it = items_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
+
+std::chrono::milliseconds WorkQueue::BackoffAfter(int failures) const {
+  std::chrono::milliseconds d = base_;
+  for (int i = 1; i < failures && d < max_; ++i) d *= 2;
+  return std::min(d, max_);
+}
+
+int WorkQueue::Failures(const std::string& resource) const {
+  auto it = holds_.find(resource);
+  return it == holds_.end() ? 0 : it->second.failures;
+}
+
+void WorkQueue::Record(const std::string& resource, ResultKind kind, std::chrono::milliseconds after,
+                       const std::string& desired_digest, SteadyPoint now) {
+  switch (kind) {
+    case ResultKind::kSuccess:
+      holds_.erase(resource);
+      // A successful resource may still ask to be looked at later (e.g. a secret refresh schedule).
+      if (after.count() > 0) Add(resource, "scheduled refresh", now + after);
+      break;
+    case ResultKind::kNotApplied: {
+      // Skipped (dependency, suspend, held): nothing learnt. A resource still inside its back-off
+      // window (an earlier pass merged its retry entry) is queued again for the window's end.
+      auto it = holds_.find(resource);
+      if (it != holds_.end() && it->second.until && *it->second.until > now) {
+        Add(resource, "retry after failure", *it->second.until);
+      }
+      break;
+    }
+    case ResultKind::kRequeueAfter: {
+      // Not a failure: the resource asked to be looked at again later. Its back-off (if any) stays.
+      Add(resource, "requeue requested", now + std::max(after, std::chrono::milliseconds(0)));
+      break;
+    }
+    case ResultKind::kRetry: {
+      Hold& h = holds_[resource];
+      h.terminal_digest.reset();
+      ++h.failures;
+      h.until = now + BackoffAfter(h.failures);
+      Add(resource, "retry after failure", *h.until);
+      break;
+    }
+    case ResultKind::kTerminal: {
+      Hold& h = holds_[resource];
+      ++h.failures;
+      h.until.reset();
+      h.terminal_digest = desired_digest;
+      break;
+    }
+  }
+}
+
+std::map<std::string, std::string, std::less<>> WorkQueue::Holds(SteadyPoint now,
+                                                                  const std::string& desired_digest) const {
+  std::map<std::string, std::string, std::less<>> out;
+  for (const auto& [name, h] : holds_) {
+    if (h.terminal_digest && *h.terminal_digest == desired_digest) {
+      out[name] = "Held: terminal error; waiting for a change of the desired state (or SIGHUP)";
+    } else if (h.until && *h.until > now) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*h.until - now);
+      out[name] = "Held: backing off after " + std::to_string(h.failures) + " failure(s); next attempt in " +
+                  std::to_string((left.count() + 999) / 1000) + "s";
+    }
+  }
+  return out;
+}
+
+void WorkQueue::ClearHolds() {
+  for (auto& [name, h] : holds_) {
+    h.until.reset();
+    h.terminal_digest.reset();
+  }
+}
+
+std::chrono::milliseconds Jittered(std::chrono::milliseconds interval, double unit) {
+  unit = std::clamp(unit, 0.0, 1.0);
+  const double factor = 0.9 + 0.2 * unit;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(interval.count()) * factor));
+}
+
+}  // namespace ironward::run

@@ -1,0 +1,81 @@
+// The run loop's work queue: which resources want a pass, when, and which are held back.
+//
+//  * Add() dedups by resource: one entry per resource keeps the earliest due time and the union
+//    of the reasons, so a burst of events (an editor's three writes, ten Docker events) is one pass.
+//  * Per-resource back-off after a Retry outcome: 1 s doubling, capped (default 5 min), reset on
+//    the first success. While backing off the resource is planned but not applied (held).
+//  * A Terminal outcome holds the resource until the desired-state digest changes.
+//  * RequeueAfter schedules the resource again without counting a failure (e.g. CA rotation
+//    phases, the proxy's crash back-off window); so does a success that sets Outcome::after
+//    (a refresh schedule).
+// Pure logic over steady-clock time points; no threads, no I/O.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ironward::run {
+
+using SteadyPoint = std::chrono::steady_clock::time_point;
+
+/// Queue key meaning "every resource" (desired-state change, drift check, SIGHUP).
+inline constexpr const char* kAllResources = "*";
+
+struct WorkItem {
+  std::string resource;
+  SteadyPoint due;
+  std::set<std::string> reasons;  ///< "desired-state changed", "proxy exited", ...
+};
+
+/// What the last apply of a resource said, in the queue's terms.
+enum class ResultKind { kSuccess, kRequeueAfter, kRetry, kTerminal, kNotApplied };
+
+class WorkQueue {
+ public:
+  explicit WorkQueue(std::chrono::milliseconds base_backoff = std::chrono::seconds(1),
+                     std::chrono::milliseconds max_backoff = std::chrono::minutes(5));
+
+  /// Adds (or merges into) the resource's entry; an earlier `due` wins.
+  void Add(const std::string& resource, const std::string& reason, SteadyPoint due);
+  /// Earliest due time of any entry.
+  std::optional<SteadyPoint> NextDue() const;
+  /// Removes and returns every entry due at `now` (empty when none).
+  std::vector<WorkItem> TakeDue(SteadyPoint now);
+  std::size_t size() const { return items_.size(); }
+
+  /// Feeds one resource's result back. `after` is the RequeueAfter delay; `desired_digest` is
+  /// the digest of the desired state the pass ran with (terminal holds wait for another one).
+  void Record(const std::string& resource, ResultKind kind, std::chrono::milliseconds after,
+              const std::string& desired_digest, SteadyPoint now);
+
+  /// Resources to hold this pass, with a "Held: ..." reason for each: back-off windows not yet
+  /// over, terminal errors whose desired digest has not changed.
+  std::map<std::string, std::string, std::less<>> Holds(SteadyPoint now, const std::string& desired_digest) const;
+  /// A forced run (SIGHUP): forget every back-off window and terminal hold.
+  void ClearHolds();
+
+  /// Back-off after the n-th consecutive failure (n >= 1).
+  std::chrono::milliseconds BackoffAfter(int failures) const;
+  int Failures(const std::string& resource) const;
+
+ private:
+  struct Hold {
+    int failures = 0;
+    std::optional<SteadyPoint> until;           ///< back-off window end
+    std::optional<std::string> terminal_digest;  ///< held until the desired digest differs
+  };
+  std::chrono::milliseconds base_;
+  std::chrono::milliseconds max_;
+  std::map<std::string, WorkItem> items_;
+  std::map<std::string, Hold> holds_;
+};
+
+/// `interval` +/- up to 10 % (a fleet's drift checks do not line up); `unit` in [0,1).
+std::chrono::milliseconds Jittered(std::chrono::milliseconds interval, double unit);
+
+}  // namespace ironward::run

@@ -1,0 +1,39 @@
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "controller/cli.h"
+#include "controller/command_support.h"
+#include "controller/run/run_loop.h"
+
+namespace ironward {
+
+void AddRunCommand(CLI::App& app, CliContext& ctx) {
+  auto* cmd = app.add_subcommand("run", "Reconcile continuously: watch the desired state and the host, self-heal, serve health and metrics");
+  auto o = std::make_shared<run::RunOptions>();
+  auto harden_seconds = std::make_shared<long>(3600);
+  cmd->add_option("-f,--file", o->file, "Desired-state YAML (watched; a new valid version is applied at once)")->required();
+  cmd->add_option("--metrics-addr", o->metrics_addr,
+                  "Loopback HOST:PORT for /livez /readyz /metrics (\"off\" disables; non-loopback is refused)")
+      ->capture_default_str();
+  cmd->add_option("--harden-interval", *harden_seconds,
+                  "Seconds between host hardening surveys recorded in status and /metrics (0 = never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->footer(
+      "Passes run when the file changes (by content), the proxy exits, a Docker object labelled\n"
+      "ironward.dev/owner=<metadata.name> changes, at spec.reconcile.interval (jittered), on\n"
+      "SIGHUP (re-read the file, clear back-off, force a pass) and when a resource asks to be\n"
+      "requeued. An invalid new file is refused and reported in `ironward status`; the last\n"
+      "good desired state keeps running. The writer lock is held per pass only, so\n"
+      "`ironward status` and `ironward reconcile --dry-run` work while it runs.\n"
+      "Runs until SIGTERM/SIGINT, then exits 0; the proxy keeps running.\n"
+      "Exit 1 at startup: unusable --metrics-addr, state dir or file directory.");
+  cmd->callback([&ctx, o, harden_seconds] {
+    o->state_dir = ResolveStateDir(ctx.global);
+    o->harden_interval = std::chrono::seconds(*harden_seconds);
+    ctx.exit_code = run::RunDaemon(*o);
+  });
+}
+
+}  // namespace ironward

@@ -1,0 +1,135 @@
+#include "controller/run/docker_events.h"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/fakes/fake_docker.h"
+
+namespace ironward::run {
+namespace {
+
+using std::chrono::milliseconds;
+
+/// Waits up to `timeout` for `pred`.
+template <class Pred>
+bool Eventually(Pred pred, milliseconds timeout = milliseconds(5000)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return pred();
+}
+
+struct Seen {
+  std::mutex mu;
+  std::vector<std::string> events;
+  void Add(const docker::Event& e) {
+    std::lock_guard lock(mu);
+    events.push_back(DescribeEvent(e));
+  }
+  std::vector<std::string> Get() {
+    std::lock_guard lock(mu);
+    return events;
+  }
+  bool Has(const std::string& s) {
+    for (const auto& e : Get()) {
+      if (e == s) return true;
+    }
+    return false;
+  }
+};
+
+docker::ContainerCreateSpec Labelled(const std::string& owner) {
+  docker::ContainerCreateSpec spec;
+  spec.image = "local/agent:latest";
+  spec.labels = {{kOwnerLabel, owner}, {"ironward.dev/sandbox", "agent-1"}};
+  return spec;
+}
+
+TEST(DockerEventWatcherTest, ReportsLifecycleEventsOfOurLabelledContainersOnly) {
+  docker::FakeDocker fake;
+  Seen seen;
+  DockerEventWatcher watcher(fake, "prod", [&seen](const docker::Event& e) { seen.Add(e); }, {},
+                             DockerEventsOptions{milliseconds(10), milliseconds(50), milliseconds(100)});
+  ASSERT_TRUE(Eventually([&] { return watcher.attempts() >= 1; }));
+  std::this_thread::sleep_for(milliseconds(50));  // the stream is open
+
+  const std::string ours = fake.AddContainer("agent-1", Labelled("prod"), true);
+  (void)fake.AddContainer("other-owner", Labelled("staging"), true);
+  (void)fake.AddContainer("unlabelled", docker::ContainerCreateSpec{}, true);
+  ASSERT_TRUE(fake.RemoveContainer(ours, true).ok());  // someone removes our sandbox out of band
+
+  ASSERT_TRUE(Eventually([&] { return seen.Has("container destroy agent-1"); })) << ::testing::PrintToString(seen.Get());
+  for (const auto& e : seen.Get()) {
+    EXPECT_NE(e.find("agent-1"), std::string::npos) << "only our owner label is watched: " << e;
+  }
+  watcher.Stop();
+}
+
+TEST(DockerEventWatcherTest, ASelectorWatcherSeesPolicedUnmanagedContainers) {
+  docker::FakeDocker fake;
+  Seen seen;
+  auto watcher = DockerEventWatcher::ForLabel(fake, "ironward.dev/policed=true",
+                                              [&seen](const docker::Event& e) { seen.Add(e); }, {},
+                                              DockerEventsOptions{milliseconds(10), milliseconds(50), milliseconds(100)});
+  EXPECT_EQ(watcher->label(), "ironward.dev/policed=true");
+  ASSERT_TRUE(Eventually([&] { return watcher->attempts() >= 1; }));
+  std::this_thread::sleep_for(milliseconds(50));
+  docker::ContainerCreateSpec policed;
+  policed.image = "someone/else:latest";
+  policed.labels = {{"ironward.dev/policed", "true"}};
+  (void)fake.AddContainer("unmanaged-agent", policed, true);
+  (void)fake.AddContainer("not-policed", docker::ContainerCreateSpec{}, true);
+  ASSERT_TRUE(Eventually([&] { return seen.Has("container start unmanaged-agent"); })) << ::testing::PrintToString(seen.Get());
+  for (const auto& e : seen.Get()) EXPECT_EQ(e.find("not-policed"), std::string::npos) << e;
+}
+
+TEST(DockerEventWatcherTest, EngineDownIsRetriedWithBackOffNeverFatal) {
+  docker::FakeDocker fake;
+  fake.SetEngineDown(true);
+  Seen seen;
+  std::atomic<int> errors{0};
+  DockerEventWatcher watcher(
+      fake, "prod", [&seen](const docker::Event& e) { seen.Add(e); },
+      [&errors](const std::string& why, milliseconds) {
+        EXPECT_NE(why.find("cannot reach the Docker engine"), std::string::npos) << why;
+        ++errors;
+      },
+      DockerEventsOptions{milliseconds(10), milliseconds(40), milliseconds(100)});
+  ASSERT_TRUE(Eventually([&] { return errors.load() >= 3; }));
+  // The engine comes back: the watcher reconnects and events flow.
+  fake.SetEngineDown(false);
+  ASSERT_TRUE(Eventually([&] {
+    (void)fake.AddContainer("agent-" + std::to_string(watcher.attempts()), Labelled("prod"), true);
+    std::this_thread::sleep_for(milliseconds(60));
+    return !seen.Get().empty();
+  }));
+}
+
+TEST(DockerEventWatcherTest, FiltersChatterAndDescribesEventsWithoutValues) {
+  docker::Event e;
+  e.type = "container";
+  e.action = "exec_create: sh -c echo";
+  EXPECT_FALSE(IsRelevantEvent(e));
+  e.action = "health_status: healthy";
+  EXPECT_FALSE(IsRelevantEvent(e));
+  e.action = "die";
+  e.actor_id = "0123456789abcdef0123";
+  EXPECT_TRUE(IsRelevantEvent(e));
+  EXPECT_EQ(DescribeEvent(e), "container die 0123456789ab");
+  e.attributes["name"] = "agent-1";
+  EXPECT_EQ(DescribeEvent(e), "container die agent-1");
+  e.type = "image";
+  e.action = "pull";
+  EXPECT_FALSE(IsRelevantEvent(e));
+  e.type = "network";
+  e.action = "destroy";
+  EXPECT_TRUE(IsRelevantEvent(e));
+}
+
+}  // namespace
+}  // namespace ironward::run

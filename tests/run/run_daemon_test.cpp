@@ -1,0 +1,418 @@
+// Runs the real `ironward run` daemon (a child process) against the iron-proxy double installed
+// from a file:// release, with a temporary state dir and free ports. Assertions wait for an
+// eventual outcome with generous timeouts; latency figures live in bench/run_latency.sh.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "../core/test_util.h"
+#include "reconcilers/daemon/daemon_control.h"
+#include "reconcilers/daemon/pid_record.h"
+
+namespace ironward {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::ReadFile;
+using testing::TempDir;
+using testing::WriteFile;
+
+constexpr const char* kSecretValue = "sk-or-v1-RUN-SECRET-do-not-leak-5d21";
+constexpr const char* kSecondSecret = "sk-proj-RUN-SECRET-TWO-88aa";
+
+bool PortFree(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+/// Seven consecutive free ports: six for the proxy's listeners, one for /metrics.
+int FreePortBase() {
+  static int next = 30000 + (::getpid() % 300) * 20;
+  for (int base = next; base < 60000; base += 10) {
+    bool all = true;
+    for (int i = 0; i < 7 && all; ++i) all = PortFree(base + i);
+    if (all) {
+      next = base + 10;
+      return base;
+    }
+  }
+  return 0;
+}
+
+template <class Pred>
+bool Eventually(Pred pred, milliseconds timeout = seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return pred();
+}
+
+bool Alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+
+class RunDaemonTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    releases_ = new TempDir();
+    const std::string cmd = std::string(PACKAGE_SCRIPT) + " " + IRON_PROXY_DOUBLE + " 0.39.0 '" +
+                            releases_->path().string() + "' > '" + (releases_->path() / "sha").string() + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    sha_ = ReadFile(releases_->path() / "sha");
+    while (!sha_.empty() && (sha_.back() == '\n' || sha_.back() == ' ')) sha_.pop_back();
+    ASSERT_EQ(sha_.size(), 64U);
+  }
+  static void TearDownTestSuite() {
+    delete releases_;
+    releases_ = nullptr;
+  }
+
+  void SetUp() override {
+    spec_ = tmp_.path() / "desired" / "gateway.yaml";
+    std::filesystem::create_directories(spec_.parent_path());
+    state_ = tmp_.path() / "state";
+    const int base = FreePortBase();
+    ASSERT_GT(base, 0);
+    metrics_port_ = base + 6;
+    gateway_ = testing::With(testing::With(testing::With(testing::kBaseYaml,
+        "file:///nonexistent/iron-proxy_{version}_{os}_{arch}.tar.gz",
+        "file://" + releases_->path().string() + "/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz"),
+        std::string(64, '0'), sha_), "tunnelPort: 19090", "tunnelPort: " + std::to_string(base));
+    WriteFile(spec_, gateway_);
+  }
+
+  void TearDown() override {
+    if (daemon_pid_ > 0) {
+      ::kill(daemon_pid_, SIGKILL);
+      ::waitpid(daemon_pid_, nullptr, 0);
+    }
+    if (std::filesystem::exists(state_ / "iron-proxy.pid")) (void)daemon::StopProxy(state_, milliseconds(3000));
+    const std::string everything = Log() + ReadFile(state_ / "status.json");
+    EXPECT_EQ(everything.find(kSecretValue), std::string::npos) << "a secret leaked into the log or status";
+    EXPECT_EQ(everything.find(kSecondSecret), std::string::npos);
+  }
+
+  /// Starts `ironward run` with the given extra arguments (after `run -f FILE`).
+  void Start(std::vector<std::string> extra = {"--harden-interval", "0"}) {
+    std::vector<std::string> args = {IRONWARD_BIN, "--state-dir", state_.string(), "--log-level", "info", "run",
+                                     "-f", spec_.string(), "--metrics-addr",
+                                     "127.0.0.1:" + std::to_string(metrics_port_)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const std::string log = (tmp_.path() / "daemon.log").string();
+    daemon_pid_ = ::fork();
+    ASSERT_GE(daemon_pid_, 0);
+    if (daemon_pid_ == 0) {
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::setenv("OPENROUTER_API_KEY", kSecretValue, 1);
+      ::setenv("OPENAI_API_KEY", kSecondSecret, 1);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+
+  /// Starts and waits for the first pass to have converged with the proxy up.
+  void StartReady() {
+    Start();
+    ASSERT_TRUE(Eventually([&] { return Get("/readyz").first == 200; }, seconds(40)))
+        << Get("/readyz?verbose").second << Log();
+  }
+
+  std::pair<int, std::string> Get(const std::string& path) {
+    httplib::Client c("127.0.0.1", metrics_port_);
+    c.set_connection_timeout(1, 0);
+    c.set_read_timeout(5, 0);
+    auto r = c.Get(path.c_str());
+    if (!r) return {0, ""};
+    return {r->status, r->body};
+  }
+
+  nlohmann::json Status() {
+    const std::string text = ReadFile(state_ / "status.json");
+    if (text.empty()) return nlohmann::json::object();
+    try {
+      return nlohmann::json::parse(text);
+    } catch (const std::exception&) {
+      return nlohmann::json::object();
+    }
+  }
+
+  pid_t ProxyPid() {
+    auto r = daemon::ParsePidRecord(ReadFile(state_ / "iron-proxy.pid"));
+    return r.ok() ? r->pid : 0;
+  }
+
+  std::string Log() { return ReadFile(tmp_.path() / "daemon.log"); }
+
+  /// Runs a one-shot ironward command; returns (exit code, stdout+stderr).
+  std::pair<int, std::string> Ironward(const std::string& args) {
+    const auto out = tmp_.path() / "cmd.out";
+    const std::string cmd = "OPENROUTER_API_KEY='" + std::string(kSecretValue) + "' OPENAI_API_KEY='" + kSecondSecret +
+                            "' " IRONWARD_BIN " --state-dir '" + state_.string() + "' " + args + " >'" + out.string() +
+                            "' 2>&1";
+    const int status = std::system(cmd.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(out)};
+  }
+
+  /// Atomic replace, the way editors and git write files.
+  void Replace(const std::string& text) {
+    const auto tmp = spec_.parent_path() / ".gateway.yaml.tmp";
+    WriteFile(tmp, text);
+    std::filesystem::rename(tmp, spec_);
+  }
+
+  int WaitExit(milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (::waitpid(daemon_pid_, &status, WNOHANG) == daemon_pid_) {
+        daemon_pid_ = 0;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return -1;
+  }
+
+  static inline TempDir* releases_ = nullptr;
+  static inline std::string sha_;
+  TempDir tmp_;
+  std::string gateway_;
+  std::filesystem::path spec_;
+  std::filesystem::path state_;
+  int metrics_port_ = 0;
+  pid_t daemon_pid_ = 0;
+};
+
+TEST_F(RunDaemonTest, EditingTheFileAppliesItAndRecordsHistory) {
+  StartReady();
+  const std::string before = Status().value("desired", nlohmann::json::object()).value("digest", "");
+  ASSERT_FALSE(before.empty()) << Status().dump(2);
+  ASSERT_EQ(ReadFile(state_ / "proxy.yaml").find("example.org"), std::string::npos);
+  const std::size_t runs = Status()["history"].size();
+
+  Replace(testing::With(gateway_, R"(allowlist: ["api.github.com"])", R"(allowlist: ["api.github.com", "example.org"])"));
+  ASSERT_TRUE(Eventually([&] { return ReadFile(state_ / "proxy.yaml").find("example.org") != std::string::npos; }))
+      << Log();
+  ASSERT_TRUE(Eventually([&] {
+    auto s = Status();
+    return s["desired"].value("digest", "") != before && s["history"].size() > runs;
+  })) << Status().dump(2);
+  auto s = Status();
+  EXPECT_EQ(s["history"].back().value("result", ""), "converged") << s.dump(2);
+  EXPECT_EQ(s["history"].back().value("desiredDigest", ""), s["desired"].value("digest", ""));
+
+  // Rewriting the same bytes (touch, an identical checkout) is not a new desired state.
+  const std::size_t after_edit = Status()["history"].size();
+  Replace(ReadFile(spec_));
+  std::this_thread::sleep_for(milliseconds(800));
+  EXPECT_EQ(Status()["history"].size(), after_edit) << "identical content must not trigger a pass";
+}
+
+TEST_F(RunDaemonTest, KilledProxyIsHealed) {
+  StartReady();
+  const pid_t first = ProxyPid();
+  ASSERT_TRUE(Alive(first));
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(Eventually([&] {
+    const pid_t now = ProxyPid();
+    return now != first && Alive(now) && Get("/readyz").first == 200;
+  })) << Log();
+  EXPECT_NE(Log().find("exited; healing"), std::string::npos) << "healed by the pidfd trigger, not the drift check";
+  const std::string metrics = Get("/metrics").second;
+  EXPECT_EQ(metrics.find("ironward_drift_events_total 0\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("ironward_proxy_up 1\n"), std::string::npos) << metrics;
+}
+
+TEST_F(RunDaemonTest, InvalidEditLeavesEverythingRunningAndIsReported) {
+  StartReady();
+  const pid_t proxy = ProxyPid();
+  const std::string digest = Status()["desired"].value("digest", "");
+  const std::string proxy_yaml = ReadFile(state_ / "proxy.yaml");
+
+  Replace(gateway_ + "  bogusField: 1\n");
+  ASSERT_TRUE(Eventually([&] { return Status().contains("desired_refused"); })) << Log();
+  const auto refused = Status()["desired_refused"];
+  EXPECT_EQ(refused.value("reason", ""), "InvalidDesiredState");
+  EXPECT_NE(refused["errors"].dump().find("bogusField"), std::string::npos) << refused.dump(2);
+  EXPECT_NE(refused.value("message", "").find("last good"), std::string::npos);
+
+  // Nothing was torn down or changed.
+  EXPECT_TRUE(Alive(proxy));
+  EXPECT_EQ(ProxyPid(), proxy);
+  EXPECT_EQ(ReadFile(state_ / "proxy.yaml"), proxy_yaml);
+  EXPECT_EQ(Status()["desired"].value("digest", ""), digest);
+  EXPECT_EQ(Get("/livez").first, 200);
+  EXPECT_NE(Get("/readyz?verbose").second.find("newer file refused"), std::string::npos);
+  EXPECT_NE(Get("/metrics").second.find("ironward_desired_state_refused 1\n"), std::string::npos);
+  const auto status = Ironward("status");
+  EXPECT_NE(status.second.find("DESIRED STATE REFUSED"), std::string::npos) << status.second;
+  EXPECT_NE(status.second.find("bogusField"), std::string::npos) << status.second;
+
+  // Still healing with the last good state while the file is refused.
+  ASSERT_EQ(::kill(proxy, SIGKILL), 0);
+  ASSERT_TRUE(Eventually([&] { return ProxyPid() != proxy && Alive(ProxyPid()); })) << Log();
+
+  // Fixing the file clears the refusal.
+  Replace(gateway_);
+  ASSERT_TRUE(Eventually([&] { return !Status().contains("desired_refused"); })) << Status().dump(2);
+  EXPECT_NE(Get("/metrics").second.find("ironward_desired_state_refused 0\n"), std::string::npos);
+}
+
+TEST_F(RunDaemonTest, InvalidFileAtStartupChangesNothingUntilAValidOneArrives) {
+  WriteFile(spec_, gateway_ + "  bogusField: 1\n");
+  Start();
+  ASSERT_TRUE(Eventually([&] { return Status().contains("desired_refused"); })) << Log();
+  EXPECT_NE(Status()["desired_refused"].value("message", "").find("no good desired state yet"), std::string::npos);
+  auto ready = Get("/readyz?verbose");
+  EXPECT_EQ(ready.first, 503);
+  EXPECT_NE(ready.second.find("[-]desired_state failed: refused: "), std::string::npos) << ready.second;
+  EXPECT_FALSE(std::filesystem::exists(state_ / "iron-proxy.pid")) << "nothing was installed or started";
+  EXPECT_FALSE(std::filesystem::exists(state_ / "proxy.yaml"));
+  const auto status = Ironward("status");
+  EXPECT_EQ(status.first, 1);
+  EXPECT_NE(status.second.find("DESIRED STATE REFUSED"), std::string::npos) << status.second;
+
+  Replace(gateway_);
+  ASSERT_TRUE(Eventually([&] { return Get("/readyz").first == 200; }, seconds(40))) << Log();
+  EXPECT_FALSE(Status().contains("desired_refused"));
+  EXPECT_TRUE(Alive(ProxyPid()));
+}
+
+TEST_F(RunDaemonTest, EndpointsAnswerAsSpecified) {
+  StartReady();
+  auto live = Get("/livez");
+  EXPECT_EQ(live.first, 200);
+  EXPECT_EQ(live.second, "ok\n");
+  auto ready = Get("/readyz");
+  EXPECT_EQ(ready.first, 200);
+  EXPECT_EQ(ready.second, "ok\n");
+  auto verbose = Get("/readyz?verbose");
+  EXPECT_EQ(verbose.first, 200);
+  for (const char* line : {"[+]desired_state ok\n", "[+]initial_reconcile ok\n", "[+]resources ok\n", "[+]proxy ok\n",
+                           "readyz check passed\n"}) {
+    EXPECT_NE(verbose.second.find(line), std::string::npos) << line << "\n" << verbose.second;
+  }
+  const std::string m = Get("/metrics").second;
+  for (const char* want : {"# TYPE ironward_reconcile_total counter\n",
+                           "ironward_reconcile_total{resource=\"daemon\",result=\"success\"} ",
+                           "ironward_reconcile_errors_total{resource=\"ca\"} 0\n",
+                           "# TYPE ironward_reconcile_time_seconds histogram\n",
+                           "ironward_reconcile_time_seconds_bucket{resource=\"binary\",le=\"+Inf\"} ",
+                           "ironward_proxy_up 1\n", "ironward_ca_not_after_timestamp_seconds ",
+                           "ironward_drift_events_total 0\n", "ironward_ready 1\n"}) {
+    EXPECT_NE(m.find(want), std::string::npos) << want << "\n" << m;
+  }
+  EXPECT_EQ(m.find("ironward_secret_last_fetch_timestamp_seconds"), std::string::npos)
+      << "env secrets have no fetch time: the gauge is omitted, not 0";
+  EXPECT_EQ(Get("/nonexistent").first, 404);
+
+  // While it runs, the read-only commands work (the writer lock is only held during a pass).
+  EXPECT_EQ(Ironward("reconcile -f " + spec_.string() + " --dry-run").first, 0);
+  EXPECT_EQ(Ironward("status").first, 0);
+  const auto help = Ironward("run --help");
+  EXPECT_EQ(help.first, 0);
+  EXPECT_NE(help.second.find("--metrics-addr"), std::string::npos);
+}
+
+TEST_F(RunDaemonTest, NonLoopbackMetricsAddressIsRefused) {
+  daemon_pid_ = 0;
+  auto r = Ironward("run -f " + spec_.string() + " --metrics-addr 0.0.0.0:" + std::to_string(metrics_port_));
+  EXPECT_EQ(r.first, 1);
+  EXPECT_NE(r.second.find("non-loopback"), std::string::npos) << r.second;
+  EXPECT_FALSE(std::filesystem::exists(state_ / "iron-proxy.pid")) << "refused before touching anything";
+}
+
+TEST_F(RunDaemonTest, SigtermStopsCleanlyAndTheProxyKeepsRunning) {
+  StartReady();
+  const pid_t proxy = ProxyPid();
+  ASSERT_EQ(::kill(daemon_pid_, SIGTERM), 0);
+  EXPECT_EQ(WaitExit(seconds(10)), 0) << Log();
+  EXPECT_TRUE(Alive(proxy)) << "the proxy outlives the controller (KillMode=process)";
+  EXPECT_NE(Log().find("stopping"), std::string::npos);
+  // A new daemon adopts the running proxy instead of restarting it.
+  StartReady();
+  EXPECT_EQ(ProxyPid(), proxy);
+}
+
+TEST_F(RunDaemonTest, SighupForcesAPass) {
+  StartReady();
+  ASSERT_TRUE(Eventually([&] { return Status().contains("run"); }));
+  ASSERT_EQ(::kill(daemon_pid_, SIGHUP), 0);
+  ASSERT_TRUE(Eventually([&] {
+    auto s = Status();
+    return s["run"]["triggers"].dump().find("SIGHUP") != std::string::npos;
+  })) << Status().dump(2) << Log();
+}
+
+TEST_F(RunDaemonTest, IdleDaemonSleeps) {
+  StartReady();
+  std::this_thread::sleep_for(seconds(1));
+  auto cpu = [&] {
+    std::ifstream in("/proc/" + std::to_string(daemon_pid_) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string f;
+    long ticks = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+      if (i == 14 || i == 15) ticks += std::stol(f);  // utime + stime
+    }
+    return ticks;
+  };
+  const long before = cpu();
+  std::this_thread::sleep_for(seconds(3));
+  const long used = cpu() - before;
+  // Sanity bound, not a performance target: a spinning loop would burn ~300 ticks here.
+  EXPECT_LT(used, 30) << "the idle daemon used " << used << " clock ticks in 3 s";
+}
+
+TEST_F(RunDaemonTest, HardenSurveyIsRecordedInStatusAndMetrics) {
+  Start({"--harden-interval", "3600"});
+  ASSERT_TRUE(Eventually([&] { return Status().contains("harden"); }, seconds(40))) << Log();
+  const auto h = Status()["harden"];
+  ASSERT_TRUE(h["signals"].is_array());
+  EXPECT_EQ(h["signals"].size(), 10U);
+  EXPECT_TRUE(h.contains("checked_at"));
+  ASSERT_TRUE(Eventually([&] {
+    return Get("/metrics").second.find("ironward_harden_signal{name=\"ssh_password_auth\",status=") != std::string::npos;
+  })) << Get("/metrics").second;
+  ASSERT_TRUE(Eventually([&] { return Ironward("status").second.find("Host hardening") != std::string::npos; }))
+      << Ironward("status").second;
+}
+
+TEST_F(RunDaemonTest, OneShotReconcileWritesTheTextfile) {
+  const auto dir = tmp_.path() / "textfile";
+  std::filesystem::create_directories(dir);
+  auto r = Ironward("reconcile -f " + spec_.string() + " --textfile-dir " + dir.string());
+  ASSERT_EQ(r.first, 0) << r.second;
+  const std::string prom = ReadFile(dir / "ironward.prom");
+  EXPECT_NE(prom.find("ironward_reconcile_total{resource=\"daemon\",result=\"success\"} 1\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("ironward_proxy_up 1\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("# TYPE ironward_reconcile_time_seconds histogram"), std::string::npos);
+  EXPECT_EQ(Ironward("reconcile -f " + spec_.string() + " --dry-run --textfile-dir " + dir.string()).first, 1);
+}
+
+}  // namespace
+}  // namespace ironward

@@ -1,0 +1,103 @@
+#include "controller/run/work_queue.h"
+
+#include <gtest/gtest.h>
+
+namespace ironward::run {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const SteadyPoint kT0{};
+
+TEST(WorkQueueTest, DuplicatesMergeIntoOneEntryWithTheEarliestDueTime) {
+  WorkQueue q;
+  q.Add("*", "desired state changed", kT0 + seconds(5));
+  q.Add("*", "docker event", kT0 + seconds(1));
+  q.Add("*", "docker event", kT0 + seconds(3));
+  q.Add("daemon", "proxy exited", kT0 + seconds(2));
+  EXPECT_EQ(q.size(), 2U);
+  EXPECT_EQ(*q.NextDue(), kT0 + seconds(1));
+  auto due = q.TakeDue(kT0 + seconds(1));
+  ASSERT_EQ(due.size(), 1U);
+  EXPECT_EQ(due[0].resource, "*");
+  EXPECT_EQ(due[0].reasons, (std::set<std::string>{"desired state changed", "docker event"}));
+  EXPECT_EQ(q.size(), 1U);
+  EXPECT_TRUE(q.TakeDue(kT0 + milliseconds(1999)).empty());
+  EXPECT_EQ(q.TakeDue(kT0 + seconds(2)).size(), 1U);
+  EXPECT_FALSE(q.NextDue().has_value());
+}
+
+TEST(WorkQueueTest, RetryBacksOffExponentiallyCappedAndResetsOnSuccess) {
+  WorkQueue q(seconds(1), seconds(10));
+  EXPECT_EQ(q.BackoffAfter(1), seconds(1));
+  EXPECT_EQ(q.BackoffAfter(2), seconds(2));
+  EXPECT_EQ(q.BackoffAfter(4), seconds(8));
+  EXPECT_EQ(q.BackoffAfter(5), seconds(10));
+  EXPECT_EQ(q.BackoffAfter(60), seconds(10));
+
+  q.Record("ca", ResultKind::kRetry, milliseconds(0), "d1", kT0);
+  q.Record("ca", ResultKind::kRetry, milliseconds(0), "d1", kT0);
+  EXPECT_EQ(q.Failures("ca"), 2);
+  auto holds = q.Holds(kT0 + seconds(1), "d1");
+  ASSERT_EQ(holds.count("ca"), 1U);
+  EXPECT_NE(holds["ca"].find("Held: backing off after 2 failure(s)"), std::string::npos) << holds["ca"];
+  EXPECT_TRUE(q.Holds(kT0 + seconds(2), "d1").empty()) << "the window is over";
+  // The two retries merged into one entry at the first window's end; a pass then that had to
+  // hold the resource queues it again for the current window's end.
+  EXPECT_EQ(*q.NextDue(), kT0 + seconds(1));
+  ASSERT_EQ(q.TakeDue(kT0 + seconds(1)).size(), 1U);
+  q.Record("ca", ResultKind::kNotApplied, milliseconds(0), "d1", kT0 + seconds(1));
+  EXPECT_EQ(*q.NextDue(), kT0 + seconds(2));
+  ASSERT_EQ(q.TakeDue(kT0 + seconds(2)).size(), 1U);
+  q.Record("ca", ResultKind::kNotApplied, milliseconds(0), "d1", kT0 + seconds(2));
+  EXPECT_FALSE(q.NextDue().has_value()) << "window over: nothing more to wait for";
+
+  q.Record("ca", ResultKind::kSuccess, milliseconds(0), "d1", kT0 + seconds(3));
+  EXPECT_EQ(q.Failures("ca"), 0);
+  q.Record("ca", ResultKind::kRetry, milliseconds(0), "d1", kT0 + seconds(4));
+  EXPECT_EQ(q.Failures("ca"), 1) << "success reset the count";
+}
+
+TEST(WorkQueueTest, TerminalErrorsWaitForADesiredStateChange) {
+  WorkQueue q;
+  q.Record("binary", ResultKind::kTerminal, milliseconds(0), "digest-a", kT0);
+  EXPECT_EQ(q.Holds(kT0 + std::chrono::hours(24), "digest-a").count("binary"), 1U) << "time alone never releases it";
+  EXPECT_TRUE(q.Holds(kT0, "digest-b").empty()) << "a new desired state does";
+  EXPECT_FALSE(q.NextDue().has_value()) << "nothing is queued for a terminal error";
+}
+
+TEST(WorkQueueTest, RequeueAfterSchedulesWithoutCountingAFailure) {
+  WorkQueue q;
+  q.Record("ca", ResultKind::kRequeueAfter, seconds(30), "d", kT0);
+  EXPECT_EQ(q.Failures("ca"), 0);
+  EXPECT_TRUE(q.Holds(kT0, "d").empty());
+  EXPECT_EQ(*q.NextDue(), kT0 + seconds(30));
+}
+
+TEST(WorkQueueTest, SuccessWithAnAfterIsAScheduledRefresh) {
+  WorkQueue q;
+  q.Record("secrets", ResultKind::kSuccess, seconds(0), "d", kT0);
+  EXPECT_FALSE(q.NextDue().has_value());
+  q.Record("secrets", ResultKind::kSuccess, seconds(3600), "d", kT0);
+  EXPECT_EQ(*q.NextDue(), kT0 + seconds(3600));
+}
+
+TEST(WorkQueueTest, ClearHoldsReleasesBackOffAndTerminal) {
+  WorkQueue q;
+  q.Record("a", ResultKind::kRetry, milliseconds(0), "d", kT0);
+  q.Record("b", ResultKind::kTerminal, milliseconds(0), "d", kT0);
+  EXPECT_EQ(q.Holds(kT0, "d").size(), 2U);
+  q.ClearHolds();
+  EXPECT_TRUE(q.Holds(kT0, "d").empty());
+}
+
+TEST(WorkQueueTest, JitterStaysWithinTenPercent) {
+  EXPECT_EQ(Jittered(seconds(600), 0.0), seconds(540));
+  EXPECT_EQ(Jittered(seconds(600), 0.5), seconds(600));
+  EXPECT_EQ(Jittered(seconds(600), 1.0), seconds(660));
+  EXPECT_EQ(Jittered(seconds(600), 7.0), seconds(660)) << "clamped";
+}
+
+}  // namespace
+}  // namespace ironward::run
