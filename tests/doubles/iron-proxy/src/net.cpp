@@ -235,8 +235,14 @@ std::string SockAddrString(const void* sa_raw) {
   ip.v6 = true;
   std::memcpy(ip.b.data(), &in6->sin6_addr, 16);
   IpAddr un = Unmap(ip);
-  std::string host = un.v6 ? "[" + un.String() + "]" : un.String();
-  return host + ":" + std::to_string(ntohs(in6->sin6_port));
+  // Appended, not `"[" + un.String()`: that form trips GCC 12's -Wrestrict false positive (bug 105651).
+  std::string out;
+  if (un.v6) out += '[';
+  out += un.String();
+  if (un.v6) out += ']';
+  out += ':';
+  out += std::to_string(ntohs(in6->sin6_port));
+  return out;
 }
 
 bool SplitHostPort(const std::string& hp, std::string* host, std::string* port) {

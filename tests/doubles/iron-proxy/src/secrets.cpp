@@ -217,7 +217,12 @@ class Secrets : public Transform {
   static std::string EncodeQuery(std::vector<std::pair<std::string, std::string>> q) {
     std::stable_sort(q.begin(), q.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::string out;
-    for (const auto& [k, v] : q) out += (out.empty() ? "" : "&") + QueryEscape(k) + "=" + QueryEscape(v);
+    for (const auto& [k, v] : q) {
+      if (!out.empty()) out += '&';
+      out += QueryEscape(k);
+      out += '=';
+      out += QueryEscape(v);
+    }
     return out;
   }
 

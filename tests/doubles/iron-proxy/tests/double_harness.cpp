@@ -221,11 +221,11 @@ void MakeUpstreamPki(const TempDir& dir) {
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl failed");
 }
 
-Upstream::Upstream(const std::string& cert, const std::string& key) {
+Upstream::Upstream(const std::string& cert, const std::string& key, const std::string& bind_ip) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (inet_pton(AF_INET, bind_ip.c_str(), &a.sin_addr) != 1) a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
   listen(fd_, 16);
   socklen_t len = sizeof a;

@@ -79,8 +79,10 @@ Env BaseEnv(const TempDir& dir);
 // Minimal upstream: answers every request 200 "upstream-ok", remembering each request head.
 class Upstream {
  public:
-  // With cert/key paths it serves TLS.
-  explicit Upstream(const std::string& cert_pem_path = "", const std::string& key_pem_path = "");
+  // With cert/key paths it serves TLS. Listens on 127.0.0.1 unless bind_ip says otherwise
+  // (e.g. "0.0.0.0", to be reachable from containers too).
+  explicit Upstream(const std::string& cert_pem_path = "", const std::string& key_pem_path = "",
+                    const std::string& bind_ip = "127.0.0.1");
   ~Upstream();
   int port() const { return port_; }
   std::vector<std::string> Requests();  // raw request heads + bodies
