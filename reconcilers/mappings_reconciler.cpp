@@ -144,7 +144,8 @@ ResourcePlan MappingsReconciler::Diff(ReconcileContext& ctx, const ObservedMappi
     }
   }
   if (!observed.corrupt) {
-    for (const auto& [name, m] : observed.file.providers) {
+    for (const auto& [provider_name, m] : observed.file.providers) {
+      const std::string& name = provider_name;  // C++20 lambdas may not capture structured bindings (clang 14)
       const bool declared = std::any_of(spec.providers.begin(), spec.providers.end(),
                                         [&](const spec::Provider& p) { return p.name == name; });
       if (!declared) {
