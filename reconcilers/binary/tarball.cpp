@@ -58,8 +58,10 @@ bool ChecksumOk(std::string_view block) {
   return *stored == unsigned_sum || static_cast<std::int64_t>(*stored) == signed_sum;
 }
 
-/// "path=..." and "size=..." from a pax extended header ("<len> <key>=<value>\n" records).
-bool ParsePax(std::string_view data, std::optional<std::string>* path, std::optional<std::uint64_t>* size) {
+/// "path=..." and "size=..." from a pax extended header ("<len> <key>=<value>\n" records). The size is a
+/// plain integer plus a flag, not a std::optional: GCC 12 at -O2/-O3 reports a bogus
+/// -Wmaybe-uninitialized on an optional<uint64_t> carried across loop iterations (GCC bug 80635).
+bool ParsePax(std::string_view data, std::optional<std::string>* path, std::uint64_t* size, bool* has_size) {
   std::size_t pos = 0;
   while (pos < data.size()) {
     if (data[pos] == '\0') break;  // padding
@@ -85,6 +87,7 @@ bool ParsePax(std::string_view data, std::optional<std::string>* path, std::opti
         v = v * 10 + static_cast<std::uint64_t>(c - '0');
       }
       *size = v;
+      *has_size = true;
     }
     pos += len;
   }
@@ -174,7 +177,8 @@ Result<std::string> ExtractIronProxyFromTar(std::string_view tar, std::size_t ma
   std::string nested;
   std::optional<std::string> long_name;
   std::optional<std::string> pax_path;
-  std::optional<std::uint64_t> pax_size;
+  std::uint64_t pax_size = 0;  // valid when has_pax_size (see ParsePax)
+  bool has_pax_size = false;
   std::size_t off = 0;
   for (;;) {
     if (off >= tar.size()) return Error::Terminal("truncated tar archive: no end-of-archive marker" + At(off));
@@ -186,9 +190,9 @@ Result<std::string> ExtractIronProxyFromTar(std::string_view tar, std::size_t ma
       return Corrupt("header checksum mismatch" + At(off));
     }
     const char type = block[156];
-    auto size = ParseNumber(block.substr(124, 12));
-    if (!size) return Corrupt("unreadable size field" + At(off));
-    if (pax_size && type != 'x' && type != 'g') size = pax_size;
+    const auto header_size = ParseNumber(block.substr(124, 12));
+    if (!header_size) return Corrupt("unreadable size field" + At(off));
+    const std::uint64_t size = has_pax_size && type != 'x' && type != 'g' ? pax_size : *header_size;
 
     std::string name(CString(block.substr(0, 100)));
     const bool posix = block.substr(257, 6) == std::string_view("ustar\0", 6);
@@ -196,23 +200,24 @@ Result<std::string> ExtractIronProxyFromTar(std::string_view tar, std::size_t ma
     if (posix && !prefix.empty()) name = std::string(prefix) + "/" + name;
 
     const std::size_t data_off = off + kBlock;
-    if (*size > tar.size() - data_off) {
-      return Error::Terminal("truncated tar archive: entry '" + name + "' needs " + std::to_string(*size) +
+    if (size > tar.size() - data_off) {
+      return Error::Terminal("truncated tar archive: entry '" + name + "' needs " + std::to_string(size) +
                              " bytes, only " + std::to_string(tar.size() - data_off) + " remain");
     }
-    const std::string_view data = tar.substr(data_off, static_cast<std::size_t>(*size));
-    const std::size_t next = data_off + (static_cast<std::size_t>(*size) + kBlock - 1) / kBlock * kBlock;
+    const std::string_view data = tar.substr(data_off, static_cast<std::size_t>(size));
+    const std::size_t next = data_off + (static_cast<std::size_t>(size) + kBlock - 1) / kBlock * kBlock;
 
     if (type == 'L') {  // GNU long name for the next entry
       long_name = std::string(CString(data));
     } else if (type == 'x') {  // pax extended header for the next entry
-      if (!ParsePax(data, &pax_path, &pax_size)) return Corrupt("malformed pax header" + At(off));
+      if (!ParsePax(data, &pax_path, &pax_size, &has_pax_size)) return Corrupt("malformed pax header" + At(off));
     } else if (type != 'K' && type != 'g') {  // 'K' long link name, 'g' pax global: nothing we use
       if (long_name) name = *long_name;
       if (pax_path) name = *pax_path;
       long_name.reset();
       pax_path.reset();
-      pax_size.reset();
+      pax_size = 0;
+      has_pax_size = false;
       if (auto unsafe = UnsafePath(name)) return Error::Terminal("unsafe tar archive: " + *unsafe);
       const std::string norm = Normalize(name);
       const bool regular = type == '0' || type == '\0' || type == '7';
@@ -224,8 +229,8 @@ Result<std::string> ExtractIronProxyFromTar(std::string_view tar, std::size_t ma
                                  "; only a regular file is accepted");
         }
         if (found) return Error::Terminal("unsafe tar archive: more than one entry named iron-proxy");
-        if (*size > max_binary) {
-          return Error::Terminal("tar entry '" + name + "' is " + std::to_string(*size) + " bytes, above the " +
+        if (size > max_binary) {
+          return Error::Terminal("tar entry '" + name + "' is " + std::to_string(size) + " bytes, above the " +
                                  std::to_string(max_binary / (1024 * 1024)) + " MiB limit");
         }
         found = data;

@@ -162,7 +162,10 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
 }
 
 Result<std::string> ProbeVersion(const std::filesystem::path& binary) {
-  const std::string what = "`" + binary.string() + " version`";
+  // Appended, not `"`" + binary.string()`: that form trips GCC 12's -Wrestrict false positive (bug 105651).
+  std::string what = "`";
+  what += binary.string();
+  what += " version`";
   auto r = RunProcess({binary.string(), "version"}, {kProbeEnv}, kProbeTimeout);
   if (!r) return r.error();
   if (r->timed_out) {
