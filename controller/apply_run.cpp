@@ -6,6 +6,7 @@
 
 #include "controller/command_support.h"
 #include "controller/plan_output.h"
+#include "controller/run/metrics.h"
 #include "state/lock.h"
 #include "state/status.h"
 
@@ -28,20 +29,30 @@ int RunApply(const spec::DesiredState& desired, const ApplyRunOptions& options) 
 
   Engine engine(MakeReconcilers());
   if (options.precheck) {
-    const RunResult fresh = engine.Plan(desired, ReadDeps{rt.clock, writer, &rt.read_only_http, &rt.host});
+    const RunResult fresh = engine.Plan(desired, rt.Reads(writer));
     if (const std::string why = options.precheck(fresh); !why.empty()) {
       std::cerr << "Error: " << why << "\n";
       return 1;
     }
   }
-  WriteDeps deps{rt.clock, writer, &rt.http, &rt.host};
+  WriteDeps deps = rt.Writes(writer);
   const RunResult run = engine.Apply(desired, deps);
 
   state::StatusDoc doc = std::move(loaded->doc);
+  const int drift = run::CountDrift(doc, run);
   RecordRun(doc, desired, run, FormatRfc3339(rt.clock.Now()), GitRevisionOf(desired.source_path));
   if (auto s = state::SaveStatus(writer, doc); !s) {
     std::cerr << "Error: saving status: " << s.error().message << "\n";
     return 1;
+  }
+  if (!options.textfile_dir.empty()) {
+    run::Metrics metrics;
+    metrics.ObservePass(run, drift);
+    metrics.SetFromStatus(doc);
+    if (auto s = run::WriteTextfile(options.textfile_dir, metrics.Render()); !s) {
+      std::cerr << "Error: " << s.error().message << "\n";
+      return 1;
+    }
   }
   if (options.output == "json") {
     std::cout << RenderRecapJson(desired, run).dump(2) << "\n";

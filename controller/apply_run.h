@@ -16,6 +16,8 @@ struct ApplyRunOptions {
   /// Called with the lock held and a fresh dry run, before anything changes; a non-empty
   /// return aborts with that message (the stale-plan check of `apply PLAN`).
   std::function<std::string(const RunResult&)> precheck;
+  /// When set: write the run's metrics to DIR/ironward.prom (node_exporter textfile collector).
+  std::string textfile_dir;
 };
 
 /// Returns the process exit code (0 converged, 1 error).

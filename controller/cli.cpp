@@ -26,6 +26,8 @@ int RunCli(int argc, char** argv) {
   AddApplyCommand(app, ctx);
   AddStatusCommand(app, ctx);
   AddHardenCommand(app, ctx);
+  AddVerifyCommand(app, ctx);
+  AddRunCommand(app, ctx);
   app.parse_complete_callback([&ctx] { SetupLogging(ctx.global); });
   try {
     app.parse(argc, argv);

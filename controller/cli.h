@@ -28,5 +28,7 @@ void AddReconcileCommand(CLI::App& app, CliContext& ctx);
 void AddApplyCommand(CLI::App& app, CliContext& ctx);
 void AddStatusCommand(CLI::App& app, CliContext& ctx);
 void AddHardenCommand(CLI::App& app, CliContext& ctx);
+void AddVerifyCommand(CLI::App& app, CliContext& ctx);
+void AddRunCommand(CLI::App& app, CliContext& ctx);
 
 }  // namespace ironward

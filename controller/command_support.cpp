@@ -50,6 +50,23 @@ std::optional<spec::DesiredState> LoadDesiredState(const std::string& path, std:
   return desired;
 }
 
+Runtime::Runtime() {
+  if (auto client = docker::DockerClient::FromEnvironment(http, clock); client) {
+    docker = std::move(*client);
+    read_only_docker = std::make_unique<docker::ReadOnlyDocker>(*docker);
+  } else {
+    docker_error = client.error().message;
+  }
+}
+
+ReadDeps Runtime::Reads(const state::StateReader& state) {
+  return ReadDeps{clock, state, &read_only_http, &host, read_only_docker.get(), &read_only_firewall};
+}
+
+WriteDeps Runtime::Writes(state::StateWriter& state) {
+  return WriteDeps{clock, state, &http, &host, docker.get(), &firewall};
+}
+
 Result<HttpResponse> ReadOnlyHttpClient::Send(const HttpRequest& request) {
   if (request.method != "GET" && request.method != "HEAD") {
     return Error::Terminal("refusing " + request.method + " " + request.url + " during a read-only run");

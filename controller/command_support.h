@@ -7,10 +7,15 @@
 #include <string>
 
 #include "controller/cli.h"
+#include "controller/harden/command_runner.h"
 #include "controller/spec/spec.h"
 #include "reconcilers/io/clock.h"
 #include "reconcilers/io/host_info.h"
 #include "reconcilers/io/http_client.h"
+#include "reconcilers/docker/docker_client.h"
+#include "reconcilers/docker/read_only_docker.h"
+#include "reconcilers/network/nft_firewall.h"
+#include "reconcilers/reconciler.h"
 
 namespace ironward {
 
@@ -36,10 +41,27 @@ class ReadOnlyHttpClient final : public HttpClient {
 
 /// The real outside world.
 struct Runtime {
+  Runtime();
+
   RealClock clock;
   CurlHttpClient http;
   ReadOnlyHttpClient read_only_http{http};
   RealHostInfo host;
+  /// From DOCKER_HOST (default unix:///var/run/docker.sock); null when DOCKER_HOST names a
+  /// transport we do not speak (reconcilers that need the engine then report docker_error).
+  /// Nothing connects until a reconciler makes its first call.
+  std::unique_ptr<docker::DockerClient> docker;
+  std::unique_ptr<docker::ReadOnlyDocker> read_only_docker;
+  std::string docker_error;
+  /// The host firewall (`nft`, table inet ironward only) and its read-only view for dry runs.
+  harden::RealCommandRunner commands;
+  netfilter::NftFirewall firewall{commands};
+  netfilter::ReadOnlyFirewall read_only_firewall{firewall};
+
+  /// What a dry run gets: reads only.
+  ReadDeps Reads(const state::StateReader& state);
+  /// What apply gets.
+  WriteDeps Writes(state::StateWriter& state);
 };
 
 /// Commit id of the git repository holding `file` (reads .git directly), or "".

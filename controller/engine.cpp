@@ -88,9 +88,11 @@ RunResult Engine::Plan(const spec::DesiredState& desired, const ReadDeps& deps) 
   Facts facts;
   ReconcileContext ctx{desired, facts, true};
   for (auto& r : reconcilers_) {
+    const auto resource_start = std::chrono::steady_clock::now();
     ResourceResult result;
     result.plan = SafePlan(*r, ctx, deps);
     result.plan.resource = std::string(r->Name());
+    result.duration_seconds = SecondsSince(resource_start);
     run.resources.push_back(std::move(result));
   }
   Count(run);
@@ -99,6 +101,10 @@ RunResult Engine::Plan(const spec::DesiredState& desired, const ReadDeps& deps) 
 }
 
 RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps) {
+  return Apply(desired, deps, ApplyOptions{});
+}
+
+RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps, const ApplyOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   RunResult run;
   run.dry_run = false;
@@ -108,6 +114,7 @@ RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps) {
   std::set<std::string, std::less<>> not_ready;
   const ReadDeps read = deps.Read();
   for (auto& r : reconcilers_) {
+    const auto resource_start = std::chrono::steady_clock::now();
     ResourceResult result;
     const std::string name(r->Name());
     std::string blocked;
@@ -125,6 +132,10 @@ RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps) {
       not_ready.insert(name);
     } else if (result.plan.changes.empty()) {
       result.outcome = Outcome::Done(0);
+    } else if (auto held = options.hold.find(name); held != options.hold.end()) {
+      result.skipped = true;
+      result.skip_reason = held->second;
+      not_ready.insert(name);
     } else if (desired.spec.reconcile.suspend) {
       result.skipped = true;
       result.skip_reason = "Suspended: reconcile.suspend is true; " + std::to_string(result.plan.changes.size()) +
@@ -135,7 +146,8 @@ RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps) {
       result.outcome = SafeApply(*r, ctx, result.plan, deps);
       // A one-shot run waits out a short back-off (e.g. the 1 s after a proxy crash) once,
       // instead of leaving the resource down until the next run.
-      if (result.outcome->kind == Outcome::Kind::kRequeueAfter && result.outcome->after <= kMaxInlineWait) {
+      if (options.inline_requeue_wait && result.outcome->kind == Outcome::Kind::kRequeueAfter &&
+          result.outcome->after <= kMaxInlineWait) {
         spdlog::warn("{}: {}; waiting {}s, then retrying once", name, result.outcome->message,
                      result.outcome->after.count());
         std::this_thread::sleep_for(result.outcome->after);
@@ -150,6 +162,7 @@ RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps) {
         not_ready.insert(name);
       }
     }
+    result.duration_seconds = SecondsSince(resource_start);
     run.resources.push_back(std::move(result));
   }
   Count(run);
@@ -169,6 +182,9 @@ void RecordRun(state::StatusDoc& doc, const spec::DesiredState& desired, const R
     rs.last_attempted_digest = r.plan.desired_digest;
     if (!r.plan.details.empty()) rs.details = r.plan.details;
     if (r.outcome && !r.outcome->details.empty()) rs.details = r.outcome->details;
+    if (r.skipped && r.skip_reason.rfind(kHeldPrefix, 0) == 0) {
+      continue;  // held by the run loop's back-off: the failure conditions that caused it stay
+    }
     if (r.skipped) {
       const bool suspended = r.skip_reason.rfind("Suspended", 0) == 0;
       rs.SetCondition("Ready", "False", suspended ? "Suspended" : "DependencyNotReady", r.skip_reason, now);

@@ -2,6 +2,7 @@
 // It never writes status itself; RecordRun() turns a run into status conditions.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@ struct ResourceResult {
   std::optional<Outcome> outcome;  ///< set when apply ran (or failed)
   bool skipped = false;
   std::string skip_reason;         ///< e.g. "DependencyNotReady: ca"
+  double duration_seconds = 0;     ///< plan + apply of this resource (metrics)
 
   bool Failed() const;
   bool Changed() const { return outcome && outcome->changed > 0; }
@@ -37,6 +39,19 @@ struct RunResult {
   const ResourceResult* Find(std::string_view resource) const;
 };
 
+/// Skip reasons starting with this leave the resource's conditions as they were (RecordRun).
+inline constexpr const char* kHeldPrefix = "Held: ";
+
+/// How Apply treats individual resources (the `run` loop's per-resource back-off).
+struct ApplyOptions {
+  /// Resources that are planned but not applied this pass (back-off or terminal wait), with the
+  /// reason (starting with kHeldPrefix) as the skip reason; their dependents are skipped as DependencyNotReady.
+  std::map<std::string, std::string, std::less<>> hold;
+  /// One-shot behaviour: wait out a RequeueAfter of <= 10 s once, inline. The daemon turns this
+  /// off and schedules the requeue instead, so its loop never sleeps inside a pass.
+  bool inline_requeue_wait = true;
+};
+
 class Engine {
  public:
   explicit Engine(std::vector<std::unique_ptr<Reconciler>> reconcilers);
@@ -46,6 +61,7 @@ class Engine {
   /// Plan, then apply each resource with changes, in order. A resource whose dependency
   /// failed is skipped. `suspend` plans but applies nothing (reconcile.suspend).
   RunResult Apply(const spec::DesiredState& desired, WriteDeps& deps);
+  RunResult Apply(const spec::DesiredState& desired, WriteDeps& deps, const ApplyOptions& options);
 
   const std::vector<std::unique_ptr<Reconciler>>& reconcilers() const { return reconcilers_; }
 

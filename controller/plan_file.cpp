@@ -37,8 +37,14 @@ Status WritePlanFile(const std::string& path, const spec::DesiredState& desired,
                         {"desired_yaml", desired.raw_text}};
   const std::string text = j.dump(2) + "\n";
   const std::filesystem::path target(path);
-  const std::string tmp = (target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path()) /
-                          ("." + target.filename().string() + ".tmp-" + RandomHex(6));
+  // Built by appending: GCC 12 at -O2 misreads `"." + std::string&&` as an overlapping memcpy
+  // (-Wrestrict, GCC PR 105651).
+  std::string leaf = ".";
+  leaf += target.filename().string();
+  leaf += ".tmp-";
+  leaf += RandomHex(6);
+  const std::string tmp =
+      (target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path()) / leaf;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return Error::Transient("writing plan " + path + ": " + std::strerror(errno));
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;

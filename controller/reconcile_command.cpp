@@ -17,6 +17,7 @@ struct ReconcileOptions {
   std::string output = "text";
   std::string out;
   double lock_timeout_seconds = 30;
+  std::string textfile_dir;
 };
 
 /// Observe + plan only. Exit 0 in sync, 2 changes pending, 1 error.
@@ -28,7 +29,7 @@ int RunDryRun(const spec::DesiredState& desired, const ReconcileOptions& o, cons
     return 1;
   }
   Engine engine(MakeReconcilers());
-  const RunResult run = engine.Plan(desired, ReadDeps{rt.clock, reader, &rt.read_only_http, &rt.host});
+  const RunResult run = engine.Plan(desired, rt.Reads(reader));
   if (o.output == "json") {
     std::cout << RenderPlanJson(desired, run).dump(2) << "\n";
   } else {
@@ -54,6 +55,9 @@ void AddReconcileCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--dry-run", o->dry_run, "Observe and plan only; change nothing (exit 0 in sync, 2 changes pending, 1 error)");
   cmd->add_option("--output,-o", o->output, "Output format")->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--out", o->out, "With --dry-run: save the plan to this file for `ironward apply`");
+  cmd->add_option("--textfile-dir", o->textfile_dir,
+                  "After applying, write the run's metrics to DIR/ironward.prom atomically (node_exporter "
+                  "textfile collector; same names as `ironward run`'s /metrics)");
   cmd->add_option("--lock-timeout", o->lock_timeout_seconds, "Seconds to wait for another writer to finish")
       ->check(CLI::NonNegativeNumber);
   cmd->footer(
@@ -61,6 +65,11 @@ void AddReconcileCommand(CLI::App& app, CliContext& ctx) {
       "without it 0 = converged, 1 = error. The recap line reads\n"
       "  Recap: ok=N changed=N failed=N skipped=N");
   cmd->callback([&ctx, o] {
+    if (!o->textfile_dir.empty() && o->dry_run) {
+      std::cerr << "Error: --textfile-dir records an apply; it cannot be combined with --dry-run\n";
+      ctx.exit_code = 1;
+      return;
+    }
     if (!o->out.empty() && !o->dry_run) {
       std::cerr << "Error: --out saves a plan and needs --dry-run\n";
       ctx.exit_code = 1;
@@ -79,6 +88,7 @@ void AddReconcileCommand(CLI::App& app, CliContext& ctx) {
     ApplyRunOptions options;
     options.state_dir = state_dir;
     options.output = o->output;
+    options.textfile_dir = o->textfile_dir;
     options.lock_timeout = std::chrono::milliseconds(static_cast<long>(o->lock_timeout_seconds * 1000));
     ctx.exit_code = RunApply(*desired, options);
   });

@@ -3,7 +3,10 @@
 #include "reconcilers/ca/ca_reconciler.h"
 #include "reconcilers/daemon/daemon_reconciler.h"
 #include "reconcilers/mappings_reconciler.h"
+#include "reconcilers/network/network_reconciler.h"
 #include "reconcilers/proxy_config_reconciler.h"
+#include "reconcilers/sandboxes/enforcement_reconciler.h"
+#include "reconcilers/sandboxes/sandboxes_reconciler.h"
 #include "reconcilers/secrets/secrets_reconciler.h"
 
 namespace ironward {
@@ -14,8 +17,13 @@ std::vector<std::unique_ptr<Reconciler>> MakeReconcilers() {
   out.push_back(std::make_unique<ca::CaReconciler>());
   out.push_back(std::make_unique<MappingsReconciler>());
   out.push_back(std::make_unique<secrets::SecretsReconciler>());
+  // Before the proxy config and daemon: with bind: sandbox-network the proxy binds the
+  // network's gateway, which exists only once the bridge does.
+  out.push_back(std::make_unique<network::NetworkReconciler>());
   out.push_back(std::make_unique<ProxyConfigReconciler>());
   out.push_back(std::make_unique<daemon::DaemonReconciler>());
+  out.push_back(std::make_unique<sandboxes::SandboxesReconciler>());
+  out.push_back(std::make_unique<sandboxes::EnforcementReconciler>());
   return out;
 }
 

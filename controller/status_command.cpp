@@ -22,6 +22,51 @@ bool AllReady(const state::StatusDoc& doc) {
   return true;
 }
 
+std::string Str(const nlohmann::json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+
+/// Sections other commands add: the daemon's refused desired-state file, the harden survey.
+void PrintExtras(const state::StatusDoc& doc) {
+  if (auto it = doc.extra.find("desired_refused"); it != doc.extra.end() && it->is_object()) {
+    std::cout << "\nDESIRED STATE REFUSED (" << Str(*it, "time") << "): " << Str(*it, "message") << "\n";
+    if (it->contains("errors") && (*it)["errors"].is_array()) {
+      for (const auto& e : (*it)["errors"]) std::cout << "  " << (e.is_string() ? e.get<std::string>() : e.dump()) << "\n";
+    }
+  }
+  if (auto it = doc.extra.find("harden"); it != doc.extra.end() && it->is_object()) {
+    std::string failing;
+    if (it->contains("signals") && (*it)["signals"].is_array()) {
+      for (const auto& sig : (*it)["signals"]) {
+        const std::string st = Str(sig, "status");
+        if (st == "fail" || st == "warn") failing += (failing.empty() ? "" : ", ") + Str(sig, "name") + "=" + st;
+      }
+    }
+    const bool satisfied = it->contains("satisfied") && (*it)["satisfied"].is_boolean() && (*it)["satisfied"].get<bool>();
+    std::cout << "\nHost hardening (" << Str(*it, "checked_at") << ", baseline " << Str(*it, "baseline")
+              << "): " << (satisfied ? "satisfied" : "NOT satisfied")
+              << (failing.empty() ? "" : "; " + failing) << "  (details: ironward harden --all)\n";
+  }
+  if (auto it = doc.extra.find("verify"); it != doc.extra.end() && it->is_object()) {  // ironward verify
+    std::string failing;
+    if (it->contains("checks") && (*it)["checks"].is_array()) {
+      for (const auto& c : (*it)["checks"]) {
+        if (Str(c, "result") == "FAIL") failing += (failing.empty() ? "" : ", ") + Str(c, "check");
+      }
+    }
+    const bool passed = it->contains("passed") && (*it)["passed"].is_boolean() && (*it)["passed"].get<bool>();
+    std::cout << "\nLast verify (" << Str(*it, "time") << ", network " << Str(*it, "network")
+              << "): " << (passed ? "PASS" : "FAIL") << (failing.empty() ? "" : "; failing: " + failing)
+              << (Str(*it, "error").empty() ? "" : "; " + Str(*it, "error")) << "\n";
+  }
+  if (auto it = doc.extra.find("run"); it != doc.extra.end() && it->is_object()) {
+    std::cout << "\nLast daemon pass: " << Str(*it, "last_pass") << " (`ironward run`";
+    if (it->contains("pid")) std::cout << ", pid " << (*it)["pid"].dump();
+    std::cout << ")";
+    std::cout << "\n";
+  }
+}
+
 void PrintText(const state::StatusDoc& doc) {
   std::cout << "EgressGateway \"" << doc.desired_name << "\" from " << doc.desired_path << " (desired sha256:"
             << doc.desired_digest.substr(0, 12) << "), updated " << doc.updated << "\n\n";
@@ -39,6 +84,7 @@ void PrintText(const state::StatusDoc& doc) {
       }
     }
   }
+  PrintExtras(doc);
   if (!doc.history.empty()) {
     std::cout << "\nLast runs (newest last):\n";
     for (const auto& h : doc.history) {
@@ -73,6 +119,7 @@ void AddStatusCommand(CLI::App& app, CliContext& ctx) {
       std::cout << j.dump(2) << "\n";
     } else if (doc.resources.empty()) {
       std::cout << "No status yet in " << reader.root().string() << ": run `ironward reconcile -f FILE` first.\n";
+      PrintExtras(doc);  // e.g. the daemon refused the only desired-state file it was given
     } else {
       PrintText(doc);
     }

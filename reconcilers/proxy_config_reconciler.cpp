@@ -90,6 +90,9 @@ ResourcePlan ProxyConfigReconciler::Diff(ReconcileContext& ctx, const ObservedPr
 
   ConfigFacts facts;
   facts.path = (observed.state_root / kProxyConfigFile).string();
+  facts.bind_address = observed.bind_ip;
+  facts.tunnel_port = ctx.desired.spec.proxy.tunnel_port;
+  facts.http_port = ctx.desired.spec.proxy.http_port;
   Change c;
   c.address = kAddress;
   c.type = kType;
@@ -148,8 +151,14 @@ Outcome ProxyConfigReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&,
   }
   auto rendered = proxy_config::RenderProxyConfig(in);
   if (!rendered) return Outcome::Failed(rendered.error(), "RenderFailed");
-  ConfigFacts facts{deps.state.PathOf(kProxyConfigFile).string(), rendered->digest, rendered->listeners_digest,
-                    rendered->ruleset_digest, false};
+  ConfigFacts facts;
+  facts.path = deps.state.PathOf(kProxyConfigFile).string();
+  facts.digest = rendered->digest;
+  facts.listeners_digest = rendered->listeners_digest;
+  facts.ruleset_digest = rendered->ruleset_digest;
+  facts.bind_address = observed->bind_ip;
+  facts.tunnel_port = ctx.desired.spec.proxy.tunnel_port;
+  facts.http_port = ctx.desired.spec.proxy.http_port;
   ctx.facts.config = facts;
   if (observed->exists && observed->text == rendered->text && observed->mode == 0600) return Outcome::Done(0);
   if (auto s = deps.state.WriteAtomic(kProxyConfigFile, rendered->text, 0600); !s) {

@@ -27,6 +27,12 @@ namespace ironward {
 
 class HttpClient;
 class HostInfo;
+namespace docker {
+class DockerApi;
+}
+namespace netfilter {
+class Firewall;
+}
 
 /// Terraform's action vocabulary; kReplace prints as "-/+" and is ["delete","create"] in JSON.
 enum class Action { kNoop, kCreate, kUpdate, kDelete, kReplace };
@@ -67,6 +73,9 @@ struct ResourcePlan {
 struct Outcome {
   enum class Kind { kDone, kRequeueAfter, kRetry, kTerminal };
   Kind kind = Kind::kDone;
+  /// kRequeueAfter: retry after this long. kDone with after > 0: converged for this pass, but
+  /// `ironward run` should reconcile again this soon (e.g. the next phase of a CA rotation);
+  /// one-shot commands ignore it.
   std::chrono::seconds after{0};
   std::string reason;   ///< CamelCase condition reason ("Applied", "DownloadFailed")
   std::string message;  ///< never contains a secret value
@@ -85,6 +94,10 @@ struct ReadDeps {
   const state::StateReader& state;
   HttpClient* http = nullptr;  ///< GET-style reads only (e.g. checksums.txt, health)
   const HostInfo* host = nullptr;  ///< interface addresses (bind resolution)
+  /// Docker Engine; in a dry run a wrapper that refuses every mutating call.
+  docker::DockerApi* docker = nullptr;
+  /// Host packet filter; in a dry run a wrapper that refuses every change.
+  netfilter::Firewall* firewall = nullptr;
 };
 
 /// Everything Apply may change. Only the controller's apply path constructs one.
@@ -93,9 +106,11 @@ struct WriteDeps {
   state::StateWriter& state;
   HttpClient* http = nullptr;
   const HostInfo* host = nullptr;
+  docker::DockerApi* docker = nullptr;
+  netfilter::Firewall* firewall = nullptr;
 
   /// The read-only view of the same dependencies (apply re-observes before acting).
-  ReadDeps Read() const { return ReadDeps{clock, state, http, host}; }
+  ReadDeps Read() const { return ReadDeps{clock, state, http, host, docker, firewall}; }
 };
 
 /// Shared per-run context: the desired state and the facts published by earlier reconcilers.

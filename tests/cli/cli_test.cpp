@@ -113,7 +113,7 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, EveryCommandHasHelp) {
-  for (const char* cmd : {"", "validate", "reconcile", "apply", "status"}) {
+  for (const char* cmd : {"", "validate", "reconcile", "apply", "status", "run", "verify", "harden"}) {
     const auto r = Ironward(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd;
@@ -141,7 +141,7 @@ TEST_F(CliTest, DryRunApplyAndSecondApplyFollowTheExitCodeContract) {
 
   auto apply = Ironward("reconcile -f " + spec_.string());
   EXPECT_EQ(apply.code, 0) << apply.err;
-  EXPECT_NE(apply.out.find("Recap: ok=6 changed=5 failed=0 skipped=0"), std::string::npos) << apply.out;
+  EXPECT_NE(apply.out.find("Recap: ok=9 changed=5 failed=0 skipped=0"), std::string::npos) << apply.out;
   EXPECT_EQ(testing::ModeOf(state_), 0700U);
   EXPECT_EQ(testing::ModeOf(state_ / "mappings.json"), 0600U);
   EXPECT_EQ(testing::ModeOf(state_ / "proxy.yaml"), 0600U);
@@ -151,7 +151,7 @@ TEST_F(CliTest, DryRunApplyAndSecondApplyFollowTheExitCodeContract) {
 
   auto again = Ironward("reconcile -f " + spec_.string());
   EXPECT_EQ(again.code, 0);
-  EXPECT_NE(again.out.find("Recap: ok=6 changed=0 failed=0 skipped=0"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("Recap: ok=9 changed=0 failed=0 skipped=0"), std::string::npos) << again.out;
 
   const auto before = Snapshot(state_);
   auto synced = Ironward("reconcile -f " + spec_.string() + " --dry-run");
@@ -165,7 +165,7 @@ TEST_F(CliTest, JsonOutputs) {
   EXPECT_EQ(plan.code, 2);
   const auto j = nlohmann::json::parse(plan.out);
   EXPECT_EQ(j["format_version"], "1.0");
-  EXPECT_EQ(j["resource_changes"].size(), 7U);  // 6 changes + secrets no-op
+  EXPECT_EQ(j["resource_changes"].size(), 10U);  // 6 changes + no-ops: secrets, network, sandboxes, enforcement
   auto apply = Ironward("reconcile -f " + spec_.string() + " -o json");
   EXPECT_EQ(apply.code, 0);
   const auto recap = nlohmann::json::parse(apply.out);

@@ -156,10 +156,14 @@ TEST(LoaderMountTest, MayNotHideTheCaOrRepeatATarget) {
   EXPECT_EQ(r.errors.size(), 2U) << testing::Dump(r);
 }
 
-TEST(LoaderMountTest, DockerSocketWarns) {
-  const auto r = Load(Doc(Sandbox("      mounts: [\"/var/run/docker.sock:/var/run/docker.sock\"]\n")));
-  ASSERT_TRUE(r.ok()) << testing::Dump(r);
-  EXPECT_TRUE(HasWarning(r, 15, 16, "Docker socket"));
+TEST(LoaderMountTest, DockerSocketAndItsParentsAreErrors) {
+  for (const char* host : {"/var/run/docker.sock", "/run/docker.sock", "/var/run", "/run/", "/var", "/"}) {
+    const auto r = Load(Doc(Sandbox("      mounts: [\"" + std::string(host) + ":/x\"]\n")));
+    EXPECT_FALSE(r.ok()) << host;
+    EXPECT_TRUE(HasError(r, 15, 16, "Docker socket")) << host << "\n" << testing::Dump(r);
+  }
+  const auto ok = Load(Doc(Sandbox("      mounts: [\"/var/lib/agent:/x\", \"/run/user/1000/x:/y\"]\n")));
+  EXPECT_TRUE(ok.ok()) << testing::Dump(ok);
 }
 
 TEST(LoaderResourcesTest, RejectsBadValues) {
