@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "reconcilers/docker/docker_api.h"
@@ -93,6 +94,9 @@ Status ObserveFirewall(const ReadDeps& deps, ObservedNetwork* o) {
   auto table = deps.firewall->ReadTable();
   if (!table) return table.error();
   o->table = *table;
+  auto owner = deps.state.Read(kFirewallOwnerFile);
+  if (!owner) return owner.error();
+  o->table_ours = owner->has_value();
   return Status::Ok();
 }
 
@@ -126,9 +130,12 @@ Result<NetworkActions> ComputeActions(const spec::Spec& spec, const ObservedNetw
   const auto& e = spec.enforcement;
   a.warnings = o.warnings;
   if (!o.internal_wanted) {
-    if (o.table) {
+    if (o.table && o.table_ours) {
       a.table = NetworkActions::TableOp::kDelete;
       a.table_reason = "enforcement.network is none; table inet ironward is no longer wanted";
+    } else if (o.table) {
+      a.warnings.push_back(std::string("table inet ironward exists but was not loaded from this state dir (no ") +
+                           kFirewallOwnerFile + "); left alone. If it is stale: nft delete table inet ironward");
     }
     if (o.network && Owned(*o.network)) {
       if (o.network->containers.empty()) {
@@ -302,6 +309,7 @@ Outcome NetworkReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, Wri
   // 1. Tear down first when nothing is wanted: the table, then the network.
   if (actions->table == NetworkActions::TableOp::kDelete) {
     if (Status s = deps.firewall->DeleteTable(); !s) return Outcome::Failed(s.error(), "FirewallFailed");
+    if (Status s = deps.state.Remove(kFirewallOwnerFile); !s) return Outcome::Failed(s.error(), "StateWriteFailed");
     ++changed;
     done.push_back("table removed");
   }
@@ -351,6 +359,12 @@ Outcome NetworkReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, Wri
   if (!table) return Outcome::Failed(table.error(), "InvalidSpec");
   const bool bridge_moved = bridge != actions->bridge;
   if (actions->table == NetworkActions::TableOp::kReplace || bridge_moved) {
+    // Ownership first: a crash between the two leaves a record without a table (harmless: the
+    // next pass reloads it), never a table no state dir will ever remove.
+    const std::string owner = nlohmann::json{{"table", "inet ironward"}, {"network", e.network_name}}.dump() + "\n";
+    if (Status s = deps.state.WriteAtomic(kFirewallOwnerFile, owner, 0600); !s) {
+      return Outcome::Failed(s.error(), "StateWriteFailed");
+    }
     if (Status s = deps.firewall->ReplaceTable(*table); !s) return Outcome::Failed(s.error(), "FirewallFailed");
     ++changed;
     done.push_back("table inet ironward loaded (" + std::to_string(table->RuleCount()) + " rules)");

@@ -7,6 +7,9 @@
 // (label ironward.dev/owner=<metadata.name>) attached to that network and to no other. Drift in any of them (rule or table removed, network
 // deleted or changed, sandbox detached or attached elsewhere) is planned and healed.
 // When none: our table is removed, and our network too once no container is attached to it.
+// "Our" table: the one this state dir loaded (it records that in firewall.json, 0600). The table is
+// host-wide; a table inet ironward that another state dir made (a second ironward, a test, a stale
+// host) is left alone with a warning instead of being torn down by an instance that never wanted it.
 //
 // Publishes NetworkFacts (pending while the network is still to be created) when internal.
 #pragma once
@@ -27,6 +30,8 @@ inline constexpr const char* kRoleSandboxNetwork = "sandbox-network";
 /// The sandboxes reconciler's owner label (reconcilers/sandboxes/labels.h kOwnerLabel):
 /// containers with ironward.dev/owner=<metadata.name> are the sandboxes this network confines.
 inline constexpr const char* kOwnerLabel = "ironward.dev/owner";
+/// State file recording that this state dir loaded the table inet ironward (see above).
+inline constexpr const char* kFirewallOwnerFile = "firewall.json";
 
 /// Labels marking the network as ironward's.
 docker::Labels NetworkLabels();
@@ -39,6 +44,7 @@ struct ObservedNetwork {
   bool internal_wanted = false;
   std::optional<docker::NetworkInfo> network;         ///< inspected (with attached containers)
   std::optional<netfilter::TableState> table;         ///< inet ironward
+  bool table_ours = false;                            ///< firewall.json: this state dir loaded it
   std::vector<docker::ContainerSummary> sandboxes;    ///< running containers we own (kOwnerLabel)
   std::vector<std::string> warnings;                  ///< for the plan (none so far from Observe)
   std::string fingerprint;

@@ -302,9 +302,26 @@ TEST_F(NetworkReconcilerTest, NoneRemovesOurTableAndIdleNetwork) {
   EXPECT_EQ(Find(plan, "network.docker")->action, Action::kDelete);
   EXPECT_EQ(Find(plan, "network.firewall")->action, Action::kDelete);
   EXPECT_FALSE(facts_.network.has_value());
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / kFirewallOwnerFile));
   Converge();
   EXPECT_FALSE(firewall_.table.has_value());
   EXPECT_FALSE(docker_.InspectNetwork(kNet).value().has_value());
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / kFirewallOwnerFile));
+}
+
+// The table is host-wide: one this state dir never loaded (another ironward, a test run, a stale
+// host) is not torn down by an instance that does not want one; the plan says why.
+TEST_F(NetworkReconcilerTest, NoneLeavesATableThisStateDirDidNotLoadAloneWithAWarning) {
+  Converge();
+  ASSERT_TRUE(writer_.Remove(kFirewallOwnerFile).ok());
+  desired_.spec.enforcement.network = spec::NetworkMode::kNone;
+  auto plan = Plan();
+  EXPECT_EQ(Find(plan, "network.firewall"), nullptr) << Addresses(plan);
+  ASSERT_FALSE(plan.warnings.empty());
+  EXPECT_THAT(plan.warnings[0], HasSubstr("not loaded from this state dir"));
+  Converge();
+  EXPECT_TRUE(firewall_.table.has_value());
+  EXPECT_EQ(firewall_.deletes, 0);
 }
 
 TEST_F(NetworkReconcilerTest, NoneKeepsANetworkThatStillHasContainers) {

@@ -504,7 +504,7 @@ TEST_F(SystemTest, VerifyFailsNamingTheBrokenCheck) {
   const CmdResult no_proxy = Verify();
   EXPECT_EQ(no_proxy.code, 1) << no_proxy.out;
   EXPECT_THAT(no_proxy.out, HasSubstr("Verify: FAIL (allowlisted localhost:" + std::to_string(upstream_->port())));
-  EXPECT_EQ(RowResult(no_proxy.out, "direct-egress"), "PASS") << no_proxy.out;
+  EXPECT_EQ(RowResult(no_proxy.out, "direct-egress"), "pass") << no_proxy.out;
   EXPECT_EQ(Json(state_ / "status.json")["verify"]["passed"], false);
 }
 
