@@ -6,10 +6,10 @@
 #   cold converge  empty state dir -> `ironward reconcile` (download, verify, install, CA, tokens,
 #                  config, start, readiness) -> exit 0 and /healthz 200
 #   kill -9 heal   SIGKILL the proxy, then time `ironward reconcile` until /healthz is 200 again
-#                  (includes the daemon's 1 s crash back-off, which the one-shot run waits out)
+#                  (a first crash is restarted without a back-off)
 #   bare start     the same binary and proxy.yaml started by hand: spawn -> /healthz 200
 # and prints the medians (and min/max) plus heal / bare-start as a ratio. Each round uses its own
-# state dir so every kill is a first crash (back-off 1 s), not the doubling of a crash loop.
+# state dir so every kill is a first crash (no back-off), not the doubling of a crash loop.
 # Usage: bench/daemon_heal.sh [RUNS]   (default 9)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -94,7 +94,7 @@ t0=$(now_ms)
 until ready; do sleep 0.05; [ $(( $(now_ms) - t0 )) -gt 60000 ] && { echo "daemon never became ready"; cat "$TMP/daemon.log"; exit 1; }; done
 echo "first pass (install + CA + config + proxy start) ready after $(( $(now_ms) - t0 )) ms"
 
-# The daemon reconciler backs off 1 s, 2 s, 4 s… before restarting after consecutive crashes (reset
+# The daemon reconciler restarts a first crash at once, then backs off 1 s, 2 s… after consecutive crashes (reset
 # after 10 min healthy; 5 in a row = crash loop, Stalled), so heal rounds are capped at 3 and each
 # figure includes that round's back-off.
 heal=()
@@ -137,7 +137,7 @@ threads=$(awk '/Threads/ {print $2}' "/proc/$DAEMON/status")
 
 summ() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1; s+=$1} END {printf "min %d ms, median %d ms, max %d ms, mean %.0f ms (n=%d)", a[1], a[int((NR+1)/2)], a[NR], s/NR, NR}'; }
 echo "build:                 $B"
-echo "heal (kill -9 -> new proxy up, /readyz 200), per round incl. 1/2/4 s crash back-off: ${heal[*]} ms"
+echo "heal (kill -9 -> new proxy up, /readyz 200), per round incl. the 0/1/2 s crash back-off: ${heal[*]} ms"
 echo "edit -> applied (rename -> proxy.yaml has the host): $(summ "${edit[@]}")"
 echo "idle over ${IDLE}s:    CPU $(( (c1 - c0) * 1000 / hz )) ms, RSS ${rss} kB, threads ${threads}"
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }

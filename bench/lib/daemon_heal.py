@@ -112,7 +112,7 @@ rows = [("bare start: spawn -> /healthz 200", bare),
 for name, xs in rows:
     print(f"  {name:<44} {ms(xs):>10.1f} {min(xs) * 1000:>9.1f} {max(xs) * 1000:>9.1f}")
 print(f"  {'ratio heal / bare start':<44} {ms(heal) / ms(bare):>10.1f}")
-print("  (the heal includes the daemon's 1 s crash back-off, waited out inside the one-shot run)")
+print("  (a first crash is restarted without a back-off: the heal is detection + start + readiness)")
 
 # Machine-readable medians for bench/run.sh (one "key<TAB>value" per line).
 if os.environ.get("BENCH_RESULTS"):

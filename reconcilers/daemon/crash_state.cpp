@@ -19,9 +19,11 @@ std::optional<SystemTime> ParseTime(const nlohmann::json& j, const char* key) {
 }  // namespace
 
 std::chrono::seconds BackoffAfter(int consecutive) {
-  if (consecutive <= 0) return std::chrono::seconds(0);
-  if (consecutive > 9) return kMaxBackoff;  // 2^9 = 512 > 300
-  const auto d = std::chrono::seconds(1LL << (consecutive - 1));
+  // The first crash of a series is restarted at once (a one-off kill or OOM should cost no more
+  // than a start); from the second on the wait doubles from 1 s.
+  if (consecutive <= 1) return std::chrono::seconds(0);
+  if (consecutive > 10) return kMaxBackoff;  // 2^9 = 512 > 300
+  const auto d = std::chrono::seconds(1LL << (consecutive - 2));
   return d > kMaxBackoff ? kMaxBackoff : d;
 }
 

@@ -3,7 +3,8 @@
 //
 //  * Every exit ironward did not ask for is a crash, whatever the exit code (iron-proxy exits
 //    0 after a fatal listener error). A failed readiness check counts as one too.
-//  * Back-off before restart n: 1 s doubling, capped at 5 min (1, 2, 4, ..., 256, 300, 300...).
+//  * Back-off before restart n: none after the first crash of a series, then 1 s doubling, capped
+//    at 5 min (0, 1, 2, 4, ..., 256, 300, 300...).
 //  * After 10 min observed healthy, the count resets.
 //  * kCrashLoopThreshold consecutive crashes -> Stalled (CrashLoop) until the proxy's inputs
 //    (binary, config, CA, secrets) change.
@@ -34,7 +35,7 @@ struct CrashState {
   bool operator==(const CrashState&) const = default;
 };
 
-/// Back-off after the n-th consecutive crash (n >= 1): 1, 2, 4, ... capped at 300 s.
+/// Back-off after the n-th consecutive crash (n >= 1): 0, 1, 2, 4, ... capped at 300 s.
 std::chrono::seconds BackoffAfter(int consecutive);
 
 /// Records a crash at `now`.

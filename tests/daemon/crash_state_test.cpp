@@ -11,8 +11,8 @@ namespace {
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-TEST(CrashStateTest, BackoffDoublesFromOneSecondAndCapsAtFiveMinutes) {
-  const std::vector<long> want = {1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300};
+TEST(CrashStateTest, FirstCrashRestartsAtOnceThenBackoffDoublesFromOneSecondAndCapsAtFiveMinutes) {
+  const std::vector<long> want = {0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300};
   for (std::size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(BackoffAfter(static_cast<int>(i + 1)).count(), want[i]) << "crash " << i + 1;
   }
@@ -23,7 +23,10 @@ TEST(CrashStateTest, BackoffDoublesFromOneSecondAndCapsAtFiveMinutes) {
 TEST(CrashStateTest, RecordCrashCountsAndOpensTheBackoffWindow) {
   FakeClock clock;
   CrashState s;
-  for (int i = 1; i <= 4; ++i) {
+  s = RecordCrash(s, clock.Now(), "pid gone", "inputs-a");
+  EXPECT_EQ(s.consecutive, 1);
+  EXPECT_EQ(RemainingBackoff(s, clock.Now()).count(), 0) << "the first crash is restarted at once";
+  for (int i = 2; i <= 4; ++i) {
     s = RecordCrash(s, clock.Now(), "pid gone", "inputs-a");
     EXPECT_EQ(s.consecutive, i);
     EXPECT_EQ(RemainingBackoff(s, clock.Now()), BackoffAfter(i));

@@ -115,16 +115,24 @@ TEST_F(PlanCase, PendingFactsAreKnownAfterApply) {
   EXPECT_NE(d.reason.find("(known after apply)"), std::string::npos) << d.reason;
 }
 
-TEST_F(PlanCase, CrashIsCountedOnceAndWaitsOutTheBackoff) {
+TEST_F(PlanCase, FirstCrashRestartsAtOnceASecondIsCountedOnceAndWaitsOutTheBackoff) {
   ObservedDaemon crashed = running;
   crashed.liveness = Liveness::kGone;
   Decision d = Decide(crashed);
   EXPECT_TRUE(d.new_crash);
+  EXPECT_EQ(d.step, Step::kStart);
+  EXPECT_EQ(d.reason, "not running (crashed: pid 4242 gone, crash 1, back-off 0s)");
+  EXPECT_EQ(d.wait, seconds(0));
+
+  // Restarted, it dies again: crash 2 waits 1 s.
+  crashed.crash = d.crash;
+  d = Decide(crashed);
+  EXPECT_TRUE(d.new_crash);
   EXPECT_EQ(d.step, Step::kWait);
-  EXPECT_EQ(d.reason, "not running (crashed: pid 4242 gone, crash 1, back-off 1s); restart in 1s");
+  EXPECT_EQ(d.reason, "not running (crashed: pid 4242 gone, crash 2, back-off 1s); restart in 1s");
   EXPECT_EQ(d.wait, seconds(1));
 
-  // Apply recorded it: pidfile says crashed, daemon.json counts 1.
+  // Apply recorded it: pidfile says crashed, daemon.json counts 2.
   crashed.record->state = RecordState::kCrashed;
   crashed.crash = d.crash;
   d = Decide(crashed);
@@ -133,7 +141,7 @@ TEST_F(PlanCase, CrashIsCountedOnceAndWaitsOutTheBackoff) {
   clock.Advance(seconds(1));
   d = Decide(crashed);
   EXPECT_EQ(d.step, Step::kStart);
-  EXPECT_EQ(d.reason, "not running (crashed: pid 4242 gone, crash 1, back-off 1s)");
+  EXPECT_EQ(d.reason, "not running (crashed: pid 4242 gone, crash 2, back-off 1s)");
 }
 
 TEST_F(PlanCase, RecycledPidIsACrashNotARunningProxy) {

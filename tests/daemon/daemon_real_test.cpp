@@ -102,7 +102,7 @@ TEST(DaemonReconcilerTest, ReadinessFailureKillsAndReportsLogTail) {
   const Outcome out = h.Pass();
   EXPECT_EQ(out.kind, Outcome::Kind::kRetry);
   EXPECT_EQ(out.reason, "NotReady");
-  EXPECT_EQ(out.after, 1s);
+  EXPECT_EQ(out.after, 0s) << "a first crash is retried without a wait";
   EXPECT_NE(out.message.find("fatal error"), std::string::npos) << out.message;
   EXPECT_NE(out.message.find("log lines:"), std::string::npos) << out.message;
   EXPECT_NE(out.message.find("crash 1"), std::string::npos) << out.message;
@@ -111,24 +111,38 @@ TEST(DaemonReconcilerTest, ReadinessFailureKillsAndReportsLogTail) {
   EXPECT_EQ(rec->state, RecordState::kCrashed);
   EXPECT_NE(CheckIdentity(IdOf(*rec)), Liveness::kAlive);
   EXPECT_TRUE(FindStrays(h.root() + "/proxy-home", 0).empty());
-  // Counted once: the next plan waits out the back-off without counting again.
+  // Counted once: the next plan starts again without counting it a second time.
   ResourcePlan plan = h.Plan();
   ASSERT_EQ(plan.changes.size(), 1u);
-  EXPECT_NE(plan.changes[0].reason.find("crash 1, back-off 1s"), std::string::npos) << Changes(plan);
+  EXPECT_NE(plan.changes[0].reason.find("crash 1, back-off 0s)"), std::string::npos) << Changes(plan);
 }
 
-TEST(DaemonReconcilerTest, KillNineIsACrashRestartedAfterBackoff) {
+TEST(DaemonReconcilerTest, KillNineIsRestartedAtOnceASecondKillWaitsOutTheBackoff) {
   DaemonHarness h;
   ASSERT_EQ(h.Pass().kind, Outcome::Kind::kDone);
   const PidRecord first = *h.Record();
   ASSERT_EQ(::kill(first.pid, SIGKILL), 0);
   ASSERT_TRUE(test::WaitFor([&] { return CheckIdentity(IdOf(first)) != Liveness::kAlive; }, 3s));
 
+  // First crash of a series: restarted in the same pass, no wait.
   ResourcePlan plan = h.Plan();
   ASSERT_EQ(plan.changes.size(), 1u);
   EXPECT_EQ(plan.changes[0].action, Action::kCreate);
   EXPECT_EQ(plan.changes[0].reason, "not running (crashed: pid " + std::to_string(first.pid) +
-                                        " gone, crash 1, back-off 1s); restart in 1s");
+                                        " gone, crash 1, back-off 0s)");
+  Outcome out = h.Apply(plan);
+  ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
+  const PidRecord second = *h.Record();
+  EXPECT_NE(second.pid, first.pid);
+  EXPECT_EQ(CheckIdentity(IdOf(second)), Liveness::kAlive);
+
+  // Killed again within the series: crash 2 waits 1 s.
+  ASSERT_EQ(::kill(second.pid, SIGKILL), 0);
+  ASSERT_TRUE(test::WaitFor([&] { return CheckIdentity(IdOf(second)) != Liveness::kAlive; }, 3s));
+  plan = h.Plan();
+  ASSERT_EQ(plan.changes.size(), 1u);
+  EXPECT_EQ(plan.changes[0].reason, "not running (crashed: pid " + std::to_string(second.pid) +
+                                        " gone, crash 2, back-off 1s); restart in 1s");
   Outcome waiting = h.Apply(plan);
   EXPECT_EQ(waiting.kind, Outcome::Kind::kRequeueAfter);
   EXPECT_EQ(waiting.after, 1s);
@@ -137,13 +151,13 @@ TEST(DaemonReconcilerTest, KillNineIsACrashRestartedAfterBackoff) {
   h.clock().Advance(1s);
   ResourcePlan restart = h.Plan();
   ASSERT_EQ(restart.changes.size(), 1u);
-  EXPECT_EQ(restart.changes[0].reason, "not running (crashed: pid " + std::to_string(first.pid) +
-                                           " gone, crash 1, back-off 1s)");
-  const Outcome out = h.Apply(restart);
+  EXPECT_EQ(restart.changes[0].reason, "not running (crashed: pid " + std::to_string(second.pid) +
+                                           " gone, crash 2, back-off 1s)");
+  out = h.Apply(restart);
   ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
-  const PidRecord second = *h.Record();
-  EXPECT_NE(second.pid, first.pid);
-  EXPECT_EQ(CheckIdentity(IdOf(second)), Liveness::kAlive);
+  const PidRecord third = *h.Record();
+  EXPECT_NE(third.pid, second.pid);
+  EXPECT_EQ(CheckIdentity(IdOf(third)), Liveness::kAlive);
   EXPECT_TRUE(h.Plan().InSync());
 }
 
