@@ -55,7 +55,7 @@ int RunApply(const spec::DesiredState& desired, const ApplyRunOptions& options) 
     }
   }
   if (options.output == "json") {
-    std::cout << RenderRecapJson(desired, run).dump(2) << "\n";
+    std::cout << RenderRecapJson(desired, run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << RenderRecapText(run, OutputStyle{StdoutWantsColor()});
   }

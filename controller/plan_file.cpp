@@ -35,7 +35,7 @@ Status WritePlanFile(const std::string& path, const spec::DesiredState& desired,
   j["ironward_plan"] = {{"version", kPlanFileVersion},
                         {"desired_path", desired.source_path},
                         {"desired_yaml", desired.raw_text}};
-  const std::string text = j.dump(2) + "\n";
+  const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   const std::filesystem::path target(path);
   // Built by appending: GCC 12 at -O2 misreads `"." + std::string&&` as an overlapping memcpy
   // (-Wrestrict, GCC PR 105651).

@@ -31,7 +31,7 @@ int RunDryRun(const spec::DesiredState& desired, const ReconcileOptions& o, cons
   Engine engine(MakeReconcilers());
   const RunResult run = engine.Plan(desired, rt.Reads(reader));
   if (o.output == "json") {
-    std::cout << RenderPlanJson(desired, run).dump(2) << "\n";
+    std::cout << RenderPlanJson(desired, run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << RenderPlanText(desired, run, OutputStyle{StdoutWantsColor()});
   }

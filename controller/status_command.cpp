@@ -116,7 +116,7 @@ void AddStatusCommand(CLI::App& app, CliContext& ctx) {
     if (*output == "json") {
       auto j = state::ToJson(doc);
       j["ready"] = ready;
-      std::cout << j.dump(2) << "\n";
+      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else if (doc.resources.empty()) {
       std::cout << "No status yet in " << reader.root().string() << ": run `ironward reconcile -f FILE` first.\n";
       PrintExtras(doc);  // e.g. the daemon refused the only desired-state file it was given

@@ -127,7 +127,7 @@ Result<LoadedStatus> LoadStatus(const StateReader& reader) {
 }
 
 Status SaveStatus(StateWriter& writer, const StatusDoc& doc) {
-  return writer.WriteAtomic(kStatusFile, ToJson(doc).dump(2) + "\n", 0600);
+  return writer.WriteAtomic(kStatusFile, ToJson(doc).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", 0600);
 }
 
 }  // namespace ironward::state

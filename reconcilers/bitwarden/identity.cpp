@@ -1,5 +1,6 @@
 #include "reconcilers/bitwarden/identity.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "reconcilers/bitwarden/api.h"
@@ -80,7 +81,10 @@ Result<LoginSession> ParseLoginResponse(const HttpResponse& response, const Symm
     return Error::Terminal("identity login: Access token isn't associated to an organization.");
   }
   session.organization_id = *claims->organization;
-  session.expires_at = now + std::chrono::seconds(j["expires_in"].get<std::uint64_t>());
+  // Clamped to a year: a hostile or broken server's huge value must not overflow the time point.
+  constexpr std::uint64_t kMaxExpiresIn = 365ULL * 24 * 3600;
+  const std::uint64_t expires_in = std::min(j["expires_in"].get<std::uint64_t>(), kMaxExpiresIn);
+  session.expires_at = now + std::chrono::seconds(static_cast<std::int64_t>(expires_in));
   return session;
 }
 

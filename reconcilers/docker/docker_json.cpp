@@ -23,7 +23,13 @@ std::string Str(const json& j, const char* key) {
 
 std::int64_t Int(const json& j, const char* key) {
   const json& v = Field(j, key);
-  return v.is_number() ? v.get<std::int64_t>() : 0;
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  if (v.is_number_float()) {
+    // A float out of int64's range (or NaN) would make the conversion undefined: treat it as absent.
+    const double d = v.get<double>();
+    return d > -9.2e18 && d < 9.2e18 ? static_cast<std::int64_t>(d) : 0;
+  }
+  return 0;
 }
 
 bool Bool(const json& j, const char* key) {

@@ -57,6 +57,14 @@ TEST(IdentityTest, ParsesFixtureResponseIntoSession) {
   EXPECT_EQ(s->expires_at, now + std::chrono::seconds(3600));  // expires_in, not the JWT exp
 }
 
+// Found by fuzz_bitwarden_api: a huge expires_in overflowed the time point (undefined behaviour).
+TEST(IdentityTest, HugeExpiresInIsClampedToAYear) {
+  const SystemTime now = std::chrono::system_clock::now();
+  auto s = ParseLoginResponse(FixtureResponse({{"expires_in", 18446744073709551615ULL}}), TokenKey(), now);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->expires_at, now + std::chrono::hours(24 * 365));
+}
+
 TEST(IdentityTest, JwtClaimsOfFixture) {
   auto c = ParseJwt(kJwt);
   ASSERT_TRUE(c.ok()) << c.error().message;

@@ -46,6 +46,19 @@ TEST(StatusTest, RoundTripsThroughTheStateDir) {
   EXPECT_EQ(loaded->doc.history.front().time, "t5");
 }
 
+// Messages come from outside (engine and server errors, log tails): invalid UTF-8 in one must not
+// make the status write throw; the bad bytes are replaced.
+TEST(StatusTest, InvalidUtf8InAMessageIsReplacedNotThrown) {
+  TempDir tmp;
+  StateWriter w(tmp.path());
+  StatusDoc doc;
+  doc.resources["daemon"].SetCondition("Ready", "False", "NotReady", std::string("log tail: \xff\xfe bad"), "t");
+  ASSERT_TRUE(SaveStatus(w, doc).ok());
+  auto loaded = LoadStatus(w);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_NE(loaded->doc.resources.at("daemon").Find("Ready")->message.find("bad"), std::string::npos);
+}
+
 TEST(StatusTest, CorruptOrForeignVersionFileGivesFreshDocAndWarning) {
   TempDir tmp;
   StateWriter w(tmp.path());

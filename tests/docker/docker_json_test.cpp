@@ -131,6 +131,20 @@ TEST(DockerJsonTest, DecodesInspectOfARunningSandbox) {
   EXPECT_EQ(c.networks.at("bridge").gateway, "172.29.0.1");
 }
 
+// A float where an integer belongs: in range it is truncated, out of range it is treated as absent
+// (converting 1e300 to int64 would be undefined behaviour).
+TEST(DockerJsonTest, FloatIntegersAreTruncatedOrDroppedWhenOutOfRange) {
+  auto j = nlohmann::json::parse(fixtures::kInspectRunning);
+  j["State"]["ExitCode"] = 1e300;
+  j["State"]["Pid"] = 42.9;
+  j["HostConfig"]["Memory"] = -1e300;
+  auto r = DecodeContainerInfo(j.dump());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->state.exit_code, 0);
+  EXPECT_EQ(r->state.pid, 42);
+  EXPECT_EQ(r->host_config.memory, 0);
+}
+
 TEST(DockerJsonTest, DecodesNullsAsEmpty) {
   auto r = DecodeContainerInfo(fixtures::kInspectExitedNulls);
   ASSERT_TRUE(r.ok()) << r.error().message;
