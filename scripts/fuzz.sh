@@ -50,6 +50,7 @@ for t in "${TARGETS[@]}"; do
     found=1
     artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
     result="FINDING (exit $rc): reproducer ${artifact:-none written}; log $log"
+    tail -n 40 "$log" >&2  # the sanitizer report / failed property, for CI logs
   fi
   printf '%-20s %12s %10s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" "$size" "$result"
 done

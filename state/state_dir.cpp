@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
+
+#include <openssl/evp.h>
 #include <cerrno>
 #include <cstring>
 
@@ -150,15 +153,37 @@ Result<int> StateReader::OpenParent(std::string_view name, bool create, std::str
 }
 
 Result<std::optional<std::string>> StateReader::Read(std::string_view name) const {
+  std::string out;
+  auto found = ReadInto(name, [&out](std::string_view chunk) { out.append(chunk); });
+  if (!found) return found.error();
+  if (!*found) return std::optional<std::string>{};
+  return std::optional<std::string>(std::move(out));
+}
+
+Result<std::optional<std::string>> StateReader::Sha256File(std::string_view name) const {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1) {
+    return Error::Transient("sha256: cannot initialise the digest");
+  }
+  auto found = ReadInto(name, [&md](std::string_view chunk) { EVP_DigestUpdate(md.get(), chunk.data(), chunk.size()); });
+  if (!found) return found.error();
+  if (!*found) return std::optional<std::string>{};
+  Bytes digest(32);
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(md.get(), digest.data(), &len);
+  return std::optional<std::string>(HexEncode(digest));
+}
+
+Result<bool> StateReader::ReadInto(std::string_view name, const std::function<void(std::string_view)>& sink) const {
   std::string leaf;
   auto parent = OpenParent(name, false, &leaf);
   if (!parent) return parent.error();
-  if (*parent < 0) return std::optional<std::string>{};
+  if (*parent < 0) return false;
   Fd dir(*parent);
   const std::string path = PathOf(name).string();
   Fd fd(::openat(dir.get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) {
-    if (errno == ENOENT) return std::optional<std::string>{};
+    if (errno == ENOENT) return false;
     if (errno == ELOOP) return RefuseSymlink(path);
     return Error::Transient("reading " + path + ": " + Errno(errno));
   }
@@ -166,19 +191,17 @@ Result<std::optional<std::string>> StateReader::Read(std::string_view name) cons
   ::fstat(fd.get(), &st);
   if (!S_ISREG(st.st_mode)) return Error::Terminal(path + " is not a regular file");
   if (auto s = CheckOwned(st, uid_, path); !s) return s.error();
-  std::string out;
-  out.reserve(static_cast<std::size_t>(st.st_size));
-  char buf[65536];
+  std::string buf(65536, '\0');
   for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error::Transient("reading " + path + ": " + Errno(errno));
     }
     if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
+    sink(std::string_view(buf.data(), static_cast<std::size_t>(n)));
   }
-  return std::optional<std::string>(std::move(out));
+  return true;
 }
 
 Result<FileStat> StateReader::Stat(std::string_view name) const {

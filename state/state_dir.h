@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,12 @@ class StateReader {
   /// Reads a whole state file; nullopt when it does not exist. Refuses symlinks,
   /// non-regular files and files owned by another user.
   Result<std::optional<std::string>> Read(std::string_view name) const;
+  /// Same checks as Read, but streams the file to `sink` in 64 KiB chunks (no copy of the whole file
+  /// in memory); false when it does not exist.
+  Result<bool> ReadInto(std::string_view name, const std::function<void(std::string_view)>& sink) const;
+  /// SHA-256 (hex) of a state file, streamed; nullopt when it does not exist. For large files (the
+  /// proxy binary is re-hashed every pass: reading it whole grew the heap of `run` by its size).
+  Result<std::optional<std::string>> Sha256File(std::string_view name) const;
   Result<FileStat> Stat(std::string_view name) const;
   /// Names of regular files directly inside a state subdirectory ("" = root); sorted.
   Result<std::vector<std::string>> List(std::string_view subdir) const;

@@ -89,14 +89,15 @@ Result<ObservedBinary> BinaryReconciler::Observe(const ReconcileContext& ctx, co
   o.urls = *urls;
 
   // Symlinks planted at bin/ or bin/iron-proxy are refused by the state reader: surfaced as-is.
-  auto binary = deps.state.Read(kBinaryFile);
-  if (!binary) return binary.error();
-  if (binary->has_value()) {
+  // Streamed: the binary is tens of MB and re-hashed every pass.
+  auto binary_sha = deps.state.Sha256File(kBinaryFile);
+  if (!binary_sha) return binary_sha.error();
+  if (binary_sha->has_value()) {
     auto st = deps.state.Stat(kBinaryFile);
     if (!st) return st.error();
     o.exists = true;
     o.mode = st->mode;
-    o.sha256 = Sha256Hex(**binary);
+    o.sha256 = **binary_sha;
   }
   auto record = deps.state.Read(kRecordFile);
   if (!record) return record.error();

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "state/encoding.h"
 #include "test_util.h"
 
 namespace ironward::state {
@@ -60,6 +61,21 @@ TEST(StateDirTest, MissingFileReadsAsNullopt) {
   EXPECT_FALSE(st->exists);
 }
 
+TEST(StateDirTest, Sha256FileStreamsTheDigestOfLargeFilesAndNulloptWhenMissing) {
+  TempDir tmp;
+  StateWriter w(tmp.path() / "state");
+  std::string big;
+  for (int i = 0; i < 300000; ++i) big += static_cast<char>('a' + i % 26);  // > 4 chunks of 64 KiB
+  ASSERT_TRUE(w.WriteAtomic("bin/iron-proxy", big, 0755).ok());
+  auto digest = w.Sha256File("bin/iron-proxy");
+  ASSERT_TRUE(digest.ok()) << digest.error().message;
+  ASSERT_TRUE(digest->has_value());
+  EXPECT_EQ(**digest, Sha256Hex(big));
+  auto missing = w.Sha256File("bin/other");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
 TEST(StateDirTest, SymlinkAtAStateFileIsRefusedNeverFollowed) {
   TempDir tmp;
   const auto victim = tmp.path() / "victim";
@@ -76,6 +92,7 @@ TEST(StateDirTest, SymlinkAtAStateFileIsRefusedNeverFollowed) {
   ASSERT_FALSE(write.ok());
   EXPECT_NE(write.error().message.find("refusing to follow"), std::string::npos);
   EXPECT_FALSE(w.Stat("ca.key").ok());
+  EXPECT_FALSE(w.Sha256File("ca.key").ok());
   EXPECT_FALSE(w.Remove("ca.key").ok());
   EXPECT_EQ(ReadFile(victim), "precious");
   EXPECT_TRUE(std::filesystem::is_symlink(tmp.path() / "state/ca.key"));
