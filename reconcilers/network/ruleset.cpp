@@ -49,6 +49,13 @@ Result<TableSpec> BuildSandboxTable(const SandboxRulesInput& in) {
       Rule("input", "input-proxy", "iifname " + br + " ip daddr " + in.gateway + " tcp dport { " + port_set + " } accept"));
   // Everything else from a sandbox to the host: other ports, other host addresses, DNS, IPv6.
   input.rules.push_back(Rule("input", "input-drop", "iifname " + br + " counter drop"));
+  // The proxy has no authentication of its own (a proxy token only names a provider): its ports on
+  // the gateway address are for sandboxes, not for containers on other Docker networks or LAN peers
+  // that route to that host address (they arrive on docker0, br-…, eth0). The host itself reaches
+  // it over lo.
+  input.rules.push_back(Rule("input", "input-proxy-foreign",
+                             "iifname != \"lo\" iifname != " + br + " ip daddr " + in.gateway + " tcp dport { " +
+                                 port_set + " } counter drop"));
 
   ChainSpec forward{"forward", "forward", -5, "accept", {}};
   // Through the host to anywhere else (internet, LAN, other Docker networks), both directions.

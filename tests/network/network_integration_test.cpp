@@ -183,7 +183,7 @@ TEST_F(NetworkIntegrationTest, InternalNetworkConfinesSandboxesToTheProxyPorts) 
   const std::string net = desired_.spec.enforcement.network_name;
   const std::string bridge = BridgeNameFor(net);
   EXPECT_EQ(out.details["bridge"], bridge);
-  EXPECT_EQ(out.details["rules"], 5);
+  EXPECT_EQ(out.details["rules"], 6);
 
   // Docker put the gateway on the bridge: the proxy can bind it.
   EXPECT_NE(::if_nametoindex(bridge.c_str()), 0U);
@@ -211,7 +211,7 @@ TEST_F(NetworkIntegrationTest, InternalNetworkConfinesSandboxesToTheProxyPorts) 
   auto table = firewall_->ReadTable();
   ASSERT_TRUE(table.ok()) << table.error().message;
   ASSERT_TRUE(table->has_value());
-  EXPECT_EQ((*table)->rules.size(), 5U);
+  EXPECT_EQ((*table)->rules.size(), 6U);
   EXPECT_TRUE(Plan().InSync());
 }
 

@@ -102,7 +102,7 @@ TEST_F(NetworkReconcilerTest, DryRunPlansNetworkAndTableWithoutTouchingAnything)
   EXPECT_EQ(net->after["gateway"], "172.30.99.1");
   EXPECT_EQ(net->after["bridge"], BridgeNameFor(kNet));
   EXPECT_EQ(table->action, Action::kCreate);
-  EXPECT_EQ(table->after["rules"], 5);
+  EXPECT_EQ(table->after["rules"], 6);
   ASSERT_TRUE(facts_.network.has_value());
   EXPECT_TRUE(facts_.network->pending);
   EXPECT_EQ(facts_.network->gateway, "172.30.99.1");
@@ -124,7 +124,7 @@ TEST_F(NetworkReconcilerTest, ApplyCreatesInternalOwnedNetworkAndConfinedTable) 
   EXPECT_EQ((*net)->labels, NetworkLabels());
   EXPECT_EQ(BridgeOf(**net), BridgeNameFor(kNet));
   ASSERT_TRUE(firewall_.table.has_value());
-  EXPECT_EQ(firewall_.table->RuleCount(), 5U);
+  EXPECT_EQ(firewall_.table->RuleCount(), 6U);
   const std::string proxy_rule = firewall_.table->chains.at(0).rules.at(1).text;
   EXPECT_THAT(proxy_rule, HasSubstr("ip daddr 172.30.99.1 tcp dport { 9090, 9091 } accept"));
   EXPECT_THAT(proxy_rule, HasSubstr("iifname \"" + BridgeNameFor(kNet) + "\""));
@@ -132,14 +132,14 @@ TEST_F(NetworkReconcilerTest, ApplyCreatesInternalOwnedNetworkAndConfinedTable) 
   EXPECT_FALSE(facts_.network->pending);
   EXPECT_EQ(facts_.network->id, (*net)->id);
   EXPECT_EQ(facts_.network->bridge, BridgeNameFor(kNet));
-  EXPECT_EQ(out.details["rules"], 5);
+  EXPECT_EQ(out.details["rules"], 6);
   EXPECT_EQ(out.details["bridge"], BridgeNameFor(kNet));
 
   docker_.ClearCalls();
   auto again = Plan();
   EXPECT_TRUE(again.InSync()) << Addresses(again);
   EXPECT_FALSE(facts_.network->pending);
-  EXPECT_EQ(again.details["rules"], 5);
+  EXPECT_EQ(again.details["rules"], 6);
   // Applying an in-sync state changes nothing.
   auto noop = Apply();
   EXPECT_EQ(noop.changed, 0);
@@ -157,7 +157,7 @@ TEST_F(NetworkReconcilerTest, RemovedRuleIsPlannedAndHealed) {
   EXPECT_THAT(c->reason, HasSubstr("input-proxy"));
   EXPECT_THAT(c->reason, HasSubstr("missing from chain input"));
   Converge();
-  EXPECT_EQ(firewall_.table->RuleCount(), 5U);
+  EXPECT_EQ(firewall_.table->RuleCount(), 6U);
 }
 
 TEST_F(NetworkReconcilerTest, StrayRuleInOurTableIsDrift) {

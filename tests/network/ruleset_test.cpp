@@ -31,9 +31,11 @@ TEST(SandboxRulesTest, AllowOnlyProxyPortsOnGatewayAndDropTheRest) {
   ASSERT_EQ(t.chains.size(), 2U);
   const auto& input = t.chains[0];
   EXPECT_EQ(input.hook, "input");
-  ASSERT_EQ(input.rules.size(), 3U);
+  ASSERT_EQ(input.rules.size(), 4U);
   EXPECT_EQ(input.rules[1].text, "iifname \"iw-0a1b2c3d\" ip daddr 172.30.99.1 tcp dport { 9090, 9091 } accept");
   EXPECT_EQ(input.rules[2].text, "iifname \"iw-0a1b2c3d\" counter drop");
+  EXPECT_EQ(input.rules[3].text,
+            "iifname != \"lo\" iifname != \"iw-0a1b2c3d\" ip daddr 172.30.99.1 tcp dport { 9090, 9091 } counter drop");
   const auto& forward = t.chains[1];
   EXPECT_EQ(forward.hook, "forward");
   EXPECT_EQ(forward.rules[0].text, "iifname \"iw-0a1b2c3d\" oifname != \"iw-0a1b2c3d\" counter drop");
@@ -55,8 +57,9 @@ TEST(SandboxRulesTest, CommentsChangeWhenTheRuleMeaningChanges) {
   const TableSpec b = Build({7000, 7001});
   EXPECT_NE(a.chains[0].rules[1].comment, b.chains[0].rules[1].comment);
   EXPECT_EQ(a.chains[0].rules[2].comment, b.chains[0].rules[2].comment);
+  EXPECT_NE(a.chains[0].rules[3].comment, b.chains[0].rules[3].comment);
   const auto diffs = CompareTable(b, AsObserved(a));
-  ASSERT_EQ(diffs.size(), 2U);
+  ASSERT_EQ(diffs.size(), 4U);  // the two port rules: each missing once and unexpected once
 }
 
 TEST(CompareTableTest, InSyncMissingExtraAndChangedPolicy) {
@@ -64,7 +67,7 @@ TEST(CompareTableTest, InSyncMissingExtraAndChangedPolicy) {
   EXPECT_TRUE(CompareTable(t, AsObserved(t)).empty());
 
   TableState missing = AsObserved(t);
-  missing.rules.erase(missing.rules.begin() + 3);
+  missing.rules.erase(missing.rules.begin() + 4);  // input: 0-3, forward: 4-5
   auto d = CompareTable(t, missing);
   ASSERT_EQ(d.size(), 1U);
   EXPECT_THAT(d[0], HasSubstr("forward-drop-out"));
