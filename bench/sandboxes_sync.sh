@@ -29,7 +29,9 @@ else
   scripts/build-test-image.sh ironward/test-sandbox:1 >/dev/null
 fi
 for n in $COUNTS; do
-  out=$("$B/tests/sandboxes/sandboxes_bench" "$n" "$PASSES")
+  rc=0
+  out=$("$B/tests/sandboxes/sandboxes_bench" "$n" "$PASSES" 2>&1) || rc=$?
+  [ "$rc" -eq 0 ] || { printf '%s\nsandboxes_bench %s exited %s\n' "$out" "$n" "$rc" >&2; exit 1; }
   printf '%s\n' "$out"
   if [ -n "${BENCH_RESULTS:-}" ]; then
     printf '%s\n' "$out" | sed -n "s/^sandboxes=$n create pass: \([0-9.]*\) s.*/create_s_$n\t\1/p" >>"$BENCH_RESULTS"

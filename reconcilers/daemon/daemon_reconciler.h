@@ -16,7 +16,7 @@
 namespace ironward::daemon {
 
 struct DaemonOptions {
-  ReadinessOptions readiness;  ///< 10 s timeout, 50 ms poll, 1 s settle
+  ReadinessOptions readiness;  ///< 10 s timeout, 50 ms poll, listeners must be the proxy's own
   std::chrono::milliseconds stop_grace{15000};
   std::uint64_t log_rotate_bytes = 10U * 1024U * 1024U;
   int crash_loop_threshold = kCrashLoopThreshold;

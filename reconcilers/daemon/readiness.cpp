@@ -7,9 +7,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include <yaml-cpp/yaml.h>
@@ -154,6 +159,52 @@ int HealthzStatus(HttpClient* http, const Endpoint& metrics, Ms timeout) {
   return r.ok() ? r->status : 0;
 }
 
+namespace {
+
+/// Inodes of LISTEN sockets on `port` in a /proc/net/tcp{,6} table.
+void ListeningInodes(const std::string& table, int port, std::vector<std::string>* out) {
+  std::ifstream in(table);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string sl, local, remote, state, queues, timer, retr, uid, timeout, inode;
+    if (!(f >> sl >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> inode)) continue;
+    if (state != "0A") continue;  // TCP_LISTEN
+    const auto colon = local.rfind(':');
+    if (colon == std::string::npos) continue;
+    int p = 0;
+    const char* b = local.data() + colon + 1;
+    if (std::from_chars(b, local.data() + local.size(), p, 16).ec != std::errc() || p != port) continue;
+    out->push_back(inode);
+  }
+}
+
+}  // namespace
+
+std::string ListenersOwnedBy(pid_t pid, const std::vector<int>& ports) {
+  std::set<std::string> held;  // "socket:[inode]" targets of the process's fds
+  const std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(fd_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code rec;
+    const auto target = std::filesystem::read_symlink(it->path(), rec);
+    if (!rec) held.insert(target.string());
+  }
+  if (held.empty()) return "cannot read the sockets of pid " + std::to_string(pid);
+  for (const int port : ports) {
+    std::vector<std::string> inodes;
+    ListeningInodes("/proc/net/tcp", port, &inodes);
+    ListeningInodes("/proc/net/tcp6", port, &inodes);
+    const bool ours =
+        std::any_of(inodes.begin(), inodes.end(), [&](const std::string& i) { return held.count("socket:[" + i + "]") > 0; });
+    if (!ours) {
+      return "port " + std::to_string(port) + (inodes.empty() ? " has no listener" : " is held by another process");
+    }
+  }
+  return "";
+}
+
 std::string CheckHealthy(HttpClient* http, const Endpoints& eps) {
   const Ms each(1000);
   if (!eps.metrics) return "proxy.yaml has no metrics listener";
@@ -178,6 +229,13 @@ ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpC
       return out;
     }
     last = CheckHealthy(http, eps);
+    if (last.empty()) {
+      std::vector<int> ports;
+      for (const auto* ep : {&eps.metrics, &eps.tunnel, &eps.http}) {
+        if (*ep) ports.push_back((*ep)->port);
+      }
+      last = ListenersOwnedBy(id.pid, ports);
+    }
     if (last.empty()) break;
     if (std::chrono::steady_clock::now() >= deadline) {
       out.detail = "not ready after " + std::to_string(options.timeout.count()) + " ms: " + last;
@@ -185,7 +243,7 @@ ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpC
     }
     std::this_thread::sleep_for(options.poll);
   }
-  // Bind failures are immediate and the process then exits 0: make sure it stays up.
+  // Optional extra margin (default none: the listeners are known to be this process's own).
   const auto settle_end = std::chrono::steady_clock::now() + options.settle;
   while (std::chrono::steady_clock::now() < settle_end) {
     if (CheckIdentity(id) != Liveness::kAlive) {

@@ -1,8 +1,10 @@
 // Is the proxy ready? iron-proxy has no readiness endpoint (/healthz is up as soon as the
 // metrics socket binds, even while another listener is about to fail), so ready means:
 //   the process is alive, /healthz on the metrics listener answers 200, the tunnel and http
-//   listeners accept a TCP connection, and the process is still alive ~1 s later (a bind
-//   failure is fatal, immediate and exits 0).
+//   listeners accept a TCP connection, and every one of those listening sockets belongs to the
+//   process we started (/proc/net/tcp{,6} inodes among /proc/<pid>/fd). The last check is what
+//   makes a fixed "still alive a second later" wait unnecessary: a bind failure is fatal and
+//   exits 0, and another process holding the port would otherwise answer in the proxy's place.
 #pragma once
 
 #include <chrono>
@@ -50,13 +52,17 @@ Result<PlainResponse> PlainHttp(const Endpoint& ep, const std::string& method, c
 /// plain socket. Returns the HTTP status (0 = not reachable).
 int HealthzStatus(HttpClient* http, const Endpoint& metrics, std::chrono::milliseconds timeout);
 
+/// "" when every port in `ports` has a TCP listening socket (IPv4 or IPv6) held by `pid`, else
+/// which port does not. Reads /proc/net/tcp, /proc/net/tcp6 and /proc/<pid>/fd.
+std::string ListenersOwnedBy(pid_t pid, const std::vector<int>& ports);
+
 /// One look, no waiting: "" when healthy, else why not.
 std::string CheckHealthy(HttpClient* http, const Endpoints& eps);
 
 struct ReadinessOptions {
   std::chrono::milliseconds timeout{10000};
   std::chrono::milliseconds poll{50};
-  std::chrono::milliseconds settle{1000};  ///< must still be alive this long after looking ready
+  std::chrono::milliseconds settle{0};  ///< extra time it must stay alive after looking ready
 };
 
 struct ReadinessResult {

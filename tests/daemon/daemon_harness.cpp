@@ -64,7 +64,6 @@ DaemonHarness::DaemonHarness() {
   facts_.secrets = SecretFacts{};
 
   options_.readiness.timeout = std::chrono::seconds(5);
-  options_.readiness.settle = std::chrono::milliseconds(500);
   options_.stop_grace = std::chrono::seconds(3);
   Render();
 }

@@ -4,12 +4,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "daemon_harness.h"
 #include "reconcilers/daemon/daemon_control.h"
+#include "reconcilers/daemon/readiness.h"
 
 namespace ironward::daemon {
 namespace {
@@ -94,6 +98,34 @@ TEST(DaemonReconcilerTest, ProxyEnvironmentHoldsOnlyAllowedVariables) {
     EXPECT_EQ((*text)->find(test::kRealSecret), std::string::npos) << f;
     EXPECT_EQ((*text)->find(env["IRONWARD_MANAGEMENT_KEY"]), std::string::npos) << f;
   }
+}
+
+// Readiness trusts a listener only when the socket is the proxy's own: another process holding
+// the port (the real iron-proxy then exits 0 after its fatal bind error) must not count as ready.
+TEST(ReadinessTest, ListenersOwnedByTellsThisProcessFromAnother) {
+  DaemonHarness h;
+  const int port = h.Port("tunnel");
+  EXPECT_NE(ListenersOwnedBy(::getpid(), {port}).find("has no listener"), std::string::npos);
+  test::PortBlocker mine(port);
+  EXPECT_EQ(ListenersOwnedBy(::getpid(), {port}), "");
+  ASSERT_EQ(h.Pass().kind, Outcome::Kind::kRetry) << "the proxy cannot bind the blocked port";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(0);
+    ::execl("/bin/sleep", "sleep", "5", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Once it has exec'd, the child holds no copy of our CLOEXEC socket: the port is someone else's.
+  ASSERT_TRUE(test::WaitFor([&] {
+    std::error_code ec;
+    return std::filesystem::read_symlink("/proc/" + std::to_string(child) + "/exe", ec).string().find("sleep") !=
+           std::string::npos;
+  }, 3s));
+  const std::string other = ListenersOwnedBy(child, {port});
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_EQ(other, "port " + std::to_string(port) + " is held by another process");
 }
 
 TEST(DaemonReconcilerTest, ReadinessFailureKillsAndReportsLogTail) {
