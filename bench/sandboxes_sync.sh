@@ -24,7 +24,7 @@ else
   exec 9>/tmp/ironward-dockerd.lock
   flock 9
   trap 'scripts/dockerd-test.sh stop "$D" >/dev/null 2>&1 || true; rm -rf "$D"' EXIT
-  scripts/dockerd-test.sh start "$D" >/dev/null
+  IRONWARD_DOCKERD_BIP=${IRONWARD_DOCKERD_BIP:-172.29.0.1/21} scripts/dockerd-test.sh start "$D" >/dev/null
   export DOCKER_HOST="unix://$D/docker.sock"
   scripts/build-test-image.sh ironward/test-sandbox:1 >/dev/null
 fi

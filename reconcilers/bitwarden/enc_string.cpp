@@ -103,8 +103,16 @@ Result<EncString> EncString::Parse(std::string_view text) {
 }
 
 std::string EncString::ToString() const {
-  std::string out = std::to_string(type) + "." + Base64Encode(iv) + "|" + Base64Encode(ct);
-  if (type != 0) out += "|" + Base64Encode(mac);
+  // Appended piece by piece: `"|" + std::string` makes GCC 12 at -O3 report a bogus -Wrestrict.
+  std::string out = std::to_string(type);
+  out += '.';
+  out += Base64Encode(iv);
+  out += '|';
+  out += Base64Encode(ct);
+  if (type != 0) {
+    out += '|';
+    out += Base64Encode(mac);
+  }
   return out;
 }
 

@@ -270,7 +270,11 @@ Outcome SandboxesReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& pl
   if (auto after = Observe(ctx, deps.Read()); after.ok()) details = Details(after->owned.size(), after->Running());
   if (!failures.empty()) {
     std::string msg = std::to_string(failures.size()) + " sandbox(es) failed: ";
-    for (std::size_t i = 0; i < failures.size(); ++i) msg += (i ? "; " : "") + failures[i];
+    // The first few in full; a mass failure (e.g. an exhausted address pool) must not turn the
+    // status message into one line per sandbox.
+    constexpr std::size_t kListed = 5;
+    for (std::size_t i = 0; i < failures.size() && i < kListed; ++i) msg += (i ? "; " : "") + failures[i];
+    if (failures.size() > kListed) msg += "; and " + std::to_string(failures.size() - kListed) + " more";
     return Failure(transient ? Outcome::Kind::kRetry : Outcome::Kind::kTerminal, "SandboxFailed", msg, changed,
                    details);
   }
