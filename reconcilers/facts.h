@@ -45,6 +45,10 @@ struct SecretFacts {
   std::map<std::string, std::string> values;
   std::string combined_digest;  ///< sha256 over all (name, digest) pairs: one value for "did anything rotate"
   bool pending = false;         ///< values will only be known at apply (e.g. Bitwarden refresh due)
+  /// Digests known (from secrets.json) but no values in this process: a fresh ironward process
+  /// could not fetch from Bitwarden. A running proxy keeps what it has; it cannot be (re)started
+  /// with environment delivery until a fetch succeeds.
+  bool values_unavailable = false;
 };
 
 struct ConfigFacts {

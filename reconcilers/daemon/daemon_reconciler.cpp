@@ -211,6 +211,18 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
                            "DependencyNotReady");
   }
   if (!o.endpoints) return Outcome::Failed(Error::Transient("proxy.yaml is missing or unreadable"), "ConfigMissing");
+  // Checked before a running proxy is stopped: one that still holds the last good values is worth
+  // more than a restart that cannot hand them over. File delivery needs no values here (the proxy
+  // reads its 0600 files).
+  if (ctx.facts.secrets && ctx.facts.secrets->values_unavailable &&
+      ctx.facts.secrets->combined_digest.rfind("file:", 0) != 0) {
+    return Outcome::Failed(Error::Transient("cannot " + std::string(o.Running() ? "restart" : "start") +
+                                            " iron-proxy (" + d.reason +
+                                            "): this process has no secret values (Bitwarden could not be "
+                                            "reached); " + (o.Running() ? "the running proxy keeps its last good "
+                                            "values" : "fail closed") + " until a fetch succeeds"),
+                           "SecretValuesUnavailable");
+  }
   if (o.Running()) {
     PidRecord rec = *o.record;
     rec.state = RecordState::kStopping;

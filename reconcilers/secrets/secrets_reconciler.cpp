@@ -111,6 +111,22 @@ void AddFileChange(ResourcePlan& plan, const std::map<std::string, std::string>&
 
 constexpr const char* kFailClosed = "; no secret values yet, so iron-proxy is not started (fail closed)";
 
+/// The digests secrets.json records for every wanted name of this project (a one-shot command or a
+/// restarted `run` has no values in memory, but the proxy may be running with these).
+std::optional<std::map<std::string, std::string>> RecordedDigests(const BitwardenObservation& b,
+                                                                  const spec::Spec& spec) {
+  if (!b.record || b.record->source != "bitwarden" || b.record->project_id != spec.credentials.bitwarden.project_id) {
+    return std::nullopt;
+  }
+  std::map<std::string, std::string> digests;
+  for (const auto& name : WantedNames(spec)) {
+    auto it = b.record->secrets.find(name);
+    if (it == b.record->secrets.end() || it->second.sha256.empty()) return std::nullopt;
+    digests[name] = it->second.sha256;
+  }
+  return digests;
+}
+
 }  // namespace
 
 SecretsReconciler::SecretsReconciler(const Environment* env, BitwardenOptions bitwarden)
@@ -282,8 +298,22 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
   if (!complete) {
     const std::string failure = "Bitwarden fetch failed: " + b.last_failure.value_or("no successful fetch yet") +
                                 "; next attempt in " + b.next_attempt_in.value_or("?");
-    if (env_ready) serve_degraded(failure);
-    else plan.error = Error::Transient(failure + kFailClosed);
+    if (env_ready) {
+      serve_degraded(failure);
+    } else if (auto recorded = RecordedDigests(b, spec)) {
+      // As in ApplyBitwarden: no values in memory, the digests the proxy runs with are recorded.
+      SecretFacts known;
+      known.digests = *recorded;
+      known.combined_digest = CombinedDigest(known.digests, b.file_delivery);
+      known.values_unavailable = true;
+      ctx.facts.secrets = std::move(known);
+      plan.warnings.push_back("Degraded: " + failure + "; no values in this process, " + kSecretRecordFile +
+                              " records the last good ones: a running iron-proxy keeps them");
+      plan.details["degraded"] = failure;
+      plan.details["values_in_memory"] = false;
+    } else {
+      plan.error = Error::Transient(failure + kFailClosed);
+    }
     return plan;
   }
 
@@ -331,6 +361,35 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
     if (cred.allow_env_fallback && !observed->source_error && observed->missing.empty()) {
       values = observed->values;
       degraded = e.message + "; using the values from ironward's environment (allowEnvFallback: true)";
+    } else if (auto recorded = RecordedDigests(b, spec)) {
+      // Nothing in memory, but secrets.json says which values the proxy was given: a running proxy
+      // keeps them (the daemon compares digests, so it is left alone); only a (re)start needs the
+      // values, and the daemon refuses that (SecretValuesUnavailable). Secret files are not synced.
+      SecretFacts known;
+      known.digests = *recorded;
+      known.combined_digest = CombinedDigest(known.digests, b.file_delivery);
+      known.values_unavailable = true;
+      ctx.facts.secrets = std::move(known);
+      Outcome done = Outcome::Done(0);
+      done.reason = "Degraded";
+      const auto next = bitwarden_->TimeUntilNext();
+      if (next && !e.terminal()) {
+        done.after = std::chrono::duration_cast<std::chrono::seconds>(*next + std::chrono::milliseconds(999));
+      }
+      done.message = "Degraded: Bitwarden: " + e.message + "; no values in this process, " + kSecretRecordFile +
+                     " records the last good ones (fetched at " + b.record->fetched_at +
+                     "): a running iron-proxy keeps them, none is started or restarted until a fetch succeeds; "
+                     "next fetch in " + Seconds(e.terminal() ? std::nullopt : next);
+      done.details = {{"source", "bitwarden"},
+                      {"project_id", cred.bitwarden.project_id},
+                      {"delivery", b.file_delivery ? "file" : "env"},
+                      {"secrets", RecordSummary(b.record)},
+                      {"fetched_at", b.record->fetched_at},
+                      {"next_fetch_in", Seconds(e.terminal() ? std::nullopt : next)},
+                      {"values_in_memory", false},
+                      {"degraded", "Bitwarden: " + e.message},
+                      {"checked_at", FormatRfc3339(deps.clock.Now())}};
+      return done;
     } else {
       Outcome failed = Outcome::Failed(Error{e.kind, "Bitwarden: " + e.message + kFailClosed},
                                        e.terminal() ? "BitwardenRefused" : "BitwardenUnavailable");

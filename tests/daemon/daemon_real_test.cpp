@@ -265,6 +265,36 @@ TEST(DaemonReconcilerTest, ListenerChangeRestartsWithNewPid) {
   EXPECT_EQ(crash->consecutive, 0);
 }
 
+// A fresh ironward process that could not reach Bitwarden knows the secrets' digests (secrets.json)
+// but not the values: an in-sync proxy is left alone, a restart that would need the values is
+// refused before the running proxy is stopped, and nothing is started without them.
+TEST(DaemonReconcilerTest, SecretValuesUnavailableNeverStopsTheRunningProxy) {
+  DaemonHarness h;
+  ASSERT_EQ(h.Pass().kind, Outcome::Kind::kDone);
+  const PidRecord before = *h.Record();
+  ASSERT_TRUE(h.facts().secrets);
+  h.facts().secrets->values.clear();
+  h.facts().secrets->values_unavailable = true;
+  EXPECT_EQ(h.Plan().changes.size(), 0u) << "same digests: in sync";
+
+  h.desired().spec.proxy.http_port = static_cast<std::uint16_t>(doubletest::FreePort());
+  h.Render();
+  ResourcePlan plan = h.Plan();
+  ASSERT_EQ(plan.changes.size(), 1u);
+  const Outcome out = h.Apply(plan);
+  EXPECT_NE(out.kind, Outcome::Kind::kDone);
+  EXPECT_EQ(out.reason, "SecretValuesUnavailable") << out.message;
+  EXPECT_NE(out.message.find("keeps its last good values"), std::string::npos) << out.message;
+  EXPECT_EQ(CheckIdentity(IdOf(before)), Liveness::kAlive) << "the running proxy was not stopped";
+  EXPECT_EQ(h.Record()->pid, before.pid);
+
+  ASSERT_TRUE(StopProxy(h.root(), 5s).ok());
+  const Outcome start = h.Pass();
+  EXPECT_EQ(start.reason, "SecretValuesUnavailable") << start.message;
+  EXPECT_NE(start.message.find("fail closed"), std::string::npos) << start.message;
+  EXPECT_FALSE(h.Record()) << "nothing started without the values";
+}
+
 TEST(DaemonReconcilerTest, StopProxySendsSigtermAndRemovesPidfile) {
   DaemonHarness h;
   ASSERT_EQ(h.Pass().kind, Outcome::Kind::kDone);

@@ -255,6 +255,62 @@ TEST_F(BitwardenSecretsTest, RunningWithLastGoodValuesIsDegradedNotDisturbed) {
   EXPECT_EQ(facts_.secrets->values.at("OPENROUTER_API_KEY"), bwtest::kValueA);
 }
 
+// A fresh process (a one-shot `ironward reconcile`, or `run` after a restart) has no values in
+// memory. With Bitwarden down it must not report "fail closed" for a proxy that is running on the
+// last good values: secrets.json records their digests, so it is Degraded, the facts carry those
+// digests (the daemon sees no change) and say the values themselves are unavailable.
+TEST_F(BitwardenSecretsTest, FreshProcessWithBitwardenDownKeepsTheRecordedDigestsDegraded) {
+  ASSERT_TRUE(Pass());
+  const std::string digest = facts_.secrets->combined_digest;
+  ASSERT_FALSE(facts_.secrets->values_unavailable);
+
+  ASSERT_EQ(double_.Admin("fault", {{"mode", "500"}}), 200);
+  rec_ = NewReconciler();  // another process: nothing in memory
+  facts_ = Facts{};
+  auto out = Pass();
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->kind, Outcome::Kind::kDone) << out->reason << ": " << out->message;
+  EXPECT_EQ(out->reason, "Degraded");
+  EXPECT_NE(out->message.find("HTTP 500"), std::string::npos) << out->message;
+  EXPECT_NE(out->message.find("secrets.json"), std::string::npos) << out->message;
+  EXPECT_GT(out->after.count(), 0) << "`run` comes back at the next retry";
+  EXPECT_EQ(out->details.value("values_in_memory", true), false);
+  ASSERT_TRUE(facts_.secrets);
+  EXPECT_TRUE(facts_.secrets->values_unavailable);
+  EXPECT_TRUE(facts_.secrets->values.empty());
+  EXPECT_EQ(facts_.secrets->combined_digest, digest) << "the proxy's recorded inputs: no restart planned";
+
+  // Before the retry is due the plan says the same, without an error.
+  ResourcePlan plan = Plan();
+  EXPECT_FALSE(plan.error) << plan.error->message;
+  ASSERT_TRUE(facts_.secrets);
+  EXPECT_TRUE(facts_.secrets->values_unavailable);
+  EXPECT_EQ(facts_.secrets->combined_digest, digest);
+
+  // Bitwarden back: the retry fetches and the values are in memory again.
+  ASSERT_EQ(double_.Admin("fault", {{"mode", "none"}}), 200);
+  clock_.Advance(std::chrono::minutes(2));
+  auto healed = Pass();
+  ASSERT_TRUE(healed);
+  EXPECT_EQ(healed->kind, Outcome::Kind::kDone);
+  EXPECT_NE(healed->reason, "Degraded") << healed->message;
+  EXPECT_FALSE(facts_.secrets->values_unavailable);
+  EXPECT_EQ(facts_.secrets->values.at("OPENROUTER_API_KEY"), bwtest::kValueA);
+}
+
+// Without a record of this project (never fetched, or another project) it still fails closed.
+TEST_F(BitwardenSecretsTest, FreshProcessWithoutARecordOfThisProjectFailsClosed) {
+  ASSERT_TRUE(Pass());
+  ASSERT_EQ(double_.Admin("fault", {{"mode", "500"}}), 200);
+  rec_ = NewReconciler();
+  facts_ = Facts{};
+  desired_.spec.credentials.bitwarden.project_id = "00000000-0000-4000-8000-000000000000";
+  auto out = Pass();
+  ASSERT_TRUE(out);
+  EXPECT_NE(out->kind, Outcome::Kind::kDone);
+  EXPECT_NE(out->message.find("fail closed"), std::string::npos) << out->message;
+}
+
 TEST_F(BitwardenSecretsTest, MissingKeyInTheProjectNamesTheKey) {
   spec::Provider openai;
   openai.name = "openai";
