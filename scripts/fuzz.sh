@@ -5,6 +5,7 @@
 # Prints one line per target (executions, exec/s, corpus size). Exits 1 on any finding (crash,
 # sanitizer report, failed property, timeout, out-of-memory) and names the reproducer file; rerun
 # it with build-fuzz/tests/fuzz/<target> <file>.
+# FUZZ_MARKDOWN=<file> also writes the results as a markdown table (docs/fuzzing.md's longer run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-30}
@@ -31,6 +32,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_ma
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 found=0
 printf '%-20s %12s %10s %8s  %s\n' target executions exec/s corpus result
+if [ -n "${FUZZ_MARKDOWN:-}" ]; then
+  printf '| target | seconds | executions | exec/s | corpus | result |\n|---|---|---|---|---|---|\n' >"$FUZZ_MARKDOWN"
+fi
 for t in "${TARGETS[@]}"; do
   bin="$BUILD_DIR/tests/fuzz/$t"
   seeds="tests/fuzz/corpus/$t"
@@ -53,6 +57,9 @@ for t in "${TARGETS[@]}"; do
     tail -n 40 "$log" >&2  # the sanitizer report / failed property, for CI logs
   fi
   printf '%-20s %12s %10s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" "$size" "$result"
+  if [ -n "${FUZZ_MARKDOWN:-}" ]; then
+    printf '| `%s` | %s | %s | %s | %s | %s |\n' "$t" "$SECS" "${execs:-?}" "${rate:-?}" "$size" "$result" >>"$FUZZ_MARKDOWN"
+  fi
 done
 if [ "$found" -ne 0 ]; then
   echo "fuzz: findings above; reproduce with $BUILD_DIR/tests/fuzz/<target> <reproducer>" >&2
