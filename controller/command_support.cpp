@@ -89,7 +89,11 @@ std::string ResolveRef(const std::filesystem::path& git_dir, const std::string& 
   std::ifstream packed(git_dir / "packed-refs");
   std::string line;
   while (std::getline(packed, line)) {
-    if (line.size() > 41 && line.compare(41, std::string::npos, ref) == 0) return line.substr(0, 40);
+    // "<id> <refname>": a 40-hex SHA-1 or a 64-hex SHA-256 id ('#' header and '^' peeled lines skipped).
+    const auto space = line.find(' ');
+    if ((space == 40 || space == 64) && line.compare(space + 1, std::string::npos, ref) == 0) {
+      return line.substr(0, space);
+    }
   }
   return "";
 }

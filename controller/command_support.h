@@ -64,7 +64,9 @@ struct Runtime {
   WriteDeps Writes(state::StateWriter& state);
 };
 
-/// Commit id of the git repository holding `file` (reads .git directly), or "".
+/// Full commit id HEAD points to in the git repository holding `file` (reads .git directly: loose
+/// and packed refs, detached HEAD, linked worktrees), or "" outside a repository or before its
+/// first commit. Uncommitted edits of `file` are not flagged.
 std::string GitRevisionOf(const std::string& file);
 
 }  // namespace ironward

@@ -3,13 +3,18 @@
 // eventual outcome with generous timeouts; latency figures live in bench/run_latency.sh.
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <regex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -69,6 +74,65 @@ bool Eventually(Pred pred, milliseconds timeout = seconds(20)) {
 
 bool Alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
 
+/// What systemd listens on for sd_notify(3): an AF_UNIX datagram socket, one message per datagram.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::filesystem::path& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    const std::string p = path.string();
+    if (fd_ >= 0 && p.size() < sizeof(a.sun_path)) {
+      p.copy(a.sun_path, p.size());
+      bound_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    }
+  }
+  ~NotifySocket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+
+  bool bound() const { return bound_; }
+  const std::vector<std::string>& messages() const { return messages_; }
+  /// The datagram the last successful WaitFor matched.
+  const std::string& last_match() const { return messages_.at(next_ - 1); }
+
+  /// Reads datagrams until one after the previous match satisfies `pred`; false on timeout.
+  template <class Pred>
+  bool WaitFor(Pred pred, milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      while (next_ < messages_.size()) {
+        if (pred(messages_[next_++])) return true;
+      }
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) != 1) continue;
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n >= 0) messages_.emplace_back(buf, static_cast<std::size_t>(n));
+    }
+  }
+
+  /// Every datagram so far, newlines shown as \n, for failure messages.
+  std::string Dump() const {
+    std::string out = "notify datagrams:";
+    for (const auto& m : messages_) {
+      out += "\n  ";
+      for (const char c : m) out += c == '\n' ? std::string("\\n") : std::string(1, c);
+    }
+    return out + "\n";
+  }
+
+ private:
+  int fd_ = -1;
+  bool bound_ = false;
+  std::vector<std::string> messages_;
+  std::size_t next_ = 0;
+};
+
 class RunDaemonTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -125,6 +189,9 @@ class RunDaemonTest : public ::testing::Test {
       ::dup2(fd, 2);
       ::setenv("OPENROUTER_API_KEY", kSecretValue, 1);
       ::setenv("OPENAI_API_KEY", kSecondSecret, 1);
+      for (const auto& [name, value] : child_env_) ::setenv(name.c_str(), value.c_str(), 1);
+      // systemd sets WATCHDOG_PID to the main process: after exec, this child's pid.
+      if (child_watchdog_pid_) ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -204,6 +271,8 @@ class RunDaemonTest : public ::testing::Test {
   std::filesystem::path state_;
   int metrics_port_ = 0;
   pid_t daemon_pid_ = 0;
+  std::map<std::string, std::string> child_env_;  ///< extra environment of the next Start()
+  bool child_watchdog_pid_ = false;               ///< also set WATCHDOG_PID=<the daemon's pid>
 };
 
 TEST_F(RunDaemonTest, EditingTheFileAppliesItAndRecordsHistory) {
@@ -360,6 +429,64 @@ TEST_F(RunDaemonTest, SigtermStopsCleanlyAndTheProxyKeepsRunning) {
   // A new daemon adopts the running proxy instead of restarting it.
   StartReady();
   EXPECT_EQ(ProxyPid(), proxy);
+}
+
+TEST_F(RunDaemonTest, SystemdNotifySocketGetsReadyStatusWatchdogAndStopping) {
+  const auto socket_path = tmp_.path() / "notify.sock";
+  NotifySocket notify(socket_path);
+  ASSERT_TRUE(notify.bound()) << socket_path;
+  // As systemd sets them for Type=notify with WatchdogSec=0.4s: pings are due every 200 ms.
+  child_env_ = {{"NOTIFY_SOCKET", socket_path.string()}, {"WATCHDOG_USEC", "400000"}};
+  child_watchdog_pid_ = true;
+  Start();
+
+  // READY=1 once the first pass is done, in one datagram with that pass's one-line summary.
+  ASSERT_TRUE(notify.WaitFor([](const std::string& m) { return m.rfind("READY=1\n", 0) == 0; }, seconds(40)))
+      << notify.Dump() << Log();
+  const std::string ready = notify.last_match();
+  std::smatch summary;
+  ASSERT_TRUE(std::regex_match(ready, summary,
+                               std::regex("READY=1\nSTATUS=test sha256:([0-9a-f]{12}) ok=[0-9]+ changed=[1-9][0-9]* "
+                                          "failed=0 skipped=[0-9]+")))
+      << notify.Dump();
+  const auto status = Status();
+  ASSERT_FALSE(status["history"].empty()) << "READY=1 only after the first pass is recorded: " << status.dump(2);
+  EXPECT_EQ(summary[1].str(), status["desired"].value("digest", "").substr(0, 12));
+  EXPECT_EQ(Get("/readyz").first, 200) << Get("/readyz?verbose").second;
+
+  // WATCHDOG=1 from the idle main loop, again and again.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(notify.WaitFor([](const std::string& m) { return m == "WATCHDOG=1"; }, seconds(3)))
+        << "ping " << i << "\n" << notify.Dump();
+  }
+
+  // A later pass sends STATUS= alone: READY=1 is said exactly once.
+  ASSERT_EQ(::kill(daemon_pid_, SIGHUP), 0);
+  ASSERT_TRUE(notify.WaitFor([](const std::string& m) { return m.rfind("STATUS=", 0) == 0; }, seconds(20)))
+      << notify.Dump() << Log();
+  const std::string later = notify.last_match();
+  EXPECT_TRUE(std::regex_match(later, std::regex("STATUS=test sha256:[0-9a-f]{12} ok=[0-9]+ changed=0 failed=0 "
+                                                 "skipped=[0-9]+")))
+      << notify.Dump();
+  const auto& all = notify.messages();
+  EXPECT_EQ(std::count_if(all.begin(), all.end(), [](const std::string& m) { return m.find("READY=1") != std::string::npos; }),
+            1)
+      << notify.Dump();
+
+  // The detached proxy must not inherit NOTIFY_SOCKET (sd_notify(0, ...) leaves it in ironward's
+  // environment): with NotifyAccess=all it could otherwise speak for the unit.
+  const pid_t proxy = ProxyPid();
+  ASSERT_TRUE(Alive(proxy));
+  const std::string environ = ReadFile("/proc/" + std::to_string(proxy) + "/environ");
+  ASSERT_NE(environ.find("IRONWARD_PROXY_NONCE="), std::string::npos) << "the proxy's environment was not readable";
+  EXPECT_EQ(environ.find("NOTIFY_SOCKET"), std::string::npos);
+  EXPECT_EQ(environ.find("WATCHDOG_"), std::string::npos);
+
+  // SIGTERM: STOPPING=1, then a clean exit.
+  ASSERT_EQ(::kill(daemon_pid_, SIGTERM), 0);
+  EXPECT_TRUE(notify.WaitFor([](const std::string& m) { return m == "STOPPING=1"; }, seconds(10)))
+      << notify.Dump() << Log();
+  EXPECT_EQ(WaitExit(seconds(10)), 0) << Log();
 }
 
 TEST_F(RunDaemonTest, SighupForcesAPass) {
