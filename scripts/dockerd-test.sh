@@ -1,5 +1,5 @@
 #!/bin/bash
-# Private Docker engine for tests: start DIR | stop DIR | env DIR
+# Private Docker engine for tests: start DIR | stop DIR | pause DIR | resume DIR | env DIR
 #
 #   start DIR  installs docker.io (apt) when dockerd is missing, saves the host's firewall/ip_forward state
 #              in DIR, starts a bridge-mode dockerd whose data-root, exec-root, socket and pidfile live under
@@ -7,6 +7,14 @@
 #              DIR/docker-host.env).
 #   stop DIR   removes every container and user network of that engine, stops it by pidfile, unmounts
 #              everything under DIR, deletes docker0 and restores the firewall and ip_forward saved by start.
+#   pause DIR  stops the engine the way an outage or `systemctl stop docker` would: SIGTERM by pidfile (dockerd
+#              stops its containers), waits for it to exit; keeps data-root, exec-root, the socket path, the
+#              saved host state, docker0 and the networks' bridges. Marks DIR as paused. Exit 1 when no engine runs
+#              or it ignored TERM for 30 s (then it is killed).
+#   resume DIR starts dockerd again on the same dirs with the --bip recorded by start (DIR/bip) and waits for
+#              /_ping; containers come back in the state the engine left them (stopped, no restart policy).
+#              A no-op when the engine already answers. `stop` of a paused engine resumes it first, so that
+#              its containers and networks are removed through the API.
 #   env DIR    prints the DOCKER_HOST line of a running engine.
 #
 # Env: IRONWARD_DOCKERD_BIP (default 172.29.0.1/24), IRONWARD_DOCKERD_START_TIMEOUT (s, default 60).
@@ -15,7 +23,7 @@ set -euo pipefail
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 export DEBIAN_FRONTEND=noninteractive
 
-usage() { echo "usage: $0 start|stop|env DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|pause|resume|env DIR" >&2; exit 2; }
 log() { echo "dockerd-test: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -26,7 +34,10 @@ D=$(cd "$2" && pwd)
 SOCK="$D/docker.sock"
 PIDFILE="$D/dockerd.pid"
 SAVED="$D/host-state"          # firewall + ip_forward before our engine started
+PAUSED="$D/paused"             # set by pause, removed by resume/stop
+BIPFILE="$D/bip"               # the --bip of start, reused by resume
 BIP=${IRONWARD_DOCKERD_BIP:-172.29.0.1/24}
+if [ "$cmd" != start ] && [ -f "$BIPFILE" ]; then BIP=$(cat "$BIPFILE"); fi  # the engine's own, not today's env
 START_TIMEOUT=${IRONWARD_DOCKERD_START_TIMEOUT:-60}
 
 running() { kill -0 "$1" 2>/dev/null && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }  # zombies are gone
@@ -150,6 +161,7 @@ recover_crashed_engine() {
 }
 
 stop_engine() {
+  if [ -f "$PAUSED" ] && ! alive; then log "resuming the paused engine in $D to clean it up"; resume_engine || true; fi
   recover_crashed_engine
   remove_engine_objects
   if alive; then
@@ -167,7 +179,7 @@ stop_engine() {
   unmount_all
   ip link del docker0 2>/dev/null || true
   restore_host_state
-  rm -rf "$D/data" "$D/exec" "$SOCK" "$PIDFILE" "$D/docker-host.env"
+  rm -rf "$D/data" "$D/exec" "$SOCK" "$PIDFILE" "$D/docker-host.env" "$PAUSED" "$BIPFILE"
 }
 
 start_engine() {
@@ -181,14 +193,44 @@ start_engine() {
     log "removing a stale docker0"; ip link del docker0
   fi
   save_host_state
+  echo "$BIP" >"$BIPFILE"
   : >"$D/dockerd.log"
   launch_dockerd || { tail -n 20 "$D/dockerd.log" >&2; stop_engine; die "dockerd did not come up (log: $D/dockerd.log)"; }
   echo "DOCKER_HOST=unix://$SOCK" >"$D/docker-host.env"
   cat "$D/docker-host.env"
 }
 
+pause_engine() {
+  alive || die "no engine running in $D"
+  local pid i=0 t0
+  pid=$(cat "$PIDFILE")
+  t0=$(date +%s%N)
+  touch "$PAUSED"
+  kill -TERM "$pid" 2>/dev/null || true
+  while running "$pid"; do
+    i=$((i + 1))
+    if [ $i -ge 600 ]; then
+      kill -KILL "$pid" 2>/dev/null || true
+      die "dockerd $pid ignored TERM for 30 s; killed it"
+    fi
+    sleep 0.05
+  done
+  log "dockerd $pid stopped after $((($(date +%s%N) - t0) / 1000000)) ms; data kept in $D (resume with: $0 resume $D)"
+}
+
+resume_engine() {  # 1 on failure (the caller decides whether that is fatal)
+  if alive && ping_ok; then rm -f "$PAUSED"; log "engine in $D already running"; return 0; fi
+  [ -d "$D/data" ] || { log "no engine data in $D (never started, or stopped): use start"; return 1; }
+  rm -f "$PIDFILE"
+  launch_dockerd || { tail -n 20 "$D/dockerd.log" >&2; log "dockerd did not come back (log: $D/dockerd.log)"; return 1; }
+  rm -f "$PAUSED"
+  log "dockerd $(cat "$PIDFILE") resumed on $D (bip $BIP)"
+}
+
 case "$cmd" in
   start) start_engine ;;
+  pause) pause_engine ;;
+  resume) resume_engine || die "resume failed" ;;
   stop) stop_engine; log "stopped; host restored" ;;
   env) alive && ping_ok || die "no engine running in $D"; cat "$D/docker-host.env" ;;
   *) usage ;;

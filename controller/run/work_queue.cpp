@@ -71,7 +71,10 @@ void WorkQueue::Record(const std::string& resource, ResultKind kind, std::chrono
       Hold& h = holds_[resource];
       h.terminal_digest.reset();
       ++h.failures;
-      h.until = now + BackoffAfter(h.failures);
+      // A resource that knows when its next attempt is due (a Retry with `after`: the Bitwarden
+      // retry schedule and its Retry-After, the proxy's crash back-off) is retried then, not on
+      // the loop's own doubling, which would come later than the resource's schedule.
+      h.until = now + (after.count() > 0 ? after : BackoffAfter(h.failures));
       Add(resource, "retry after failure", *h.until);
       break;
     }

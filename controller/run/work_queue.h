@@ -3,7 +3,9 @@
 //  * Add() dedups by resource: one entry per resource keeps the earliest due time and the union
 //    of the reasons, so a burst of events (an editor's three writes, ten Docker events) is one pass.
 //  * Per-resource back-off after a Retry outcome: 1 s doubling, capped (default 5 min), reset on
-//    the first success. While backing off the resource is planned but not applied (held).
+//    the first success; a Retry that sets Outcome::after (the resource's own schedule, e.g.
+//    Bitwarden's retry back-off with Retry-After) is held exactly that long instead. While backing
+//    off the resource is planned but not applied (held).
 //  * A Terminal outcome holds the resource until the desired-state digest changes.
 //  * RequeueAfter schedules the resource again without counting a failure (e.g. CA rotation
 //    phases, the proxy's crash back-off window); so does a success that sets Outcome::after
@@ -48,7 +50,8 @@ class WorkQueue {
   std::vector<WorkItem> TakeDue(SteadyPoint now);
   std::size_t size() const { return items_.size(); }
 
-  /// Feeds one resource's result back. `after` is the RequeueAfter delay; `desired_digest` is
+  /// Feeds one resource's result back. `after` is the RequeueAfter delay (for a Retry, when > 0,
+  /// the back-off window instead of BackoffAfter); `desired_digest` is
   /// the digest of the desired state the pass ran with (terminal holds wait for another one).
   void Record(const std::string& resource, ResultKind kind, std::chrono::milliseconds after,
               const std::string& desired_digest, SteadyPoint now);

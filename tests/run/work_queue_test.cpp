@@ -83,6 +83,29 @@ TEST(WorkQueueTest, SuccessWithAnAfterIsAScheduledRefresh) {
   EXPECT_EQ(*q.NextDue(), kT0 + seconds(3600));
 }
 
+// A failure that names its next attempt (the Bitwarden retry schedule: a 429's Retry-After of
+// 10 s, later 30 s, 60 s) is retried exactly then; the loop's own 1 s doubling would have come
+// back at 1, 3, 7, 15 s and fetched at 15 s instead of 10 s.
+TEST(WorkQueueTest, RetryWithAnAfterIsRetriedThenNotOnTheLoopsBackOff) {
+  WorkQueue q;
+  q.Record("secrets", ResultKind::kRetry, seconds(10), "d", kT0);
+  EXPECT_EQ(q.Failures("secrets"), 1);
+  EXPECT_EQ(*q.NextDue(), kT0 + seconds(10));
+  EXPECT_EQ(q.Holds(kT0 + seconds(9), "d").count("secrets"), 1U) << "held until the resource's own time";
+  EXPECT_TRUE(q.Holds(kT0 + seconds(10), "d").empty());
+  ASSERT_EQ(q.TakeDue(kT0 + seconds(10)).size(), 1U);
+  // Shorter than the loop's back-off after 6 failures (32 s): still the resource's time.
+  for (int i = 0; i < 5; ++i) q.Record("secrets", ResultKind::kRetry, milliseconds(0), "d", kT0 + seconds(10));
+  (void)q.TakeDue(kT0 + std::chrono::hours(1));
+  q.Record("secrets", ResultKind::kRetry, seconds(3), "d", kT0 + seconds(20));
+  EXPECT_EQ(q.Failures("secrets"), 7);
+  EXPECT_EQ(*q.NextDue(), kT0 + seconds(23));
+  // Without an `after`, the loop's back-off as before.
+  (void)q.TakeDue(kT0 + std::chrono::hours(1));
+  q.Record("secrets", ResultKind::kRetry, milliseconds(0), "d", kT0 + seconds(30));
+  EXPECT_EQ(*q.NextDue(), kT0 + seconds(30) + q.BackoffAfter(8));
+}
+
 TEST(WorkQueueTest, ClearHoldsReleasesBackOffAndTerminal) {
   WorkQueue q;
   q.Record("a", ResultKind::kRetry, milliseconds(0), "d", kT0);

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -112,6 +113,11 @@ class SystemTest : public ::testing::Test {
       daemon_pid_ = 0;
     }
     StopProxy();
+    if (engine_paused_) {  // a failed engine-restart test: bring the shared engine back for the cleanup below
+      const CmdResult resumed = EngineScript("resume");
+      EXPECT_EQ(resumed.code, 0) << resumed.out;
+      engine_paused_ = false;
+    }
     if (engine_ && !name_.empty()) {
       for (const std::string& label : {"ironward.dev/owner=" + name_, "ironward.dev/verify-probe=" + name_,
                                       "ironward.test.run=" + name_}) {
@@ -300,6 +306,14 @@ spec:
     return s.size() <= n ? s : s.substr(s.size() - n);
   }
 
+  // --- the engine ---------------------------------------------------------------------------
+  /// scripts/dockerd-test.sh `cmd` on the docker_engine fixture's engine (the env file's directory).
+  CmdResult EngineScript(const std::string& cmd) const {
+    const std::filesystem::path dir =
+        std::filesystem::path(Env("IRONWARD_DOCKER_HOST_FILE", IRONWARD_DOCKER_HOST_FILE)).parent_path();
+    return Sh(Quote(DOCKERD_TEST_SCRIPT) + " " + cmd + " " + Quote(dir.string()));
+  }
+
   // --- the daemon ---------------------------------------------------------------------------
   void StartDaemon() {
     std::vector<std::string> args = {IronwardBin(), "--state-dir", state_.string(), "--log-level", "info", "run",
@@ -325,6 +339,34 @@ spec:
   int Readyz() const {
     return static_cast<int>(doubletest::Http("http://127.0.0.1:" + std::to_string(metrics_port_) + "/readyz").status);
   }
+  int Livez() const {
+    return static_cast<int>(doubletest::Http("http://127.0.0.1:" + std::to_string(metrics_port_) + "/livez").status);
+  }
+  std::string ReadyzVerbose() const {
+    return doubletest::Http("http://127.0.0.1:" + std::to_string(metrics_port_) + "/readyz?verbose").body;
+  }
+  /// The value of one /metrics sample ("name{labels}" exactly as rendered); 0 when absent.
+  double Metric(const std::string& sample) const {
+    const std::string text = doubletest::Http("http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics").body;
+    const std::string key = "\n" + sample + " ";
+    const auto at = ("\n" + text).find(key);
+    return at == std::string::npos ? 0.0 : std::atof(text.c_str() + at + key.size() - 1);
+  }
+  bool DaemonAlive() const { return daemon_pid_ > 0 && ::waitpid(daemon_pid_, nullptr, WNOHANG) == 0; }
+  /// utime + stime of `pid` in seconds (/proc/<pid>/stat fields 14 and 15), -1 if unreadable.
+  static double CpuSeconds(pid_t pid) {
+    const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos) return -1;
+    std::istringstream in(stat.substr(paren + 2));
+    std::string field;
+    long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && in >> field; ++i) {
+      if (i == 14) utime = std::atol(field.c_str());
+      if (i == 15) stime = std::atol(field.c_str());
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
   /// The daemon's exit code once it exited within `timeout`, else -1.
   int WaitDaemonExit(milliseconds timeout) {
     int status = 0;
@@ -348,6 +390,7 @@ spec:
   std::string name_, network_, sandbox_, gateway_, subnet_;
   int tunnel_port_ = 0, metrics_port_ = 0;
   pid_t daemon_pid_ = 0;
+  bool engine_paused_ = false;
   CmdResult first_;
   std::string transcript_;
   std::set<std::string> tokens_seen_;
@@ -506,6 +549,144 @@ TEST_F(SystemTest, VerifyFailsNamingTheBrokenCheck) {
   EXPECT_THAT(no_proxy.out, HasSubstr("Verify: FAIL (allowlisted localhost:" + std::to_string(upstream_->port())));
   EXPECT_EQ(RowResult(no_proxy.out, "direct-egress"), "pass") << no_proxy.out;
   EXPECT_EQ(Json(state_ / "status.json")["verify"]["passed"], false);
+}
+
+// 6. The Docker engine stopped under `ironward run` (SIGTERM to dockerd, which stops the sandbox;
+//    data kept) for 10 s, then started again on the same data-root (scripts/dockerd-test.sh pause /
+//    resume). While it is down `run` stays up without a hot loop and retries with back-off, the proxy
+//    keeps running (same pid), status and /readyz report the Docker-dependent resources not Ready
+//    naming the engine's socket; once it is back the exited sandbox is replaced, the proxy path works,
+//    raw egress stays blocked and /readyz is 200 again. Its own ctest entry, RUN_SERIAL: every docker
+//    test of a ctest run shares this engine.
+TEST_F(SystemTest, DockerdStoppedAndRestartedUnderRunIsHealed) {
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  const std::string socket = docker_host_.substr(std::string("DOCKER_HOST=unix://").size());
+  const std::string network_errors = "ironward_reconcile_errors_total{resource=\"network\"}";
+  StartDaemon();
+  ASSERT_TRUE(Eventually([&] { return Readyz() == 200; }, seconds(40))) << Tail(DaemonLog(), 4000);
+  const std::string old_id = SandboxId();
+  ASSERT_FALSE(old_id.empty());
+  const pid_t proxy = ProxyPid();
+  ASSERT_GT(proxy, 0);
+  ExpectRequestViaProxyWorks("before the engine stops");
+
+  const std::size_t log_at_down = DaemonLog().size();
+  const double errors_at_down = Metric(network_errors);
+  const CmdResult paused = EngineScript("pause");
+  ASSERT_EQ(paused.code, 0) << paused.out;
+  engine_paused_ = true;
+  const auto down = Clock::now();
+  const double cpu_at_down = CpuSeconds(daemon_pid_);
+  ASSERT_GE(cpu_at_down, 0);
+  std::cout << Trim(paused.out) << "\n";
+
+  // Down for 10 s: `run` alive and live, the proxy untouched; /readyz fails once a pass saw it.
+  double readyz_failed_after = -1;
+  while (since(down) < 10.0) {
+    ASSERT_TRUE(DaemonAlive()) << "ironward run died with the engine down\n" << Tail(DaemonLog(), 4000);
+    EXPECT_EQ(Livez(), 200);
+    ASSERT_EQ(::kill(proxy, 0), 0) << "the proxy stopped with the engine\n" << Tail(DaemonLog(), 4000);
+    if (readyz_failed_after < 0 && Readyz() != 200) readyz_failed_after = since(down);
+    std::this_thread::sleep_for(milliseconds(250));
+  }
+  const double down_seconds = since(down);
+  const double cpu_down = CpuSeconds(daemon_pid_) - cpu_at_down;
+  const double network_failures = Metric(network_errors) - errors_at_down;
+  const std::string down_log = DaemonLog().substr(log_at_down);
+  EXPECT_LE(cpu_down, 1.0) << "a hot loop while the engine is down\n" << Tail(down_log, 4000);
+  EXPECT_EQ(ProxyPid(), proxy) << "the proxy was not restarted";
+  EXPECT_GE(readyz_failed_after, 0) << "/readyz stayed 200 with the engine down: " << ReadyzVerbose();
+  EXPECT_THAT(ReadyzVerbose(), HasSubstr("[-]resources failed: 1 failed: network"));
+  EXPECT_EQ(Metric("ironward_ready"), 0);
+
+  // The retries back off (1 s doubling, docs/run.md): the "retry after failure" passes are spaced
+  // 1, 2, 4 s (a fixed-interval retry would stay at 1 s), and 10 s hold at most 5 failed attempts
+  // of the network resource.
+  std::vector<double> retries;  // seconds of the day, from the log's timestamps
+  std::istringstream lines(down_log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" pass: ") == std::string::npos) continue;
+    std::cout << "  " << line << "\n";
+    if (line.find("retry after failure") == std::string::npos || line.size() < 23) continue;
+    double t = std::atoi(line.substr(11, 2).c_str()) * 3600 + std::atoi(line.substr(14, 2).c_str()) * 60 +
+               std::atof(line.substr(17, 6).c_str());
+    if (!retries.empty() && t < retries.back()) t += 24 * 3600;  // past midnight
+    retries.push_back(t);
+  }
+  EXPECT_GE(network_failures, 2) << down_log;
+  EXPECT_LE(network_failures, 5) << down_log;
+  ASSERT_GE(retries.size(), 2U) << down_log;
+  EXPECT_GE(retries.back() - retries[retries.size() - 2], 3.5) << "no back-off:\n" << down_log;
+  for (std::size_t i = 2; i < retries.size(); ++i) {
+    EXPECT_GE(retries[i] - retries[i - 1], 1.5 * (retries[i - 1] - retries[i - 2])) << "no back-off:\n" << down_log;
+  }
+  std::cout << "engine down " << down_seconds << " s: run used " << cpu_down << " s CPU, " << network_failures
+            << " failed network attempts, /readyz failing after " << readyz_failed_after << " s\n";
+
+  // status: the network names the engine and its socket; the resources behind it wait for it; the
+  // proxy is still reported running. enforcement sees no socket, i.e. no engine and so no running
+  // container to police (docs/sandboxes.md "Without Docker").
+  const CmdResult status_json = Ironward("status -o json");
+  EXPECT_EQ(status_json.code, 1) << status_json.out;
+  nlohmann::json doc = nlohmann::json::parse(status_json.out, nullptr, false);  // not const: missing keys read as null
+  ASSERT_TRUE(doc.is_object()) << status_json.out;
+  SCOPED_TRACE("ironward status -o json: " + status_json.out);
+  EXPECT_EQ(doc["ready"], false);
+  auto ready = [&](const std::string& resource) {
+    for (const auto& c : doc["resources"][resource]["conditions"]) {
+      if (c.value("type", "") == "Ready") return c;
+    }
+    return nlohmann::json{{"status", ""}, {"reason", ""}, {"message", ""}};
+  };
+  EXPECT_EQ(ready("network")["status"], "False");
+  EXPECT_THAT(ready("network")["message"].get<std::string>(),
+              HasSubstr("cannot reach the Docker engine at unix://" + socket));
+  for (const std::string resource : {"sandboxes", "daemon"}) {
+    EXPECT_EQ(ready(resource)["status"], "False") << resource;
+    EXPECT_EQ(ready(resource)["reason"], "DependencyNotReady") << resource;
+    EXPECT_THAT(ready(resource)["message"].get<std::string>(), HasSubstr("network")) << resource;
+  }
+  EXPECT_EQ(doc["resources"]["daemon"]["details"]["running"], true);
+  EXPECT_EQ(doc["resources"]["daemon"]["details"]["pid"], proxy);
+  EXPECT_EQ(doc["resources"]["enforcement"]["details"]["engine"], "absent");
+  const CmdResult status = Ironward("status");
+  EXPECT_EQ(status.code, 1) << status.out;
+  EXPECT_THAT(status.out, HasSubstr("cannot reach the Docker engine at unix://" + socket));
+
+  const CmdResult resumed = EngineScript("resume");
+  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  engine_paused_ = false;
+  const auto up = Clock::now();
+  std::cout << Trim(resumed.out) << "\n";
+
+  // Back: the next retry (at most one back-off step, 8 s here, later) replaces the exited sandbox.
+  std::string new_id;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        new_id = SandboxId();
+        return !new_id.empty();
+      },
+      seconds(30)))
+      << "the sandbox did not come back\n"
+      << Tail(DaemonLog(), 4000);
+  const double sandbox_after = since(up);
+  ASSERT_TRUE(Eventually([&] { return Readyz() == 200; }, seconds(30))) << ReadyzVerbose() << Tail(DaemonLog(), 4000);
+  const double ready_after = since(up);
+  std::cout << "engine back: sandbox running after " << sandbox_after << " s, /readyz 200 after " << ready_after
+            << " s; proxy pid " << proxy << " -> " << ProxyPid() << "\n";
+  EXPECT_NE(new_id, old_id) << "the exited sandbox is replaced (docs/sandboxes.md)";
+  EXPECT_TRUE(engine_->Inspect(old_id).is_null()) << "the exited container was removed";
+  EXPECT_EQ(ProxyPid(), proxy) << "the proxy was never restarted";
+  ExpectRequestViaProxyWorks("after the engine came back");
+  EXPECT_EQ(RawTcpFromSandbox(gateway_, upstream_->port()), "CLOSED");
+  EXPECT_EQ(RawTcpFromSandbox(Docker0Address(), upstream_->port()), "CLOSED");
+  const CmdResult healthy = Ironward("status");
+  EXPECT_EQ(healthy.code, 0) << healthy.out;
+  EXPECT_EQ(Metric("ironward_ready"), 1);
+
+  ASSERT_EQ(::kill(daemon_pid_, SIGTERM), 0);
+  EXPECT_EQ(WaitDaemonExit(seconds(20)), 0) << Tail(DaemonLog(), 4000);
 }
 
 }  // namespace
