@@ -111,20 +111,22 @@ void AddFileChange(ResourcePlan& plan, const std::map<std::string, std::string>&
 
 constexpr const char* kFailClosed = "; no secret values yet, so iron-proxy is not started (fail closed)";
 
-/// The digests secrets.json records for every wanted name of this project (a one-shot command or a
-/// restarted `run` has no values in memory, but the proxy may be running with these).
-std::optional<std::map<std::string, std::string>> RecordedDigests(const BitwardenObservation& b,
-                                                                  const spec::Spec& spec) {
+/// Facts for a process with no values in memory (a one-shot command or a restarted `run`) when
+/// secrets.json records every wanted name of this project: the digests the proxy may be running
+/// with, marked `values_unavailable`.
+std::optional<SecretFacts> RecordedFacts(const BitwardenObservation& b, const spec::Spec& spec) {
   if (!b.record || b.record->source != "bitwarden" || b.record->project_id != spec.credentials.bitwarden.project_id) {
     return std::nullopt;
   }
-  std::map<std::string, std::string> digests;
+  SecretFacts known;
   for (const auto& name : WantedNames(spec)) {
     auto it = b.record->secrets.find(name);
     if (it == b.record->secrets.end() || it->second.sha256.empty()) return std::nullopt;
-    digests[name] = it->second.sha256;
+    known.digests[name] = it->second.sha256;
   }
-  return digests;
+  known.combined_digest = CombinedDigest(known.digests, b.file_delivery);
+  known.values_unavailable = true;
+  return known;
 }
 
 }  // namespace
@@ -300,13 +302,9 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
                                 "; next attempt in " + b.next_attempt_in.value_or("?");
     if (env_ready) {
       serve_degraded(failure);
-    } else if (auto recorded = RecordedDigests(b, spec)) {
+    } else if (auto recorded = RecordedFacts(b, spec)) {
       // As in ApplyBitwarden: no values in memory, the digests the proxy runs with are recorded.
-      SecretFacts known;
-      known.digests = *recorded;
-      known.combined_digest = CombinedDigest(known.digests, b.file_delivery);
-      known.values_unavailable = true;
-      ctx.facts.secrets = std::move(known);
+      ctx.facts.secrets = std::move(*recorded);
       plan.warnings.push_back("Degraded: " + failure + "; no values in this process, " + kSecretRecordFile +
                               " records the last good ones: a running iron-proxy keeps them");
       plan.details["degraded"] = failure;
@@ -361,15 +359,11 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
     if (cred.allow_env_fallback && !observed->source_error && observed->missing.empty()) {
       values = observed->values;
       degraded = e.message + "; using the values from ironward's environment (allowEnvFallback: true)";
-    } else if (auto recorded = RecordedDigests(b, spec)) {
+    } else if (auto recorded = RecordedFacts(b, spec)) {
       // Nothing in memory, but secrets.json says which values the proxy was given: a running proxy
       // keeps them (the daemon compares digests, so it is left alone); only a (re)start needs the
       // values, and the daemon refuses that (SecretValuesUnavailable). Secret files are not synced.
-      SecretFacts known;
-      known.digests = *recorded;
-      known.combined_digest = CombinedDigest(known.digests, b.file_delivery);
-      known.values_unavailable = true;
-      ctx.facts.secrets = std::move(known);
+      ctx.facts.secrets = std::move(*recorded);
       Outcome done = Outcome::Done(0);
       done.reason = "Degraded";
       const auto next = bitwarden_->TimeUntilNext();
