@@ -25,21 +25,10 @@ using testing::WriteFile;
 
 constexpr const char* kSecretValue = "sk-or-v1-ROTATION-E2E-SECRET-51c0ffee";
 
-bool PortFree(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  ::close(fd);
-  return ok;
-}
-
 int FreePortBase() {
   for (int base = 30000 + (::getpid() % 400) * 10; base < 60000; base += 10) {
     bool all = true;
-    for (int i = 0; i < 6 && all; ++i) all = PortFree(base + i);
+    for (int i = 0; i < 6 && all; ++i) all = testing::LoopbackPortFree(base + i);
     if (all) return base;
   }
   return 0;
@@ -54,11 +43,7 @@ class CaRotationE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     state_ = tmp_.path() / "state";
-    const std::string cmd = std::string(PACKAGE_SCRIPT) + " " + IRON_PROXY_DOUBLE + " 0.39.0 '" +
-                            (tmp_.path() / "releases").string() + "' > '" + (tmp_.path() / "sha").string() + "'";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
-    std::string sha = ReadFile(tmp_.path() / "sha");
-    while (!sha.empty() && (sha.back() == '\n' || sha.back() == ' ')) sha.pop_back();
+    const std::string sha = testing::PackageRelease039(PACKAGE_SCRIPT, IRON_PROXY_DOUBLE, tmp_.path() / "releases");
     ASSERT_EQ(sha.size(), 64U);
     doubletest::MakeUpstreamPki(pki_);
     upstream_ = std::make_unique<doubletest::Upstream>(pki_.path() + "/up.crt", pki_.path() + "/up.key");

@@ -33,22 +33,11 @@ struct CmdResult {
 };
 
 /// True when 127.0.0.1:port can be bound right now.
-bool PortFree(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  ::close(fd);
-  return ok;
-}
-
 /// A base port whose six listeners (tunnel, http, metrics, management, dns, https) are free.
 int FreePortBase() {
   for (int base = 20000 + (::getpid() % 400) * 10; base < 60000; base += 10) {
     bool all = true;
-    for (int i = 0; i < 6 && all; ++i) all = PortFree(base + i);
+    for (int i = 0; i < 6 && all; ++i) all = testing::LoopbackPortFree(base + i);
     if (all) return base;
   }
   return 0;
@@ -59,11 +48,7 @@ class CliTest : public ::testing::Test {
   /// The project's iron-proxy test double, packaged once like a real release (file:// source).
   static void SetUpTestSuite() {
     releases_ = new TempDir();
-    const std::string cmd = std::string(PACKAGE_SCRIPT) + " " + IRON_PROXY_DOUBLE + " 0.39.0 '" +
-                            releases_->path().string() + "' > '" + (releases_->path() / "sha").string() + "'";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
-    sha_ = ReadFile(releases_->path() / "sha");
-    while (!sha_.empty() && (sha_.back() == '\n' || sha_.back() == ' ')) sha_.pop_back();
+    sha_ = testing::PackageRelease039(PACKAGE_SCRIPT, IRON_PROXY_DOUBLE, releases_->path());
     ASSERT_EQ(sha_.size(), 64U);
   }
   static void TearDownTestSuite() {

@@ -1,8 +1,13 @@
 // Helpers for tests that touch a real temporary state directory.
 #pragma once
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
 
 #include <filesystem>
 #include <fstream>
@@ -65,6 +70,34 @@ inline std::map<std::string, std::string> Snapshot(const std::filesystem::path& 
     out[rel] = value;
   }
   return out;
+}
+
+/// True when 127.0.0.1:`port` can be bound right now.
+inline bool LoopbackPortFree(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+/// Packages `binary` (the iron-proxy double) as iron-proxy 0.39.0 release under `dir` with
+/// `script` (scripts/package-iron-proxy-release.sh), exactly as a real release is laid out.
+/// Returns the tarball's SHA-256 hex (also left in `dir`/sha), or "" when packaging failed.
+inline std::string PackageRelease039(const std::string& script, const std::string& binary,
+                                     const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);  // the shell opens `dir`/sha before the script runs
+  const std::filesystem::path sha_file = dir / "sha";
+  const std::string cmd = script + " " + binary + " 0.39.0 '" + dir.string() + "' > '" + sha_file.string() + "'";
+  if (std::system(cmd.c_str()) != 0) return "";
+  std::ifstream in(sha_file);
+  std::string sha;
+  in >> sha;
+  return sha;
 }
 
 inline const char* kBaseYaml = R"(apiVersion: ironward.dev/v1

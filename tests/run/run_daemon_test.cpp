@@ -37,23 +37,12 @@ using testing::WriteFile;
 constexpr const char* kSecretValue = "sk-or-v1-RUN-SECRET-do-not-leak-5d21";
 constexpr const char* kSecondSecret = "sk-proj-RUN-SECRET-TWO-88aa";
 
-bool PortFree(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  ::close(fd);
-  return ok;
-}
-
 /// Seven consecutive free ports: six for the proxy's listeners, one for /metrics.
 int FreePortBase() {
   static int next = 30000 + (::getpid() % 300) * 20;
   for (int base = next; base < 60000; base += 10) {
     bool all = true;
-    for (int i = 0; i < 7 && all; ++i) all = PortFree(base + i);
+    for (int i = 0; i < 7 && all; ++i) all = testing::LoopbackPortFree(base + i);
     if (all) {
       next = base + 10;
       return base;
@@ -137,11 +126,7 @@ class RunDaemonTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     releases_ = new TempDir();
-    const std::string cmd = std::string(PACKAGE_SCRIPT) + " " + IRON_PROXY_DOUBLE + " 0.39.0 '" +
-                            releases_->path().string() + "' > '" + (releases_->path() / "sha").string() + "'";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
-    sha_ = ReadFile(releases_->path() / "sha");
-    while (!sha_.empty() && (sha_.back() == '\n' || sha_.back() == ' ')) sha_.pop_back();
+    sha_ = testing::PackageRelease039(PACKAGE_SCRIPT, IRON_PROXY_DOUBLE, releases_->path());
     ASSERT_EQ(sha_.size(), 64U);
   }
   static void TearDownTestSuite() {
