@@ -21,6 +21,10 @@ struct DaemonOptions {
   std::uint64_t log_rotate_bytes = 10U * 1024U * 1024U;
   int crash_loop_threshold = kCrashLoopThreshold;
   std::size_t tail_lines = 20;
+  /// A running proxy is restarted as unhealthy only after this many failed checks in a row
+  /// (1 s each, health_check_pause apart): one slow answer on a loaded host is not a crash.
+  int health_checks = 3;
+  std::chrono::milliseconds health_check_pause{250};
 };
 
 class DaemonReconciler final : public ResourceReconciler<ObservedDaemon> {

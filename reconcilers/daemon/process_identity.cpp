@@ -39,7 +39,7 @@ std::optional<ProcStat> ParseProcStat(std::string_view text) {
   const auto close = text.rfind(')');
   if (close == std::string_view::npos) return std::nullopt;
   std::string_view rest = text.substr(close + 1);
-  // rest: " S ppid pgrp ..." ; field 3 is the state, field 22 the starttime.
+  // rest: " S ppid pgrp ..." ; field 3 is the state, field 9 the flags, field 22 the starttime.
   std::vector<std::string_view> fields;
   std::size_t i = 0;
   while (i < rest.size() && fields.size() < 20) {
@@ -52,6 +52,8 @@ std::optional<ProcStat> ParseProcStat(std::string_view text) {
   if (fields.size() < 20 || fields[0].size() != 1) return std::nullopt;
   ProcStat st;
   st.state = fields[0][0];
+  const std::string_view flags = fields[6];  // field 9
+  if (std::from_chars(flags.data(), flags.data() + flags.size(), st.flags).ec != std::errc()) return std::nullopt;
   const std::string_view start = fields[19];  // field 22 = index 19 after the state (field 3)
   if (std::from_chars(start.data(), start.data() + start.size(), st.starttime).ec != std::errc()) return std::nullopt;
   return st;
@@ -98,11 +100,16 @@ std::string_view ToString(Liveness l) {
 Liveness CheckIdentity(const ProcessIdentity& id) {
   if (id.pid <= 0 || id.nonce.empty()) return Liveness::kGone;
   const auto st = ReadProcStat(id.pid);
-  if (!st || st->state == 'Z' || st->state == 'X') return Liveness::kGone;
+  if (!st || st->state == 'Z' || st->state == 'X' || st->Exiting()) return Liveness::kGone;
   if (st->starttime != id.starttime) return Liveness::kRecycled;
   const auto nonce = EnvironValue(id.pid, kNonceEnv);
-  if (!nonce || *nonce != id.nonce) return Liveness::kRecycled;
-  return Liveness::kAlive;
+  if (nonce && *nonce == id.nonce) return Liveness::kAlive;
+  if (!nonce) {
+    // The process may have begun exiting between the two reads (its environ vanishes then).
+    const auto again = ReadProcStat(id.pid);
+    if (!again || again->state == 'Z' || again->state == 'X' || again->Exiting()) return Liveness::kGone;
+  }
+  return Liveness::kRecycled;
 }
 
 bool SignalIfSame(const ProcessIdentity& id, int sig) {

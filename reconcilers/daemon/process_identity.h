@@ -23,6 +23,10 @@ inline constexpr const char* kNonceEnv = "IRONWARD_PROXY_NONCE";
 struct ProcStat {
   char state = '?';            ///< field 3 ('R', 'S', 'Z', ...)
   std::uint64_t starttime = 0; ///< field 22, clock ticks since boot
+  std::uint64_t flags = 0;     ///< field 9, the kernel's PF_* flags
+  /// PF_EXITING: the process is dying. Between SIGKILL and the zombie state its memory (and so
+  /// /proc/<pid>/environ) is already gone while the state letter still says running.
+  bool Exiting() const { return (flags & 0x4U) != 0; }
 };
 
 /// Parses /proc/<pid>/stat (after the last ')', so odd comm names are fine); nullopt when gone.

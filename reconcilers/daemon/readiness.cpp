@@ -217,6 +217,16 @@ std::string CheckHealthy(HttpClient* http, const Endpoints& eps) {
   return "";
 }
 
+std::string CheckHealthyRepeatedly(HttpClient* http, const Endpoints& eps, int checks, Ms pause) {
+  std::string why;
+  for (int i = 1; i <= std::max(checks, 1); ++i) {
+    why = CheckHealthy(http, eps);
+    if (why.empty()) return "";
+    if (i < checks) std::this_thread::sleep_for(pause);
+  }
+  return checks > 1 ? why + " (" + std::to_string(checks) + " checks in a row)" : why;
+}
+
 ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpClient* http,
                           const ReadinessOptions& options) {
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;

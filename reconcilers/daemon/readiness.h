@@ -58,6 +58,9 @@ std::string ListenersOwnedBy(pid_t pid, const std::vector<int>& ports);
 
 /// One look, no waiting: "" when healthy, else why not.
 std::string CheckHealthy(HttpClient* http, const Endpoints& eps);
+/// Up to `checks` looks, `pause` apart: "" at the first healthy one, else the last reason with
+/// the number of failed checks.
+std::string CheckHealthyRepeatedly(HttpClient* http, const Endpoints& eps, int checks, std::chrono::milliseconds pause);
 
 struct ReadinessOptions {
   std::chrono::milliseconds timeout{10000};

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "daemon_harness.h"
 #include "reconcilers/daemon/daemon_control.h"
@@ -191,6 +192,31 @@ TEST(DaemonReconcilerTest, KillNineIsRestartedAtOnceASecondKillWaitsOutTheBackof
   EXPECT_NE(third.pid, second.pid);
   EXPECT_EQ(CheckIdentity(IdOf(third)), Liveness::kAlive);
   EXPECT_TRUE(h.Plan().InSync());
+}
+
+TEST(DaemonReconcilerTest, OneSlowHealthCheckIsNotARestartButAHungProxyIs) {
+  DaemonHarness h;
+  ASSERT_EQ(h.Pass().kind, Outcome::Kind::kDone);
+  const PidRecord rec = *h.Record();
+
+  // Frozen for ~1.3 s: the first check times out, a later one answers; nothing to do.
+  ASSERT_EQ(::kill(rec.pid, SIGSTOP), 0);
+  std::thread thaw([pid = rec.pid] {
+    std::this_thread::sleep_for(1300ms);
+    ::kill(pid, SIGCONT);
+  });
+  ResourcePlan plan = h.Plan();
+  thaw.join();
+  EXPECT_TRUE(plan.InSync()) << Changes(plan);
+
+  // Frozen for good: every check fails, and the plan restarts it saying how often it looked.
+  ASSERT_EQ(::kill(rec.pid, SIGSTOP), 0);
+  plan = h.Plan();
+  ::kill(rec.pid, SIGCONT);
+  ASSERT_EQ(plan.changes.size(), 1u) << Changes(plan);
+  EXPECT_NE(plan.changes[0].reason.find("pid " + std::to_string(rec.pid) + " is unhealthy"), std::string::npos)
+      << Changes(plan);
+  EXPECT_NE(plan.changes[0].reason.find("(3 checks in a row)"), std::string::npos) << Changes(plan);
 }
 
 TEST(DaemonReconcilerTest, CrashLoopBecomesStalledWithLogTail) {

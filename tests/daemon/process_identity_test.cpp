@@ -26,7 +26,13 @@ TEST(ProcessIdentityTest, ParsesStatWithAwkwardCommNames) {
   ASSERT_TRUE(st);
   EXPECT_EQ(st->state, 'S');
   EXPECT_EQ(st->starttime, 987654u);
+  EXPECT_EQ(st->flags, 4194560u);
+  EXPECT_FALSE(st->Exiting());
   EXPECT_FALSE(ParseProcStat("1234 (x) S 1 2"));
+  // A SIGKILLed process before it is a zombie: state still R, PF_EXITING (0x4) set.
+  auto dying = ParseProcStat("77 (p) R 1 77 77 0 -1 4194564 0 0 0 0 0 0 0 0 20 0 1 0 555 0 0");
+  ASSERT_TRUE(dying);
+  EXPECT_TRUE(dying->Exiting());
 }
 
 TEST(ProcessIdentityTest, OwnProcessStarttimeIsStable) {
