@@ -60,6 +60,7 @@ void DockerEventWatcher::Loop(std::stop_token stop) {
   query.filters = {{"label", {label_}}};
   query.window = options_.window;
   std::chrono::milliseconds backoff = options_.base_backoff;
+  bool failing = false;  // the last attempt failed
   while (!stop.stop_requested()) {
     {
       std::lock_guard lock(mu_);
@@ -69,7 +70,17 @@ void DockerEventWatcher::Loop(std::stop_token stop) {
     const auto started = std::chrono::steady_clock::now();
     Status s = Status::Ok();
     try {
-      s = api_.Events(
+      // After a failure, a ping tells when the engine answers again (a working event stream
+      // only returns on the next failure, so it cannot say so itself).
+      if (failing) {
+        if (auto ping = api_.Ping(); !ping) {
+          s = ping.error();
+        } else {
+          failing = false;
+          if (options_.on_reconnected) options_.on_reconnected();
+        }
+      }
+      if (s.ok()) s = api_.Events(
           query,
           [&](const docker::Event& e) {
             delivered = true;
@@ -81,6 +92,7 @@ void DockerEventWatcher::Loop(std::stop_token stop) {
       s = Error::Transient(std::string("docker events: ") + e.what());
     }
     if (stop.stop_requested()) break;
+    if (!s.ok()) failing = true;
     // A stream that lived a while or delivered something was a working connection.
     if (delivered || std::chrono::steady_clock::now() - started > std::chrono::seconds(10)) {
       backoff = options_.base_backoff;

@@ -3,8 +3,8 @@
 // callback (the run loop posts it to its mailbox). Works for any labelled container or network,
 // so a sandbox removed out of band triggers a pass whichever reconciler owns it.
 //
-// The engine may be down or not installed: the watcher backs off (1 s doubling, capped at 30 s)
-// and retries, forever, and never throws. Stop() (or the destructor) returns within about one
+// The engine may be down or not installed: the watcher backs off (1 s doubling, capped at 5 s)
+// and retries, forever, and never throws; options.on_reconnected tells when it works again. Stop() (or the destructor) returns within about one
 // event window (1 s).
 #pragma once
 
@@ -30,8 +30,13 @@ std::string DescribeEvent(const docker::Event& e);
 
 struct DockerEventsOptions {
   std::chrono::milliseconds base_backoff{1000};
-  std::chrono::milliseconds max_backoff{30000};
+  /// Short: while the engine is down each attempt is one failed connect to its socket, and the
+  /// next one succeeding is what ends the Docker resources' (much longer) back-off.
+  std::chrono::milliseconds max_backoff{5000};
   std::chrono::milliseconds window{1000};
+  /// Called (on the watcher's thread) when a stream works again after failed attempts: the engine
+  /// is back, so work held back while it was down can be retried at once.
+  std::function<void()> on_reconnected;
 };
 
 class DockerEventWatcher {

@@ -5,6 +5,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstring>
@@ -46,6 +47,8 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr milliseconds kFileDebounce{100};
 /// Docker emits bursts (kill, die, stop, destroy); one pass for a burst.
 constexpr milliseconds kDockerDebounce{200};
+/// The resources whose work goes through the Docker engine (their back-off ends when it is back).
+constexpr std::array<const char*, 3> kDockerResources = {"network", "sandboxes", "enforcement"};
 /// Busy writer lock (a one-shot `ironward reconcile` is applying): try again this soon.
 constexpr milliseconds kLockRetry{1000};
 /// status.json "desired_refused" keeps at most this many diagnostics.
@@ -205,16 +208,18 @@ void Daemon::EnsureDockerWatcher() {
   // every back-off step.
   auto on_error = [failures = std::make_shared<std::atomic<int>>(0)](const std::string& why, milliseconds retry) {
     if ((*failures)++ % 20 == 0) {
-      spdlog::warn("docker events: {}; retrying in {}s (with back-off up to 30s)", why, (retry.count() + 999) / 1000);
+      spdlog::warn("docker events: {}; retrying in {}s (with back-off up to 5s)", why, (retry.count() + 999) / 1000);
     }
   };
+  DockerEventsOptions options;
+  options.on_reconnected = [this] { mailbox_.Post({"docker-back", "the Docker engine answers again", nullptr}); };
   const bool owned = desired_ && !desired_->spec.sandboxes.empty() && rt_.docker;
   const std::string owner_label = desired_ ? std::string(kOwnerLabel) + "=" + desired_->name : "";
   if (!owned) {
     docker_watch_.reset();
   } else if (!docker_watch_ || docker_watch_->label() != owner_label) {
     docker_watch_.reset();
-    docker_watch_ = std::make_unique<DockerEventWatcher>(*rt_.docker, desired_->name, on_event, on_error);
+    docker_watch_ = std::make_unique<DockerEventWatcher>(*rt_.docker, desired_->name, on_event, on_error, options);
   }
   const bool policed = desired_ && rt_.docker && desired_->spec.enforcement.mode != spec::EnforcementMode::kOff &&
                        !desired_->spec.enforcement.selector.empty();
@@ -222,7 +227,8 @@ void Daemon::EnsureDockerWatcher() {
     policed_watch_.reset();
   } else if (!policed_watch_ || policed_watch_->label() != desired_->spec.enforcement.selector) {
     policed_watch_.reset();
-    policed_watch_ = DockerEventWatcher::ForLabel(*rt_.docker, desired_->spec.enforcement.selector, on_event, on_error);
+    policed_watch_ =
+        DockerEventWatcher::ForLabel(*rt_.docker, desired_->spec.enforcement.selector, on_event, on_error, options);
   }
 }
 
@@ -434,6 +440,12 @@ void Daemon::HandleMailbox(SteadyClock::time_point now) {
     if (m.kind == "docker") {
       spdlog::info("docker event: {}", m.text);
       queue_.Add(kAllResources, "docker event: " + m.text, now + kDockerDebounce);
+    } else if (m.kind == "docker-back") {
+      // What failed while the engine was down is retried now, not at the end of its back-off
+      // window (up to 5 min after a long outage).
+      spdlog::info("{}: retrying the Docker resources now", m.text);
+      for (const char* r : kDockerResources) queue_.ClearBackoff(r);
+      queue_.Add(kAllResources, m.text, now);
     } else if (m.kind == "harden") {
       harden_ = std::move(m.data);
       if (auto s = MutateStatus([this](state::StatusDoc& doc) {

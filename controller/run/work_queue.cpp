@@ -110,6 +110,10 @@ void WorkQueue::ClearHolds() {
   }
 }
 
+void WorkQueue::ClearBackoff(const std::string& resource) {
+  if (auto it = holds_.find(resource); it != holds_.end()) it->second.until.reset();
+}
+
 std::chrono::milliseconds Jittered(std::chrono::milliseconds interval, double unit) {
   unit = std::clamp(unit, 0.0, 1.0);
   const double factor = 0.9 + 0.2 * unit;

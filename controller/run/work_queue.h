@@ -61,6 +61,9 @@ class WorkQueue {
   std::map<std::string, std::string, std::less<>> Holds(SteadyPoint now, const std::string& desired_digest) const;
   /// A forced run (SIGHUP): forget every back-off window and terminal hold.
   void ClearHolds();
+  /// An outside cause of failure is gone (the Docker engine answers again): end the back-off
+  /// window of `resource` now. Terminal holds stay.
+  void ClearBackoff(const std::string& resource);
 
   /// Back-off after the n-th consecutive failure (n >= 1).
   std::chrono::milliseconds BackoffAfter(int failures) const;

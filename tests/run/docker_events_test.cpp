@@ -43,6 +43,15 @@ struct Seen {
   }
 };
 
+/// 10 ms first back-off, capped at `max_ms`, 100 ms event windows.
+DockerEventsOptions Fast(int max_ms) {
+  DockerEventsOptions o;
+  o.base_backoff = milliseconds(10);
+  o.max_backoff = milliseconds(max_ms);
+  o.window = milliseconds(100);
+  return o;
+}
+
 docker::ContainerCreateSpec Labelled(const std::string& owner) {
   docker::ContainerCreateSpec spec;
   spec.image = "local/agent:latest";
@@ -54,7 +63,7 @@ TEST(DockerEventWatcherTest, ReportsLifecycleEventsOfOurLabelledContainersOnly) 
   docker::FakeDocker fake;
   Seen seen;
   DockerEventWatcher watcher(fake, "prod", [&seen](const docker::Event& e) { seen.Add(e); }, {},
-                             DockerEventsOptions{milliseconds(10), milliseconds(50), milliseconds(100)});
+                             Fast(50));
   ASSERT_TRUE(Eventually([&] { return watcher.attempts() >= 1; }));
   std::this_thread::sleep_for(milliseconds(50));  // the stream is open
 
@@ -75,7 +84,7 @@ TEST(DockerEventWatcherTest, ASelectorWatcherSeesPolicedUnmanagedContainers) {
   Seen seen;
   auto watcher = DockerEventWatcher::ForLabel(fake, "ironward.dev/policed=true",
                                               [&seen](const docker::Event& e) { seen.Add(e); }, {},
-                                              DockerEventsOptions{milliseconds(10), milliseconds(50), milliseconds(100)});
+                                              Fast(50));
   EXPECT_EQ(watcher->label(), "ironward.dev/policed=true");
   ASSERT_TRUE(Eventually([&] { return watcher->attempts() >= 1; }));
   std::this_thread::sleep_for(milliseconds(50));
@@ -99,7 +108,7 @@ TEST(DockerEventWatcherTest, EngineDownIsRetriedWithBackOffNeverFatal) {
         EXPECT_NE(why.find("cannot reach the Docker engine"), std::string::npos) << why;
         ++errors;
       },
-      DockerEventsOptions{milliseconds(10), milliseconds(40), milliseconds(100)});
+      Fast(40));
   ASSERT_TRUE(Eventually([&] { return errors.load() >= 3; }));
   // The engine comes back: the watcher reconnects and events flow.
   fake.SetEngineDown(false);
@@ -108,6 +117,30 @@ TEST(DockerEventWatcherTest, EngineDownIsRetriedWithBackOffNeverFatal) {
     std::this_thread::sleep_for(milliseconds(60));
     return !seen.Get().empty();
   }));
+}
+
+TEST(DockerEventWatcherTest, AnEngineBackAfterFailuresIsReportedOnceWithoutWaitingForAnEvent) {
+  docker::FakeDocker fake;
+  fake.SetEngineDown(true);
+  std::atomic<int> errors{0};
+  std::atomic<int> reconnected{0};
+  DockerEventsOptions options = Fast(40);
+  options.on_reconnected = [&reconnected] { ++reconnected; };
+  DockerEventWatcher watcher(
+      fake, "prod", [](const docker::Event&) {}, [&errors](const std::string&, milliseconds) { ++errors; }, options);
+  ASSERT_TRUE(Eventually([&] { return errors.load() >= 2; }));
+  EXPECT_EQ(reconnected.load(), 0) << "still down";
+  fake.SetEngineDown(false);  // a quiet engine: no event will ever arrive
+  ASSERT_TRUE(Eventually([&] { return reconnected.load() == 1; }));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(reconnected.load(), 1) << "once per outage, not per window";
+
+  // A second outage is a second report.
+  fake.SetEngineDown(true);
+  const int before = errors.load();
+  ASSERT_TRUE(Eventually([&] { return errors.load() > before; }));
+  fake.SetEngineDown(false);
+  ASSERT_TRUE(Eventually([&] { return reconnected.load() == 2; }));
 }
 
 TEST(DockerEventWatcherTest, FiltersChatterAndDescribesEventsWithoutValues) {

@@ -115,6 +115,21 @@ TEST(WorkQueueTest, ClearHoldsReleasesBackOffAndTerminal) {
   EXPECT_TRUE(q.Holds(kT0, "d").empty());
 }
 
+TEST(WorkQueueTest, ClearBackoffEndsOneWindowAndKeepsTerminalHolds) {
+  WorkQueue q;
+  for (int i = 0; i < 9; ++i) q.Record("network", ResultKind::kRetry, milliseconds(0), "d", kT0);
+  q.Record("sandboxes", ResultKind::kRetry, milliseconds(0), "d", kT0);
+  q.Record("enforcement", ResultKind::kTerminal, milliseconds(0), "d", kT0);
+  ASSERT_EQ(q.Holds(kT0, "d").size(), 3U);
+  q.ClearBackoff("network");
+  q.ClearBackoff("enforcement");
+  q.ClearBackoff("never-seen");
+  const auto holds = q.Holds(kT0, "d");
+  EXPECT_EQ(holds.count("network"), 0U) << "its 4 min window is over";
+  EXPECT_EQ(holds.count("sandboxes"), 1U) << "only the named resource";
+  EXPECT_EQ(holds.count("enforcement"), 1U) << "a terminal hold waits for a new desired state";
+}
+
 TEST(WorkQueueTest, JitterStaysWithinTenPercent) {
   EXPECT_EQ(Jittered(seconds(600), 0.0), seconds(540));
   EXPECT_EQ(Jittered(seconds(600), 0.5), seconds(600));
