@@ -232,6 +232,8 @@ ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpC
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   ReadinessResult out;
   std::string last = "not checked yet";
+  const Ms longest = std::max(options.poll, Ms(1));
+  Ms pause = std::clamp(options.first_poll, Ms(1), longest);
   for (;;) {
     if (CheckIdentity(id) != Liveness::kAlive) {
       out.exited = true;
@@ -251,7 +253,8 @@ ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpC
       out.detail = "not ready after " + std::to_string(options.timeout.count()) + " ms: " + last;
       return out;
     }
-    std::this_thread::sleep_for(options.poll);
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, longest);
   }
   // Optional extra margin (default none: the listeners are known to be this process's own).
   const auto settle_end = std::chrono::steady_clock::now() + options.settle;

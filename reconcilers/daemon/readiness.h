@@ -64,6 +64,9 @@ std::string CheckHealthyRepeatedly(HttpClient* http, const Endpoints& eps, int c
 
 struct ReadinessOptions {
   std::chrono::milliseconds timeout{10000};
+  /// Start-up is polled every first_poll, doubling up to poll: a proxy that is up in 25 ms is
+  /// seen within a few ms of it (a flat 50 ms poll added up to 50 ms to every start and heal).
+  std::chrono::milliseconds first_poll{2};
   std::chrono::milliseconds poll{50};
   std::chrono::milliseconds settle{0};  ///< extra time it must stay alive after looking ready
 };
