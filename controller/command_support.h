@@ -15,6 +15,7 @@
 #include "reconcilers/docker/docker_client.h"
 #include "reconcilers/docker/read_only_docker.h"
 #include "reconcilers/network/nft_firewall.h"
+#include "reconcilers/network/libnft_runner.h"
 #include "reconcilers/reconciler.h"
 
 namespace ironward {
@@ -53,9 +54,10 @@ struct Runtime {
   std::unique_ptr<docker::DockerClient> docker;
   std::unique_ptr<docker::ReadOnlyDocker> read_only_docker;
   std::string docker_error;
-  /// The host firewall (`nft`, table inet ironward only) and its read-only view for dry runs.
-  harden::RealCommandRunner commands;
-  netfilter::NftFirewall firewall{commands};
+  /// The host firewall (table inet ironward only, through libnftables in process) and its
+  /// read-only view for dry runs.
+  netfilter::LibNftRunner nft;
+  netfilter::NftFirewall firewall{nft};
   netfilter::ReadOnlyFirewall read_only_firewall{firewall};
 
   /// What a dry run gets: reads only.

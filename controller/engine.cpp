@@ -17,7 +17,11 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 ResourcePlan SafePlan(Reconciler& r, ReconcileContext& ctx, const ReadDeps& deps) {
   try {
-    return r.Plan(ctx, deps);
+    const auto start = std::chrono::steady_clock::now();
+    ResourcePlan plan = r.Plan(ctx, deps);
+    // Where a pass spends its time (`--log-level debug`), e.g. to see what a heal waits for.
+    spdlog::debug("{}: observed and planned in {:.1f} ms", r.Name(), SecondsSince(start) * 1000);
+    return plan;
   } catch (const std::exception& e) {
     // One catch-all at the reconcile boundary: a surprise is a counted failure, not a crash.
     ResourcePlan p;
@@ -25,6 +29,11 @@ ResourcePlan SafePlan(Reconciler& r, ReconcileContext& ctx, const ReadDeps& deps
     p.error = Error::Transient(std::string("internal error while planning: ") + e.what());
     return p;
   }
+}
+
+/// The condition reason of a failed plan: the reconciler's own when it named one.
+std::string PlanErrorReason(const ResourcePlan& plan) {
+  return plan.error_reason.empty() ? "ObserveFailed" : plan.error_reason;
 }
 
 Outcome SafeApply(Reconciler& r, ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
@@ -128,7 +137,7 @@ RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps, cons
       result.skip_reason = "DependencyNotReady: waiting for " + blocked;
       not_ready.insert(name);
     } else if (result.plan.error) {
-      result.outcome = Outcome::Failed(*result.plan.error, "ObserveFailed");
+      result.outcome = Outcome::Failed(*result.plan.error, PlanErrorReason(result.plan));
       not_ready.insert(name);
     } else if (result.plan.changes.empty()) {
       result.outcome = Outcome::Done(0);
@@ -153,7 +162,7 @@ RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps, cons
         std::this_thread::sleep_for(result.outcome->after);
         result.plan = SafePlan(*r, ctx, read);
         result.plan.resource = name;
-        result.outcome = result.plan.error        ? Outcome::Failed(*result.plan.error, "ObserveFailed")
+        result.outcome = result.plan.error        ? Outcome::Failed(*result.plan.error, PlanErrorReason(result.plan))
                          : result.plan.changes.empty() ? Outcome::Done(0)
                                                        : SafeApply(*r, ctx, result.plan, deps);
       }

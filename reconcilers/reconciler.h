@@ -63,6 +63,8 @@ struct ResourcePlan {
   std::vector<Change> changes;    ///< only real changes; empty = in sync
   std::vector<std::string> warnings;
   std::optional<Error> error;     ///< observe/diff failed; nothing can be applied
+  /// CamelCase condition reason for `error` ("BitwardenRefused"); empty means "ObserveFailed".
+  std::string error_reason;
   /// Non-sensitive summary of the observed resource for status (e.g. CA fingerprint).
   nlohmann::json details = nlohmann::json::object();
 

@@ -11,7 +11,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   # libraries (all from Debian's -dev packages)
   libyaml-cpp-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libcli11-dev
-  libcpp-httplib-dev libsystemd-dev libgtest-dev libgmock-dev
+  libcpp-httplib-dev libsystemd-dev libnftables-dev libgtest-dev libgmock-dev
   # tests: schema validation, the Docker engine for container tests, networking tools
   python3 python3-jsonschema python3-yaml docker.io iptables iproute2 nftables
   # fuzzing and sanitizers (clang + its runtimes)

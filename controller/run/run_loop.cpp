@@ -383,10 +383,15 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
   }
   metrics_.ObservePass(run, drift);
   metrics_.SetFromStatus(doc);
-  std::string failed_names;
+  // The count is run.failed (skipped resources are not counted), so the names are too; a skipped
+  // dependent whose own plan failed as well is named apart.
+  std::string failed_names, behind;
   for (const auto& r : run.resources) {
-    if (r.Failed()) failed_names += (failed_names.empty() ? "" : ", ") + r.plan.resource;
+    if (!r.Failed()) continue;
+    std::string& list = r.skipped ? behind : failed_names;
+    list += (list.empty() ? "" : ", ") + r.plan.resource;
   }
+  if (!behind.empty()) failed_names += " (skipped behind it, failing too: " + behind + ")";
   {
     std::lock_guard guard(health_mu_);
     first_pass_done_ = true;

@@ -229,7 +229,8 @@ std::string CheckHealthyRepeatedly(HttpClient* http, const Endpoints& eps, int c
 
 ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpClient* http,
                           const ReadinessOptions& options) {
-  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + options.timeout;
   ReadinessResult out;
   std::string last = "not checked yet";
   const Ms longest = std::max(options.poll, Ms(1));
@@ -254,7 +255,7 @@ ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpC
       return out;
     }
     std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, longest);
+    if (std::chrono::steady_clock::now() - started > options.fast_window) pause = std::min(pause * 2, longest);
   }
   // Optional extra margin (default none: the listeners are known to be this process's own).
   const auto settle_end = std::chrono::steady_clock::now() + options.settle;

@@ -64,9 +64,12 @@ std::string CheckHealthyRepeatedly(HttpClient* http, const Endpoints& eps, int c
 
 struct ReadinessOptions {
   std::chrono::milliseconds timeout{10000};
-  /// Start-up is polled every first_poll, doubling up to poll: a proxy that is up in 25 ms is
-  /// seen within a few ms of it (a flat 50 ms poll added up to 50 ms to every start and heal).
+  /// Start-up is polled every first_poll for fast_window, then doubling up to poll: a proxy that
+  /// is up in 25 ms is seen within 2 ms of it (a flat 50 ms poll added up to 50 ms to every start
+  /// and heal); one that takes seconds is not polled hundreds of times. A check is a loopback
+  /// connect and a GET, well under a millisecond.
   std::chrono::milliseconds first_poll{2};
+  std::chrono::milliseconds fast_window{100};
   std::chrono::milliseconds poll{50};
   std::chrono::milliseconds settle{0};  ///< extra time it must stay alive after looking ready
 };

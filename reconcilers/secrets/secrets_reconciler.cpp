@@ -261,6 +261,7 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
       if (b.file_delivery) AddFileChange(plan, ctx.facts.secrets->digests, b.file_digests);
     } else {
       plan.error = Error::Terminal(refused + kFailClosed);
+      plan.error_reason = b.stopped && !b.token_error ? "BitwardenRefused" : "AccessTokenInvalid";
     }
     return plan;
   }

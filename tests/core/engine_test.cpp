@@ -19,16 +19,21 @@ using testing::TempDir;
 /// Fails every plan: stands in for a resource whose observation breaks.
 class BrokenReconciler final : public Reconciler {
  public:
+  explicit BrokenReconciler(std::string reason = "") : reason_(std::move(reason)) {}
   std::string_view Name() const override { return "mappings"; }
   ResourcePlan Plan(ReconcileContext&, const ReadDeps&) override {
     ResourcePlan p;
     p.error = Error::Transient("engine down");
+    p.error_reason = reason_;
     return p;
   }
   Outcome Apply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override {
     ADD_FAILURE() << "Apply must not run after a failed plan";
     return Outcome::Done(0);
   }
+
+ private:
+  std::string reason_;
 };
 
 /// Throws from Plan: the engine's catch-all turns it into a counted failure.
@@ -124,6 +129,21 @@ TEST_F(EngineTest, FailedDependencySkipsDownstreamAndIsRecordedAsNotReady) {
   EXPECT_EQ(doc.resources["mappings"].Find("Reconciling")->reason, "ProgressingWithRetry");
   EXPECT_EQ(doc.resources["proxy_config"].Find("Ready")->reason, "DependencyNotReady");
   EXPECT_EQ(doc.history.back().result, "failed");
+  EXPECT_EQ(doc.resources["mappings"].Find("Ready")->reason, "ObserveFailed") << "a plan error without a reason";
+}
+
+TEST_F(EngineTest, APlanErrorKeepsTheReasonItsReconcilerNamed) {
+  std::vector<std::unique_ptr<Reconciler>> v;
+  v.push_back(std::make_unique<BrokenReconciler>("BitwardenRefused"));
+  Engine engine(std::move(v));
+  const auto d = Desired(testing::kBaseYaml);
+  const auto run = Apply(engine, d);
+  ASSERT_EQ(run.failed, 1);
+  ASSERT_TRUE(run.resources[0].outcome);
+  EXPECT_EQ(run.resources[0].outcome->reason, "BitwardenRefused");
+  state::StatusDoc doc;
+  RecordRun(doc, d, run, "2026-01-01T00:00:00Z", "");
+  EXPECT_EQ(doc.resources["mappings"].Find("Ready")->reason, "BitwardenRefused");
 }
 
 TEST_F(EngineTest, RecordRunSetsReadyAndObservedDigestOnSuccess) {

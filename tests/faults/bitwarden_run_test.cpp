@@ -523,6 +523,7 @@ TEST_F(BitwardenRunTest, EachFaultModeFailsClosedBacksOffHealsThenDegradesWithou
   EXPECT_EQ(refused.Proxies(), 0);
   const auto still = refused.Condition("secrets", "Ready");
   EXPECT_EQ(still.value("status", ""), "False") << still.dump();
+  EXPECT_EQ(still.value("reason", ""), "BitwardenRefused") << "a plan that is not a fetch keeps the reason";
   EXPECT_NE(still.value("message", "").find("Bitwarden refused the last fetch"), std::string::npos) << still.dump();
   EXPECT_NE(still.value("message", "").find("fail closed"), std::string::npos) << still.dump();
   EXPECT_EQ(refused.Condition("secrets", "Stalled").value("status", ""), "True");

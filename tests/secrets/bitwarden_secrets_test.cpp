@@ -196,6 +196,7 @@ TEST_F(BitwardenSecretsTest, UnauthorizedIsTerminalUntilTheDesiredStateOrTokenCh
     EXPECT_FALSE(Pass(&plan));
     ASSERT_TRUE(plan.error);
     EXPECT_EQ(plan.error->kind, ErrorKind::kTerminal);
+    EXPECT_EQ(plan.error_reason, "BitwardenRefused") << "later plans keep the reason of the stop";
   }
   EXPECT_EQ(Requests(), requests);
 
@@ -342,6 +343,7 @@ TEST_F(BitwardenSecretsTest, MalformedOrMissingTokenIsTerminalWithoutARequest) {
   EXPECT_NE(plan.error->message.find("$BWS_ACCESS_TOKEN"), std::string::npos) << plan.error->message;
   EXPECT_NE(plan.error->message.find("fail closed"), std::string::npos);
   EXPECT_EQ(plan.error->message.find("not-a-token"), std::string::npos);
+  EXPECT_EQ(plan.error_reason, "AccessTokenInvalid");
 
   env_.vars.erase("BWS_ACCESS_TOKEN");
   ResourcePlan unset = Plan();
