@@ -102,7 +102,12 @@ printf '%s\n' "${times[@]}" | sort -n | awk -v runs="$RUNS" -v n="$N" -v cpu="$(
     printf "  %-8s %10.2f\n", "p90", t[int(NR * 0.9)] / 1000
     printf "  %-8s %10.2f\n", "max", t[NR] / 1000
   }'
+# One more dry run at debug level: the engine logs how long each resource's observe + plan took.
+PROFILE=$("$IW" --log-level debug reconcile -f "$TMP/full.yaml" --dry-run 2>&1 |
+  sed -n 's/.* debug \([a-z_]*\): observed and planned in \([0-9.]*\) ms$/\1=\2/p' | paste -sd, -)
+echo "per resource (observe + plan, ms): ${PROFILE//,/ }"
 if [ -n "${BENCH_RESULTS:-}" ]; then
+  printf 'dry_run_profile\t%s\n' "$PROFILE" >>"$BENCH_RESULTS"
   printf '%s\n' "${times[@]}" | sort -n | awk -v n="$N" -v runs="$RUNS" -v cold="$COLD_MS" '
     { t[NR] = $1 }
     END {
