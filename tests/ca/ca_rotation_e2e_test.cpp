@@ -25,14 +25,7 @@ using testing::WriteFile;
 
 constexpr const char* kSecretValue = "sk-or-v1-ROTATION-E2E-SECRET-51c0ffee";
 
-int FreePortBase() {
-  for (int base = 30000 + (::getpid() % 400) * 10; base < 60000; base += 10) {
-    bool all = true;
-    for (int i = 0; i < 6 && all; ++i) all = testing::LoopbackPortFree(base + i);
-    if (all) return base;
-  }
-  return 0;
-}
+int FreePortBase() { return testing::FreeLoopbackPorts(6, 22000); }
 
 struct CmdResult {
   int code = -1;

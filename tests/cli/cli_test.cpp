@@ -34,14 +34,7 @@ struct CmdResult {
 
 /// True when 127.0.0.1:port can be bound right now.
 /// A base port whose six listeners (tunnel, http, metrics, management, dns, https) are free.
-int FreePortBase() {
-  for (int base = 20000 + (::getpid() % 400) * 10; base < 60000; base += 10) {
-    bool all = true;
-    for (int i = 0; i < 6 && all; ++i) all = testing::LoopbackPortFree(base + i);
-    if (all) return base;
-  }
-  return 0;
-}
+int FreePortBase() { return testing::FreeLoopbackPorts(6, 10000); }
 
 class CliTest : public ::testing::Test {
  protected:

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/spec/loader.h"
+#include "tests/core/ports.h"
 #include "state/encoding.h"
 
 namespace ironward::testing {
@@ -72,17 +73,6 @@ inline std::map<std::string, std::string> Snapshot(const std::filesystem::path& 
   return out;
 }
 
-/// True when 127.0.0.1:`port` can be bound right now.
-inline bool LoopbackPortFree(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  ::close(fd);
-  return ok;
-}
 
 /// Packages `binary` (the iron-proxy double) as iron-proxy 0.39.0 release under `dir` with
 /// `script` (scripts/package-iron-proxy-release.sh), exactly as a real release is laid out.

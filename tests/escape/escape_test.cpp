@@ -162,13 +162,13 @@ class EscapeTest : public ::testing::Test {
     gateway_ = "172.30." + std::to_string(150 + n) + ".1";
     subnet_ = "172.30." + std::to_string(150 + n) + ".0/24";
     docker0_ = Docker0Address();
-    const int base = FreePortBase(6);
+    const int base = FreePortBase(6, 24000);
     ASSERT_GT(base, 0);
     tunnel_port_ = base;
     http_port_ = base + 1;
     proxy_metrics_port_ = base + 2;
     mgmt_port_ = base + 3;
-    metrics_port_ = FreePortBase(1);
+    metrics_port_ = FreePortBase(1, 24000);
     ASSERT_GT(metrics_port_, 0);
 
     // The local "internet".

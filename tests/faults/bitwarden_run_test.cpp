@@ -56,18 +56,7 @@ constexpr double kSlack = 0.15;
 /// Seven consecutive free ports: six for the proxy's listeners, one for `run`'s /metrics. Below
 /// the ephemeral range (32768+): this test makes ~150 short HTTP connections a second, and a proxy
 /// port picked there can be taken as a connection's source port before the proxy binds it.
-int FreePortBase() {
-  static int next = 20000 + (::getpid() % 300) * 20;
-  for (int base = next; base + 7 < 32768; base += 10) {
-    bool all = true;
-    for (int i = 0; i < 7 && all; ++i) all = testing::LoopbackPortFree(base + i);
-    if (all) {
-      next = base + 10;
-      return base;
-    }
-  }
-  return 0;
-}
+int FreePortBase() { return testing::FreeLoopbackPorts(7, 12000); }
 
 const auto kT0 = std::chrono::steady_clock::now();
 double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now() - kT0).count(); }
@@ -507,6 +496,9 @@ TEST_F(BitwardenRunTest, EachFaultModeFailsClosedBacksOffHealsThenDegradesWithou
 
   // ---- Healing: clear every fault. Transient lanes heal by themselves at their next attempt.
   for (auto& l : lanes_) ASSERT_EQ(l->bw().Admin("fault", {{"mode", "none"}}), 200);
+  // When the faults were really cleared: clear_at ended the first-start window, and the checks
+  // above took a while (under ASan a retry fell in between and was, rightly, refused).
+  const double cleared_at = Now();
   Lane& refused = Find("401");
   const int refused_lists = refused.CountAt(&Sample::lists, Now());
   std::this_thread::sleep_for(seconds(3));
@@ -544,10 +536,13 @@ TEST_F(BitwardenRunTest, EachFaultModeFailsClosedBacksOffHealsThenDegradesWithou
     SCOPED_TRACE("lane " + l.name());
     if (l.slow() || l.terminal()) continue;
     EXPECT_TRUE(Eventually([&] { return l.Healthy(); }, seconds(30))) << l.Log();
-    const auto heal = l.Lists(clear_at, Now());
-    EXPECT_EQ(heal.size(), 1U) << "one successful fetch heals it; " << Times(heal, clear_at);
+    auto heal = l.Lists(cleared_at, Now());
+    // Requests are sampled every 50 ms: one sampled just after the clearing may have been answered
+    // (with the fault) just before it; then the next retry heals.
+    if (heal.size() == 2 && heal.front() - cleared_at < 0.1) heal.erase(heal.begin());
+    EXPECT_EQ(heal.size(), 1U) << "one successful fetch heals it; " << Times(heal, cleared_at);
     report << l.name() << " healed by the attempt at " << (heal.empty() ? "-" : Fixed(heal.front() - l.started_at()))
-           << " s (fault cleared at " << Fixed(clear_at - l.started_at()) << " s)\n";
+           << " s (fault cleared at " << Fixed(cleared_at - l.started_at()) << " s)\n";
   }
   for (auto& l : lanes_) {
     SCOPED_TRACE("lane " + l->name());

@@ -43,18 +43,7 @@ constexpr const char* kSecondSecret = "sk-proj-FAULT-SECRET-TWO-90be";
 constexpr const char* kRotatedSecret = "sk-proj-FAULT-SECRET-ROTATED-4c0d";  // a new OPENAI_API_KEY value
 
 /// Seven consecutive free ports: six for the proxy's listeners, one for `run`'s /metrics.
-int FreePortBase() {
-  static int next = 40000 + (::getpid() % 300) * 20;
-  for (int base = next; base < 60000; base += 10) {
-    bool all = true;
-    for (int i = 0; i < 7 && all; ++i) all = testing::LoopbackPortFree(base + i);
-    if (all) {
-      next = base + 10;
-      return base;
-    }
-  }
-  return 0;
-}
+int FreePortBase() { return testing::FreeLoopbackPorts(7, 14000); }
 
 template <class Pred>
 bool Eventually(Pred pred, milliseconds timeout = seconds(20)) {

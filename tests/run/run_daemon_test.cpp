@@ -38,18 +38,7 @@ constexpr const char* kSecretValue = "sk-or-v1-RUN-SECRET-do-not-leak-5d21";
 constexpr const char* kSecondSecret = "sk-proj-RUN-SECRET-TWO-88aa";
 
 /// Seven consecutive free ports: six for the proxy's listeners, one for /metrics.
-int FreePortBase() {
-  static int next = 30000 + (::getpid() % 300) * 20;
-  for (int base = next; base < 60000; base += 10) {
-    bool all = true;
-    for (int i = 0; i < 7 && all; ++i) all = testing::LoopbackPortFree(base + i);
-    if (all) {
-      next = base + 10;
-      return base;
-    }
-  }
-  return 0;
-}
+int FreePortBase() { return testing::FreeLoopbackPorts(7, 16000); }
 
 template <class Pred>
 bool Eventually(Pred pred, milliseconds timeout = seconds(20)) {

@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/core/ports.h"
+
 namespace ironward::system_test {
 
 struct CmdResult {
@@ -48,30 +50,9 @@ inline std::string Trim(std::string s) {
   return s;
 }
 
-inline bool LoopbackPortFree(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
 
 /// First of `count` consecutive free loopback ports (0 if none), distinct per call.
-inline int FreePortBase(int count) {
-  static int next = 31000 + static_cast<int>(::getpid() % 300) * 20;
-  for (int base = next; base < 60000; base += 10) {
-    bool all = true;
-    for (int i = 0; i < count && all; ++i) all = LoopbackPortFree(base + i);
-    if (all) {
-      next = base + 10;
-      return base;
-    }
-  }
-  return 0;
-}
+inline int FreePortBase(int count, int first = 20000) { return testing::FreeLoopbackPorts(count, first); }
 
 /// Polls `pred` every 100 ms until it holds or `timeout` passes; the last evaluation's result.
 template <class Pred>
