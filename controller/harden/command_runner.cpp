@@ -45,10 +45,7 @@ bool MakePipe(Fd* read_end, Fd* write_end) {
 }
 
 CommandResult SpawnFailed(const std::string& what, int err) {
-  CommandResult r;
-  r.outcome = CommandResult::Outcome::kSpawnFailed;
-  r.error = what + ": " + std::strerror(err);
-  return r;
+  return CommandResult::SpawnFailed(what + ": " + std::strerror(err));
 }
 
 // Child side, between fork and execve: async-signal-safe calls only.
@@ -204,10 +201,7 @@ CommandResult RealCommandRunner::Run(const std::vector<std::string>& argv, std::
   }
 
   if (gone) {  // reaped behind our back: its pid may already be reused, so signal nothing
-    CommandResult lost;
-    lost.outcome = CommandResult::Outcome::kSpawnFailed;
-    lost.error = path + ": child was reaped by someone else (SIGCHLD ignored?)";
-    return lost;
+    return CommandResult::SpawnFailed(path + ": child was reaped by someone else (SIGCHLD ignored?)");
   }
   // The (possibly zombie) leader keeps its pid, so the group id cannot be reused before the reap.
   ::kill(-pid, SIGKILL);

@@ -44,6 +44,12 @@ struct CommandResult {
     r.error = std::move(what);
     return r;
   }
+  static CommandResult SpawnFailed(std::string what) {
+    CommandResult r;
+    r.outcome = Outcome::kSpawnFailed;
+    r.error = std::move(what);
+    return r;
+  }
   static CommandResult TimedOut() {
     CommandResult r;
     r.outcome = Outcome::kTimedOut;

@@ -4,8 +4,8 @@
 // so a sandbox removed out of band triggers a pass whichever reconciler owns it.
 //
 // The engine may be down or not installed: the watcher backs off (1 s doubling, capped at 5 s)
-// and retries, forever, and never throws; options.on_reconnected tells when it works again. Stop() (or the destructor) returns within about one
-// event window (1 s).
+// and retries, forever, and never throws; options.on_reconnected tells when it works again.
+// Stop() (or the destructor) returns within about one event window (1 s).
 #pragma once
 
 #include <chrono>

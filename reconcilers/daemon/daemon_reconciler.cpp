@@ -112,7 +112,9 @@ Result<ObservedDaemon> DaemonReconciler::Observe(const ReconcileContext& ctx, co
     o.upstream_ca_digest = ReadFileDigest(ctx.desired.spec.proxy.upstream_ca_file);
   }
   if (o.Running()) {
-    o.unhealthy = o.endpoints ? CheckHealthyRepeatedly(deps.http, *o.endpoints, options_.health_checks, options_.health_check_pause) : "proxy.yaml is missing or unreadable";
+    o.unhealthy = o.endpoints ? CheckHealthyRepeatedly(deps.http, *o.endpoints, options_.health_checks,
+                                                       options_.health_check_pause)
+                              : "proxy.yaml is missing or unreadable";
   }
   if (auto st = deps.state.Stat(kLogFile); st.ok() && st->exists) o.log_rotation_due = st->size > options_.log_rotate_bytes;
   o.log_tail = TailLines((deps.state.root() / kLogFile).string(), options_.tail_lines);

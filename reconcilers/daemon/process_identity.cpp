@@ -100,14 +100,14 @@ std::string_view ToString(Liveness l) {
 Liveness CheckIdentity(const ProcessIdentity& id) {
   if (id.pid <= 0 || id.nonce.empty()) return Liveness::kGone;
   const auto st = ReadProcStat(id.pid);
-  if (!st || st->state == 'Z' || st->state == 'X' || st->Exiting()) return Liveness::kGone;
+  if (!st || st->Dying()) return Liveness::kGone;
   if (st->starttime != id.starttime) return Liveness::kRecycled;
   const auto nonce = EnvironValue(id.pid, kNonceEnv);
   if (nonce && *nonce == id.nonce) return Liveness::kAlive;
   if (!nonce) {
     // The process may have begun exiting between the two reads (its environ vanishes then).
     const auto again = ReadProcStat(id.pid);
-    if (!again || again->state == 'Z' || again->state == 'X' || again->Exiting()) return Liveness::kGone;
+    if (!again || again->Dying()) return Liveness::kGone;
   }
   return Liveness::kRecycled;
 }

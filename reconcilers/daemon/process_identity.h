@@ -27,6 +27,8 @@ struct ProcStat {
   /// PF_EXITING: the process is dying. Between SIGKILL and the zombie state its memory (and so
   /// /proc/<pid>/environ) is already gone while the state letter still says running.
   bool Exiting() const { return (flags & 0x4U) != 0; }
+  /// A zombie, dead, or on its way there: not a live process whatever its pid says.
+  bool Dying() const { return state == 'Z' || state == 'X' || Exiting(); }
 };
 
 /// Parses /proc/<pid>/stat (after the last ')', so odd comm names are fine); nullopt when gone.

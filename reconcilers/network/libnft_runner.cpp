@@ -37,18 +37,10 @@ harden::CommandResult LibNftRunner::Run(const std::vector<std::string>& argv, st
   // One context per call: contexts are not shared between threads, and a fresh one carries no
   // state (sets, defines) over from an earlier script.
   std::unique_ptr<nft_ctx, CtxFree> ctx(nft_ctx_new(NFT_CTX_DEFAULT));
-  if (!ctx) {
-    harden::CommandResult r;
-    r.outcome = harden::CommandResult::Outcome::kSpawnFailed;
-    r.error = "libnftables: cannot create a context";
-    return r;
-  }
+  if (!ctx) return harden::CommandResult::SpawnFailed("libnftables: cannot create a context");
   if (json) nft_ctx_output_set_flags(ctx.get(), nft_ctx_output_get_flags(ctx.get()) | NFT_CTX_OUTPUT_JSON);
   if (nft_ctx_buffer_output(ctx.get()) != 0 || nft_ctx_buffer_error(ctx.get()) != 0) {
-    harden::CommandResult r;
-    r.outcome = harden::CommandResult::Outcome::kSpawnFailed;
-    r.error = "libnftables: cannot buffer output";
-    return r;
+    return harden::CommandResult::SpawnFailed("libnftables: cannot buffer output");
   }
   const int rc = file.empty() ? nft_run_cmd_from_buffer(ctx.get(), command.c_str())
                               : nft_run_cmd_from_filename(ctx.get(), file.c_str());

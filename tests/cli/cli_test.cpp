@@ -36,19 +36,9 @@ struct CmdResult {
 /// A base port whose six listeners (tunnel, http, metrics, management, dns, https) are free.
 int FreePortBase() { return testing::FreeLoopbackPorts(6, 10000); }
 
-class CliTest : public ::testing::Test {
+/// The project's iron-proxy test double, packaged once like a real release (file:// source).
+class CliTest : public testing::PackagedReleaseTest {
  protected:
-  /// The project's iron-proxy test double, packaged once like a real release (file:// source).
-  static void SetUpTestSuite() {
-    releases_ = new TempDir();
-    sha_ = testing::PackageRelease039(PACKAGE_SCRIPT, IRON_PROXY_DOUBLE, releases_->path());
-    ASSERT_EQ(sha_.size(), 64U);
-  }
-  static void TearDownTestSuite() {
-    delete releases_;
-    releases_ = nullptr;
-  }
-
   void SetUp() override {
     spec_ = tmp_.path() / "gateway.yaml";
     state_ = tmp_.path() / "state";
@@ -80,8 +70,6 @@ class CliTest : public ::testing::Test {
     return r;
   }
 
-  static inline TempDir* releases_ = nullptr;
-  static inline std::string sha_;
   TempDir tmp_;
   std::string gateway_;  ///< the desired state of this test (kBaseYaml pointed at the packaged double)
   std::filesystem::path spec_;

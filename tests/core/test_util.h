@@ -90,6 +90,27 @@ inline std::string PackageRelease039(const std::string& script, const std::strin
   return sha;
 }
 
+#if defined(PACKAGE_SCRIPT) && defined(IRON_PROXY_DOUBLE)
+/// Fixture base of the tests that install the proxy through ironward: the suite packages the
+/// iron-proxy double once as a 0.39.0 release in releases_ (file:// source), sha_ its SHA-256.
+/// Only in test programs that define PACKAGE_SCRIPT and IRON_PROXY_DOUBLE.
+class PackagedReleaseTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    releases_ = new TempDir();
+    sha_ = PackageRelease039(PACKAGE_SCRIPT, IRON_PROXY_DOUBLE, releases_->path());
+    ASSERT_EQ(sha_.size(), 64U);
+  }
+  static void TearDownTestSuite() {
+    delete releases_;
+    releases_ = nullptr;
+  }
+
+  static inline TempDir* releases_ = nullptr;
+  static inline std::string sha_;
+};
+#endif
+
 inline const char* kBaseYaml = R"(apiVersion: ironward.dev/v1
 kind: EgressGateway
 metadata:

@@ -241,24 +241,8 @@ class Lane {
     }
     return v;
   }
-  bool PidfileSeenBetween(double from, double to) const {
-    std::lock_guard lock(mu_);
-    bool seen = false;
-    for (std::size_t i = 0; i < samples_.size(); ++i) {
-      const double end = i + 1 < samples_.size() ? samples_[i + 1].t : Now();
-      if (samples_[i].pidfile && samples_[i].t < to && end > from) seen = true;
-    }
-    return seen;
-  }
-  bool PidfileThroughout(double from, double to) const {
-    std::lock_guard lock(mu_);
-    bool always = true;
-    for (std::size_t i = 0; i < samples_.size(); ++i) {
-      const double end = i + 1 < samples_.size() ? samples_[i + 1].t : Now();
-      if (!samples_[i].pidfile && samples_[i].t < to && end > from) always = false;
-    }
-    return always;
-  }
+  bool PidfileSeenBetween(double from, double to) const { return AnySampleBetween(from, to, true); }
+  bool PidfileThroughout(double from, double to) const { return !AnySampleBetween(from, to, false); }
   /// Time the proxy's pid file first appeared (-1: never).
   double PidfileSince() const {
     std::lock_guard lock(mu_);
@@ -340,6 +324,17 @@ class Lane {
   pid_t healed_proxy = 0;
 
  private:
+  /// Whether a sample whose span (until the next sample, or now) overlaps [from, to] saw the
+  /// pid file present (`pidfile` true) or absent (false).
+  bool AnySampleBetween(double from, double to, bool pidfile) const {
+    std::lock_guard lock(mu_);
+    for (std::size_t i = 0; i < samples_.size(); ++i) {
+      const double end = i + 1 < samples_.size() ? samples_[i + 1].t : Now();
+      if (samples_[i].pidfile == pidfile && samples_[i].t < to && end > from) return true;
+    }
+    return false;
+  }
+
   FaultMode mode_;
   std::string releases_;
   std::string sha_;
@@ -356,18 +351,8 @@ class Lane {
   std::vector<Sample> samples_;
 };
 
-class BitwardenRunTest : public ::testing::Test {
+class BitwardenRunTest : public testing::PackagedReleaseTest {
  protected:
-  static void SetUpTestSuite() {
-    releases_ = new TempDir();
-    sha_ = testing::PackageRelease039(PACKAGE_SCRIPT, IRON_PROXY_DOUBLE, releases_->path());
-    ASSERT_EQ(sha_.size(), 64U);
-  }
-  static void TearDownTestSuite() {
-    delete releases_;
-    releases_ = nullptr;
-  }
-
   void SetUp() override {
     for (const auto& m : kModes) {
       lanes_.push_back(std::make_unique<Lane>(m, releases_->path().string(), sha_));
@@ -403,8 +388,6 @@ class BitwardenRunTest : public ::testing::Test {
     throw std::runtime_error("no lane " + name);
   }
 
-  static inline TempDir* releases_ = nullptr;
-  static inline std::string sha_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::thread sampler_;
   std::atomic<bool> stop_sampler_{false};

@@ -80,18 +80,8 @@ std::vector<std::string> HalfWritten(const fs::path& state) {
   return found;
 }
 
-class FaultsTest : public ::testing::Test {
+class FaultsTest : public testing::PackagedReleaseTest {
  protected:
-  static void SetUpTestSuite() {
-    releases_ = new TempDir();
-    sha_ = testing::PackageRelease039(PACKAGE_SCRIPT, IRON_PROXY_DOUBLE, releases_->path());
-    ASSERT_EQ(sha_.size(), 64U);
-  }
-  static void TearDownTestSuite() {
-    delete releases_;
-    releases_ = nullptr;
-  }
-
   void SetUp() override {
     spec_ = tmp_.path() / "gateway.yaml";
     state_ = tmp_.path() / "state";
@@ -205,8 +195,6 @@ class FaultsTest : public ::testing::Test {
     ASSERT_EQ(DryRun().code, 0);
   }
 
-  static inline TempDir* releases_ = nullptr;
-  static inline std::string sha_;
   TempDir tmp_;
   std::string gateway_;
   fs::path spec_;

@@ -111,18 +111,8 @@ class NotifySocket {
   std::size_t next_ = 0;
 };
 
-class RunDaemonTest : public ::testing::Test {
+class RunDaemonTest : public testing::PackagedReleaseTest {
  protected:
-  static void SetUpTestSuite() {
-    releases_ = new TempDir();
-    sha_ = testing::PackageRelease039(PACKAGE_SCRIPT, IRON_PROXY_DOUBLE, releases_->path());
-    ASSERT_EQ(sha_.size(), 64U);
-  }
-  static void TearDownTestSuite() {
-    delete releases_;
-    releases_ = nullptr;
-  }
-
   void SetUp() override {
     spec_ = tmp_.path() / "desired" / "gateway.yaml";
     std::filesystem::create_directories(spec_.parent_path());
@@ -237,8 +227,6 @@ class RunDaemonTest : public ::testing::Test {
     return -1;
   }
 
-  static inline TempDir* releases_ = nullptr;
-  static inline std::string sha_;
   TempDir tmp_;
   std::string gateway_;
   std::filesystem::path spec_;
