@@ -28,6 +28,7 @@ int RunCli(int argc, char** argv) {
   AddHardenCommand(app, ctx);
   AddVerifyCommand(app, ctx);
   AddRunCommand(app, ctx);
+  AddWiringCommand(app, ctx);
   app.parse_complete_callback([&ctx] { SetupLogging(ctx.global); });
   try {
     app.parse(argc, argv);

@@ -30,5 +30,6 @@ void AddStatusCommand(CLI::App& app, CliContext& ctx);
 void AddHardenCommand(CLI::App& app, CliContext& ctx);
 void AddVerifyCommand(CLI::App& app, CliContext& ctx);
 void AddRunCommand(CLI::App& app, CliContext& ctx);
+void AddWiringCommand(CLI::App& app, CliContext& ctx);
 
 }  // namespace ironward

@@ -1,6 +1,11 @@
 #include "controller/command_support.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -10,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "controller/spec/loader.h"
+#include "state/encoding.h"
 
 namespace ironward {
 
@@ -48,6 +54,28 @@ std::optional<spec::DesiredState> LoadDesiredState(const std::string& path, std:
   std::error_code ec;
   if (auto abs = std::filesystem::absolute(path, ec); !ec) desired.source_path = abs.lexically_normal().string();
   return desired;
+}
+
+Status WritePrivateFileAtomic(const std::string& path, std::string_view text, const std::string& what) {
+  const std::filesystem::path target(path);
+  // Built by appending: GCC 12 at -O2 misreads `"." + std::string&&` as an overlapping memcpy
+  // (-Wrestrict, GCC PR 105651).
+  std::string leaf = ".";
+  leaf += target.filename().string();
+  leaf += ".tmp-";
+  leaf += RandomHex(6);
+  const std::string tmp =
+      (target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path()) / leaf;
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::Transient("writing " + what + " " + path + ": " + std::strerror(errno));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return Error::Transient("writing " + what + " " + path + ": " + std::strerror(err));
+  }
+  return Status::Ok();
 }
 
 Runtime::Runtime() {

@@ -30,6 +30,11 @@ void SetupLogging(const GlobalOptions& global);
 /// Loads and validates; prints every diagnostic as FILE:LINE:COL: message to `err`.
 std::optional<spec::DesiredState> LoadDesiredState(const std::string& path, std::ostream& err);
 
+/// Writes `text` to `path` (outside the state directory: a plan, a wiring file) atomically: a
+/// 0600 temp file beside it, fsync, rename. Never follows a symlink at the temp path. `what`
+/// names the file in errors ("plan").
+Status WritePrivateFileAtomic(const std::string& path, std::string_view text, const std::string& what);
+
 /// An HttpClient that only lets GET/HEAD through: what a dry run is given.
 class ReadOnlyHttpClient final : public HttpClient {
  public:

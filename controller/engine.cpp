@@ -89,12 +89,13 @@ const ResourceResult* RunResult::Find(std::string_view resource) const {
 
 Engine::Engine(std::vector<std::unique_ptr<Reconciler>> reconcilers) : reconcilers_(std::move(reconcilers)) {}
 
-RunResult Engine::Plan(const spec::DesiredState& desired, const ReadDeps& deps) {
+RunResult Engine::Plan(const spec::DesiredState& desired, const ReadDeps& deps, Facts* facts_out) {
   const auto start = std::chrono::steady_clock::now();
   RunResult run;
   run.dry_run = true;
   run.desired_digest = desired.digest;
-  Facts facts;
+  Facts local;
+  Facts& facts = facts_out != nullptr ? *facts_out : local;
   ReconcileContext ctx{desired, facts, true};
   for (auto& r : reconcilers_) {
     const auto resource_start = std::chrono::steady_clock::now();

@@ -56,8 +56,9 @@ class Engine {
  public:
   explicit Engine(std::vector<std::unique_ptr<Reconciler>> reconcilers);
 
-  /// Observe + diff every resource. Gets read-only dependencies only.
-  RunResult Plan(const spec::DesiredState& desired, const ReadDeps& deps);
+  /// Observe + diff every resource. Gets read-only dependencies only. `facts`, when given,
+  /// receives what the reconcilers published (in memory only: it may hold tokens).
+  RunResult Plan(const spec::DesiredState& desired, const ReadDeps& deps, Facts* facts = nullptr);
   /// Plan, then apply each resource with changes, in order. A resource whose dependency
   /// failed is skipped. `suspend` plans but applies nothing (reconcile.suspend).
   RunResult Apply(const spec::DesiredState& desired, WriteDeps& deps);

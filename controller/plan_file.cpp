@@ -1,18 +1,14 @@
 #include "controller/plan_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "controller/command_support.h"
 #include "controller/plan_output.h"
-#include "state/encoding.h"
 
 namespace ironward {
 namespace {
@@ -36,25 +32,7 @@ Status WritePlanFile(const std::string& path, const spec::DesiredState& desired,
                         {"desired_path", desired.source_path},
                         {"desired_yaml", desired.raw_text}};
   const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  const std::filesystem::path target(path);
-  // Built by appending: GCC 12 at -O2 misreads `"." + std::string&&` as an overlapping memcpy
-  // (-Wrestrict, GCC PR 105651).
-  std::string leaf = ".";
-  leaf += target.filename().string();
-  leaf += ".tmp-";
-  leaf += RandomHex(6);
-  const std::string tmp =
-      (target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path()) / leaf;
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return Error::Transient("writing plan " + path + ": " + std::strerror(errno));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return Error::Transient("writing plan " + path + ": " + std::strerror(err));
-  }
-  return Status::Ok();
+  return WritePrivateFileAtomic(path, text, "plan");
 }
 
 Result<SavedPlan> ReadPlanFile(const std::string& path) {

@@ -13,7 +13,7 @@ PACKAGES=(
   libyaml-cpp-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libcli11-dev
   libcpp-httplib-dev libsystemd-dev libnftables-dev libgtest-dev libgmock-dev
   # tests: schema validation, the Docker engine for container tests, networking tools
-  python3 python3-jsonschema python3-yaml docker.io iptables iproute2 nftables
+  python3 python3-jsonschema python3-yaml docker.io docker-compose iptables iproute2 nftables
   # fuzzing and sanitizers (clang + its runtimes)
   clang libclang-rt-14-dev
 )

@@ -128,4 +128,16 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string ShellQuote(std::string_view s) {
+  bool plain = !s.empty();
+  for (char ch : s) {
+    plain = plain && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                      std::string_view("_@%+=:,./-").find(ch) != std::string_view::npos);
+  }
+  if (plain) return std::string(s);
+  std::string q = "'";
+  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
+}
+
 }  // namespace ironward

@@ -36,6 +36,10 @@ std::string RandomHex(std::size_t n);
 /// "(sensitive, sha256:abcd1234…)". Never reveals more than 8 hex chars of the digest.
 std::string SensitiveLabel(std::string_view value);
 
+/// `s` as one POSIX sh word: unchanged when it holds only [A-Za-z0-9_@%+=:,./-] (and is not
+/// empty), else single-quoted with every ' written as '\''.
+std::string ShellQuote(std::string_view s);
+
 /// Constant-time comparison.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

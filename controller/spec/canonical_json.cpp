@@ -103,6 +103,13 @@ nlohmann::json ToJson(const DesiredState& state) {
         {"prune", s.reconcile.prune},
         {"suspend", s.reconcile.suspend}}},
   };
+  // Only when set: existing desired states keep their digests (a digest change reads as an edit).
+  if (!s.wiring.IsDefault()) {
+    spec["wiring"] = {{"profile", s.wiring.profile.empty() ? "ironward" : s.wiring.profile},
+                      {"tokenEnvPrefix", s.wiring.token_env_prefix},
+                      {"markerEnv", s.wiring.marker_env},
+                      {"caPath", s.wiring.ca_path}};
+  }
   return {
       {"apiVersion", state.api_version},
       {"kind", state.kind},

@@ -11,6 +11,30 @@ std::string At(const char* list, std::size_t i, const char* key) {
   return std::string(list) + "[" + std::to_string(i) + "]." + key;
 }
 
+/// The wiring's names may not collide with each other or with the proxy/CA variables: a token
+/// variable named HTTPS_PROXY would replace the proxy address in every wired container.
+void CheckWiringNames(Diag& diag, const Spec& spec) {
+  const WiringSpec& w = spec.wiring;
+  std::vector<std::string> fixed = EgressEnvironmentNames(w);
+  fixed.pop_back();  // the marker itself
+  if (std::find(fixed.begin(), fixed.end(), w.marker_env) != fixed.end()) {
+    diag.Error("spec.wiring.markerEnv", "'" + w.marker_env + "' is one of the proxy/CA variables ironward sets");
+  } else if (w.marker_env.rfind(w.token_env_prefix, 0) == 0) {
+    diag.Error("spec.wiring.markerEnv",
+               "'" + w.marker_env + "' starts with tokenEnvPrefix '" + w.token_env_prefix +
+                   "' (it would read as a proxy token)");
+  }
+  for (std::size_t i = 0; i < spec.providers.size(); ++i) {
+    const std::string name = w.token_env_prefix + spec.providers[i].secret;
+    if (spec.providers[i].secret.empty()) continue;
+    if (std::find(fixed.begin(), fixed.end(), name) != fixed.end() || name == w.marker_env) {
+      diag.Error("spec.wiring.tokenEnvPrefix",
+                 "provider '" + spec.providers[i].name + "' would get its token as " + name +
+                     ", a variable ironward already sets; choose another tokenEnvPrefix");
+    }
+  }
+}
+
 }  // namespace
 
 void CrossCheck(Diag& diag, const Spec& spec) {
@@ -48,8 +72,11 @@ void CrossCheck(Diag& diag, const Spec& spec) {
     }
   }
 
+  CheckWiringNames(diag, spec);
+
   // Sandboxes: unique names, env that ironward owns.
-  const auto& egress = EgressEnvironmentNames();
+  const WiringSpec& wiring = spec.wiring;
+  const auto egress = EgressEnvironmentNames(wiring);
   std::map<std::string, std::size_t> sandbox_names;
   for (std::size_t i = 0; i < spec.sandboxes.size(); ++i) {
     const Sandbox& s = spec.sandboxes[i];
@@ -72,14 +99,21 @@ void CrossCheck(Diag& diag, const Spec& spec) {
       if (name.rfind(kReservedEnvPrefix, 0) == 0) {
         diag.ErrorAt(diag.Find(path), env_path,
                      "'" + name + "': IRONWARD_* variables are reserved (proxy tokens are "
-                     "injected as IRONWARD_PROXY_TOKEN_<SECRET>)");
+                     "injected as " + wiring.token_env_prefix + "<SECRET>)");
+        continue;
+      }
+      if (name.rfind(wiring.token_env_prefix, 0) == 0) {
+        diag.ErrorAt(diag.Find(path), env_path,
+                     "'" + name + "': " + wiring.token_env_prefix +
+                         "* variables are the proxy tokens ironward injects (" + wiring.token_env_prefix +
+                         "<SECRET>)");
         continue;
       }
       for (const Provider& p : spec.providers) {
         if (p.secret == name) {
           diag.ErrorAt(diag.Find(path), env_path,
                        "'" + name + "' is the real secret of provider '" + p.name +
-                           "'; sandboxes get only the proxy token IRONWARD_PROXY_TOKEN_" + name);
+                           "'; sandboxes get only the proxy token " + wiring.token_env_prefix + name);
           break;
         }
       }

@@ -10,7 +10,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"metadata", {"name"}},
       {"spec",
        {"proxy", "ca", "providers", "allowlist", "credentials", "tokens", "enforcement",
-        "sandboxes", "reconcile"}},
+        "sandboxes", "reconcile", "wiring"}},
       {"spec.proxy",
        {"version", "source", "bind", "tunnelPort", "httpPort", "metricsPort", "managementPort",
         "dnsPort", "httpsPort", "upstreamDenyCidrs", "logLevel", "upstreamCaFile"}},
@@ -27,6 +27,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"spec.sandboxes[]", {"name", "image", "command", "env", "mounts", "resources"}},
       {"spec.sandboxes[].resources", {"memory", "cpus", "pids"}},
       {"spec.reconcile", {"interval", "prune", "suspend"}},
+      {"spec.wiring", {"profile", "tokenEnvPrefix", "markerEnv", "caPath"}},
   };
   return kKeys;
 }

@@ -87,7 +87,8 @@ void ParseDocument(Diag& diag, const YAML::Node& root, DesiredState* out) {
   if (auto f = spec.Get("credentials")) detail::ParseCredentials(diag, *f, &s.credentials);
   if (auto f = spec.Get("tokens")) detail::ParseTokens(diag, *f, &s.tokens);
   if (auto f = spec.Get("enforcement")) detail::ParseEnforcement(diag, *f, &s.enforcement);
-  if (auto f = spec.Get("sandboxes")) detail::ParseSandboxes(diag, *f, &s.sandboxes);
+  if (auto f = spec.Get("wiring")) detail::ParseWiring(diag, *f, &s.wiring);
+  if (auto f = spec.Get("sandboxes")) detail::ParseSandboxes(diag, *f, s.wiring, &s.sandboxes);
   if (auto f = spec.Get("reconcile")) detail::ParseReconcile(diag, *f, &s.reconcile);
   detail::CrossCheck(diag, s);
 }

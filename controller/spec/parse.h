@@ -15,12 +15,13 @@ void ParseCredentials(Diag& diag, const Field& field, CredentialsSpec* out);
 void ParseTokens(Diag& diag, const Field& field, TokensSpec* out);
 void ParseEnforcement(Diag& diag, const Field& field, EnforcementSpec* out);
 void ParseReconcile(Diag& diag, const Field& field, ReconcileSpec* out);
-void ParseSandboxes(Diag& diag, const Field& field, std::vector<Sandbox>* out);  // parse_sandboxes.cpp
+void ParseWiring(Diag& diag, const Field& field, WiringSpec* out);              // parse_wiring.cpp
+/// `wiring` is parsed first: a sandbox mount may not hide its CA path.
+void ParseSandboxes(Diag& diag, const Field& field, const WiringSpec& wiring,
+                    std::vector<Sandbox>* out);                                  // parse_sandboxes.cpp
 /// Checks that span sections (names, secrets, env collisions, bind vs network).
 void CrossCheck(Diag& diag, const Spec& spec);                                  // cross_checks.cpp
 
-/// Where the egress CA appears inside every sandbox.
-inline constexpr const char* kSandboxCaPath = "/etc/ssl/certs/ironward-egress-ca.crt";
 /// Prefix of every variable ironward reserves in sandboxes (incl. IRONWARD_PROXY_TOKEN_*).
 inline constexpr const char* kReservedEnvPrefix = "IRONWARD_";
 

@@ -48,7 +48,7 @@ void ParseEnv(Diag& diag, const Field& field, std::map<std::string, std::string>
   }
 }
 
-void ParseMounts(Diag& diag, const Field& field, std::vector<std::string>* out) {
+void ParseMounts(Diag& diag, const Field& field, const std::string& ca, std::vector<std::string>* out) {
   auto list = ReadSeq(diag, field);
   if (!list) return;
   std::map<std::string, std::string> targets;  // container path -> item path
@@ -62,7 +62,6 @@ void ParseMounts(Diag& diag, const Field& field, std::vector<std::string>* out) 
       continue;
     }
     while (container.size() > 1 && container.back() == '/') container.pop_back();
-    const std::string ca = kSandboxCaPath;
     if (container == "/" || container == ca || ca.rfind(container + "/", 0) == 0) {
       diag.ErrorAt(item.pos, item.path,
                    "mounting over " + container + " would hide the egress CA that ironward mounts at " +
@@ -130,7 +129,7 @@ void ParseResources(Diag& diag, const Field& field, Resources* out) {
   }
 }
 
-void ParseSandbox(Diag& diag, const Field& field, Sandbox* out) {
+void ParseSandbox(Diag& diag, const Field& field, const WiringSpec& wiring, Sandbox* out) {
   Map m(diag, field, "spec.sandboxes[]");
   if (!m.valid()) return;
   if (auto f = m.Require("name")) {
@@ -157,18 +156,18 @@ void ParseSandbox(Diag& diag, const Field& field, Sandbox* out) {
     if (auto list = ReadStringList(diag, *f)) out->command = *list;
   }
   if (auto f = m.Get("env")) ParseEnv(diag, *f, &out->env);
-  if (auto f = m.Get("mounts")) ParseMounts(diag, *f, &out->mounts);
+  if (auto f = m.Get("mounts")) ParseMounts(diag, *f, wiring.ca_path, &out->mounts);
   if (auto f = m.Get("resources")) ParseResources(diag, *f, &out->resources);
 }
 
 }  // namespace
 
-void ParseSandboxes(Diag& diag, const Field& field, std::vector<Sandbox>* out) {
+void ParseSandboxes(Diag& diag, const Field& field, const WiringSpec& wiring, std::vector<Sandbox>* out) {
   auto items = ReadSeq(diag, field);
   if (!items) return;
   for (const auto& item : *items) {
     Sandbox s;
-    ParseSandbox(diag, item, &s);
+    ParseSandbox(diag, item, wiring, &s);
     out->push_back(std::move(s));  // keep indices aligned with the YAML for cross checks
   }
 }

@@ -21,13 +21,34 @@ const std::vector<std::string>& DefaultUpstreamDenyCidrs() {
   return kList;
 }
 
-const std::vector<std::string>& EgressEnvironmentNames() {
-  static const std::vector<std::string> kNames = {
+std::vector<std::string> EgressEnvironmentNames(const WiringSpec& wiring) {
+  std::vector<std::string> names = {
       "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "NO_PROXY", "no_proxy",
       "ALL_PROXY", "all_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
-      "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS", "IRONWARD_EGRESS_PROXY",
+      "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS",
   };
-  return kNames;
+  names.push_back(wiring.marker_env);
+  return names;
+}
+
+bool WiringSpec::IsDefault() const {
+  const WiringSpec d;
+  return profile.empty() && token_env_prefix == d.token_env_prefix && marker_env == d.marker_env &&
+         ca_path == d.ca_path;
+}
+
+std::optional<WiringSpec> WiringProfile(const std::string& name) {
+  if (name.empty()) return WiringSpec{};
+  if (name == "hermes") {
+    // hermes-agent's Docker terminal backend (its `hermes egress` wiring) reads these names.
+    WiringSpec w;
+    w.profile = "hermes";
+    w.token_env_prefix = "HERMES_PROXY_TOKEN_";
+    w.marker_env = "HERMES_EGRESS_PROXY";
+    w.ca_path = "/etc/ssl/certs/hermes-egress-ca.crt";
+    return w;
+  }
+  return std::nullopt;
 }
 
 std::string ToString(BindKind v) {

@@ -124,6 +124,21 @@ struct Sandbox {
   Resources resources;
 };
 
+/// The names a wired container sees (spec.wiring): the token variables' prefix, the marker
+/// variable and where the egress CA is mounted. Owned sandboxes, `ironward wiring` output and
+/// enforcement's compliance check all use these, so existing agent images find what they read.
+struct WiringSpec {
+  std::string profile;  ///< "" (ironward's own names) or "hermes"
+  std::string token_env_prefix = "IRONWARD_PROXY_TOKEN_";
+  std::string marker_env = "IRONWARD_EGRESS_PROXY";
+  std::string ca_path = "/etc/ssl/certs/ironward-egress-ca.crt";
+
+  bool IsDefault() const;
+};
+
+/// The names profile `name` sets ("" = ironward's defaults); nullopt for an unknown profile.
+std::optional<WiringSpec> WiringProfile(const std::string& name);
+
 struct ReconcileSpec {
   std::chrono::seconds interval = std::chrono::minutes(10);
   bool prune = false;
@@ -140,6 +155,7 @@ struct Spec {
   EnforcementSpec enforcement;
   std::vector<Sandbox> sandboxes;
   ReconcileSpec reconcile;
+  WiringSpec wiring;
 };
 
 struct DesiredState {
@@ -157,8 +173,9 @@ struct DesiredState {
 /// RFC1918, ULA, IPv4-mapped v6, CGNAT, benchmarking 198.18/15).
 const std::vector<std::string>& DefaultUpstreamDenyCidrs();
 
-/// Variables ironward sets in every sandbox; a sandbox's env may not set any of them.
-const std::vector<std::string>& EgressEnvironmentNames();
+/// Variables ironward sets in every sandbox (the proxy and CA variables and `wiring`'s marker);
+/// a sandbox's env may not set any of them.
+std::vector<std::string> EgressEnvironmentNames(const WiringSpec& wiring);
 
 std::string ToString(BindKind v);
 std::string ToString(CaAlgorithm v);

@@ -14,7 +14,7 @@ namespace {
 
 constexpr int kStopTimeoutSeconds = 10;
 
-std::string CaBind(const EgressWiring& w) { return w.ca_host_path + ":" + kCaMountPath + ":ro"; }
+std::string CaBind(const EgressWiring& w) { return w.ca_host_path + ":" + w.ca_path + ":ro"; }
 
 std::int64_t NanoCpus(double cpus) { return static_cast<std::int64_t>(std::llround(cpus * 1e9)); }
 
@@ -34,13 +34,13 @@ std::vector<std::pair<std::string, std::string>> EgressEnv(const EgressWiring& w
       {"http_proxy", http},
       {"NO_PROXY", kNoProxy},
       {"no_proxy", kNoProxy},
-      {"SSL_CERT_FILE", kCaMountPath},
-      {"REQUESTS_CA_BUNDLE", kCaMountPath},
-      {"CURL_CA_BUNDLE", kCaMountPath},
-      {"NODE_EXTRA_CA_CERTS", kCaMountPath},
+      {"SSL_CERT_FILE", w.ca_path},
+      {"REQUESTS_CA_BUNDLE", w.ca_path},
+      {"CURL_CA_BUNDLE", w.ca_path},
+      {"NODE_EXTRA_CA_CERTS", w.ca_path},
       // The loader refuses NODE_OPTIONS in a sandbox's env, so "appended" starts from empty.
       {"NODE_OPTIONS", "--use-openssl-ca"},
-      {"IRONWARD_EGRESS_PROXY", "1"},
+      {w.marker_env, "1"},
   };
 }
 
@@ -66,25 +66,38 @@ std::string SpecDigest(const spec::Sandbox& s, const EgressWiring& w) {
   return Sha256Hex(j.dump());
 }
 
+/// What every wired container gets, owned or not: egress env and tokens, the CA bind (read-only),
+/// extra hosts, the network, cap-drop ALL, no-new-privileges and an init process.
+void Wire(docker::ContainerCreateSpec& c, const EgressWiring& w) {
+  for (const auto& [k, v] : EgressEnv(w)) c.env.push_back(k + "=" + v);
+  for (const auto& [k, v] : w.tokens) c.env.push_back(k + "=" + v);
+  c.host.binds.push_back(CaBind(w));
+  c.host.extra_hosts = w.extra_hosts;
+  c.host.init = true;
+  c.host.cap_drop = {"ALL"};
+  c.host.security_opt = {kNoNewPrivileges};
+  c.host.network_mode = w.network_mode;
+}
+
 docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& s, const EgressWiring& w) {
   docker::ContainerCreateSpec c;
   c.image = s.image;
   c.cmd = s.command;
   for (const auto& [k, v] : s.env) c.env.push_back(k + "=" + v);
-  for (const auto& [k, v] : EgressEnv(w)) c.env.push_back(k + "=" + v);
-  for (const auto& [k, v] : w.tokens) c.env.push_back(k + "=" + v);
+  Wire(c, w);
   c.labels = MakeLabels(s.name, SpecDigest(s, w), w);
   c.stop_timeout = kStopTimeoutSeconds;
-  c.host.binds.push_back(CaBind(w));
   for (const auto& m : s.mounts) c.host.binds.push_back(m);
-  c.host.extra_hosts = w.extra_hosts;
-  c.host.init = true;
   c.host.memory = s.resources.memory_bytes;
   c.host.nano_cpus = NanoCpus(s.resources.cpus);
   c.host.pids_limit = s.resources.pids;
-  c.host.cap_drop = {"ALL"};
-  c.host.security_opt = {kNoNewPrivileges};
-  c.host.network_mode = w.network_mode;
+  return c;
+}
+
+docker::ContainerCreateSpec BuildExternalSpec(const EgressWiring& w, const docker::Labels& labels) {
+  docker::ContainerCreateSpec c;
+  Wire(c, w);
+  c.labels = labels;
   return c;
 }
 

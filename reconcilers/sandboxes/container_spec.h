@@ -29,6 +29,10 @@ std::string SpecDigest(const spec::Sandbox& sandbox, const EgressWiring& wiring)
 /// sandbox's mounts, limits, cap-drop ALL, no-new-privileges, init, network, extra hosts, labels.
 docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& sandbox, const EgressWiring& wiring);
 
+/// The wiring alone, for a container another launcher starts (`ironward wiring`): env with the
+/// tokens, the CA bind, extra hosts, network, hardening and `labels`; no image, command or limits.
+docker::ContainerCreateSpec BuildExternalSpec(const EgressWiring& wiring, const docker::Labels& labels);
+
 /// How a running container differs from what BuildCreateSpec asks for, in words naming only
 /// settings and variable names (never values). Empty = matches.
 std::vector<std::string> DriftOf(const docker::ContainerInfo& actual, const docker::ContainerCreateSpec& want);

@@ -2,7 +2,6 @@
 
 #include <charconv>
 
-#include "reconcilers/sandboxes/wiring.h"
 #include "state/encoding.h"
 
 namespace ironward::sandboxes {
@@ -66,10 +65,10 @@ std::vector<std::string> Violations(const docker::ContainerInfo& c, const Policy
 
   const docker::MountPoint* ca = nullptr;
   for (const auto& m : c.mounts) {
-    if (Normal(m.destination) == kCaMountPath) ca = &m;
+    if (Normal(m.destination) == in.ca_path) ca = &m;
   }
   if (ca == nullptr) {
-    out.push_back(std::string("egress CA is not mounted at ") + kCaMountPath);
+    out.push_back("egress CA is not mounted at " + in.ca_path);
   } else {
     if (ca->rw) out.push_back("egress CA mount is writable (must be read-only)");
     if (!in.ca_host_path.empty() && Normal(ca->source) != Normal(in.ca_host_path)) {
@@ -102,7 +101,7 @@ std::vector<std::string> Violations(const docker::ContainerInfo& c, const Policy
         }
       }
     }
-    if (in.tokens_known && name.rfind(kTokenEnvPrefix, 0) == 0) {
+    if (in.tokens_known && !in.token_env_prefix.empty() && name.rfind(in.token_env_prefix, 0) == 0) {
       auto t = in.current_tokens.find(name);
       if (t == in.current_tokens.end()) {
         out.push_back(name + " is not a proxy token of any declared provider");
@@ -121,7 +120,19 @@ std::vector<std::string> Violations(const docker::ContainerInfo& c, const Policy
     }
   }
   if (c.host_config.privileged) out.push_back("runs privileged");
-  if (c.host_config.network_mode == "host") out.push_back("uses the host network (bypasses any network isolation)");
+  if (c.host_config.network_mode == "host") {
+    out.push_back("uses the host network (bypasses any network isolation)");
+  } else if (!in.sandbox_network.empty()) {
+    for (const auto& [network, endpoint] : c.networks) {
+      if (network != in.sandbox_network) {
+        out.push_back("attached to network " + network + " besides the sandbox network " + in.sandbox_network +
+                      " (a way out that bypasses the proxy)");
+      }
+    }
+    if (c.networks.empty() && c.host_config.network_mode != "none") {
+      out.push_back("not attached to the sandbox network " + in.sandbox_network);
+    }
+  }
   return out;
 }
 

@@ -21,11 +21,16 @@ struct PolicyInputs {
   /// network's gateway); empty = only the port is checked.
   std::set<std::string> proxy_hosts;
   std::string ca_host_path;  ///< the CA a compliant container mounts ("" = any source)
+  std::string ca_path;       ///< where it is mounted inside (spec.wiring.caPath)
+  std::string token_env_prefix;  ///< spec.wiring.tokenEnvPrefix
+  /// With enforcement.network: internal, the sandbox network: a policed container attached to
+  /// any other network has a way out that bypasses the proxy. "" = not checked.
+  std::string sandbox_network;
   std::map<std::string, std::string> secret_names;  ///< real secret env name -> provider
   std::map<std::string, std::string> secret_digests;  ///< secret name -> sha256(value)
   /// secret name -> value. SENSITIVE: only compared (substring), never printed.
   std::map<std::string, std::string> secret_values;
-  /// IRONWARD_PROXY_TOKEN_<SECRET> -> current token. SENSITIVE.
+  /// <token_env_prefix><SECRET> -> current token. SENSITIVE.
   std::map<std::string, std::string> current_tokens;
   bool tokens_known = true;  ///< false while tokens are re-minted (no stale-token check)
 };

@@ -1,12 +1,14 @@
 #include "reconcilers/sandboxes/enforcement_reconciler.h"
 
 #include <filesystem>
+#include <set>
 
 #include "reconcilers/docker/docker_api.h"
 #include "reconcilers/docker/docker_host.h"
 #include "reconcilers/sandboxes/enforcement_check.h"
 #include "reconcilers/sandboxes/labels.h"
 #include "reconcilers/sandboxes/sandboxes_reconciler.h"
+#include "reconcilers/sandboxes/wired_containers.h"
 #include "reconcilers/sandboxes/wiring.h"
 #include "state/encoding.h"
 
@@ -21,6 +23,9 @@ PolicyInputs InputsFrom(const ReconcileContext& ctx) {
   in.http_port = spec.proxy.http_port != 0 ? spec.proxy.http_port : static_cast<std::uint16_t>(spec.proxy.tunnel_port + 1);
   if (f.config && f.config->tunnel_port != 0) in.tunnel_port = f.config->tunnel_port;
   if (f.config && f.config->http_port != 0) in.http_port = f.config->http_port;
+  in.ca_path = spec.wiring.ca_path;
+  in.token_env_prefix = spec.wiring.token_env_prefix;
+  if (spec.enforcement.network == spec::NetworkMode::kInternal) in.sandbox_network = spec.enforcement.network_name;
   in.proxy_hosts.insert("host.docker.internal");
   if (f.config && !f.config->bind_address.empty()) in.proxy_hosts.insert(f.config->bind_address);
   if (f.network && !f.network->gateway.empty()) in.proxy_hosts.insert(f.network->gateway);
@@ -34,7 +39,7 @@ PolicyInputs InputsFrom(const ReconcileContext& ctx) {
   if (f.mappings) {
     for (const auto& p : spec.providers) {
       if (auto t = f.mappings->tokens.find(p.name); t != f.mappings->tokens.end()) {
-        in.current_tokens[kTokenEnvPrefix + p.secret] = t->second;
+        in.current_tokens[in.token_env_prefix + p.secret] = t->second;
       }
     }
   }
@@ -51,14 +56,20 @@ std::string JoinProblems(const std::vector<std::string>& p) {
 
 nlohmann::json Details(const ReconcileContext& ctx, const ObservedEnforcement& o) {
   nlohmann::json violations = nlohmann::json::array();
+  nlohmann::json stale = nlohmann::json::array();
   for (const auto& c : o.containers) {
     if (!c.problems.empty()) violations.push_back({{"container", c.info.name}, {"problems", c.problems}});
+    if (!c.stale.empty()) {
+      stale.push_back({{"container", c.info.name}, {"reason", c.stale}, {"recreate", c.recreate}});
+    }
   }
-  return {{"mode", spec::ToString(ctx.desired.spec.enforcement.mode)},
-          {"selector", ctx.desired.spec.enforcement.selector},
-          {"compliant", o.containers.size() - o.NonCompliant()},
-          {"non_compliant", o.NonCompliant()},
-          {"violations", violations}};
+  nlohmann::json d = {{"mode", spec::ToString(ctx.desired.spec.enforcement.mode)},
+                      {"selector", ctx.desired.spec.enforcement.selector},
+                      {"compliant", o.Policed() - o.NonCompliant()},
+                      {"non_compliant", o.NonCompliant()},
+                      {"violations", violations}};
+  if (!stale.empty()) d["stale_wired"] = stale;
+  return d;
 }
 
 bool SocketExists() {
@@ -72,6 +83,18 @@ bool SocketExists() {
 std::size_t ObservedEnforcement::NonCompliant() const {
   std::size_t n = 0;
   for (const auto& c : containers) n += c.problems.empty() ? 0 : 1;
+  return n;
+}
+
+std::size_t ObservedEnforcement::Policed() const {
+  std::size_t n = 0;
+  for (const auto& c : containers) n += c.policed ? 1 : 0;
+  return n;
+}
+
+std::size_t ObservedEnforcement::Stale() const {
+  std::size_t n = 0;
+  for (const auto& c : containers) n += c.stale.empty() ? 0 : 1;
   return n;
 }
 
@@ -98,17 +121,37 @@ Result<ObservedEnforcement> EnforcementReconciler::Observe(const ReconcileContex
     }
     return list.error().Wrap("listing containers matching " + e.selector);
   }
+  std::set<std::string> policed;
+  for (const auto& summary : *list) policed.insert(summary.id);
+  // Wired containers need not match the selector (`--format env` cannot carry labels, a user may
+  // drop one): they are listed on their own for the staleness check.
+  auto wired = deps.docker->ListContainers(docker::LabelFilter({{kWiredByLabel, ctx.desired.name}}), false);
+  if (!wired) return wired.error().Wrap("listing containers wired by " + ctx.desired.name);
+  for (auto& summary : *wired) {
+    if (policed.count(summary.id) == 0) list->push_back(std::move(summary));
+  }
+  // The wiring they should have now; unknown (no stale check) when upstream facts are missing.
+  const auto current = CollectWiring(ctx);
   const MountPolicy policy(HostMountPolicyInputs(deps.state.root().string(), options_.home));
   const PolicyInputs inputs = InputsFrom(ctx);
   std::string fp;
   for (const auto& summary : *list) {
-    if (ReadLabels(summary.labels).owner == ctx.desired.name) continue;  // our own sandboxes
+    const ContainerLabels labels = ReadLabels(summary.labels);
+    if (labels.owner == ctx.desired.name) continue;  // our own sandboxes
     auto info = deps.docker->InspectContainer(summary.id);
     if (!info) return info.error().Wrap("inspecting " + summary.name);
     if (!info->has_value() || !(*info)->state.running) continue;  // gone or stopped meanwhile
-    PolicedContainer c{std::move(**info), {}};
-    c.problems = Violations(c.info, inputs, policy);
-    fp += c.info.id + " " + std::to_string(c.problems.size()) + "\n";
+    PolicedContainer c{std::move(**info), policed.count(summary.id) != 0, {}, {}, {}};
+    PolicyInputs in = inputs;
+    if (labels.wired_by == ctx.desired.name && current) {
+      c.stale = StaleReason(c.info, *current);
+      if (!c.stale.empty()) {
+        c.recreate = RecreateCommand(c.info, ctx.desired.source_path);
+        in.tokens_known = false;  // its old tokens are reported as staleness, not as a violation
+      }
+    }
+    if (c.policed) c.problems = Violations(c.info, in, policy);
+    fp += c.info.id + " " + std::to_string(c.problems.size()) + (c.stale.empty() ? "" : " stale") + "\n";
     o.containers.push_back(std::move(c));
   }
   o.fingerprint = Sha256Hex(fp);
@@ -132,6 +175,11 @@ ResourcePlan EnforcementReconciler::Diff(ReconcileContext& ctx, const ObservedEn
     return plan;
   }
   for (const auto& c : o.containers) {
+    if (!c.stale.empty()) {
+      plan.warnings.push_back("container '" + c.info.name + "' (" + c.info.id.substr(0, 12) +
+                              ") was started with older ironward wiring: " + c.stale +
+                              "; ironward does not re-create containers it did not create: " + c.recreate);
+    }
     if (c.problems.empty()) continue;
     const std::string who = "container '" + c.info.name + "' (" + c.info.id.substr(0, 12) + ")";
     plan.warnings.push_back(who + " is not egress-compliant: " + JoinProblems(c.problems) +

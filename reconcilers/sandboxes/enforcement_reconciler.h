@@ -2,6 +2,10 @@
 // enforcement.selector (and not owned by this desired state) is checked for egress compliance
 // (enforcement_check.h). mode warn reports each violation as a plan warning and in status
 // details; enforce also stops the non-compliant ones; off looks at nothing.
+//
+// Containers started with `ironward wiring` output (label ironward.dev/wired-by=<this gateway>)
+// are also checked for staleness: after a token or CA rotation they are named, with the command
+// that re-creates them, and never stopped for it (wired_containers.h).
 #pragma once
 
 #include <chrono>
@@ -17,7 +21,10 @@ namespace ironward::sandboxes {
 
 struct PolicedContainer {
   docker::ContainerInfo info;
-  std::vector<std::string> problems;
+  bool policed = false;               ///< matches enforcement.selector
+  std::vector<std::string> problems;  ///< compliance problems (policed containers only)
+  std::string stale;                  ///< wired by this gateway at an older token/CA generation
+  std::string recreate;               ///< the command that re-creates a stale one
 };
 
 struct ObservedEnforcement {
@@ -27,6 +34,8 @@ struct ObservedEnforcement {
   std::string fingerprint;
 
   std::size_t NonCompliant() const;
+  std::size_t Policed() const;
+  std::size_t Stale() const;
 };
 
 struct EnforcementOptions {

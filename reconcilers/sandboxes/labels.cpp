@@ -21,6 +21,9 @@ ContainerLabels ReadLabels(const docker::Labels& labels) {
   out.spec_digest = Get(labels, kSpecDigestLabel);
   out.egress_ca = Get(labels, kEgressCaLabel);
   out.posture = Get(labels, kPostureLabel);
+  out.wired_by = Get(labels, kWiredByLabel);
+  out.wiring_file = Get(labels, kWiringFileLabel);
+  out.wiring_services = Get(labels, kWiringServicesLabel);
   const std::string rotation = Get(labels, kTokenRotationLabel);
   std::int64_t n = 0;
   if (!rotation.empty()) {
@@ -39,6 +42,22 @@ docker::Labels MakeLabels(const std::string& sandbox, const std::string& spec_di
       {kTokenRotationLabel, std::to_string(w.token_rotation)},
       {kPostureLabel, w.PostureDigest()},
   };
+}
+
+docker::Labels MakeWiredLabels(const EgressWiring& w, const std::string& selector, const std::string& wiring_file) {
+  docker::Labels labels = {
+      {kWiredByLabel, w.owner},
+      {kEgressCaLabel, w.ca_digest},
+      {kTokenRotationLabel, std::to_string(w.token_rotation)},
+      {kPostureLabel, w.PostureDigest()},
+  };
+  if (const auto eq = selector.find('='); eq == std::string::npos) {
+    labels[selector] = "true";
+  } else {
+    labels[selector.substr(0, eq)] = selector.substr(eq + 1);
+  }
+  if (!wiring_file.empty()) labels[kWiringFileLabel] = wiring_file;
+  return labels;
 }
 
 docker::Filters OwnerFilter(const std::string& owner) { return docker::LabelFilter({{kOwnerLabel, owner}}); }

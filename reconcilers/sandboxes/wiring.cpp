@@ -33,6 +33,9 @@ Result<EgressWiring> CollectWiring(const ReconcileContext& ctx) {
   const Facts& f = ctx.facts;
   EgressWiring w;
   w.owner = ctx.desired.name;
+  w.ca_path = spec.wiring.ca_path;
+  w.token_env_prefix = spec.wiring.token_env_prefix;
+  w.marker_env = spec.wiring.marker_env;
 
   // Proxy address and ports: the published config; the spec's ports while it is pending.
   w.tunnel_port = spec.proxy.tunnel_port;
@@ -75,7 +78,7 @@ Result<EgressWiring> CollectWiring(const ReconcileContext& ctx) {
   }
   if (f.mappings) w.token_rotation = f.mappings->rotation != 0 ? f.mappings->rotation : spec.tokens.rotation;
   for (const spec::Provider& p : spec.providers) {
-    const std::string env = kTokenEnvPrefix + p.secret;
+    const std::string env = w.token_env_prefix + p.secret;
     w.token_names.push_back(env);
     const bool pending = f.mappings->pending.count(p.name) != 0;
     auto it = f.mappings->tokens.find(p.name);

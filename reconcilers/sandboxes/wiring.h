@@ -11,14 +11,15 @@
 
 namespace ironward::sandboxes {
 
-/// Where the egress CA appears inside every sandbox (read-only).
-inline constexpr const char* kCaMountPath = "/etc/ssl/certs/ironward-egress-ca.crt";
-/// Sandbox env names for proxy tokens: IRONWARD_PROXY_TOKEN_<provider secret name>.
-inline constexpr const char* kTokenEnvPrefix = "IRONWARD_PROXY_TOKEN_";
 inline constexpr const char* kNoProxy = "localhost,127.0.0.1,::1";
 
 struct EgressWiring {
   std::string owner;            ///< metadata.name
+  /// spec.wiring: where the CA appears inside the container (read-only), the proxy tokens'
+  /// variable prefix (<prefix><provider secret name>) and the marker variable (set to 1).
+  std::string ca_path;
+  std::string token_env_prefix;
+  std::string marker_env;
   std::string proxy_host;       ///< host.docker.internal, or the sandbox network's gateway
   std::uint16_t tunnel_port = 0;
   std::uint16_t http_port = 0;
@@ -27,7 +28,7 @@ struct EgressWiring {
   std::string ca_host_path;     ///< the trust bundle (or ca.crt) on the host
   std::string ca_digest;        ///< sha256 of its bytes ("" pending)
   std::int64_t token_rotation = 0;
-  /// IRONWARD_PROXY_TOKEN_<SECRET> -> token. SENSITIVE: never printed; only SensitiveLabel().
+  /// <token_env_prefix><SECRET> -> token. SENSITIVE: never printed; only SensitiveLabel().
   std::map<std::string, std::string> tokens;
   std::vector<std::string> token_names;  ///< every token env name, known even when pending
   /// Inputs only known after apply ("CA", "proxy token for openrouter", "sandbox network").
