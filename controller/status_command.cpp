@@ -1,6 +1,9 @@
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "controller/cli.h"
 #include "controller/command_support.h"
@@ -67,6 +70,24 @@ void PrintExtras(const state::StatusDoc& doc) {
   }
 }
 
+/// Containers started with older `ironward wiring` output (enforcement details), each with the
+/// command that re-creates it; a command shared by a compose stack is printed once.
+void PrintStaleWired(const state::StatusDoc& doc) {
+  auto it = doc.resources.find("enforcement");
+  if (it == doc.resources.end() || !it->second.details.contains("stale_wired")) return;
+  const auto& stale = it->second.details["stale_wired"];
+  if (!stale.is_array() || stale.empty()) return;
+  std::cout << "\nStale wired containers (started with older `ironward wiring` output; ironward does not re-create "
+               "them):\n";
+  std::vector<std::string> commands;
+  for (const auto& c : stale) {
+    std::cout << "  " << Str(c, "container") << ": " << Str(c, "reason") << "\n";
+    const std::string cmd = Str(c, "recreate");
+    if (std::find(commands.begin(), commands.end(), cmd) == commands.end()) commands.push_back(cmd);
+  }
+  for (const auto& cmd : commands) std::cout << "  re-create: " << cmd << "\n";
+}
+
 void PrintText(const state::StatusDoc& doc) {
   std::cout << "EgressGateway \"" << doc.desired_name << "\" from " << doc.desired_path << " (desired sha256:"
             << doc.desired_digest.substr(0, 12) << "), updated " << doc.updated << "\n\n";
@@ -80,10 +101,12 @@ void PrintText(const state::StatusDoc& doc) {
               << (ready ? ready->message : "") << "\n";
     if (!r.details.empty()) {
       for (const auto& [k, v] : r.details.items()) {
+        if (k == "stale_wired") continue;  // its own section below
         std::cout << Pad("", 14) << "   " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
       }
     }
   }
+  PrintStaleWired(doc);
   PrintExtras(doc);
   if (!doc.history.empty()) {
     std::cout << "\nLast runs (newest last):\n";

@@ -1,0 +1,184 @@
+// Containers ironward does not create, behind the gateway (issue "Adoption"): a two-service compose
+// project started with Debian's docker-compose and the override `ironward wiring --format compose`
+// wrote, a `docker run` container started with `--format docker-args` (and the env file), and the
+// hermes-agent names of `wiring: {profile: hermes}`. Each one is confined to the sandbox network,
+// compliant under enforcement.mode: enforce, and reaches the allowlisted upstream through the proxy
+// with its token swapped for the real secret; a token rotation names the compose services as stale
+// with a command that, run as printed, re-creates them. Setup and cleanup: system_fixture.h.
+#include <sys/stat.h>
+
+#include "tests/system/system_fixture.h"
+
+namespace ironward::system_test {
+namespace {
+
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::WriteFile;
+
+class AdoptionTest : public SystemTest {
+ protected:
+  std::string DockerEnv() const { return "env " + docker_host_ + " "; }
+  /// A shell command with DOCKER_HOST of the test engine; its output joins the transcript.
+  CmdResult Run(const std::string& cmd) {
+    CmdResult r = Sh(DockerEnv() + "sh -c " + Quote(cmd));
+    transcript_ += r.out;
+    return r;
+  }
+  /// `ironward wiring` writing FORMAT to `out` (the tokens go to the 0600 file, not the transcript).
+  CmdResult Wiring(const std::string& format_and_services, const std::filesystem::path& out) {
+    return Ironward("wiring -f " + Quote(spec_.string()) + " --format " + format_and_services + " --out " +
+                    Quote(out.string()));
+  }
+  nlohmann::json EnforcementDetails() const {
+    const auto j = Json(state_ / "status.json");
+    return j.is_object() ? j["resources"]["enforcement"]["details"] : nlohmann::json();
+  }
+  bool Running(const std::string& name) const {
+    const auto j = engine_->Inspect(name);
+    return j.is_object() && j["State"].value("Running", false);
+  }
+  /// The container is on the sandbox network only, hardened, and labelled as wired by this gateway.
+  void ExpectWiredAndConfined(const std::string& name) {
+    SCOPED_TRACE(name);
+    const auto j = engine_->Inspect(name);
+    ASSERT_TRUE(j.is_object()) << "no container " << name;
+    const auto networks = j["NetworkSettings"]["Networks"];
+    EXPECT_EQ(networks.size(), 1U) << networks.dump();
+    EXPECT_TRUE(networks.contains(network_)) << networks.dump();
+    EXPECT_EQ(j["Config"]["Labels"].value("ironward.dev/wired-by", ""), name_);
+    EXPECT_EQ(j["HostConfig"]["CapDrop"], nlohmann::json::array({"ALL"}));
+    EXPECT_THAT(j["HostConfig"]["SecurityOpt"].dump(), HasSubstr("no-new-privileges:true"));
+    EXPECT_EQ(RawTcpFromSandbox(gateway_, upstream_->port(), name), "CLOSED") << "no direct way out";
+  }
+};
+
+TEST_F(AdoptionTest, ComposeProjectWiredByTheOverrideIsConfinedCompliantAndRecreatedAfterRotation) {
+  enforcement_mode_ = "enforce";
+  WriteSpec(1, 1);
+  ASSERT_EQ(Reconcile().code, 0);
+  const auto dir = tmp_.path() / "stack";
+  std::filesystem::create_directories(dir);
+  WriteFile(dir / "compose.yaml", "version: \"3.8\"\nservices:\n  web:\n    image: " + TestImage() +
+                                      "\n    command: [\"sleep\", \"infinity\"]\n  worker:\n    image: " + TestImage() +
+                                      "\n    command: [\"sleep\", \"infinity\"]\n");
+  const auto override_file = dir / "wired.yaml";
+  const CmdResult wired = Wiring("compose --service web --service worker", override_file);
+  ASSERT_EQ(wired.code, 0) << wired.out;
+  struct stat st {};
+  ASSERT_EQ(::stat(override_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600U);
+
+  const std::string project = name_;
+  const std::string compose = "cd " + Quote(dir.string()) + " && docker-compose -p " + project;
+  const CmdResult up = Run(compose + " -f compose.yaml -f wired.yaml up -d");
+  ASSERT_EQ(up.code, 0) << up.out;
+  const std::string web = project + "_web_1", worker = project + "_worker_1";
+  ExpectWiredAndConfined(web);
+  ExpectWiredAndConfined(worker);
+  EXPECT_THAT(Exec("echo $NO_PROXY", web), HasSubstr(",web,worker")) << "services reach each other by name";
+
+  // Compliant under enforce: a reconcile stops neither, and the request goes through with the key swapped.
+  const CmdResult applied = Reconcile();
+  ASSERT_EQ(applied.code, 0) << applied.out;
+  EXPECT_TRUE(Running(web) && Running(worker));
+  EXPECT_EQ(EnforcementDetails()["non_compliant"], 0) << EnforcementDetails().dump();
+  EXPECT_EQ(EnforcementDetails()["compliant"], 2) << EnforcementDetails().dump();
+  ExpectRequestViaProxyWorks("compose service web", web);
+
+  // A token rotation: both services are named stale with the command that re-creates them; never stopped.
+  WriteSpec(2, 1);
+  const CmdResult rotated = Reconcile();
+  ASSERT_EQ(rotated.code, 0) << rotated.out;
+  tokens_seen_.insert(Token());
+  EXPECT_THAT(rotated.out, HasSubstr("'" + web + "'"));
+  EXPECT_THAT(rotated.out, HasSubstr("older ironward wiring"));
+  EXPECT_TRUE(Running(web) && Running(worker)) << "ironward never stops or re-creates what it did not create";
+  const auto stale = EnforcementDetails()["stale_wired"];
+  ASSERT_EQ(stale.size(), 2U) << EnforcementDetails().dump();
+  const std::string recreate = stale[0]["recreate"].get<std::string>();
+  EXPECT_THAT(recreate, HasSubstr("--out " + override_file.string() + " && cd " + dir.string() +
+                                  " && docker-compose -p " + project + " -f compose.yaml -f wired.yaml up -d "
+                                  "--force-recreate web worker"));
+  const CmdResult status = Ironward("status");
+  EXPECT_THAT(status.out, HasSubstr("Stale wired containers"));
+  EXPECT_THAT(status.out, HasSubstr("re-create: " + recreate));
+
+  // The command as printed, with ironward on PATH, as an operator would paste it.
+  const std::string bin_dir = std::filesystem::path(IronwardBin()).parent_path().string();
+  const CmdResult again = Run("export PATH=" + Quote(bin_dir) + ":$PATH IRONWARD_STATE_DIR=" + Quote(state_.string()) +
+                              "; " + recreate);
+  ASSERT_EQ(again.code, 0) << again.out;
+  const CmdResult dry = DryRun();
+  EXPECT_EQ(dry.code, 0) << dry.out;
+  EXPECT_THAT(dry.out, Not(HasSubstr("older ironward wiring")));
+  ExpectWiredAndConfined(web);
+  ExpectRequestViaProxyWorks("compose service web after re-create", web);
+  EXPECT_EQ(Run(compose + " -f compose.yaml -f wired.yaml down").code, 0);
+}
+
+TEST_F(AdoptionTest, DockerRunWithDockerArgsOrTheEnvFileIsWiredAndAnUnwiredOneIsStopped) {
+  enforcement_mode_ = "enforce";
+  WriteSpec(1, 1);
+  ASSERT_EQ(Reconcile().code, 0);
+  const auto args = tmp_.path() / "agent.args";
+  ASSERT_EQ(Wiring("docker-args", args).code, 0);
+  const std::string agent = name_ + "-run";
+  const CmdResult started = Run("eval \"docker run -d --name " + agent + " $(tr '\\n' ' ' < " + Quote(args.string()) +
+                                ") " + TestImage() + " sleep infinity\"");
+  ASSERT_EQ(started.code, 0) << started.out;
+  ExpectWiredAndConfined(agent);
+  // An unwired container under the selector: enforcement has teeth.
+  const std::string rogue = name_ + "-rogue";
+  ASSERT_EQ(Run("docker run -d --name " + rogue + " --label ironward.dev/policed=true --label ironward.test.run=" +
+                name_ + " " + TestImage() + " sleep infinity")
+                .code,
+            0);
+  const CmdResult applied = Reconcile();
+  ASSERT_EQ(applied.code, 0) << applied.out;
+  EXPECT_TRUE(Running(agent)) << "compliant: not stopped";
+  EXPECT_FALSE(Running(rogue)) << "not wired: stopped under enforce";
+  ExpectRequestViaProxyWorks("docker run container", agent);
+
+  // The env file holds the same variables, for `docker run --env-file`.
+  const auto env = tmp_.path() / "agent.env";
+  ASSERT_EQ(Wiring("env", env).code, 0);
+  const CmdResult seen = Run("docker run --rm --label ironward.test.run=" + name_ + " --env-file " +
+                             Quote(env.string()) + " " + TestImage() +
+                             " sh -c 'echo \"$HTTPS_PROXY|$IRONWARD_EGRESS_PROXY|$SSL_CERT_FILE\"'");
+  EXPECT_EQ(Trim(seen.out), "http://" + gateway_ + ":" + std::to_string(tunnel_port_) +
+                                "|1|/etc/ssl/certs/ironward-egress-ca.crt");
+}
+
+TEST_F(AdoptionTest, HermesProfileNamesEndToEnd) {
+  enforcement_mode_ = "enforce";
+  spec_extra_ = "  wiring: {profile: hermes}\n";
+  WriteSpec(1, 1);
+  const CmdResult applied = Reconcile();
+  ASSERT_EQ(applied.code, 0) << applied.out;
+  const std::string env = Exec("env");
+  EXPECT_THAT(env, HasSubstr("HERMES_EGRESS_PROXY=1"));
+  EXPECT_THAT(env, HasSubstr("SSL_CERT_FILE=/etc/ssl/certs/hermes-egress-ca.crt"));
+  EXPECT_THAT(env, HasSubstr("HERMES_PROXY_TOKEN_OPENROUTER_API_KEY="));
+  EXPECT_THAT(env, Not(HasSubstr("IRONWARD_PROXY_TOKEN_")));
+  EXPECT_EQ(Trim(Exec("test -s /etc/ssl/certs/hermes-egress-ca.crt && echo mounted")), "mounted");
+  ExpectRequestViaProxyWorks("owned sandbox, hermes names", "", "HERMES_PROXY_TOKEN_OPENROUTER_API_KEY");
+
+  // A container hermes-agent's Docker backend would start, from the same wiring.
+  const auto args = tmp_.path() / "hermes.args";
+  ASSERT_EQ(Wiring("docker-args", args).code, 0);
+  const std::string hermes = name_ + "-hermes";
+  ASSERT_EQ(Run("eval \"docker run -d --name " + hermes + " $(tr '\\n' ' ' < " + Quote(args.string()) + ") " +
+                TestImage() + " sleep infinity\"")
+                .code,
+            0);
+  ExpectWiredAndConfined(hermes);
+  ASSERT_EQ(Reconcile().code, 0);
+  EXPECT_TRUE(Running(hermes));
+  EXPECT_EQ(EnforcementDetails()["non_compliant"], 0) << EnforcementDetails().dump();
+  ExpectRequestViaProxyWorks("docker run with hermes names", hermes, "HERMES_PROXY_TOKEN_OPENROUTER_API_KEY");
+}
+
+}  // namespace
+}  // namespace ironward::system_test
