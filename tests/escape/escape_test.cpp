@@ -366,9 +366,9 @@ spec:
   static std::string Tail(const std::string& s, std::size_t n = 1500) {
     return s.size() <= n ? s : s.substr(s.size() - n);
   }
-  /// `sh -c script` inside the sandbox, stdout + stderr (recorded in the transcript).
+  /// `sh -c script` inside the container under test (subject_), stdout + stderr (recorded in the transcript).
   std::string Exec(const std::string& script) {
-    const CmdResult r = Sh("env " + docker_host_ + " docker exec " + sandbox_ + " sh -c " + Quote(script));
+    const CmdResult r = Sh("env " + docker_host_ + " docker exec " + subject_ + " sh -c " + Quote(script));
     transcript_ += r.out;
     return r.out;
   }
@@ -417,7 +417,7 @@ spec:
   }
 
   void Add(const std::string& name, const std::string& expected, const std::string& got, bool ok, bool control) {
-    rows_.push_back(Row{name, expected, got, ok, control});
+    rows_.push_back(Row{label_.empty() ? name : "[" + label_ + "] " + name, expected, got, ok, control});
   }
   void Blocked(const std::string& name, const std::string& got, bool blocked) {
     Add(name, "blocked", got, blocked, false);
@@ -445,10 +445,228 @@ spec:
     Blocked(name, out, out.rfind("CLOSED", 0) == 0);
   }
 
+  /// Every escape case run from inside `container` (docker exec), rows prefixed with `row_label`: the
+  /// owned sandbox, a compose service and a `docker run` container wired by `ironward wiring`.
+  void FromContainer(const std::string& container, const std::string& row_label) {
+    subject_ = container;
+    label_ = row_label;
+    const int up = upstream_->port();
+    const std::string ups = std::to_string(up);
+    const std::string up_url = "https://" + std::string(kProviderHost) + ":" + ups + "/v1/chat";
+    {  // The positive control: the allowlisted host via the proxy with the token; the upstream sees the key.
+      const std::size_t before = upstream_->Requests().size();
+      const std::string out = Trim(Exec("curl -sS --max-time 10 -H \"Authorization: Bearer $" + std::string(kTokenVar) +
+                                        "\" " + Quote(up_url) + "; echo \" exit=$?\""));
+      const auto reqs = upstream_->Requests();
+      const bool got_key = reqs.size() == before + 1 &&
+                           reqs.back().find("Authorization: Bearer " + secret_) != std::string::npos &&
+                           reqs.back().find(token_) == std::string::npos;
+      const bool ok = out.find("upstream-ok exit=0") != std::string::npos && got_key &&
+                      out.find(secret_) == std::string::npos;
+      Control("control: sandbox -> proxy -> allowlisted host with token", "200, real key at upstream",
+              (out.find("upstream-ok") != std::string::npos ? std::string("200") : Redact(out)) +
+                  (got_key ? ", real key at upstream" : ", upstream did NOT get the real key"),
+              ok);
+    }
+
+    // ===== direct egress from the sandbox ====================================================
+    TcpCase("direct tcp to upstream " + std::string(kUpstreamIp) + ":" + ups, kUpstreamIp, up);
+    TcpCase("direct tcp to docker0 " + docker0_ + ":" + ups, docker0_, up);
+    TcpCase("direct tcp to sandbox gateway " + gateway_ + ":" + ups, gateway_, up);
+    {
+      const std::string out = Trim(Exec("curl -sS -o /dev/null --noproxy '*' --max-time 4 -k -w '%{http_code}' https://" +
+                                        std::string(kUpstreamIp) + ":" + ups + "/ 2>/dev/null; echo \" exit=$?\""));
+      Blocked("direct https (curl --noproxy '*') to upstream", out, out.rfind("000", 0) == 0);
+    }
+    for (const auto& [label, ip] : std::vector<std::pair<std::string, std::string>>{
+             {"upstream " + std::string(kUpstreamIp), kUpstreamIp}, {"sandbox gateway " + gateway_, gateway_}}) {
+      const std::string nonce = "udp-" + RandomHex(6);
+      const std::string out = Trim(Exec(Probe("udp " + ip + " " + std::to_string(udp_->port()) + " " + nonce)));
+      const bool saw = udp_->Saw(nonce);
+      Blocked("direct udp to " + label, out + (saw ? ", sink GOT it" : ", sink saw nothing"),
+              !saw && out.find("REPLY") != 0);
+    }
+    {
+      const std::string out = Trim(Exec(Probe("raw")));
+      Blocked("raw socket (AF_INET SOCK_RAW, AF_PACKET)", out, out.rfind("DENIED", 0) == 0);
+    }
+    for (const std::string& ip : {std::string(kUpstreamIp), gateway_}) {
+      const std::string out = Trim(Exec(Probe("ping " + ip)));
+      Blocked("icmp echo (ping socket) to " + ip, out, out != "REPLY");
+    }
+    for (const auto& [label, ip] : std::vector<std::pair<std::string, std::string>>{
+             {"upstream resolver " + std::string(kUpstreamIp), kUpstreamIp},
+             {"sandbox gateway " + gateway_, gateway_},
+             {"docker0 " + docker0_, docker0_}}) {
+      const std::string nonce = "dns" + RandomHex(6);
+      const std::string out = Trim(Exec(Probe("dns " + ip + " " + nonce)));
+      const bool saw = dns_->Saw(nonce);
+      Blocked("dns udp/53 channel to " + label, out + (saw ? ", resolver GOT the name" : ", resolver saw nothing"),
+              !saw && out != "REPLY");
+    }
+    {  // DNS over TCP/53 and other TCP ports on the resolver address: nothing listens on tcp/53, so a
+       // connect attempt that is not dropped would answer ECONNREFUSED (reached) instead of a timeout.
+      const std::string out = Trim(Exec(Probe("tcp " + std::string(kUpstreamIp) + " 53")));
+      Blocked("dns tcp/53 to upstream resolver (refused = reached)", out, out == "CLOSED:ETIMEDOUT" || out == "CLOSED:EHOSTUNREACH");
+    }
+
+    // ===== through the proxy =================================================================
+    ProxyCase("proxy CONNECT loopback 127.0.0.1:" + ups, "https://127.0.0.1:" + ups + "/", true);
+    ProxyCase("proxy http loopback http://127.0.0.1:" + ups, "http://127.0.0.1:" + ups + "/", true);
+    ProxyCase("proxy CONNECT imds 169.254.169.254:443", "https://169.254.169.254/latest/meta-data/", true);
+    ProxyCase("proxy http imds 169.254.169.254:80", "http://169.254.169.254/latest/meta-data/", true);
+    ProxyCase("proxy CONNECT rfc1918 docker0 " + docker0_ + ":" + ups, "https://" + docker0_ + ":" + ups + "/", true);
+    ProxyCase("proxy CONNECT rfc1918 sandbox gateway " + gateway_ + ":" + std::to_string(http_port_),
+              "https://" + gateway_ + ":" + std::to_string(http_port_) + "/", true);
+    ProxyCase("proxy CONNECT rfc1918 10.0.0.1:443", "https://10.0.0.1/", true);
+    ProxyCase("proxy http rfc1918 192.168.0.1:80", "http://192.168.0.1/", true);
+    ProxyCase("proxy CONNECT upstream by IP (not allowlisted) with token", "https://" + std::string(kUpstreamIp) + ":" +
+                                                                              ups + "/v1/chat", true);
+    ProxyCase("proxy CONNECT non-allowlisted host with token", "https://" + std::string(kNotAllowlisted) + ":" + ups + "/",
+              true);
+    ProxyCase("proxy http non-allowlisted host with token", "http://" + std::string(kNotAllowlisted) + ":" + ups + "/",
+              true);
+    ProxyCase("proxy domain fronting: CONNECT allowlisted, SNI/Host not",
+              "https://" + std::string(kNotAllowlisted) + ":" + ups + "/", true,
+              "--connect-to " + std::string(kNotAllowlisted) + ":" + ups + ":" + kProviderHost + ":" + ups);
+    for (const auto& [prefix, ip] : rebind_) {
+      const std::string host = prefix + ".escape-upstream.test";
+      const int port = prefix == "rebind-gateway" ? http_port_ : up;
+      ProxyCase("proxy allowlisted name -> " + ip + " (deny list)", "https://" + host + ":" + std::to_string(port) + "/",
+                true);
+    }
+
+    // ===== reading real secrets ==============================================================
+    {
+      const std::string env_out = Exec("env");
+      const auto inspect = engine_->Inspect(subject_);
+      const std::string cfg_env = inspect.is_object() ? inspect["Config"]["Env"].dump() : "";
+      const bool has_secret = (env_out + cfg_env).find(secret_) != std::string::npos;
+      // The secret's own variable name (not the IRONWARD_PROXY_TOKEN_<name> that ends with it).
+      const bool has_name = ("\n" + env_out).find("\n" + std::string(kSecretName) + "=") != std::string::npos ||
+                            cfg_env.find("\"" + std::string(kSecretName) + "=") != std::string::npos;
+      const bool has_token = env_out.find(token_) != std::string::npos;
+      Blocked("secret in sandbox env (exec env + Config.Env)",
+              std::string(has_secret ? "SECRET FOUND" : "not found") + (has_name ? ", secret variable set" : "") +
+                  (has_token ? " (token present, as designed)" : " (token ABSENT?)"),
+              !has_secret && !has_name && has_token);
+    }
+    {
+      const std::string out = Exec("n=0; for f in /proc/[0-9]*/environ; do cat \"$f\" 2>/dev/null && n=$((n+1)); "
+                                   "printf '\\n'; done; echo \"environ-read=$n\"");
+      const bool found = out.find(secret_) != std::string::npos;
+      Blocked("secret in /proc/*/environ visible in the sandbox",
+              std::string(found ? "SECRET FOUND" : "not found") + " (" + Field(out, "environ-read") + " processes read)",
+              !found && !Field(out, "environ-read").empty());
+    }
+    {
+      // Every regular file the sandbox can read (root fs and all mounts), except /proc, /sys, /dev.
+      const std::string out = Exec(
+          "exec bash -c 'shopt -s globstar dotglob nullglob; n=0; for d in /*; do case \"$d\" in /proc|/sys|/dev) "
+          "continue;; esac; for f in \"$d\" \"$d\"/**; do [ -f \"$f\" ] && [ -r \"$f\" ] && cat \"$f\" && n=$((n+1)); "
+          "done; done; echo; echo files-read=$n; cat /proc/self/mountinfo'");
+      const std::string ca_key = ReadAll(state_ + "/ca.key");
+      std::string key_body;  // the base64 of the key, without the PEM armour
+      {
+        std::istringstream in(ca_key);
+        for (std::string line; std::getline(in, line);) {
+          if (line.rfind("-----", 0) != 0) key_body += line;
+        }
+      }
+      std::string out_flat;
+      for (char c : out) {
+        if (c != '\n' && c != '\r') out_flat += c;
+      }
+      const bool secret_found = out.find(secret_) != std::string::npos;
+      const bool bundle_seen = out.find(ReadAll(state_ + "/ca.crt").substr(0, 200)) != std::string::npos;
+      Blocked("secret in any readable file (rootfs + mounts)",
+              std::string(secret_found ? "SECRET FOUND" : "not found") + " in " + Field(out, "files-read") +
+                  " files" + (bundle_seen ? " (CA bundle among them)" : " (CA bundle NOT read?)"),
+              !secret_found && bundle_seen);
+      const bool key_found = !key_body.empty() && out_flat.find(key_body) != std::string::npos;
+      // Any PEM private key in what is mounted into the sandbox (the image's own libgnutls carries
+      // public self-test keys, so the whole root fs is only searched for the CA key itself).
+      const std::string mounted = Exec(
+          "exec bash -c 'shopt -s globstar dotglob nullglob; while read -r _ _ _ _ mp _; do case \"$mp\" in "
+          "/|/proc*|/sys*|/dev*) continue;; esac; echo \"mount=$mp\"; for f in \"$mp\" \"$mp\"/**; do "
+          "[ -f \"$f\" ] && [ -r \"$f\" ] && cat \"$f\"; done; done < /proc/self/mountinfo'");
+      std::size_t mounts = 0;
+      for (auto at = mounted.find("mount=/"); at != std::string::npos; at = mounted.find("mount=/", at + 1)) ++mounts;
+      const bool pem_key = HasPemPrivateKey(mounted);
+      const bool key_mount = out.find("ca.key") != std::string::npos;
+      Blocked("CA private key readable in the sandbox",
+              std::string(key_found ? "CA KEY FOUND" : "ca.key content not found") +
+                  (pem_key ? ", a PEM private key is mounted" : ", no PEM private key in " + std::to_string(mounts) + " mounts") +
+                  (key_mount ? ", ca.key mounted" : ", ca.key not mounted"),
+              !key_body.empty() && !key_found && !pem_key && !key_mount && mounts > 0);
+      const bool sock = out.find("docker.sock") != std::string::npos;
+      const std::string sock_test = Trim(Exec("for s in /var/run/docker.sock /run/docker.sock; do [ -e $s ] && echo $s; "
+                                              "done; echo end"));
+      Blocked("docker engine socket in the sandbox", sock || sock_test != "end" ? "socket present" : "absent",
+              !sock && sock_test == "end");
+    }
+
+    // ===== the host's control ports ==========================================================
+    TcpCase("ironward metrics/health port via gateway " + gateway_ + ":" + std::to_string(metrics_port_), gateway_,
+            metrics_port_);
+    TcpCase("ironward metrics/health port via docker0 " + docker0_ + ":" + std::to_string(metrics_port_), docker0_,
+            metrics_port_);
+    ProxyCase("proxy CONNECT to ironward /readyz 127.0.0.1:" + std::to_string(metrics_port_),
+              "https://127.0.0.1:" + std::to_string(metrics_port_) + "/readyz", false);
+    ProxyCase("proxy http to ironward /metrics 127.0.0.1:" + std::to_string(metrics_port_),
+              "http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics", false);
+    TcpCase("proxy management port via gateway " + gateway_ + ":" + std::to_string(mgmt_port_), gateway_, mgmt_port_);
+    ProxyCase("proxy http to its management 127.0.0.1:" + std::to_string(mgmt_port_) + "/v1/reload",
+              "http://127.0.0.1:" + std::to_string(mgmt_port_) + "/v1/reload", false, "-X POST");
+    TcpCase("proxy metrics port via gateway " + gateway_ + ":" + std::to_string(proxy_metrics_port_), gateway_,
+            proxy_metrics_port_);
+    ProxyCase("proxy http to its metrics 127.0.0.1:" + std::to_string(proxy_metrics_port_) + "/healthz",
+              "http://127.0.0.1:" + std::to_string(proxy_metrics_port_) + "/healthz", false);
+    label_.clear();
+  }
+
+  /// The same cases from containers ironward did not create: a compose service started with the
+  /// override of `ironward wiring --format compose` (Debian's docker-compose 1.29), and a `docker run`
+  /// container started with `--format docker-args`. Each must also survive the enforcing daemon.
+  void FromWiredContainers() {
+    const std::string iw = "env " + docker_host_ + " " + Quote(Env("IRONWARD_BIN", IRONWARD_BIN)) + " --state-dir " +
+                           Quote(state_) + " wiring -f " + Quote(spec_);
+    const std::string image = Env("IRONWARD_TEST_IMAGE", IRONWARD_TEST_IMAGE);
+    const std::string dir = tmp_.path() + "/stack";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/compose.yaml") << "version: \"3.8\"\nservices:\n  agent:\n    image: " << image
+                                         << "\n    command: [\"sleep\", \"infinity\"]\n    volumes: [\"" << probe_dir_
+                                         << ":/opt/escape:ro\"]\n    labels: {ironward.test.run: \"" << name_ << "\"}\n";
+    const CmdResult wired = Sh(iw + " --format compose --service agent --out " + Quote(dir + "/wired.yaml"));
+    ASSERT_EQ(wired.code, 0) << Redact(wired.out);
+    const CmdResult up = Sh("cd " + Quote(dir) + " && env " + docker_host_ + " docker-compose -p " + name_ +
+                            " -f compose.yaml -f wired.yaml up -d");
+    ASSERT_EQ(up.code, 0) << Redact(up.out);
+    const CmdResult args = Sh(iw + " --format docker-args --out " + Quote(tmp_.path() + "/agent.args"));
+    ASSERT_EQ(args.code, 0) << Redact(args.out);
+    const std::string run_name = name_ + "-run";
+    const CmdResult run = Sh("env " + docker_host_ + " sh -c " +
+                             Quote("eval \"docker run -d --name " + run_name + " --label ironward.test.run=" + name_ +
+                                   " -v " + probe_dir_ + ":/opt/escape:ro $(tr '\\n' ' ' < " + tmp_.path() +
+                                   "/agent.args) " + image + " sleep infinity\""));
+    ASSERT_EQ(run.code, 0) << Redact(run.out);
+    for (const auto& [container, row_label] : {std::pair{name_ + "_agent_1", std::string("compose")},
+                                               std::pair{run_name, std::string("docker run")}}) {
+      FromContainer(container, row_label);
+      label_ = row_label;
+      const auto j = engine_->Inspect(container);
+      const bool running = j.is_object() && j["State"].value("Running", false);
+      Control("control: wired container still runs under enforce (compliant)", "running",
+              running ? "running" : "stopped", running);
+      label_.clear();
+    }
+  }
+
   std::string docker_host_;
   std::unique_ptr<EngineApi> engine_;
   bool owns_table_ = false, added_addr_ = false, hosts_edited_ = false;
   std::string secret_, token_, name_, network_, sandbox_, gateway_, subnet_, docker0_;
+  std::string subject_, label_;  ///< the container the cases run in, and its row prefix
   int tunnel_port_ = 0, http_port_ = 0, proxy_metrics_port_ = 0, mgmt_port_ = 0, metrics_port_ = 0;
   std::vector<std::pair<std::string, std::string>> rebind_;
   doubletest::TempDir tmp_, pki_, releases_;
@@ -498,175 +716,8 @@ TEST_F(EscapeTest, NoEscapeFromAnEnforcedInternalSandbox) {
     const auto health = doubletest::Http("http://127.0.0.1:" + std::to_string(proxy_metrics_port_) + "/healthz");
     Control("control: host proxy metrics /healthz", "200", std::to_string(health.status), health.status == 200);
   }
-  {  // The positive control: the allowlisted host via the proxy with the token; the upstream sees the key.
-    const std::size_t before = upstream_->Requests().size();
-    const std::string out = Trim(Exec("curl -sS --max-time 10 -H \"Authorization: Bearer $" + std::string(kTokenVar) +
-                                      "\" " + Quote(up_url) + "; echo \" exit=$?\""));
-    const auto reqs = upstream_->Requests();
-    const bool got_key = reqs.size() == before + 1 &&
-                         reqs.back().find("Authorization: Bearer " + secret_) != std::string::npos &&
-                         reqs.back().find(token_) == std::string::npos;
-    const bool ok = out.find("upstream-ok exit=0") != std::string::npos && got_key &&
-                    out.find(secret_) == std::string::npos;
-    Control("control: sandbox -> proxy -> allowlisted host with token", "200, real key at upstream",
-            (out.find("upstream-ok") != std::string::npos ? std::string("200") : Redact(out)) +
-                (got_key ? ", real key at upstream" : ", upstream did NOT get the real key"),
-            ok);
-  }
-
-  // ===== direct egress from the sandbox ====================================================
-  TcpCase("direct tcp to upstream " + std::string(kUpstreamIp) + ":" + ups, kUpstreamIp, up);
-  TcpCase("direct tcp to docker0 " + docker0_ + ":" + ups, docker0_, up);
-  TcpCase("direct tcp to sandbox gateway " + gateway_ + ":" + ups, gateway_, up);
-  {
-    const std::string out = Trim(Exec("curl -sS -o /dev/null --noproxy '*' --max-time 4 -k -w '%{http_code}' https://" +
-                                      std::string(kUpstreamIp) + ":" + ups + "/ 2>/dev/null; echo \" exit=$?\""));
-    Blocked("direct https (curl --noproxy '*') to upstream", out, out.rfind("000", 0) == 0);
-  }
-  for (const auto& [label, ip] : std::vector<std::pair<std::string, std::string>>{
-           {"upstream " + std::string(kUpstreamIp), kUpstreamIp}, {"sandbox gateway " + gateway_, gateway_}}) {
-    const std::string nonce = "udp-" + RandomHex(6);
-    const std::string out = Trim(Exec(Probe("udp " + ip + " " + std::to_string(udp_->port()) + " " + nonce)));
-    const bool saw = udp_->Saw(nonce);
-    Blocked("direct udp to " + label, out + (saw ? ", sink GOT it" : ", sink saw nothing"),
-            !saw && out.find("REPLY") != 0);
-  }
-  {
-    const std::string out = Trim(Exec(Probe("raw")));
-    Blocked("raw socket (AF_INET SOCK_RAW, AF_PACKET)", out, out.rfind("DENIED", 0) == 0);
-  }
-  for (const std::string& ip : {std::string(kUpstreamIp), gateway_}) {
-    const std::string out = Trim(Exec(Probe("ping " + ip)));
-    Blocked("icmp echo (ping socket) to " + ip, out, out != "REPLY");
-  }
-  for (const auto& [label, ip] : std::vector<std::pair<std::string, std::string>>{
-           {"upstream resolver " + std::string(kUpstreamIp), kUpstreamIp},
-           {"sandbox gateway " + gateway_, gateway_},
-           {"docker0 " + docker0_, docker0_}}) {
-    const std::string nonce = "dns" + RandomHex(6);
-    const std::string out = Trim(Exec(Probe("dns " + ip + " " + nonce)));
-    const bool saw = dns_->Saw(nonce);
-    Blocked("dns udp/53 channel to " + label, out + (saw ? ", resolver GOT the name" : ", resolver saw nothing"),
-            !saw && out != "REPLY");
-  }
-  {  // DNS over TCP/53 and other TCP ports on the resolver address: nothing listens on tcp/53, so a
-     // connect attempt that is not dropped would answer ECONNREFUSED (reached) instead of a timeout.
-    const std::string out = Trim(Exec(Probe("tcp " + std::string(kUpstreamIp) + " 53")));
-    Blocked("dns tcp/53 to upstream resolver (refused = reached)", out, out == "CLOSED:ETIMEDOUT" || out == "CLOSED:EHOSTUNREACH");
-  }
-
-  // ===== through the proxy =================================================================
-  ProxyCase("proxy CONNECT loopback 127.0.0.1:" + ups, "https://127.0.0.1:" + ups + "/", true);
-  ProxyCase("proxy http loopback http://127.0.0.1:" + ups, "http://127.0.0.1:" + ups + "/", true);
-  ProxyCase("proxy CONNECT imds 169.254.169.254:443", "https://169.254.169.254/latest/meta-data/", true);
-  ProxyCase("proxy http imds 169.254.169.254:80", "http://169.254.169.254/latest/meta-data/", true);
-  ProxyCase("proxy CONNECT rfc1918 docker0 " + docker0_ + ":" + ups, "https://" + docker0_ + ":" + ups + "/", true);
-  ProxyCase("proxy CONNECT rfc1918 sandbox gateway " + gateway_ + ":" + std::to_string(http_port_),
-            "https://" + gateway_ + ":" + std::to_string(http_port_) + "/", true);
-  ProxyCase("proxy CONNECT rfc1918 10.0.0.1:443", "https://10.0.0.1/", true);
-  ProxyCase("proxy http rfc1918 192.168.0.1:80", "http://192.168.0.1/", true);
-  ProxyCase("proxy CONNECT upstream by IP (not allowlisted) with token", "https://" + std::string(kUpstreamIp) + ":" +
-                                                                            ups + "/v1/chat", true);
-  ProxyCase("proxy CONNECT non-allowlisted host with token", "https://" + std::string(kNotAllowlisted) + ":" + ups + "/",
-            true);
-  ProxyCase("proxy http non-allowlisted host with token", "http://" + std::string(kNotAllowlisted) + ":" + ups + "/",
-            true);
-  ProxyCase("proxy domain fronting: CONNECT allowlisted, SNI/Host not",
-            "https://" + std::string(kNotAllowlisted) + ":" + ups + "/", true,
-            "--connect-to " + std::string(kNotAllowlisted) + ":" + ups + ":" + kProviderHost + ":" + ups);
-  for (const auto& [prefix, ip] : rebind_) {
-    const std::string host = prefix + ".escape-upstream.test";
-    const int port = prefix == "rebind-gateway" ? http_port_ : up;
-    ProxyCase("proxy allowlisted name -> " + ip + " (deny list)", "https://" + host + ":" + std::to_string(port) + "/",
-              true);
-  }
-
-  // ===== reading real secrets ==============================================================
-  {
-    const std::string env_out = Exec("env");
-    const auto inspect = engine_->Inspect(sandbox_);
-    const std::string cfg_env = inspect.is_object() ? inspect["Config"]["Env"].dump() : "";
-    const bool has_secret = (env_out + cfg_env).find(secret_) != std::string::npos;
-    // The secret's own variable name (not the IRONWARD_PROXY_TOKEN_<name> that ends with it).
-    const bool has_name = ("\n" + env_out).find("\n" + std::string(kSecretName) + "=") != std::string::npos ||
-                          cfg_env.find("\"" + std::string(kSecretName) + "=") != std::string::npos;
-    const bool has_token = env_out.find(token_) != std::string::npos;
-    Blocked("secret in sandbox env (exec env + Config.Env)",
-            std::string(has_secret ? "SECRET FOUND" : "not found") + (has_name ? ", secret variable set" : "") +
-                (has_token ? " (token present, as designed)" : " (token ABSENT?)"),
-            !has_secret && !has_name && has_token);
-  }
-  {
-    const std::string out = Exec("n=0; for f in /proc/[0-9]*/environ; do cat \"$f\" 2>/dev/null && n=$((n+1)); "
-                                 "printf '\\n'; done; echo \"environ-read=$n\"");
-    const bool found = out.find(secret_) != std::string::npos;
-    Blocked("secret in /proc/*/environ visible in the sandbox",
-            std::string(found ? "SECRET FOUND" : "not found") + " (" + Field(out, "environ-read") + " processes read)",
-            !found && !Field(out, "environ-read").empty());
-  }
-  {
-    // Every regular file the sandbox can read (root fs and all mounts), except /proc, /sys, /dev.
-    const std::string out = Exec(
-        "exec bash -c 'shopt -s globstar dotglob nullglob; n=0; for d in /*; do case \"$d\" in /proc|/sys|/dev) "
-        "continue;; esac; for f in \"$d\" \"$d\"/**; do [ -f \"$f\" ] && [ -r \"$f\" ] && cat \"$f\" && n=$((n+1)); "
-        "done; done; echo; echo files-read=$n; cat /proc/self/mountinfo'");
-    const std::string ca_key = ReadAll(state_ + "/ca.key");
-    std::string key_body;  // the base64 of the key, without the PEM armour
-    {
-      std::istringstream in(ca_key);
-      for (std::string line; std::getline(in, line);) {
-        if (line.rfind("-----", 0) != 0) key_body += line;
-      }
-    }
-    std::string out_flat;
-    for (char c : out) {
-      if (c != '\n' && c != '\r') out_flat += c;
-    }
-    const bool secret_found = out.find(secret_) != std::string::npos;
-    const bool bundle_seen = out.find(ReadAll(state_ + "/ca.crt").substr(0, 200)) != std::string::npos;
-    Blocked("secret in any readable file (rootfs + mounts)",
-            std::string(secret_found ? "SECRET FOUND" : "not found") + " in " + Field(out, "files-read") +
-                " files" + (bundle_seen ? " (CA bundle among them)" : " (CA bundle NOT read?)"),
-            !secret_found && bundle_seen);
-    const bool key_found = !key_body.empty() && out_flat.find(key_body) != std::string::npos;
-    // Any PEM private key in what is mounted into the sandbox (the image's own libgnutls carries
-    // public self-test keys, so the whole root fs is only searched for the CA key itself).
-    const std::string mounted = Exec(
-        "exec bash -c 'shopt -s globstar dotglob nullglob; while read -r _ _ _ _ mp _; do case \"$mp\" in "
-        "/|/proc*|/sys*|/dev*) continue;; esac; echo \"mount=$mp\"; for f in \"$mp\" \"$mp\"/**; do "
-        "[ -f \"$f\" ] && [ -r \"$f\" ] && cat \"$f\"; done; done < /proc/self/mountinfo'");
-    std::size_t mounts = 0;
-    for (auto at = mounted.find("mount=/"); at != std::string::npos; at = mounted.find("mount=/", at + 1)) ++mounts;
-    const bool pem_key = HasPemPrivateKey(mounted);
-    const bool key_mount = out.find("ca.key") != std::string::npos;
-    Blocked("CA private key readable in the sandbox",
-            std::string(key_found ? "CA KEY FOUND" : "ca.key content not found") +
-                (pem_key ? ", a PEM private key is mounted" : ", no PEM private key in " + std::to_string(mounts) + " mounts") +
-                (key_mount ? ", ca.key mounted" : ", ca.key not mounted"),
-            !key_body.empty() && !key_found && !pem_key && !key_mount && mounts > 0);
-    const bool sock = out.find("docker.sock") != std::string::npos;
-    const std::string sock_test = Trim(Exec("for s in /var/run/docker.sock /run/docker.sock; do [ -e $s ] && echo $s; "
-                                            "done; echo end"));
-    Blocked("docker engine socket in the sandbox", sock || sock_test != "end" ? "socket present" : "absent",
-            !sock && sock_test == "end");
-  }
-
-  // ===== the host's control ports ==========================================================
-  TcpCase("ironward metrics/health port via gateway " + gateway_ + ":" + std::to_string(metrics_port_), gateway_,
-          metrics_port_);
-  TcpCase("ironward metrics/health port via docker0 " + docker0_ + ":" + std::to_string(metrics_port_), docker0_,
-          metrics_port_);
-  ProxyCase("proxy CONNECT to ironward /readyz 127.0.0.1:" + std::to_string(metrics_port_),
-            "https://127.0.0.1:" + std::to_string(metrics_port_) + "/readyz", false);
-  ProxyCase("proxy http to ironward /metrics 127.0.0.1:" + std::to_string(metrics_port_),
-            "http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics", false);
-  TcpCase("proxy management port via gateway " + gateway_ + ":" + std::to_string(mgmt_port_), gateway_, mgmt_port_);
-  ProxyCase("proxy http to its management 127.0.0.1:" + std::to_string(mgmt_port_) + "/v1/reload",
-            "http://127.0.0.1:" + std::to_string(mgmt_port_) + "/v1/reload", false, "-X POST");
-  TcpCase("proxy metrics port via gateway " + gateway_ + ":" + std::to_string(proxy_metrics_port_), gateway_,
-          proxy_metrics_port_);
-  ProxyCase("proxy http to its metrics 127.0.0.1:" + std::to_string(proxy_metrics_port_) + "/healthz",
-            "http://127.0.0.1:" + std::to_string(proxy_metrics_port_) + "/healthz", false);
+  FromContainer(sandbox_, "");
+  FromWiredContainers();
 
   // ===== a proxy token used from outside the sandbox network ===============================
   // The product's guarantee (docs/escape.md): the proxy listens only on the sandbox network's
