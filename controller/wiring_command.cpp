@@ -98,6 +98,10 @@ int RunWiring(const spec::DesiredState& desired, const WiringOptions& o, const s
               << "` first, then `ironward wiring` again.\n";
     return 1;
   }
+  if (desired.spec.proxy.bind == spec::BindKind::kLoopback) {
+    std::cerr << "warning: proxy.bind is loopback: containers cannot reach the proxy; use docker-bridge (or "
+                 "sandbox-network with enforcement.network: internal)\n";
+  }
   for (const auto& r : run.resources) {
     if (!r.plan.changes.empty()) {
       std::cerr << "warning: " << r.plan.resource << " has changes that are not applied yet; run `" << reconcile

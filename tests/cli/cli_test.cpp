@@ -79,7 +79,7 @@ class CliTest : public testing::PackagedReleaseTest {
 };
 
 TEST_F(CliTest, EveryCommandHasHelp) {
-  for (const char* cmd : {"", "validate", "reconcile", "apply", "status", "run", "verify", "harden"}) {
+  for (const char* cmd : {"", "validate", "reconcile", "apply", "status", "run", "verify", "harden", "wiring"}) {
     const auto r = Ironward(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd;
@@ -97,6 +97,48 @@ TEST_F(CliTest, ValidateExitCodesAndErrorPositions) {
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(std::regex_search(r.err, std::regex("bad\\.yaml:2[0-9]:3: .*bogus"))) << r.err;
   EXPECT_EQ(Ironward("validate -f /nonexistent.yaml").code, 1);
+}
+
+TEST_F(CliTest, WiringSaysWhatToRunBeforeTheFirstApplyThenPrintsTheAppliedWiring) {
+  const auto before = Ironward("wiring -f " + spec_.string());
+  EXPECT_EQ(before.code, 1);
+  EXPECT_NE(before.err.find("not applied yet"), std::string::npos) << before.err;
+  EXPECT_NE(before.err.find("Run `ironward reconcile -f " + spec_.string() + "` first"), std::string::npos) << before.err;
+  EXPECT_EQ(Ironward("wiring -f " + spec_.string() + " --format compose").code, 64) << "compose needs --service";
+  EXPECT_EQ(Ironward("wiring -f " + spec_.string() + " --service web").code, 64) << "--service is for compose";
+  EXPECT_EQ(Ironward("wiring -f " + spec_.string() + " --format compose --service 'a b'").code, 64);
+  EXPECT_NE(Ironward("wiring --help").out.find("--format compose --service web --service worker"), std::string::npos);
+
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
+  const auto mappings = nlohmann::json::parse(ReadFile(state_ / "mappings.json"));
+  const std::string token = mappings["providers"]["openrouter"]["token"];
+  const auto env = Ironward("wiring -f " + spec_.string());
+  ASSERT_EQ(env.code, 0) << env.err;
+  EXPECT_NE(env.out.find("\nIRONWARD_PROXY_TOKEN_OPENROUTER_API_KEY=" + token + "\n"), std::string::npos) << env.out;
+  EXPECT_NE(env.out.find("\nHTTPS_PROXY=http://host.docker.internal:"), std::string::npos) << env.out;
+  EXPECT_NE(env.err.find("proxy.bind is loopback"), std::string::npos) << "containers cannot reach a loopback proxy";
+
+  const auto json = Ironward("wiring -f " + spec_.string() + " --format json");
+  ASSERT_EQ(json.code, 0) << json.err;
+  const auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["gateway"], "test");
+  EXPECT_TRUE(j["network"].is_null()) << "enforcement.network: none joins no network";
+  EXPECT_EQ(j["env"]["IRONWARD_PROXY_TOKEN_OPENAI_API_KEY"], mappings["providers"]["openai"]["token"]);
+  EXPECT_EQ(j["mounts"][0]["source"], (state_ / "ca-trust.pem").string());
+  EXPECT_EQ(j["labels"]["ironward.dev/wired-by"], "test");
+
+  const auto out_file = tmp_.path() / "agent.env";
+  const auto written = Ironward("wiring -f " + spec_.string() + " --out " + out_file.string());
+  ASSERT_EQ(written.code, 0) << written.err;
+  EXPECT_TRUE(written.out.empty()) << "tokens go to the file, not to stdout";
+  EXPECT_EQ(std::filesystem::status(out_file).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::string file = ReadFile(out_file);
+  EXPECT_NE(file.find("\nIRONWARD_PROXY_TOKEN_OPENROUTER_API_KEY=" + token + "\n"), std::string::npos);
+  EXPECT_NE(file.find("--label=ironward.dev/wiring-file=" + out_file.string()), std::string::npos)
+      << "the file it was written to is named, for the re-create command";
+  EXPECT_EQ(transcript_.find(kSecretValue), std::string::npos) << "a real key was printed";
+  EXPECT_EQ(transcript_.find(kSecondSecret), std::string::npos) << "a real key was printed";
 }
 
 TEST_F(CliTest, DryRunApplyAndSecondApplyFollowTheExitCodeContract) {
