@@ -132,7 +132,8 @@ Result<ObservedEnforcement> EnforcementReconciler::Observe(const ReconcileContex
   }
   // The wiring they should have now; unknown (no stale check) when upstream facts are missing.
   const auto current = CollectWiring(ctx);
-  const MountPolicy policy(HostMountPolicyInputs(deps.state.root().string(), options_.home));
+  const MountPolicy policy(
+      HostMountPolicyInputs(deps.state.root().string(), options_.home, ctx.desired.spec.credentials.env_file));
   const PolicyInputs inputs = InputsFrom(ctx);
   std::string fp;
   for (const auto& summary : *list) {

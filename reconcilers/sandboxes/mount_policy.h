@@ -3,9 +3,11 @@
 //
 // A mount is forbidden when its host path
 //  * is, or is a parent of, the Docker socket (the sandbox could start containers that bypass the
-//    proxy) or $HOME (everything the operator owns);
-//  * is, is a parent of, or lies inside ~/.ssh, ~/.aws, ~/.config or ironward's state directory
-//    (credentials, the CA key, the token mappings).
+//    proxy), /etc, or the home of the controller or of any person's account (everything they own);
+//  * is, is a parent of, or lies inside a credential store in one of those homes (~/.ssh, ~/.aws,
+//    ~/.config, ~/.kube, ~/.docker, ~/.gnupg, ~/.netrc), /etc/shadow, /etc/gshadow, /etc/ssh (host
+//    keys), ironward's state directory (the CA key, the token mappings) or its config (/etc/ironward,
+//    the credentials env file).
 // Paths are compared both as written (lexically normalised) and with symlinks resolved, so
 // /var/run/docker.sock and /run/docker.sock are the same thing.
 #pragma once
@@ -19,7 +21,16 @@ struct MountPolicyInputs {
   std::string home;                        ///< $HOME of the controller ("" = unknown, not checked)
   std::string state_dir;                   ///< ironward's state directory
   std::vector<std::string> docker_sockets;  ///< the engine's socket(s); the defaults are always added
+  /// name -> home of every person's account on the host (PersonHomes of /etc/passwd).
+  std::vector<std::pair<std::string, std::string>> account_homes;
+  /// ironward's configuration: /etc/ironward and the credentials env file (spec.credentials.envFile).
+  std::vector<std::string> config_paths;
 };
+
+/// The accounts of a passwd(5) text whose home is a person's: root, and UIDs 1000-59999 (Debian's
+/// UID_MIN..UID_MAX), or any account whose home lies under /home. System accounts (whose "homes" are
+/// /usr/sbin, /var/www, /nonexistent, …) are left out, and so is a home of "/".
+std::vector<std::pair<std::string, std::string>> PersonHomes(const std::string& passwd);
 
 class MountPolicy {
  public:

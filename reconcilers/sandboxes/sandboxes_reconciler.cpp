@@ -1,6 +1,8 @@
 #include "reconcilers/sandboxes/sandboxes_reconciler.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "reconcilers/docker/docker_api.h"
 #include "reconcilers/docker/docker_host.h"
@@ -106,7 +108,8 @@ Result<std::string> CreateAndStart(docker::DockerApi& api, const spec::Sandbox& 
 
 }  // namespace
 
-MountPolicyInputs HostMountPolicyInputs(const std::string& state_dir, const std::optional<std::string>& home) {
+MountPolicyInputs HostMountPolicyInputs(const std::string& state_dir, const std::optional<std::string>& home,
+                                        const std::string& env_file) {
   MountPolicyInputs in;
   if (home) {
     in.home = *home;
@@ -114,18 +117,23 @@ MountPolicyInputs HostMountPolicyInputs(const std::string& state_dir, const std:
     in.home = h;
   }
   in.state_dir = state_dir;
+  std::ifstream passwd(kPasswdFile);
+  std::stringstream text;
+  text << passwd.rdbuf();
+  in.account_homes = PersonHomes(text.str());
+  in.config_paths = {kConfigDir, env_file};
   if (auto ep = docker::DockerEndpointFromEnvironment(); ep.ok()) in.docker_sockets.push_back(ep->socket_path);
   return in;
 }
 
-MountPolicy SandboxesReconciler::Policy(const ReadDeps& deps) const {
-  return MountPolicy(HostMountPolicyInputs(deps.state.root().string(), options_.home));
+MountPolicy SandboxesReconciler::Policy(const ReadDeps& deps, const std::string& env_file) const {
+  return MountPolicy(HostMountPolicyInputs(deps.state.root().string(), options_.home, env_file));
 }
 
 Result<ObservedSandboxes> SandboxesReconciler::Observe(const ReconcileContext& ctx, const ReadDeps& deps) const {
   const auto& declared = ctx.desired.spec.sandboxes;
   // Refuse forbidden mounts before looking at the engine: nothing is created with them.
-  const MountPolicy policy = Policy(deps);
+  const MountPolicy policy = Policy(deps, ctx.desired.spec.credentials.env_file);
   std::string refused;
   for (const auto& s : declared) {
     for (const auto& m : s.mounts) {

@@ -33,11 +33,16 @@ class SandboxesReconciler final : public ResourceReconciler<ObservedSandboxes> {
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedSandboxes& observed, const Clock& clock) const override;
 
  private:
-  MountPolicy Policy(const ReadDeps& deps) const;
+  MountPolicy Policy(const ReadDeps& deps, const std::string& env_file) const;
   SandboxesOptions options_;
 };
 
-/// The mount policy inputs of this host: $HOME (or `home`), the state dir, DOCKER_HOST's socket.
-MountPolicyInputs HostMountPolicyInputs(const std::string& state_dir, const std::optional<std::string>& home);
+inline constexpr const char* kPasswdFile = "/etc/passwd";
+inline constexpr const char* kConfigDir = "/etc/ironward";
+
+/// The mount policy inputs of this host: $HOME (or `home`), the homes of the people in /etc/passwd,
+/// the state dir, DOCKER_HOST's socket, /etc/ironward and the credentials env file.
+MountPolicyInputs HostMountPolicyInputs(const std::string& state_dir, const std::optional<std::string>& home,
+                                        const std::string& env_file);
 
 }  // namespace ironward::sandboxes

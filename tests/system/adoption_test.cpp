@@ -17,6 +17,21 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::WriteFile;
 
+/// A local account made for one test (useradd -m), removed with its home on every path out.
+struct TempAccount {
+  explicit TempAccount(std::string account) : name(std::move(account)) {
+    ok = Sh("useradd -m -s /bin/sh " + name).code == 0;
+    home = Trim(Sh("getent passwd " + name + " | cut -d: -f6").out);
+  }
+  ~TempAccount() {
+    if (ok) (void)Sh("userdel -r " + name + " 2>/dev/null");
+  }
+  TempAccount(const TempAccount&) = delete;
+  TempAccount& operator=(const TempAccount&) = delete;
+  std::string name, home;
+  bool ok = false;
+};
+
 class AdoptionTest : public SystemTest {
  protected:
   std::string DockerEnv() const { return "env " + docker_host_ + " "; }
@@ -149,6 +164,42 @@ TEST_F(AdoptionTest, DockerRunWithDockerArgsOrTheEnvFileIsWiredAndAnUnwiredOneIs
                              " sh -c 'echo \"$HTTPS_PROXY|$IRONWARD_EGRESS_PROXY|$SSL_CERT_FILE\"'");
   EXPECT_EQ(Trim(seen.out), "http://" + gateway_ + ":" + std::to_string(tunnel_port_) +
                                 "|1|/etc/ssl/certs/ironward-egress-ca.crt");
+}
+
+TEST_F(AdoptionTest, TheHomeAndCredentialsOfAnotherLocalAccountAreForbiddenMounts) {
+  TempAccount account("iwt" + std::to_string(::getpid()));
+  ASSERT_TRUE(account.ok && !account.home.empty()) << "useradd failed";
+  std::filesystem::create_directories(account.home + "/.ssh");
+  WriteFile(account.home + "/.ssh/id_ed25519", "not a real key\n");
+  enforcement_mode_ = "enforce";
+
+  // A declared sandbox mounting the account's ~/.ssh is refused before anything is created. (The
+  // fixture's spec ends inside spec.sandboxes, so these lines add a second list item.)
+  const std::string keys = name_ + "-keys";
+  spec_extra_ = "    - name: " + keys + "\n      image: \"" + TestImage() +
+                "\"\n      command: [\"sleep\", \"infinity\"]\n      mounts: [\"" + account.home +
+                "/.ssh:/keys:ro\"]\n";
+  WriteSpec(1, 1);
+  const CmdResult refused = Reconcile();
+  EXPECT_EQ(refused.code, 1) << refused.out;
+  EXPECT_THAT(refused.out, HasSubstr("it is ~" + account.name + "/.ssh"));
+  EXPECT_TRUE(engine_->Inspect(keys).is_null()) << "nothing was created with the forbidden mount";
+
+  // A container wired by `ironward wiring` but mounting the account's home is stopped under enforce.
+  spec_extra_.clear();
+  WriteSpec(1, 1);
+  ASSERT_EQ(Reconcile().code, 0);
+  const auto args = tmp_.path() / "agent.args";
+  ASSERT_EQ(Wiring("docker-args", args).code, 0);
+  const std::string agent = name_ + "-home";
+  ASSERT_EQ(Run("eval \"docker run -d --name " + agent + " -v " + account.home + ":/data:ro $(tr '\\n' ' ' < " +
+                Quote(args.string()) + ") " + TestImage() + " sleep infinity\"")
+                .code,
+            0);
+  ASSERT_EQ(Reconcile().code, 0);
+  EXPECT_FALSE(Running(agent)) << "a policed container with another account's home is stopped";
+  EXPECT_THAT(EnforcementDetails()["violations"].dump(),
+              HasSubstr("forbidden mount " + account.home + " -> /data: it is the home of " + account.name));
 }
 
 TEST_F(AdoptionTest, HermesProfileNamesEndToEnd) {
