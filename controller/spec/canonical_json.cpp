@@ -53,7 +53,7 @@ json CredentialsJson(const CredentialsSpec& c) {
 }
 
 json SandboxJson(const Sandbox& s) {
-  return {
+  json out = {
       {"name", s.name},
       {"image", s.image},
       {"command", s.command},
@@ -64,9 +64,36 @@ json SandboxJson(const Sandbox& s) {
         {"cpus", s.resources.cpus},
         {"pids", s.resources.pids}}},
   };
+  out.update(SandboxOptionsJson(s));
+  return out;
 }
 
 }  // namespace
+
+nlohmann::json SandboxOptionsJson(const Sandbox& s) {
+  json out = json::object();
+  if (!s.ports.empty()) {
+    json ports = json::array();
+    for (const auto& p : s.ports) {
+      ports.push_back({{"containerPort", p.container_port}, {"hostPort", p.host_port},
+                       {"hostAddress", p.host_address}, {"protocol", p.protocol}, {"public", p.is_public}});
+    }
+    out["ports"] = ports;
+  }
+  if (!s.user.empty()) out["user"] = s.user;
+  if (!s.cap_add.empty()) out["capAdd"] = s.cap_add;
+  if (s.restart != RestartPolicy::kUnset) out["restart"] = ToString(s.restart);
+  if (s.oneshot) out["oneshot"] = true;
+  if (s.healthcheck) {
+    out["healthcheck"] = {{"command", s.healthcheck->command},
+                          {"interval", FormatDuration(s.healthcheck->interval)},
+                          {"timeout", FormatDuration(s.healthcheck->timeout)},
+                          {"retries", s.healthcheck->retries}};
+  }
+  if (!s.no_proxy.empty()) out["noProxy"] = s.no_proxy;
+  if (s.require_digest) out["requireDigest"] = true;
+  return out;
+}
 
 nlohmann::json ToJson(const DesiredState& state) {
   const Spec& s = state.spec;
@@ -103,6 +130,7 @@ nlohmann::json ToJson(const DesiredState& state) {
         {"prune", s.reconcile.prune},
         {"suspend", s.reconcile.suspend}}},
   };
+  if (s.enforcement.require_digest) spec["enforcement"]["requireDigest"] = true;
   // Only when set: existing desired states keep their digests (a digest change reads as an edit).
   if (!s.wiring.IsDefault()) {
     spec["wiring"] = {{"profile", s.wiring.profile.empty() ? "ironward" : s.wiring.profile},

@@ -11,6 +11,63 @@ std::string At(const char* list, std::size_t i, const char* key) {
   return std::string(list) + "[" + std::to_string(i) + "]." + key;
 }
 
+/// Why an image reference without a digest is not pinned: "untagged", "tagged :latest", or "" when
+/// it carries another tag (or a digest). A registry's ":port" is not a tag.
+std::string Unpinned(const std::string& image) {
+  if (image.find('@') != std::string::npos) return "";
+  const auto slash = image.rfind('/');
+  const auto colon = image.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return "untagged";
+  return image.substr(colon + 1) == "latest" ? "tagged :latest" : "";
+}
+
+bool IsDigestPinned(const std::string& image) {
+  const auto at = image.find("@sha256:");
+  if (at == std::string::npos) return false;
+  const std::string hex = image.substr(at + 8);
+  return hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+/// Ports against the network mode, image pinning, NO_PROXY names against the proxied hosts.
+void CheckSandboxRuntime(Diag& diag, const Spec& spec, std::size_t i) {
+  const Sandbox& s = spec.sandboxes[i];
+  if (!s.ports.empty() && spec.enforcement.network == NetworkMode::kInternal) {
+    diag.Error(At("spec.sandboxes", i, "ports"),
+               "Docker publishes no port of a container on an internal network (enforcement.network: internal); "
+               "reach the sandbox from this host at its address on the sandbox network instead, or use "
+               "enforcement.network: none");
+  }
+  if (!s.image.empty()) {
+    const std::string image_path = At("spec.sandboxes", i, "image");
+    const bool required = s.require_digest || spec.enforcement.require_digest;
+    if (required && !IsDigestPinned(s.image)) {
+      diag.Error(image_path, "'" + s.image + "' is not pinned by digest (" +
+                                 std::string(s.require_digest ? "requireDigest" : "enforcement.requireDigest") +
+                                 " is true): write it as NAME@sha256:<64 hex>");
+    } else if (const std::string why = Unpinned(s.image); !why.empty()) {
+      diag.Warn(image_path, "'" + s.image + "' is " + why +
+                                ": whatever image carries that name next runs in the sandbox; pin a version tag or a "
+                                "digest (@sha256:…)");
+    }
+  }
+  for (std::size_t j = 0; j < s.no_proxy.size(); ++j) {
+    const std::string& name = s.no_proxy[j];
+    for (const Provider& p : spec.providers) {
+      for (const auto& h : p.hosts) {
+        const bool covered = h == name || (h.rfind("*.", 0) == 0 && name.size() > h.size() - 1 &&
+                                           name.compare(name.size() - (h.size() - 1), h.size() - 1, h.substr(1)) == 0);
+        if (covered) {
+          diag.Error(At("spec.sandboxes", i, "noProxy") + "[" + std::to_string(j) + "]",
+                     "'" + name + "' is a host of provider '" + p.name +
+                         "': exempt from the proxy, its token would never be swapped for the key");
+        }
+      }
+    }
+  }
+}
+
 /// The wiring's names may not collide with each other or with the proxy/CA variables: a token
 /// variable named HTTPS_PROXY would replace the proxy address in every wired container.
 void CheckWiringNames(Diag& diag, const Spec& spec) {
@@ -87,9 +144,18 @@ void CrossCheck(Diag& diag, const Spec& spec) {
                        std::to_string(it->second) + "])");
       }
     }
+    CheckSandboxRuntime(diag, spec, i);
     const std::string env_path = At("spec.sandboxes", i, "env");
     for (const auto& [name, value] : s.env) {
       const std::string path = env_path + "." + name;
+      if (name == "NODE_OPTIONS") {
+        // Kept, with --use-openssl-ca appended (Node then trusts the system store, where the CA is).
+        if (value.find("--use-bundled-ca") != std::string::npos) {
+          diag.ErrorAt(diag.Find(path), path,
+                       "--use-bundled-ca makes Node.js ignore the egress CA (ironward appends --use-openssl-ca)");
+        }
+        continue;
+      }
       if (std::find(egress.begin(), egress.end(), name) != egress.end()) {
         diag.ErrorAt(diag.Find(path), env_path,
                      "'" + name + "' is set by ironward in every sandbox (egress proxy/CA) and "

@@ -37,6 +37,10 @@ LoadResult LoadString(const std::string& text, const std::string& name);
 
 /// Canonical JSON of the defaulted spec (sorted keys, resolved defaults): the digest input.
 nlohmann::json ToJson(const DesiredState& state);
+/// The optional fields of a sandbox that are set (ports, user, capAdd, restart, oneshot, healthcheck,
+/// noProxy, requireDigest) in YAML names; {} when none is. Part of the canonical JSON and of the
+/// sandbox's container digest only when set, so existing sandboxes keep their digests.
+nlohmann::json SandboxOptionsJson(const Sandbox& sandbox);
 /// sha256 hex of metadata.name + canonical spec JSON.
 std::string ComputeDigest(const DesiredState& state);
 

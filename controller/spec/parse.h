@@ -19,6 +19,12 @@ void ParseWiring(Diag& diag, const Field& field, WiringSpec* out);              
 /// `wiring` is parsed first: a sandbox mount may not hide its CA path.
 void ParseSandboxes(Diag& diag, const Field& field, const WiringSpec& wiring,
                     std::vector<Sandbox>* out);                                  // parse_sandboxes.cpp
+// parse_sandbox_fields.cpp: the optional fields of one sandbox.
+void ParsePorts(Diag& diag, const Field& field, std::vector<PortSpec>* out);
+void ParseCapAdd(Diag& diag, const Field& field, std::vector<std::string>* out);
+void ParseUser(Diag& diag, const Field& field, std::string* out);
+void ParseHealthcheck(Diag& diag, const Field& field, std::optional<Healthcheck>* out);
+void ParseNoProxy(Diag& diag, const Field& field, std::vector<std::string>* out);
 /// Checks that span sections (names, secrets, env collisions, bind vs network).
 void CrossCheck(Diag& diag, const Spec& spec);                                  // cross_checks.cpp
 

@@ -158,6 +158,29 @@ void ParseSandbox(Diag& diag, const Field& field, const WiringSpec& wiring, Sand
   if (auto f = m.Get("env")) ParseEnv(diag, *f, &out->env);
   if (auto f = m.Get("mounts")) ParseMounts(diag, *f, wiring.ca_path, &out->mounts);
   if (auto f = m.Get("resources")) ParseResources(diag, *f, &out->resources);
+  if (auto f = m.Get("ports")) ParsePorts(diag, *f, &out->ports);
+  if (auto f = m.Get("user")) ParseUser(diag, *f, &out->user);
+  if (auto f = m.Get("capAdd")) ParseCapAdd(diag, *f, &out->cap_add);
+  if (auto f = m.Get("restart")) {
+    if (auto s = ReadChoice(diag, *f, {"always", "on-failure", "no"})) {
+      out->restart = *s == "always" ? RestartPolicy::kAlways
+                     : *s == "on-failure" ? RestartPolicy::kOnFailure
+                                          : RestartPolicy::kNo;
+    }
+  }
+  if (auto f = m.Get("oneshot")) {
+    if (auto b = ReadBool(diag, *f)) out->oneshot = *b;
+  }
+  if (out->oneshot && (out->restart == RestartPolicy::kAlways || out->restart == RestartPolicy::kOnFailure)) {
+    diag.Error(Child(m.path(), "restart"),
+               "a oneshot sandbox runs once and is re-run only when its spec changes; restart: " +
+                   ToString(out->restart) + " would run it again");
+  }
+  if (auto f = m.Get("healthcheck")) ParseHealthcheck(diag, *f, &out->healthcheck);
+  if (auto f = m.Get("noProxy")) ParseNoProxy(diag, *f, &out->no_proxy);
+  if (auto f = m.Get("requireDigest")) {
+    if (auto b = ReadBool(diag, *f)) out->require_digest = *b;
+  }
 }
 
 }  // namespace

@@ -263,6 +263,9 @@ void ParseEnforcement(Diag& diag, const Field& field, EnforcementSpec* out) {
       }
     }
   }
+  if (auto f = m.Get("requireDigest")) {
+    if (auto b = ReadBool(diag, *f)) out->require_digest = *b;
+  }
   if (auto f = m.Get("networkSubnet")) {
     if (auto s = ReadString(diag, *f)) {
       std::string err = CheckCidr(*s, true);

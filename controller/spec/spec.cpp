@@ -31,6 +31,21 @@ std::vector<std::string> EgressEnvironmentNames(const WiringSpec& wiring) {
   return names;
 }
 
+std::string PortSpec::ToString() const {
+  const std::string address = host_address.find(':') != std::string::npos ? "[" + host_address + "]" : host_address;
+  return address + ":" + std::to_string(host_port) + ":" + std::to_string(container_port) + "/" + protocol;
+}
+
+std::string ToString(RestartPolicy v) {
+  switch (v) {
+    case RestartPolicy::kUnset: return "";
+    case RestartPolicy::kNo: return "no";
+    case RestartPolicy::kAlways: return "always";
+    case RestartPolicy::kOnFailure: return "on-failure";
+  }
+  return "";
+}
+
 bool WiringSpec::IsDefault() const {
   const WiringSpec d;
   return profile.empty() && token_env_prefix == d.token_env_prefix && marker_env == d.marker_env &&

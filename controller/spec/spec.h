@@ -107,6 +107,7 @@ struct EnforcementSpec {
   std::string selector = "ironward.dev/policed=true";  ///< label key[=value]
   std::string network_name = "ironward-sandboxes";       ///< docker network for kInternal
   std::string network_subnet = "172.30.99.0/24";         ///< its subnet; gateway = .1
+  bool require_digest = false;  ///< every sandbox image must be pinned by @sha256: digest
 };
 
 struct Resources {
@@ -115,6 +116,26 @@ struct Resources {
   std::int64_t pids = 256;
 };
 
+/// A published port: host_address:host_port -> container_port/protocol.
+struct PortSpec {
+  std::string host_address = "127.0.0.1";  ///< loopback unless written; 0.0.0.0/:: only with public
+  std::uint16_t host_port = 0;
+  std::uint16_t container_port = 0;
+  std::string protocol = "tcp";  ///< tcp | udp
+  bool is_public = false;        ///< `public: true`: the entry may bind every address
+
+  std::string ToString() const;  ///< "127.0.0.1:8080:80/tcp"
+};
+
+struct Healthcheck {
+  std::vector<std::string> command;  ///< run with exec (CMD), exit 0 = healthy
+  std::chrono::seconds interval = std::chrono::seconds(30);
+  std::chrono::seconds timeout = std::chrono::seconds(10);
+  int retries = 3;
+};
+
+enum class RestartPolicy { kUnset, kNo, kAlways, kOnFailure };
+
 struct Sandbox {
   std::string name;  ///< [a-zA-Z0-9][a-zA-Z0-9_.-]*, unique
   std::string image;
@@ -122,6 +143,17 @@ struct Sandbox {
   std::map<std::string, std::string> env;
   std::vector<std::string> mounts;  ///< "host:container[:ro|rw]"
   Resources resources;
+  // Everything below is optional; an unset field leaves the spec digest (and the container) as before.
+  std::vector<PortSpec> ports;
+  std::string user;                  ///< "uid[:gid]" or "name[:group]"; "" = the image's
+  std::vector<std::string> cap_add;  ///< from the safe list (validators.h SafeCapabilities)
+  /// kUnset = ironward restarts an exited sandbox by replacing it (as before); the others are the
+  /// engine's restart policy.
+  RestartPolicy restart = RestartPolicy::kUnset;
+  bool oneshot = false;              ///< runs to completion; exit 0 is success, not drift
+  std::optional<Healthcheck> healthcheck;
+  std::vector<std::string> no_proxy;  ///< extra NO_PROXY names (other sandboxes)
+  bool require_digest = false;        ///< the image must be pinned by @sha256: digest
 };
 
 /// The names a wired container sees (spec.wiring): the token variables' prefix, the marker
@@ -183,5 +215,6 @@ std::string ToString(CredentialSource v);
 std::string ToString(EnforcementMode v);
 std::string ToString(NetworkMode v);
 std::string ToString(UncoveredPolicy v);
+std::string ToString(RestartPolicy v);  ///< "" for kUnset
 
 }  // namespace ironward::spec

@@ -1,8 +1,11 @@
 #include "reconcilers/docker/docker_json.h"
 
+#include <algorithm>
 #include <exception>
-#include <nlohmann/json.hpp>
+#include <tuple>
 #include <utility>
+
+#include <nlohmann/json.hpp>
 
 namespace ironward::docker {
 namespace {
@@ -69,6 +72,43 @@ std::map<std::string, EndpointInfo> Endpoints(const json& network_settings) {
     out[name] = EndpointInfo{Str(e, "NetworkID"), Str(e, "IPAddress"), Str(e, "Gateway"), Str(e, "MacAddress")};
   }
   return out;
+}
+
+/// HostConfig.PortBindings {"80/tcp": [{"HostIp", "HostPort"}]}, sorted; malformed entries skipped.
+std::vector<PortBinding> PortBindingsFrom(const json& j) {
+  std::vector<PortBinding> out;
+  if (!j.is_object()) return out;
+  for (const auto& [key, list] : j.items()) {
+    const auto slash = key.find('/');
+    int container = 0;
+    try {
+      container = std::stoi(key.substr(0, slash));
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (container < 1 || container > 65535 || !list.is_array()) continue;
+    for (const auto& b : list) {
+      int host = 0;
+      try {
+        host = std::stoi(Str(b, "HostPort"));
+      } catch (const std::exception&) {
+        host = 0;
+      }
+      out.push_back(PortBinding{static_cast<std::uint16_t>(container),
+                                slash == std::string::npos ? "tcp" : key.substr(slash + 1), Str(b, "HostIp"),
+                                static_cast<std::uint16_t>(host >= 0 && host <= 65535 ? host : 0)});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const PortBinding& a, const PortBinding& b) {
+    return std::tie(a.container_port, a.protocol, a.host_ip, a.host_port) <
+           std::tie(b.container_port, b.protocol, b.host_ip, b.host_port);
+  });
+  return out;
+}
+
+std::optional<HealthConfig> HealthFrom(const json& j) {
+  if (!j.is_object() || !j.contains("Test")) return std::nullopt;
+  return HealthConfig{StrVec(j, "Test"), Int(j, "Interval"), Int(j, "Timeout"), Int(j, "Retries")};
 }
 
 std::string StripSlash(std::string name) {
@@ -143,6 +183,17 @@ std::string EncodeCreateSpec(const ContainerCreateSpec& spec) {
   if (spec.host.pids_limit > 0) host["PidsLimit"] = spec.host.pids_limit;
   if (!spec.host.cap_add.empty()) host["CapAdd"] = spec.host.cap_add;
   if (!spec.host.network_mode.empty()) host["NetworkMode"] = spec.host.network_mode;
+  if (!spec.restart_policy.empty()) host["RestartPolicy"] = {{"Name", spec.restart_policy}};
+  json exposed = json::object();
+  if (!spec.ports.empty()) {
+    json bindings = json::object();
+    for (const auto& p : spec.ports) {
+      const std::string key = std::to_string(p.container_port) + "/" + p.protocol;
+      exposed[key] = json::object();
+      bindings[key].push_back({{"HostIp", p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
+    }
+    host["PortBindings"] = bindings;
+  }
 
   json body = {
       {"Image", spec.image}, {"Env", spec.env},      {"Labels", json::object()},      {"Tty", false},
@@ -153,6 +204,13 @@ std::string EncodeCreateSpec(const ContainerCreateSpec& spec) {
   if (spec.stop_timeout) body["StopTimeout"] = *spec.stop_timeout;
   if (!spec.user.empty()) body["User"] = spec.user;
   if (!spec.working_dir.empty()) body["WorkingDir"] = spec.working_dir;
+  if (!exposed.empty()) body["ExposedPorts"] = exposed;
+  if (spec.healthcheck) {
+    body["Healthcheck"] = {{"Test", spec.healthcheck->test},
+                           {"Interval", spec.healthcheck->interval_ns},
+                           {"Timeout", spec.healthcheck->timeout_ns},
+                           {"Retries", spec.healthcheck->retries}};
+  }
   return body.dump();
 }
 
@@ -195,16 +253,39 @@ Result<ContainerInfo> DecodeContainerInfo(std::string_view body) {
     c.image = Str(j, "Image");
     c.created = Str(j, "Created");
     const json& cfg = Field(j, "Config");
-    c.config = ContainerConfig{Str(cfg, "Image"), StrVec(cfg, "Cmd"), StrVec(cfg, "Env"), StrMap(cfg, "Labels"),
-                               Bool(cfg, "Tty")};
+    c.config.image = Str(cfg, "Image");
+    c.config.cmd = StrVec(cfg, "Cmd");
+    c.config.env = StrVec(cfg, "Env");
+    c.config.labels = StrMap(cfg, "Labels");
+    c.config.tty = Bool(cfg, "Tty");
+    c.config.user = Str(cfg, "User");
+    c.config.healthcheck = HealthFrom(Field(cfg, "Healthcheck"));
     const json& st = Field(j, "State");
-    c.state = ContainerState{Str(st, "Status"), Bool(st, "Running"), Bool(st, "OOMKilled"), Int(st, "ExitCode"),
-                             Int(st, "Pid"),    Str(st, "Error"),    Str(st, "StartedAt"),  Str(st, "FinishedAt")};
+    c.state.status = Str(st, "Status");
+    c.state.running = Bool(st, "Running");
+    c.state.oom_killed = Bool(st, "OOMKilled");
+    c.state.exit_code = Int(st, "ExitCode");
+    c.state.pid = Int(st, "Pid");
+    c.state.error = Str(st, "Error");
+    c.state.started_at = Str(st, "StartedAt");
+    c.state.finished_at = Str(st, "FinishedAt");
+    c.state.health = Str(Field(st, "Health"), "Status");
     const json& hc = Field(j, "HostConfig");
-    c.host_config = HostConfig{StrVec(hc, "Binds"),       Int(hc, "Memory"),        Int(hc, "NanoCpus"),
-                               Int(hc, "PidsLimit"),      StrVec(hc, "CapDrop"),    StrVec(hc, "CapAdd"),
-                               StrVec(hc, "SecurityOpt"), Bool(hc, "Init"),         Bool(hc, "Privileged"),
-                               Str(hc, "NetworkMode"),    StrVec(hc, "ExtraHosts"), Bool(hc, "ReadonlyRootfs")};
+    HostConfig& h = c.host_config;
+    h.binds = StrVec(hc, "Binds");
+    h.memory = Int(hc, "Memory");
+    h.nano_cpus = Int(hc, "NanoCpus");
+    h.pids_limit = Int(hc, "PidsLimit");
+    h.cap_drop = StrVec(hc, "CapDrop");
+    h.cap_add = StrVec(hc, "CapAdd");
+    h.security_opt = StrVec(hc, "SecurityOpt");
+    h.init = Bool(hc, "Init");
+    h.privileged = Bool(hc, "Privileged");
+    h.network_mode = Str(hc, "NetworkMode");
+    h.extra_hosts = StrVec(hc, "ExtraHosts");
+    h.readonly_rootfs = Bool(hc, "ReadonlyRootfs");
+    h.port_bindings = PortBindingsFrom(Field(hc, "PortBindings"));
+    h.restart_policy = Str(Field(hc, "RestartPolicy"), "Name");
     const json& mounts = Field(j, "Mounts");
     if (mounts.is_array()) {
       for (const auto& m : mounts) {

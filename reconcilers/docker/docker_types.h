@@ -48,6 +48,24 @@ struct ContainerSummary {  ///< one entry of GET /containers/json
   std::map<std::string, EndpointInfo> networks;
 };
 
+/// One published port: container_port/protocol on host_ip:host_port.
+struct PortBinding {
+  std::uint16_t container_port = 0;
+  std::string protocol = "tcp";
+  std::string host_ip;
+  std::uint16_t host_port = 0;
+  bool operator==(const PortBinding&) const = default;
+};
+
+/// Config.Healthcheck (durations in nanoseconds, as the Engine API has them).
+struct HealthConfig {
+  std::vector<std::string> test;  ///< ["CMD", program, args...]
+  std::int64_t interval_ns = 0;
+  std::int64_t timeout_ns = 0;
+  std::int64_t retries = 0;
+  bool operator==(const HealthConfig&) const = default;
+};
+
 struct ContainerState {
   std::string status;  ///< "created", "running", "exited", ...
   bool running = false;
@@ -57,6 +75,7 @@ struct ContainerState {
   std::string error;
   std::string started_at;
   std::string finished_at;
+  std::string health;  ///< State.Health.Status: "starting", "healthy", "unhealthy"; "" without a healthcheck
 };
 
 struct ContainerConfig {  ///< Config of an inspected container
@@ -65,6 +84,8 @@ struct ContainerConfig {  ///< Config of an inspected container
   std::vector<std::string> env;  ///< includes the image's ENV (appended by the engine)
   Labels labels;
   bool tty = false;
+  std::string user;  ///< "" = the image's
+  std::optional<HealthConfig> healthcheck;
 };
 
 struct HostConfig {  ///< HostConfig of an inspected container
@@ -80,6 +101,8 @@ struct HostConfig {  ///< HostConfig of an inspected container
   std::string network_mode;
   std::vector<std::string> extra_hosts;  ///< as given ("host.docker.internal:host-gateway")
   bool readonly_rootfs = false;
+  std::vector<PortBinding> port_bindings;  ///< HostConfig.PortBindings, sorted
+  std::string restart_policy;              ///< RestartPolicy.Name ("" or "no" = none)
 };
 
 struct MountPoint {  ///< Mounts[] (order can differ from Binds)
@@ -114,6 +137,9 @@ struct ContainerCreateSpec {
   std::optional<int> stop_timeout;  ///< seconds
   std::string user;                 ///< empty = the image's user
   std::string working_dir;
+  std::vector<PortBinding> ports;    ///< published (ExposedPorts + HostConfig.PortBindings)
+  std::string restart_policy;        ///< "" = omitted (none), "no", "always", "on-failure"
+  std::optional<HealthConfig> healthcheck;
   struct Host {
     std::vector<std::string> binds;        ///< "src:dst[:ro]"
     std::vector<std::string> extra_hosts;  ///< "name:ip" or "name:host-gateway"

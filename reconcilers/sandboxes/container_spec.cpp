@@ -1,11 +1,14 @@
 #include "reconcilers/sandboxes/container_spec.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <set>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
+#include "controller/spec/loader.h"
 #include "reconcilers/sandboxes/labels.h"
 #include "state/encoding.h"
 
@@ -46,6 +49,8 @@ std::vector<std::pair<std::string, std::string>> EgressEnv(const EgressWiring& w
 
 std::string SpecDigest(const spec::Sandbox& s, const EgressWiring& w) {
   if (w.NetworkPending()) return "";
+  // The optional fields join only when set: a sandbox that uses none keeps the digest it had.
+  const nlohmann::json options = spec::SandboxOptionsJson(s);
   nlohmann::json j = {
       {"wiring_version", kWiringVersion},
       {"owner", w.owner},
@@ -63,6 +68,7 @@ std::string SpecDigest(const spec::Sandbox& s, const EgressWiring& w) {
       {"network", w.network_mode},
       {"extra_hosts", w.extra_hosts},
   };
+  if (!options.empty()) j["options"] = options;
   return Sha256Hex(j.dump());
 }
 
@@ -83,8 +89,31 @@ docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& s, const Egress
   docker::ContainerCreateSpec c;
   c.image = s.image;
   c.cmd = s.command;
-  for (const auto& [k, v] : s.env) c.env.push_back(k + "=" + v);
+  for (const auto& [k, v] : s.env) {
+    if (k != "NODE_OPTIONS") c.env.push_back(k + "=" + v);  // merged into the egress one below
+  }
   Wire(c, w);
+  for (auto& e : c.env) {
+    if (e.rfind("NO_PROXY=", 0) == 0 || e.rfind("no_proxy=", 0) == 0) {
+      for (const auto& name : s.no_proxy) e += "," + name;
+    }
+    if (auto node = s.env.find("NODE_OPTIONS"); node != s.env.end() && e.rfind("NODE_OPTIONS=", 0) == 0) {
+      e = "NODE_OPTIONS=" + node->second + " " + e.substr(std::string("NODE_OPTIONS=").size());
+    }
+  }
+  c.user = s.user;
+  c.host.cap_add = s.cap_add;
+  for (const auto& p : s.ports) c.ports.push_back({p.container_port, p.protocol, p.host_address, p.host_port});
+  c.restart_policy = spec::ToString(s.restart);
+  if (s.healthcheck) {
+    docker::HealthConfig h;
+    h.test = {"CMD"};
+    h.test.insert(h.test.end(), s.healthcheck->command.begin(), s.healthcheck->command.end());
+    h.interval_ns = std::chrono::nanoseconds(s.healthcheck->interval).count();
+    h.timeout_ns = std::chrono::nanoseconds(s.healthcheck->timeout).count();
+    h.retries = s.healthcheck->retries;
+    c.healthcheck = h;
+  }
   c.labels = MakeLabels(s.name, SpecDigest(s, w), w);
   c.stop_timeout = kStopTimeoutSeconds;
   for (const auto& m : s.mounts) c.host.binds.push_back(m);
@@ -113,7 +142,22 @@ std::vector<std::string> DriftOf(const docker::ContainerInfo& a, const docker::C
   if (h.nano_cpus != want.host.nano_cpus) d.push_back("cpu limit");
   if (h.pids_limit != want.host.pids_limit) d.push_back("pids limit");
   if (!Contains(h.cap_drop, "ALL")) d.push_back("capabilities not dropped");
-  if (!h.cap_add.empty()) d.push_back("capabilities added");
+  if (std::set<std::string>(h.cap_add.begin(), h.cap_add.end()) !=
+      std::set<std::string>(want.host.cap_add.begin(), want.host.cap_add.end())) {
+    d.push_back("capabilities added");
+  }
+  // An unset user or healthcheck is the image's own (Config reports it): compared only when set.
+  if (!want.user.empty() && a.config.user != want.user) d.push_back("user");
+  auto ports = want.ports;
+  std::sort(ports.begin(), ports.end(), [](const docker::PortBinding& x, const docker::PortBinding& y) {
+    return std::tie(x.container_port, x.protocol, x.host_ip, x.host_port) <
+           std::tie(y.container_port, y.protocol, y.host_ip, y.host_port);
+  });
+  if (h.port_bindings != ports) d.push_back("published ports");
+  // The engine reports no policy as "" or "no".
+  const auto policy = [](const std::string& p) { return p.empty() ? std::string("no") : p; };
+  if (policy(h.restart_policy) != policy(want.restart_policy)) d.push_back("restart policy");
+  if (want.healthcheck && a.config.healthcheck != want.healthcheck) d.push_back("healthcheck");
   if (!Contains(h.security_opt, kNoNewPrivileges)) d.push_back("no-new-privileges missing");
   if (!h.init) d.push_back("init disabled");
   if (std::set<std::string>(h.binds.begin(), h.binds.end()) !=

@@ -1,5 +1,6 @@
 #include "reconcilers/sandboxes/sandbox_plan.h"
 
+#include <exception>
 #include <set>
 
 #include "reconcilers/sandboxes/container_spec.h"
@@ -14,6 +15,42 @@ std::string Join(const std::vector<std::string>& items) {
 }
 
 std::string Short(const std::string& d) { return d.empty() ? "none" : ShortDigest(d); }
+
+/// The exit code in a list entry's status ("Exited (3) 2 minutes ago"), if any.
+std::optional<int> ExitCodeOf(const std::string& status) {
+  const auto open = status.find('(');
+  const auto close = status.find(')', open);
+  if (status.rfind("Exited", 0) != 0 || open == std::string::npos || close == std::string::npos) return std::nullopt;
+  try {
+    return std::stoi(status.substr(open + 1, close - open - 1));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+/// A container that is not running and should stay so: a oneshot or `restart: no` sandbox that
+/// exited, an `on-failure` one that exited 0, or one the engine is restarting under its own policy.
+/// nullopt: not such a case (the usual checks decide); otherwise a note ("" = nothing to report).
+std::optional<std::string> Settled(const spec::Sandbox& s, const OwnedContainer& c) {
+  const std::string& state = c.summary.state;
+  const bool engine_restarts = s.restart == spec::RestartPolicy::kAlways || s.restart == spec::RestartPolicy::kOnFailure;
+  if (state == "restarting" && engine_restarts) {
+    return "sandbox '" + s.name + "' is restarting (restart: " + spec::ToString(s.restart) + ", " + c.summary.status +
+           ")";
+  }
+  if (state != "exited") return std::nullopt;
+  const auto code = ExitCodeOf(c.summary.status);
+  if (s.oneshot) {
+    if (code && *code == 0) return "";
+    return "oneshot sandbox '" + s.name + "' failed: " + c.summary.status + "; it is re-run when its spec changes";
+  }
+  if (s.restart == spec::RestartPolicy::kNo) {
+    return "sandbox '" + s.name + "' " + c.summary.status + " and stays stopped (restart: no); it is re-created when "
+           "its spec changes";
+  }
+  if (s.restart == spec::RestartPolicy::kOnFailure && code && *code == 0) return "";
+  return std::nullopt;
+}
 
 /// Why the owned container `c` must be replaced to become `s` under `w`; "" when it is in sync.
 std::string ReplaceReason(const spec::Sandbox& s, const EgressWiring& w, const OwnedContainer& c) {
@@ -82,6 +119,20 @@ SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w,
       }
       d.steps.push_back(Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name,
                              "container was renamed to '" + c.summary.name + "'", &s});
+      continue;
+    }
+    if (const auto settled = Settled(s, c)) {
+      // Finished (or left to the engine): only a spec change re-creates it, not a rotation.
+      const std::string want_spec = SpecDigest(s, w);
+      if (!want_spec.empty() && c.labels.spec_digest != want_spec) {
+        d.steps.push_back(Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name,
+                               "spec changed (digest " + Short(c.labels.spec_digest) + " -> " + Short(want_spec) +
+                                   "): re-run",
+                               &s});
+        continue;
+      }
+      if (!settled->empty()) d.warnings.push_back(*settled);
+      d.in_sync[s.name] = c.summary.id;
       continue;
     }
     if (std::string why = ReplaceReason(s, w, c); !why.empty()) {

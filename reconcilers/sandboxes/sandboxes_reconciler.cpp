@@ -72,8 +72,15 @@ Change ToChange(const Step& step, const EgressWiring& w, const ObservedSandboxes
   return c;
 }
 
-nlohmann::json Details(std::size_t managed, std::size_t running) {
-  return {{"managed", managed}, {"running", running}};
+/// managed/running counts, plus the health of sandboxes with a healthcheck and how finished ones
+/// ended ("exited (0)").
+nlohmann::json Details(const ObservedSandboxes& o) {
+  nlohmann::json d = {{"managed", o.owned.size()}, {"running", o.Running()}};
+  for (const auto& c : o.owned) {
+    if (c.info && !c.info->state.health.empty()) d["health"][c.labels.sandbox] = c.info->state.health;
+    if (c.summary.state == "exited") d["exited"][c.labels.sandbox] = c.summary.status;
+  }
+  return d;
 }
 
 Outcome Failure(Outcome::Kind kind, std::string reason, std::string message, int changed, nlohmann::json details) {
@@ -186,7 +193,7 @@ Result<ObservedSandboxes> SandboxesReconciler::Observe(const ReconcileContext& c
 ResourcePlan SandboxesReconciler::Diff(ReconcileContext& ctx, const ObservedSandboxes& o, const Clock&) const {
   ResourcePlan plan;
   plan.observed_fingerprint = o.fingerprint;
-  plan.details = Details(o.owned.size(), o.Running());
+  plan.details = Details(o);
   if (!o.no_engine.empty()) {
     plan.warnings.push_back(o.no_engine + "; no sandboxes are declared, so there is nothing to do");
     ctx.facts.sandboxes = SandboxFacts{};
@@ -275,7 +282,7 @@ Outcome SandboxesReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& pl
 
   // Status details from what is there now.
   nlohmann::json details = plan.details;
-  if (auto after = Observe(ctx, deps.Read()); after.ok()) details = Details(after->owned.size(), after->Running());
+  if (auto after = Observe(ctx, deps.Read()); after.ok()) details = Details(*after);
   if (!failures.empty()) {
     std::string msg = std::to_string(failures.size()) + " sandbox(es) failed: ";
     // The first few in full; a mass failure (e.g. an exhausted address pool) must not turn the

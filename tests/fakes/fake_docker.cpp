@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <regex>
+#include <tuple>
 #include <utility>
 
 #include "reconcilers/docker/docker_client.h"
@@ -197,13 +198,35 @@ ContainerInfo FakeDocker::InfoOf(const Container& c) const {
       img != images_.end() ? img->second : std::vector<std::string>{"PATH=/bin:/usr/bin"};
   i.config.env.insert(i.config.env.end(), image_env.begin(), image_env.end());
   i.config.labels = c.spec.labels;
+  i.config.user = c.spec.user;
+  i.config.healthcheck = c.spec.healthcheck;
   const bool running = c.status == "running";
-  i.state = ContainerState{c.status, running, false, c.exit_code, running ? c.pid : 0, "", c.started_at, c.finished_at};
+  i.state.status = c.status;
+  i.state.running = running;
+  i.state.exit_code = c.exit_code;
+  i.state.pid = running ? c.pid : 0;
+  i.state.started_at = c.started_at;
+  i.state.finished_at = c.finished_at;
+  i.state.health = c.spec.healthcheck && running ? c.health : "";
   const auto& h = c.spec.host;
-  i.host_config = HostConfig{
-      h.binds,       h.memory,         h.nano_cpus, h.pids_limit, h.cap_drop,
-      h.cap_add,     h.security_opt,   h.init,      false,        h.network_mode.empty() ? "default" : h.network_mode,
-      h.extra_hosts, h.readonly_rootfs};
+  HostConfig& hc = i.host_config;
+  hc.binds = h.binds;
+  hc.memory = h.memory;
+  hc.nano_cpus = h.nano_cpus;
+  hc.pids_limit = h.pids_limit;
+  hc.cap_drop = h.cap_drop;
+  hc.cap_add = h.cap_add;
+  hc.security_opt = h.security_opt;
+  hc.init = h.init;
+  hc.network_mode = h.network_mode.empty() ? "default" : h.network_mode;
+  hc.extra_hosts = h.extra_hosts;
+  hc.readonly_rootfs = h.readonly_rootfs;
+  hc.port_bindings = c.spec.ports;
+  std::sort(hc.port_bindings.begin(), hc.port_bindings.end(), [](const PortBinding& a, const PortBinding& b) {
+    return std::tie(a.container_port, a.protocol, a.host_ip, a.host_port) <
+           std::tie(b.container_port, b.protocol, b.host_ip, b.host_port);
+  });
+  hc.restart_policy = c.spec.restart_policy;
   for (const auto& b : h.binds) i.mounts.push_back(MountOf(b));
   for (const auto& name : c.networks) {
     for (const auto& n : networks_) {

@@ -96,6 +96,7 @@ class FakeDocker final : public DockerApi {
     std::string finished_at = "0001-01-01T00:00:00Z";
     std::int64_t created = 0;
     std::vector<std::string> networks;  ///< network names
+    std::string health = "healthy";     ///< State.Health.Status when the spec has a healthcheck
   };
   struct Network {
     NetworkInfo info;

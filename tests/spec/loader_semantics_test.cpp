@@ -83,10 +83,18 @@ TEST(LoaderBindTest, SandboxNetworkNeedsInternalNetwork) {
 }
 
 TEST(LoaderEnvTest, EgressVariablesAreReserved) {
-  const auto r = Load(Doc(Sandbox("      env:\n        HTTPS_PROXY: http://evil:1\n        NODE_OPTIONS: x\n")));
+  const auto r = Load(Doc(Sandbox("      env:\n        HTTPS_PROXY: http://evil:1\n        SSL_CERT_FILE: x\n")));
   EXPECT_TRUE(HasError(r, 16, 9, "spec.sandboxes[0].env: 'HTTPS_PROXY' is set by ironward in every sandbox"));
-  EXPECT_TRUE(HasError(r, 17, 9, "'NODE_OPTIONS' is set by ironward"));
+  EXPECT_TRUE(HasError(r, 17, 9, "'SSL_CERT_FILE' is set by ironward"));
   EXPECT_EQ(r.errors.size(), 2U) << testing::Dump(r);
+}
+
+TEST(LoaderEnvTest, NodeOptionsIsKeptUnlessItDropsTheSystemCaStore) {
+  auto r = Load(Doc(Sandbox("      env:\n        NODE_OPTIONS: --max-old-space-size=4096\n")));
+  ASSERT_TRUE(r.ok()) << testing::Dump(r);
+  EXPECT_EQ(r.state->spec.sandboxes[0].env.at("NODE_OPTIONS"), "--max-old-space-size=4096");
+  r = Load(Doc(Sandbox("      env:\n        NODE_OPTIONS: --use-bundled-ca\n")));
+  EXPECT_TRUE(OnlyError(r, 16, 9, "--use-bundled-ca makes Node.js ignore the egress CA"));
 }
 
 TEST(LoaderEnvTest, IronwardPrefixIsReserved) {
