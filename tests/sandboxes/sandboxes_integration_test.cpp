@@ -159,6 +159,53 @@ TEST_F(SandboxesIntegrationTest, CreatedSandboxRunsWiredAndHardened) {
   EXPECT_EQ(again.details["running"], 1);
 }
 
+TEST_F(SandboxesIntegrationTest, OptionalFieldsRoundTripThroughTheEngineAndAOneshotSettles) {
+  spec::Sandbox& s = desired_.spec.sandboxes[0];
+  s.command = {"sh", "-c", "id -u; grep CapEff /proc/self/status; exec sleep 300"};
+  s.ports = {spec::PortSpec{"127.0.0.1", 0, 8080, "tcp", false}, spec::PortSpec{"127.0.0.1", 0, 9000, "udp", false}};
+  s.ports[0].host_port = static_cast<std::uint16_t>(ironward::testing::FreeLoopbackPorts(1, 26000));
+  s.ports[1].host_port = s.ports[0].host_port;
+  s.user = "1000:1000";
+  s.cap_add = {"SETUID", "SETGID"};
+  s.restart = spec::RestartPolicy::kAlways;
+  s.healthcheck = spec::Healthcheck{{"true"}, std::chrono::seconds(1), std::chrono::seconds(5), 2};
+  s.no_proxy = {"dashboard"};
+  s.env["NODE_OPTIONS"] = "--max-old-space-size=256";
+  spec::Sandbox job;
+  job.name = Name("job");
+  job.image = docker::test_support::TestImage();
+  job.command = {"sh", "-c", "exit 0"};
+  job.oneshot = true;
+  job.resources = s.resources;
+  const std::string name = s.name;
+  desired_.spec.sandboxes.push_back(job);  // `s` dangles from here on
+
+  Outcome o = Apply(sandboxes_);
+  ASSERT_EQ(o.kind, Outcome::Kind::kDone) << o.message;
+  const docker::ContainerInfo info = Inspect(name);
+  EXPECT_EQ(info.config.user, "1000:1000");
+  EXPECT_EQ(info.host_config.restart_policy, "always");
+  EXPECT_EQ(info.host_config.port_bindings.size(), 2U);
+  ASSERT_TRUE(info.config.healthcheck);
+  EXPECT_EQ(info.config.healthcheck->test, (std::vector<std::string>{"CMD", "true"}));
+  EXPECT_EQ(info.EnvValue("NO_PROXY").value_or(""), "localhost,127.0.0.1,::1,dashboard");
+  EXPECT_EQ(info.EnvValue("NODE_OPTIONS").value_or(""), "--max-old-space-size=256 --use-openssl-ca");
+  // SETUID + SETGID only (bits 6 and 7), as uid 1000.
+  const std::string out = ProbeOutput(name);
+  EXPECT_THAT(out, HasSubstr("1000\n"));
+  EXPECT_THAT(out, ::testing::ContainsRegex("CapEff:[ \t]*0000000000000000"))
+      << "a non-root user has no effective capabilities even with capAdd (they are in the bounding set)";
+  // The job ran to completion; every field reads back from the real engine as in sync.
+  auto waited = docker_->WaitContainer(job.name, std::chrono::seconds(30));
+  ASSERT_TRUE(waited.ok()) << waited.error().message;
+  EXPECT_EQ(waited->status_code, 0);
+  const ResourcePlan again = Plan(sandboxes_);
+  EXPECT_TRUE(again.InSync()) << (again.changes.empty() ? again.warnings.empty() ? "" : again.warnings[0]
+                                                        : again.changes[0].reason);
+  EXPECT_TRUE(again.warnings.empty());
+  EXPECT_THAT(again.details["exited"][job.name].get<std::string>(), HasSubstr("Exited (0)"));
+}
+
 TEST_F(SandboxesIntegrationTest, SandboxRemovedOutOfBandIsRecreated) {
   ASSERT_EQ(Apply(sandboxes_).kind, Outcome::Kind::kDone);
   const std::string name = desired_.spec.sandboxes[0].name;
