@@ -18,6 +18,19 @@ std::string CheckCaPath(const std::string& path) {
   return "";
 }
 
+/// An environment variable name (or prefix: `what`) of at most 64 characters into `out`.
+void ReadEnvName(Diag& diag, const Field& f, const std::string& what, std::string* out) {
+  auto s = ReadNonEmpty(diag, f);
+  if (!s) return;
+  if (!IsEnvVarName(*s) || s->size() > kMaxNameLength) {
+    diag.ErrorAt(f.pos, f.path,
+                 "'" + *s + "' is not a valid environment variable " + what +
+                     " ([A-Za-z_][A-Za-z0-9_]*, at most 64 characters)");
+    return;
+  }
+  *out = *s;
+}
+
 }  // namespace
 
 void ParseWiring(Diag& diag, const Field& field, WiringSpec* out) {
@@ -28,28 +41,8 @@ void ParseWiring(Diag& diag, const Field& field, WiringSpec* out) {
       *out = *WiringProfile(*s == "ironward" ? "" : *s);
     }
   }
-  if (auto f = m.Get("tokenEnvPrefix")) {
-    if (auto s = ReadNonEmpty(diag, *f)) {
-      if (!IsEnvVarName(*s) || s->size() > kMaxNameLength) {
-        diag.ErrorAt(f->pos, f->path,
-                     "'" + *s + "' is not a valid environment variable prefix ([A-Za-z_][A-Za-z0-9_]*, at most 64 "
-                     "characters)");
-      } else {
-        out->token_env_prefix = *s;
-      }
-    }
-  }
-  if (auto f = m.Get("markerEnv")) {
-    if (auto s = ReadNonEmpty(diag, *f)) {
-      if (!IsEnvVarName(*s) || s->size() > kMaxNameLength) {
-        diag.ErrorAt(f->pos, f->path,
-                     "'" + *s + "' is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*, at most 64 "
-                     "characters)");
-      } else {
-        out->marker_env = *s;
-      }
-    }
-  }
+  if (auto f = m.Get("tokenEnvPrefix")) ReadEnvName(diag, *f, "prefix", &out->token_env_prefix);
+  if (auto f = m.Get("markerEnv")) ReadEnvName(diag, *f, "name", &out->marker_env);
   if (auto f = m.Get("caPath")) {
     if (auto s = ReadNonEmpty(diag, *f)) {
       if (std::string why = CheckCaPath(*s); !why.empty()) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <exception>
-#include <tuple>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -99,10 +98,7 @@ std::vector<PortBinding> PortBindingsFrom(const json& j) {
                                 static_cast<std::uint16_t>(host >= 0 && host <= 65535 ? host : 0)});
     }
   }
-  std::sort(out.begin(), out.end(), [](const PortBinding& a, const PortBinding& b) {
-    return std::tie(a.container_port, a.protocol, a.host_ip, a.host_port) <
-           std::tie(b.container_port, b.protocol, b.host_ip, b.host_port);
-  });
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -54,7 +55,7 @@ struct PortBinding {
   std::string protocol = "tcp";
   std::string host_ip;
   std::uint16_t host_port = 0;
-  bool operator==(const PortBinding&) const = default;
+  auto operator<=>(const PortBinding&) const = default;  ///< by container port, protocol, host address, port
 };
 
 /// Config.Healthcheck (durations in nanoseconds, as the Engine API has them).

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <set>
-#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -149,10 +148,7 @@ std::vector<std::string> DriftOf(const docker::ContainerInfo& a, const docker::C
   // An unset user or healthcheck is the image's own (Config reports it): compared only when set.
   if (!want.user.empty() && a.config.user != want.user) d.push_back("user");
   auto ports = want.ports;
-  std::sort(ports.begin(), ports.end(), [](const docker::PortBinding& x, const docker::PortBinding& y) {
-    return std::tie(x.container_port, x.protocol, x.host_ip, x.host_port) <
-           std::tie(y.container_port, y.protocol, y.host_ip, y.host_port);
-  });
+  std::sort(ports.begin(), ports.end());
   if (h.port_bindings != ports) d.push_back("published ports");
   // The engine reports no policy as "" or "no".
   const auto policy = [](const std::string& p) { return p.empty() ? std::string("no") : p; };

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <regex>
-#include <tuple>
 #include <utility>
 
 #include "reconcilers/docker/docker_client.h"
@@ -222,10 +221,7 @@ ContainerInfo FakeDocker::InfoOf(const Container& c) const {
   hc.extra_hosts = h.extra_hosts;
   hc.readonly_rootfs = h.readonly_rootfs;
   hc.port_bindings = c.spec.ports;
-  std::sort(hc.port_bindings.begin(), hc.port_bindings.end(), [](const PortBinding& a, const PortBinding& b) {
-    return std::tie(a.container_port, a.protocol, a.host_ip, a.host_port) <
-           std::tie(b.container_port, b.protocol, b.host_ip, b.host_port);
-  });
+  std::sort(hc.port_bindings.begin(), hc.port_bindings.end());
   hc.restart_policy = c.spec.restart_policy;
   for (const auto& b : h.binds) i.mounts.push_back(MountOf(b));
   for (const auto& name : c.networks) {

@@ -13,12 +13,7 @@ namespace {
 using ::testing::HasSubstr;
 using test_support::kHome;
 
-std::string EnvOf(const docker::ContainerCreateSpec& s, const std::string& key) {
-  for (const auto& kv : s.env) {
-    if (kv.rfind(key + "=", 0) == 0) return kv.substr(key.size() + 1);
-  }
-  return "<unset>";
-}
+using test_support::EnvOf;
 
 class SandboxFieldsTest : public test_support::SandboxFixture {
  protected:

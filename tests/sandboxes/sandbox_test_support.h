@@ -22,6 +22,14 @@ inline constexpr const char* kNewToken = "iwpt_fedcba9876543210fedcba9876543210"
 inline constexpr const char* kSecret = "sk-or-v1-realsecretvalue-000111222333";
 inline constexpr const char* kHome = "/home/tester";
 
+/// The value of `key` in a create body's env, or "<unset>".
+inline std::string EnvOf(const docker::ContainerCreateSpec& s, const std::string& key) {
+  for (const auto& kv : s.env) {
+    if (kv.rfind(key + "=", 0) == 0) return kv.substr(key.size() + 1);
+  }
+  return "<unset>";
+}
+
 inline spec::DesiredState MakeDesired() {
   spec::DesiredState d;
   d.name = "prod-agents";

@@ -21,12 +21,7 @@ using test_support::kNewToken;
 using test_support::kSecret;
 using test_support::kToken;
 
-std::string EnvOf(const docker::ContainerCreateSpec& s, const std::string& key) {
-  for (const auto& kv : s.env) {
-    if (kv.rfind(key + "=", 0) == 0) return kv.substr(key.size() + 1);
-  }
-  return "<unset>";
-}
+using test_support::EnvOf;
 
 class SandboxesReconcilerTest : public test_support::SandboxFixture {
  protected:
