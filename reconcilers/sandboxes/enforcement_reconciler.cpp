@@ -92,12 +92,6 @@ std::size_t ObservedEnforcement::Policed() const {
   return n;
 }
 
-std::size_t ObservedEnforcement::Stale() const {
-  std::size_t n = 0;
-  for (const auto& c : containers) n += c.stale.empty() ? 0 : 1;
-  return n;
-}
-
 Result<ObservedEnforcement> EnforcementReconciler::Observe(const ReconcileContext& ctx, const ReadDeps& deps) const {
   ObservedEnforcement o;
   const auto& e = ctx.desired.spec.enforcement;

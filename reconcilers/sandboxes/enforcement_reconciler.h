@@ -35,7 +35,6 @@ struct ObservedEnforcement {
 
   std::size_t NonCompliant() const;
   std::size_t Policed() const;
-  std::size_t Stale() const;
 };
 
 struct EnforcementOptions {

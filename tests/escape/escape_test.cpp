@@ -159,8 +159,10 @@ class EscapeTest : public ::testing::Test {
     network_ = name_ + "-net";
     sandbox_ = name_ + "-agent";
     const int n = static_cast<int>(::getpid() % 40);
-    gateway_ = "172.30." + std::to_string(150 + n) + ".1";
-    subnet_ = "172.30." + std::to_string(150 + n) + ".0/24";
+    // Its own region of 172.30.x (system tests 100+, network 150+, verify 200+): it runs alongside
+    // the network tests, and two engines' networks on one subnet make the second create fail.
+    gateway_ = "172.30." + std::to_string(50 + n) + ".1";
+    subnet_ = "172.30." + std::to_string(50 + n) + ".0/24";
     docker0_ = Docker0Address();
     const int base = FreePortBase(6, 24000);
     ASSERT_GT(base, 0);
