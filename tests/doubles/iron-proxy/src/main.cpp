@@ -216,6 +216,9 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Before "iron-proxy starting": a SIGTERM right after that line is a graceful stop (as with the
+  // real binary's signal.NotifyContext), not death by the default action.
+  InstallShutdownHandlers();
   StartServices(cfg, ctx, cfg.management.listen.empty() ? nullptr : &mgmt);
   Json start = Json{{"dns_listen", cfg.dns.IsEnabled() ? cfg.dns.listen : "disabled"},
                     {"http_listen", cfg.proxy.http_listen},

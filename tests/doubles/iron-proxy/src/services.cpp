@@ -106,12 +106,15 @@ void StartServices(const Config& cfg, const ProxyContext& proxy, const Managemen
   }
 }
 
-void WaitForShutdown() {
+void InstallShutdownHandlers() {
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+}
+
+void WaitForShutdown() {
   for (;;) {
     char b = 0;
     ssize_t n = ::read(g_wake_pipe[0], &b, 1);

@@ -13,8 +13,10 @@ namespace irondouble {
 // Launches DNS (if enabled), the proxy listeners, metrics and (if set) management.
 void StartServices(const Config& cfg, const ProxyContext& proxy, const ManagementOptions* mgmt);
 
-// Installs SIGINT/SIGTERM handlers, then blocks until a signal or a fatal server error;
-// logs the matching line, stops accepting and waits (<= 10 s) for in-flight requests.
+// SIGINT/SIGTERM handlers that wake WaitForShutdown; installed before the proxy says it is starting.
+void InstallShutdownHandlers();
+// Blocks until a signal or a fatal server error; logs the matching line, stops accepting and waits
+// (<= 10 s) for in-flight requests.
 void WaitForShutdown();
 
 }  // namespace irondouble
