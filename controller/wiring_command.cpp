@@ -121,17 +121,10 @@ int RunWiring(const spec::DesiredState& desired, const WiringOptions& o, const s
   }
   doc.gateway = desired.name;
   doc.posture = wiring->PostureDigest();
-  doc.spec = sandboxes::BuildExternalSpec(*wiring, labels);
+  // Services of one stack talk to each other by name on the sandbox network, not through the
+  // proxy (which would refuse a host that is not allowlisted).
+  doc.spec = sandboxes::BuildExternalSpec(*wiring, labels, doc.services);
   if (desired.spec.enforcement.network == spec::NetworkMode::kInternal) doc.network = wiring->network_mode;
-  if (o.format == "compose") {
-    // Services of one stack talk to each other by name on the sandbox network, not through the
-    // proxy (which would refuse a host that is not allowlisted).
-    for (auto& e : doc.spec.env) {
-      if (e.rfind("NO_PROXY=", 0) == 0 || e.rfind("no_proxy=", 0) == 0) {
-        for (const auto& s : doc.services) e += "," + s;
-      }
-    }
-  }
 
   std::string text;
   if (o.format == "env") text = RenderEnvFile(doc);

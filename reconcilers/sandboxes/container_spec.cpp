@@ -26,16 +26,19 @@ bool Contains(const std::vector<std::string>& list, const std::string& value) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> EgressEnv(const EgressWiring& w) {
+std::vector<std::pair<std::string, std::string>> EgressEnv(const EgressWiring& w,
+                                                           const std::vector<std::string>& no_proxy) {
   const std::string https = w.HttpsProxyUrl();
   const std::string http = w.HttpProxyUrl();
+  std::string bypass = kNoProxy;
+  for (const auto& name : no_proxy) bypass += "," + name;
   return {
       {"HTTPS_PROXY", https},
       {"https_proxy", https},
       {"HTTP_PROXY", http},
       {"http_proxy", http},
-      {"NO_PROXY", kNoProxy},
-      {"no_proxy", kNoProxy},
+      {"NO_PROXY", bypass},
+      {"no_proxy", bypass},
       {"SSL_CERT_FILE", w.ca_path},
       {"REQUESTS_CA_BUNDLE", w.ca_path},
       {"CURL_CA_BUNDLE", w.ca_path},
@@ -73,8 +76,8 @@ std::string SpecDigest(const spec::Sandbox& s, const EgressWiring& w) {
 
 /// What every wired container gets, owned or not: egress env and tokens, the CA bind (read-only),
 /// extra hosts, the network, cap-drop ALL, no-new-privileges and an init process.
-void Wire(docker::ContainerCreateSpec& c, const EgressWiring& w) {
-  for (const auto& [k, v] : EgressEnv(w)) c.env.push_back(k + "=" + v);
+void Wire(docker::ContainerCreateSpec& c, const EgressWiring& w, const std::vector<std::string>& no_proxy) {
+  for (const auto& [k, v] : EgressEnv(w, no_proxy)) c.env.push_back(k + "=" + v);
   for (const auto& [k, v] : w.tokens) c.env.push_back(k + "=" + v);
   c.host.binds.push_back(CaBind(w));
   c.host.extra_hosts = w.extra_hosts;
@@ -91,11 +94,8 @@ docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& s, const Egress
   for (const auto& [k, v] : s.env) {
     if (k != "NODE_OPTIONS") c.env.push_back(k + "=" + v);  // merged into the egress one below
   }
-  Wire(c, w);
+  Wire(c, w, s.no_proxy);
   for (auto& e : c.env) {
-    if (e.rfind("NO_PROXY=", 0) == 0 || e.rfind("no_proxy=", 0) == 0) {
-      for (const auto& name : s.no_proxy) e += "," + name;
-    }
     if (auto node = s.env.find("NODE_OPTIONS"); node != s.env.end() && e.rfind("NODE_OPTIONS=", 0) == 0) {
       e = "NODE_OPTIONS=" + node->second + " " + e.substr(std::string("NODE_OPTIONS=").size());
     }
@@ -122,9 +122,10 @@ docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& s, const Egress
   return c;
 }
 
-docker::ContainerCreateSpec BuildExternalSpec(const EgressWiring& w, const docker::Labels& labels) {
+docker::ContainerCreateSpec BuildExternalSpec(const EgressWiring& w, const docker::Labels& labels,
+                                              const std::vector<std::string>& no_proxy) {
   docker::ContainerCreateSpec c;
-  Wire(c, w);
+  Wire(c, w, no_proxy);
   c.labels = labels;
   return c;
 }

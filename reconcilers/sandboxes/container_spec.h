@@ -18,7 +18,9 @@ inline constexpr int kWiringVersion = 1;
 inline constexpr const char* kNoNewPrivileges = "no-new-privileges:true";
 
 /// The egress variables (without tokens) in create order: proxies, CA paths, NODE_OPTIONS, marker.
-std::vector<std::pair<std::string, std::string>> EgressEnv(const EgressWiring& wiring);
+/// `no_proxy` names follow the loopback entries in NO_PROXY/no_proxy.
+std::vector<std::pair<std::string, std::string>> EgressEnv(const EgressWiring& wiring,
+                                                           const std::vector<std::string>& no_proxy = {});
 
 /// Digest of the sandbox's spec and the wiring inputs that are not secret (proxy address, CA
 /// path, network, token variable names, wiring version). Known even while tokens are pending;
@@ -31,7 +33,9 @@ docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& sandbox, const 
 
 /// The wiring alone, for a container another launcher starts (`ironward wiring`): env with the
 /// tokens, the CA bind, extra hosts, network, hardening and `labels`; no image, command or limits.
-docker::ContainerCreateSpec BuildExternalSpec(const EgressWiring& wiring, const docker::Labels& labels);
+/// `no_proxy`: names reached directly (e.g. the other services of a compose stack).
+docker::ContainerCreateSpec BuildExternalSpec(const EgressWiring& wiring, const docker::Labels& labels,
+                                              const std::vector<std::string>& no_proxy = {});
 
 /// How a running container differs from what BuildCreateSpec asks for, in words naming only
 /// settings and variable names (never values). Empty = matches.

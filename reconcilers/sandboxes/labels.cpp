@@ -5,26 +5,22 @@
 #include "reconcilers/docker/docker_api.h"
 
 namespace ironward::sandboxes {
-namespace {
-
-std::string Get(const docker::Labels& labels, const char* key) {
+std::string LabelValue(const docker::Labels& labels, const char* key) {
   auto it = labels.find(key);
   return it == labels.end() ? "" : it->second;
 }
 
-}  // namespace
-
 ContainerLabels ReadLabels(const docker::Labels& labels) {
   ContainerLabels out;
-  out.owner = Get(labels, kOwnerLabel);
-  out.sandbox = Get(labels, kSandboxLabel);
-  out.spec_digest = Get(labels, kSpecDigestLabel);
-  out.egress_ca = Get(labels, kEgressCaLabel);
-  out.posture = Get(labels, kPostureLabel);
-  out.wired_by = Get(labels, kWiredByLabel);
-  out.wiring_file = Get(labels, kWiringFileLabel);
-  out.wiring_services = Get(labels, kWiringServicesLabel);
-  const std::string rotation = Get(labels, kTokenRotationLabel);
+  out.owner = LabelValue(labels, kOwnerLabel);
+  out.sandbox = LabelValue(labels, kSandboxLabel);
+  out.spec_digest = LabelValue(labels, kSpecDigestLabel);
+  out.egress_ca = LabelValue(labels, kEgressCaLabel);
+  out.posture = LabelValue(labels, kPostureLabel);
+  out.wired_by = LabelValue(labels, kWiredByLabel);
+  out.wiring_file = LabelValue(labels, kWiringFileLabel);
+  out.wiring_services = LabelValue(labels, kWiringServicesLabel);
+  const std::string rotation = LabelValue(labels, kTokenRotationLabel);
   std::int64_t n = 0;
   if (!rotation.empty()) {
     auto [ptr, ec] = std::from_chars(rotation.data(), rotation.data() + rotation.size(), n);

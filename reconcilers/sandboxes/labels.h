@@ -51,6 +51,8 @@ struct ContainerLabels {
 };
 
 ContainerLabels ReadLabels(const docker::Labels& labels);
+/// The value of `key`, or "" when the label is not set.
+std::string LabelValue(const docker::Labels& labels, const char* key);
 /// Labels for a sandbox created with `spec_digest` under `wiring` (which must not be pending).
 docker::Labels MakeLabels(const std::string& sandbox, const std::string& spec_digest, const EgressWiring& wiring);
 /// Labels for a container started by another launcher with `wiring` (not pending): wired-by,

@@ -15,11 +15,6 @@ constexpr const char* kComposeWorkingDir = "com.docker.compose.project.working_d
 constexpr const char* kComposeConfigFiles = "com.docker.compose.project.config_files";
 constexpr const char* kComposeVersion = "com.docker.compose.version";
 
-std::string Label(const docker::ContainerInfo& c, const char* key) {
-  auto it = c.config.labels.find(key);
-  return it == c.config.labels.end() ? "" : it->second;
-}
-
 /// The comma-separated items of `list`, each shell-quoted, each after `flag` when one is given.
 std::string Words(const std::string& list, const std::string& flag) {
   std::string out;
@@ -59,20 +54,20 @@ std::string StaleReason(const docker::ContainerInfo& c, const EgressWiring& curr
 
 std::string RecreateCommand(const docker::ContainerInfo& c, const std::string& spec_path) {
   const ContainerLabels labels = ReadLabels(c.config.labels);
-  const std::string project = Label(c, kComposeProject);
-  const std::string service = Label(c, kComposeService);
+  const std::string project = LabelValue(c.config.labels, kComposeProject);
+  const std::string service = LabelValue(c.config.labels, kComposeService);
   if (project.empty() || service.empty()) {
     return "docker rm -f " + ShellQuote(c.name) + ", then start it again with the arguments of `" +
            WiringCommand(spec_path, "docker-args", "", labels.wiring_file) + "`";
   }
   // Compose 1.x is the docker-compose program; 2.x is the `docker compose` plugin.
-  const std::string version = Label(c, kComposeVersion);
+  const std::string version = LabelValue(c.config.labels, kComposeVersion);
   std::string compose = version.rfind("1.", 0) == 0 ? "docker-compose" : "docker compose";
-  compose += " -p " + ShellQuote(project) + Words(Label(c, kComposeConfigFiles), "-f");
+  compose += " -p " + ShellQuote(project) + Words(LabelValue(c.config.labels, kComposeConfigFiles), "-f");
   // The override wires every service it names with the same tokens: all of them are re-created.
   const std::string services = labels.wiring_services.empty() ? service : labels.wiring_services;
   compose += " up -d --force-recreate" + Words(services, "");
-  const std::string dir = Label(c, kComposeWorkingDir);
+  const std::string dir = LabelValue(c.config.labels, kComposeWorkingDir);
   if (!dir.empty()) compose = "cd " + ShellQuote(dir) + " && " + compose;
   return WiringCommand(spec_path, "compose", services, labels.wiring_file.empty() ? "OVERRIDE" : labels.wiring_file) +
          " && " + compose;
