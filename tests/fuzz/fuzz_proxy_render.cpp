@@ -34,6 +34,26 @@ std::string Emit(const YAML::Node& node) {
   return out.c_str();
 }
 
+// Structural equality: kinds, scalars, sequence items and mapping entries in order. Emitted text
+// would also compare styles (an empty list built in block style re-parses as flow `[]`).
+bool SameTree(const YAML::Node& a, const YAML::Node& b) {
+  if (a.Type() != b.Type()) return false;
+  if (a.IsScalar()) return a.Scalar() == b.Scalar();
+  if (!a.IsSequence() && !a.IsMap()) return true;  // null / undefined
+  if (a.size() != b.size()) return false;
+  if (a.IsSequence()) {
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (!SameTree(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  auto ia = a.begin();
+  for (auto ib = b.begin(); ib != b.end(); ++ia, ++ib) {
+    if (!SameTree(ia->first, ib->first) || !SameTree(ia->second, ib->second)) return false;
+  }
+  return true;
+}
+
 std::string& TempPath() {
   static std::string path;
   return path;
@@ -59,7 +79,10 @@ void CheckRendered(const ironward::spec::DesiredState& d, const pc::RenderInputs
     std::fprintf(stderr, "rendered text does not parse: %s\n", e.what());
     FUZZ_CHECK(false, "the rendered text is YAML");
   }
-  FUZZ_CHECK(Emit(reparsed) == Emit(r.node), "the rendered text re-parses to the rendered tree");
+  if (!SameTree(reparsed, r.node)) {
+    std::fprintf(stderr, "rendered text:\n%s\nre-parsed:\n%s\n", r.text.c_str(), Emit(reparsed).c_str());
+  }
+  FUZZ_CHECK(SameTree(reparsed, r.node), "the rendered text re-parses to the rendered tree");
   pc::ProxyVersion version;
   FUZZ_CHECK(pc::ProxyVersion::Parse(d.spec.proxy.version, &version), "the version parses");
   FUZZ_CHECK(pc::CheckConfig(reparsed, version).empty(), "the re-parsed config passes the key model");
