@@ -56,6 +56,11 @@ std::optional<spec::DesiredState> LoadDesiredState(const std::string& path, std:
   return desired;
 }
 
+std::string PadRight(std::string s, std::size_t n) {
+  if (s.size() < n) s.resize(n, ' ');
+  return s;
+}
+
 Status WritePrivateFileAtomic(const std::string& path, std::string_view text, const std::string& what) {
   const std::filesystem::path target(path);
   // Built by appending: GCC 12 at -O2 misreads `"." + std::string&&` as an overlapping memcpy

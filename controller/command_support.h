@@ -35,6 +35,9 @@ std::optional<spec::DesiredState> LoadDesiredState(const std::string& path, std:
 /// names the file in errors ("plan").
 Status WritePrivateFileAtomic(const std::string& path, std::string_view text, const std::string& what);
 
+/// `s` padded with spaces to `n` columns (table cells of status and verify).
+std::string PadRight(std::string s, std::size_t n);
+
 /// An HttpClient that only lets GET/HEAD through: what a dry run is given.
 class ReadOnlyHttpClient final : public HttpClient {
  public:

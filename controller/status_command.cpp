@@ -12,11 +12,6 @@
 namespace ironward {
 namespace {
 
-std::string Pad(std::string s, std::size_t n) {
-  if (s.size() < n) s.resize(n, ' ');
-  return s;
-}
-
 bool AllReady(const state::StatusDoc& doc) {
   if (doc.resources.empty()) return false;
   for (const auto& [name, r] : doc.resources) {
@@ -91,18 +86,18 @@ void PrintStaleWired(const state::StatusDoc& doc) {
 void PrintText(const state::StatusDoc& doc) {
   std::cout << "EgressGateway \"" << doc.desired_name << "\" from " << doc.desired_path << " (desired sha256:"
             << doc.desired_digest.substr(0, 12) << "), updated " << doc.updated << "\n\n";
-  std::cout << Pad("RESOURCE", 14) << " " << Pad("READY", 7) << " " << Pad("REASON", 22) << " MESSAGE\n";
+  std::cout << PadRight("RESOURCE", 14) << " " << PadRight("READY", 7) << " " << PadRight("REASON", 22) << " MESSAGE\n";
   for (const auto& [name, r] : doc.resources) {
     const auto* ready = r.Find("Ready");
     const auto* stalled = r.Find("Stalled");
     std::string state = ready ? ready->status : "Unknown";
     if (stalled && stalled->status == "True") state = "Stalled";
-    std::cout << Pad(name, 14) << " " << Pad(state, 7) << " " << Pad(ready ? ready->reason : "", 22) << " "
+    std::cout << PadRight(name, 14) << " " << PadRight(state, 7) << " " << PadRight(ready ? ready->reason : "", 22) << " "
               << (ready ? ready->message : "") << "\n";
     if (!r.details.empty()) {
       for (const auto& [k, v] : r.details.items()) {
         if (k == "stale_wired") continue;  // its own section below
-        std::cout << Pad("", 14) << "   " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+        std::cout << PadRight("", 14) << "   " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
       }
     }
   }
@@ -111,7 +106,7 @@ void PrintText(const state::StatusDoc& doc) {
   if (!doc.history.empty()) {
     std::cout << "\nLast runs (newest last):\n";
     for (const auto& h : doc.history) {
-      std::cout << "  " << h.time << "  " << Pad(h.result, 9) << " changed=" << h.changed << " failed=" << h.failed
+      std::cout << "  " << h.time << "  " << PadRight(h.result, 9) << " changed=" << h.changed << " failed=" << h.failed
                 << "  " << h.duration_seconds << "s  desired " << h.desired_digest.substr(0, 12)
                 << (h.revision.empty() ? "" : "  rev " + h.revision.substr(0, 12)) << "\n";
     }

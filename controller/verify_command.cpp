@@ -183,11 +183,6 @@ Result<std::string> RunProbe(docker::DockerApi& docker, const ProbeSetup& p, int
   return logs->out;
 }
 
-std::string Pad(std::string s, std::size_t n) {
-  if (s.size() < n) s.resize(n, ' ');
-  return s;
-}
-
 void PrintTable(const std::vector<verify::CheckRow>& rows) {
   std::size_t w[3] = {5, 8, 3};
   for (const auto& r : rows) {
@@ -195,9 +190,9 @@ void PrintTable(const std::vector<verify::CheckRow>& rows) {
     w[1] = std::max(w[1], r.expected.size());
     w[2] = std::max(w[2], r.got.size());
   }
-  std::cout << Pad("CHECK", w[0]) << " | " << Pad("EXPECTED", w[1]) << " | " << Pad("GOT", w[2]) << " | RESULT\n";
+  std::cout << PadRight("CHECK", w[0]) << " | " << PadRight("EXPECTED", w[1]) << " | " << PadRight("GOT", w[2]) << " | RESULT\n";
   for (const auto& r : rows) {
-    std::cout << Pad(r.check, w[0]) << " | " << Pad(r.expected, w[1]) << " | " << Pad(r.got, w[2]) << " | "
+    std::cout << PadRight(r.check, w[0]) << " | " << PadRight(r.expected, w[1]) << " | " << PadRight(r.got, w[2]) << " | "
               << r.result << "\n";
   }
 }

@@ -49,6 +49,11 @@ struct SecretFacts {
   /// could not fetch from Bitwarden. A running proxy keeps what it has; it cannot be (re)started
   /// with environment delivery until a fetch succeeds.
   bool values_unavailable = false;
+  /// spec.sandboxes[].secretEnv secrets (never a provider's): for the sandboxes that name them
+  /// only, so they are in neither `values` (the proxy's environment) nor `combined_digest`.
+  std::map<std::string, std::string> sandbox_digests;  ///< secret name -> sha256 of value
+  std::map<std::string, std::string> sandbox_values;   ///< SENSITIVE, as `values`
+  std::map<std::string, std::string> sandbox_missing;  ///< secret name -> why it has no value
 };
 
 struct ConfigFacts {

@@ -11,6 +11,9 @@ namespace ironward {
 
 using Bytes = std::vector<std::uint8_t>;
 
+/// `s` with ASCII A-Z lowered (hex digests, host names, keywords; never locale-dependent).
+std::string AsciiLower(std::string_view s);
+
 /// Lowercase hex SHA-256 of the data (64 chars).
 std::string Sha256Hex(std::string_view data);
 /// Raw 32-byte SHA-256.

@@ -6,17 +6,12 @@
 #include <cctype>
 #include <sstream>
 
+#include "state/encoding.h"
+
 namespace ironward::harden {
 namespace {
 
 constexpr int kMaxIncludeDepth = 16;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -138,7 +133,7 @@ void ParseSshdText(FileReader& files, const std::string& text, const std::string
     if (line.empty() || line.front() == '#') continue;
     std::size_t k = 0;
     while (k < line.size() && !IsSpace(line[k]) && line[k] != '=') ++k;
-    std::string keyword = Lower(line.substr(0, k));
+    std::string keyword = AsciiLower(line.substr(0, k));
     std::string_view rest = line.substr(k);
     std::size_t r = 0;
     while (r < rest.size() && IsSpace(rest[r])) ++r;
@@ -147,7 +142,7 @@ void ParseSshdText(FileReader& files, const std::string& text, const std::string
     if (keyword.empty()) continue;
     if (keyword == "match") {
       // `Match all` applies to every connection: treat it as the end of the conditional block.
-      in_match = !(args.size() == 1 && Lower(args[0]) == "all");
+      in_match = !(args.size() == 1 && AsciiLower(args[0]) == "all");
       continue;
     }
     if (keyword == "include") {
@@ -156,7 +151,7 @@ void ParseSshdText(FileReader& files, const std::string& text, const std::string
       continue;
     }
     SshdDirective d;
-    d.value = args.empty() ? "" : Lower(args[0]);
+    d.value = args.empty() ? "" : AsciiLower(args[0]);
     d.file = file_name;
     d.line = line_no;
     d.in_match = in_match;

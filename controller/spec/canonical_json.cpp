@@ -92,6 +92,7 @@ nlohmann::json SandboxOptionsJson(const Sandbox& s) {
   }
   if (!s.no_proxy.empty()) out["noProxy"] = s.no_proxy;
   if (s.require_digest) out["requireDigest"] = true;
+  if (!s.secret_env.empty()) out["secretEnv"] = s.secret_env;  // names only; values never reach the spec
   return out;
 }
 

@@ -68,6 +68,59 @@ void CheckSandboxRuntime(Diag& diag, const Spec& spec, std::size_t i) {
   }
 }
 
+/// Why a sandbox may not set variable `name` itself (env or secretEnv); "" when it may.
+std::string ReservedVarProblem(const Spec& spec, const std::vector<std::string>& egress, const std::string& name) {
+  const std::string& prefix = spec.wiring.token_env_prefix;
+  if (std::find(egress.begin(), egress.end(), name) != egress.end()) {
+    return "'" + name + "' is set by ironward in every sandbox (egress proxy/CA) and may not be overridden";
+  }
+  if (name.rfind(kReservedEnvPrefix, 0) == 0) {
+    return "'" + name + "': IRONWARD_* variables are reserved (proxy tokens are injected as " + prefix + "<SECRET>)";
+  }
+  if (name.rfind(prefix, 0) == 0) {
+    return "'" + name + "': " + prefix + "* variables are the proxy tokens ironward injects (" + prefix + "<SECRET>)";
+  }
+  for (const Provider& p : spec.providers) {
+    if (p.secret == name) {
+      return "'" + name + "' is the real secret of provider '" + p.name + "'; sandboxes get only the proxy token " +
+             prefix + name;
+    }
+  }
+  return "";
+}
+
+/// secretEnv: the variable follows env's rules and is not also in env; the secret is neither a
+/// provider's key (the proxy swaps those in, a sandbox never holds one) nor Bitwarden's access token.
+void CheckSecretEnv(Diag& diag, const Spec& spec, const std::vector<std::string>& egress, std::size_t i) {
+  const Sandbox& s = spec.sandboxes[i];
+  const std::string base = At("spec.sandboxes", i, "secretEnv");
+  for (const auto& [var, secret] : s.secret_env) {
+    const std::string path = base + "." + var;
+    if (std::string why = ReservedVarProblem(spec, egress, var); !why.empty()) {
+      diag.ErrorAt(diag.Find(path), base, why);
+      continue;
+    }
+    if (s.env.count(var) != 0) {
+      diag.ErrorAt(diag.Find(path), base, "'" + var + "' is also set in env; a variable comes from one of the two");
+      continue;
+    }
+    for (const Provider& p : spec.providers) {
+      if (p.secret == secret) {
+        diag.ErrorAt(diag.Find(path), path,
+                     "'" + secret + "' is the key of provider '" + p.name +
+                         "': a provider's key never enters a sandbox (it gets the proxy token " +
+                         spec.wiring.token_env_prefix + secret + " instead)");
+        break;
+      }
+    }
+    if (secret == spec.credentials.bitwarden.access_token_env) {
+      diag.ErrorAt(diag.Find(path), path,
+                   "'" + secret + "' is ironward's Bitwarden access token (credentials.bitwarden.accessTokenEnv); "
+                   "it never enters a sandbox");
+    }
+  }
+}
+
 /// The wiring's names may not collide with each other or with the proxy/CA variables: a token
 /// variable named HTTPS_PROXY would replace the proxy address in every wired container.
 void CheckWiringNames(Diag& diag, const Spec& spec) {
@@ -156,34 +209,11 @@ void CrossCheck(Diag& diag, const Spec& spec) {
         }
         continue;
       }
-      if (std::find(egress.begin(), egress.end(), name) != egress.end()) {
-        diag.ErrorAt(diag.Find(path), env_path,
-                     "'" + name + "' is set by ironward in every sandbox (egress proxy/CA) and "
-                     "may not be overridden");
-        continue;
-      }
-      if (name.rfind(kReservedEnvPrefix, 0) == 0) {
-        diag.ErrorAt(diag.Find(path), env_path,
-                     "'" + name + "': IRONWARD_* variables are reserved (proxy tokens are "
-                     "injected as " + wiring.token_env_prefix + "<SECRET>)");
-        continue;
-      }
-      if (name.rfind(wiring.token_env_prefix, 0) == 0) {
-        diag.ErrorAt(diag.Find(path), env_path,
-                     "'" + name + "': " + wiring.token_env_prefix +
-                         "* variables are the proxy tokens ironward injects (" + wiring.token_env_prefix +
-                         "<SECRET>)");
-        continue;
-      }
-      for (const Provider& p : spec.providers) {
-        if (p.secret == name) {
-          diag.ErrorAt(diag.Find(path), env_path,
-                       "'" + name + "' is the real secret of provider '" + p.name +
-                           "'; sandboxes get only the proxy token " + wiring.token_env_prefix + name);
-          break;
-        }
+      if (const std::string why = ReservedVarProblem(spec, egress, name); !why.empty()) {
+        diag.ErrorAt(diag.Find(path), env_path, why);
       }
     }
+    CheckSecretEnv(diag, spec, egress, i);
   }
 
   if (spec.proxy.bind == BindKind::kSandboxNetwork &&

@@ -26,7 +26,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
        {"mode", "network", "uncoveredProviders", "selector", "networkName", "networkSubnet", "requireDigest"}},
       {"spec.sandboxes[]",
        {"name", "image", "command", "env", "mounts", "resources", "ports", "user", "capAdd", "restart", "oneshot",
-        "healthcheck", "noProxy", "requireDigest"}},
+        "healthcheck", "noProxy", "requireDigest", "secretEnv"}},
       {"spec.sandboxes[].ports[]", {"containerPort", "hostPort", "hostAddress", "protocol", "public"}},
       {"spec.sandboxes[].healthcheck", {"command", "interval", "timeout", "retries"}},
       {"spec.sandboxes[].resources", {"memory", "cpus", "pids"}},

@@ -25,6 +25,7 @@ void ParseCapAdd(Diag& diag, const Field& field, std::vector<std::string>* out);
 void ParseUser(Diag& diag, const Field& field, std::string* out);
 void ParseHealthcheck(Diag& diag, const Field& field, std::optional<Healthcheck>* out);
 void ParseNoProxy(Diag& diag, const Field& field, std::vector<std::string>* out);
+void ParseSecretEnv(Diag& diag, const Field& field, std::map<std::string, std::string>* out);
 /// Checks that span sections (names, secrets, env collisions, bind vs network).
 void CrossCheck(Diag& diag, const Spec& spec);                                  // cross_checks.cpp
 

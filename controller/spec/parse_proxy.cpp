@@ -5,15 +5,10 @@
 #include "controller/spec/parse.h"
 #include "controller/spec/units.h"
 #include "controller/spec/validators.h"
+#include "state/encoding.h"
 
 namespace ironward::spec::detail {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 void ParseSource(Diag& diag, const Field& field, ProxySource* out) {
   Map m(diag, field, "spec.proxy.source");
@@ -38,7 +33,7 @@ void ParseSource(Diag& diag, const Field& field, ProxySource* out) {
         diag.ErrorAt(f->pos, f->path,
                      "'" + *s + "' is not a sha256 digest (expected 64 hex characters)");
       } else {
-        out->sha256 = Lower(*s);
+        out->sha256 = AsciiLower(*s);
       }
     }
   }

@@ -181,6 +181,7 @@ void ParseSandbox(Diag& diag, const Field& field, const WiringSpec& wiring, Sand
   if (auto f = m.Get("requireDigest")) {
     if (auto b = ReadBool(diag, *f)) out->require_digest = *b;
   }
+  if (auto f = m.Get("secretEnv")) ParseSecretEnv(diag, *f, &out->secret_env);
 }
 
 }  // namespace

@@ -5,15 +5,10 @@
 #include "controller/spec/parse.h"
 #include "controller/spec/units.h"
 #include "controller/spec/validators.h"
+#include "state/encoding.h"
 
 namespace ironward::spec::detail {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 /// Reads a list of host patterns; duplicates are warnings.
 std::vector<std::string> ReadHosts(Diag& diag, const Field& field, bool allow_empty) {
@@ -86,7 +81,7 @@ void ParseProvider(Diag& diag, const Field& field, Provider* out) {
         const std::string path = Item(f->path, i);
         if (!IsHeaderName(h)) {
           diag.Error(path, "'" + h + "' is not a valid HTTP header name");
-        } else if (!seen.insert(Lower(h)).second) {
+        } else if (!seen.insert(AsciiLower(h)).second) {
           diag.Warn(path, "header '" + h + "' is listed twice (header names are case-insensitive)");
         } else {
           headers.push_back(h);
@@ -106,7 +101,7 @@ void ParseBitwarden(Diag& diag, const Field& field, BitwardenSpec* out) {
         diag.ErrorAt(f->pos, f->path,
                      "'" + *s + "' is not a UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
       } else {
-        out->project_id = Lower(*s);
+        out->project_id = AsciiLower(*s);
       }
     }
   }

@@ -1,5 +1,7 @@
 #include "controller/spec/spec.h"
 
+#include <set>
+
 namespace ironward::spec {
 
 const std::vector<std::string>& DefaultUpstreamDenyCidrs() {
@@ -28,6 +30,26 @@ std::vector<std::string> EgressEnvironmentNames(const WiringSpec& wiring) {
       "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS",
   };
   names.push_back(wiring.marker_env);
+  return names;
+}
+
+std::vector<std::string> ProviderSecretNames(const Spec& spec) {
+  std::vector<std::string> names;
+  for (const auto& p : spec.providers) names.push_back(p.secret);
+  return names;
+}
+
+std::vector<std::string> SandboxSecretNames(const Spec& spec) {
+  std::set<std::string> names;
+  for (const auto& s : spec.sandboxes) {
+    for (const auto& [var, secret] : s.secret_env) names.insert(secret);
+  }
+  return {names.begin(), names.end()};
+}
+
+std::vector<std::string> AllSecretNames(const Spec& spec) {
+  std::vector<std::string> names = ProviderSecretNames(spec);
+  for (auto& n : SandboxSecretNames(spec)) names.push_back(std::move(n));
   return names;
 }
 

@@ -154,6 +154,9 @@ struct Sandbox {
   std::optional<Healthcheck> healthcheck;
   std::vector<std::string> no_proxy;  ///< extra NO_PROXY names (other sandboxes)
   bool require_digest = false;        ///< the image must be pinned by @sha256: digest
+  /// VAR -> secret name, resolved through spec.credentials like a provider's key and set only in
+  /// this container (a dashboard password, a bot token). Never a provider's secret.
+  std::map<std::string, std::string> secret_env;
 };
 
 /// The names a wired container sees (spec.wiring): the token variables' prefix, the marker
@@ -189,6 +192,14 @@ struct Spec {
   ReconcileSpec reconcile;
   WiringSpec wiring;
 };
+
+/// The secrets of spec.providers, in declared order (what the proxy swaps in).
+std::vector<std::string> ProviderSecretNames(const Spec& spec);
+/// The secrets spec.sandboxes[].secretEnv names, sorted and unique (the loader refuses a
+/// provider's secret there, so the two lists never overlap).
+std::vector<std::string> SandboxSecretNames(const Spec& spec);
+/// What the credential source resolves: ProviderSecretNames, then SandboxSecretNames.
+std::vector<std::string> AllSecretNames(const Spec& spec);
 
 struct DesiredState {
   std::string api_version = kApiVersion;

@@ -25,14 +25,9 @@ std::string Octal(mode_t mode) {
   return buf;
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string DesiredDigest(const spec::ProxySpec& proxy) {
   const nlohmann::json j = {{"version", proxy.version},
-                            {"sha256", Lower(proxy.source.sha256)},
+                            {"sha256", AsciiLower(proxy.source.sha256)},
                             {"url", proxy.source.url},
                             {"checksums_url", proxy.source.checksums_url.value_or("")}};
   return Sha256Hex(j.dump());
@@ -54,7 +49,7 @@ std::string ReplaceReason(const ObservedBinary& o, const spec::ProxySpec& proxy,
   if (!o.record_exists) return "no install record (" + std::string(kRecordFile) + "); the binary's origin is unknown";
   if (!o.record) return "install record is unreadable (" + o.record_error + ")";
   if (o.record->version != proxy.version) return "version " + o.record->version + " -> " + proxy.version;
-  const std::string pinned = Lower(proxy.source.sha256);
+  const std::string pinned = AsciiLower(proxy.source.sha256);
   if (o.record->tarball_sha256 != pinned) {
     return "pinned archive sha256 " + Short(o.record->tarball_sha256) + " -> " + Short(pinned);
   }

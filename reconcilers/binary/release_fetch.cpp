@@ -12,11 +12,6 @@
 namespace ironward::binary {
 namespace {
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 Error Fail(std::string* reason, const char* why, Error e) {
   *reason = why;
   return e;
@@ -40,7 +35,7 @@ Result<FetchedRelease> FetchRelease(HttpClient& http, const ReleaseUrls& urls, c
   }
 
   out.tarball_sha256 = Sha256Hex(tarball->body);
-  const std::string pinned = Lower(pinned_sha256);
+  const std::string pinned = AsciiLower(pinned_sha256);
   if (out.tarball_sha256 != pinned) {
     return Fail(failure_reason, "DigestMismatch",
                 Error::Terminal("sha256 mismatch for " + shown + ": downloaded archive has sha256 " +

@@ -4,15 +4,10 @@
 #include <cctype>
 #include <string_view>
 
+#include "state/encoding.h"
+
 namespace ironward::bw {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string TrimSlash(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
@@ -25,13 +20,13 @@ std::string HostOf(std::string_view url) {
   std::string_view rest = url.substr(scheme_end + 3);
   rest = rest.substr(0, rest.find_first_of("/?#"));
   if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
-  if (!rest.empty() && rest.front() == '[') return Lower(rest.substr(0, rest.find(']') + 1));
-  return Lower(rest.substr(0, rest.find(':')));
+  if (!rest.empty() && rest.front() == '[') return AsciiLower(rest.substr(0, rest.find(']') + 1));
+  return AsciiLower(rest.substr(0, rest.find(':')));
 }
 
 Result<std::string> CheckUrl(const std::string& raw, const char* field) {
   const std::string url = TrimSlash(raw);
-  const std::string lower = Lower(url);
+  const std::string lower = AsciiLower(url);
   const bool https = lower.rfind("https://", 0) == 0;
   const bool http = lower.rfind("http://", 0) == 0;
   if ((!https && !http) || HostOf(url).empty()) {
@@ -67,7 +62,7 @@ Result<Endpoints> ResolveEndpoints(const EndpointSettings& settings) {
   if (settings.server_url.empty()) return Endpoints{kUsIdentityUrl, kUsApiUrl, Deployment::kUsCloud};
   auto base = CheckUrl(settings.server_url, "bitwarden serverUrl");
   if (!base) return base.error();
-  const std::string lower = Lower(*base);
+  const std::string lower = AsciiLower(*base);
   if (lower == "https://vault.bitwarden.com") return Endpoints{kUsIdentityUrl, kUsApiUrl, Deployment::kUsCloud};
   if (lower == "https://vault.bitwarden.eu") return Endpoints{kEuIdentityUrl, kEuApiUrl, Deployment::kEuCloud};
   return Endpoints{*base + "/identity", *base + "/api", Deployment::kSelfHosted};

@@ -32,6 +32,8 @@ std::vector<std::string> SecretValues(const ReconcileContext& ctx) {
   std::vector<std::string> out;
   if (ctx.facts.secrets) {
     for (const auto& [name, value] : ctx.facts.secrets->values) out.push_back(value);
+    // A sandbox's secretEnv value can reach the proxy's log too (a bot token in a request path).
+    for (const auto& [name, value] : ctx.facts.secrets->sandbox_values) out.push_back(value);
   }
   return out;
 }

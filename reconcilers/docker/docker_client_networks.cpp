@@ -10,8 +10,6 @@
 namespace ironward::docker {
 namespace {
 
-std::string Q(const std::string& s) { return UrlEncode(s); }
-
 std::string ConnectBody(const std::string& container, bool with_force, bool force) {
   nlohmann::json body = {{"Container", container}};
   if (with_force) body["Force"] = force;
@@ -38,7 +36,7 @@ std::string EventKey(const Event& e) {
 
 Result<std::vector<NetworkInfo>> DockerClient::ListNetworks(const Filters& filters) {
   std::string path = "/networks";
-  if (!filters.empty()) path += "?filters=" + Q(EncodeFilters(filters));
+  if (!filters.empty()) path += "?filters=" + UrlEncode(EncodeFilters(filters));
   auto resp = Send(Call("GET", "GET /networks", path));
   if (!resp) return resp.error();
   if (resp->status != 200) return ApiError("GET /networks", resp->status, DecodeErrorMessage(resp->body));
@@ -46,7 +44,7 @@ Result<std::vector<NetworkInfo>> DockerClient::ListNetworks(const Filters& filte
 }
 
 Result<std::optional<NetworkInfo>> DockerClient::InspectNetwork(const std::string& id) {
-  auto resp = Send(Call("GET", "GET /networks/{id}", "/networks/" + Q(id)));
+  auto resp = Send(Call("GET", "GET /networks/{id}", "/networks/" + UrlEncode(id)));
   if (!resp) return resp.error();
   if (resp->status == 404) return std::optional<NetworkInfo>();
   if (resp->status != 200) return ApiError("inspect network " + id, resp->status, DecodeErrorMessage(resp->body));
@@ -66,7 +64,7 @@ Result<std::string> DockerClient::CreateNetwork(const NetworkCreateSpec& spec) {
 
 Result<Outcome> DockerClient::ConnectNetwork(const std::string& network, const std::string& container) {
   const std::string key = "POST /networks/{id}/connect";
-  auto resp = Send(Call("POST", key, "/networks/" + Q(network) + "/connect", ConnectBody(container, false, false)));
+  auto resp = Send(Call("POST", key, "/networks/" + UrlEncode(network) + "/connect", ConnectBody(container, false, false)));
   if (!resp) return resp.error();
   if (resp->status == 200) return Outcome::kChanged;
   if (resp->status == 404) return Outcome::kNotFound;
@@ -78,7 +76,7 @@ Result<Outcome> DockerClient::ConnectNetwork(const std::string& network, const s
 
 Result<Outcome> DockerClient::DisconnectNetwork(const std::string& network, const std::string& container, bool force) {
   const std::string key = "POST /networks/{id}/disconnect";
-  auto resp = Send(Call("POST", key, "/networks/" + Q(network) + "/disconnect", ConnectBody(container, true, force)));
+  auto resp = Send(Call("POST", key, "/networks/" + UrlEncode(network) + "/disconnect", ConnectBody(container, true, force)));
   if (!resp) return resp.error();
   if (resp->status == 200) return Outcome::kChanged;
   if (resp->status == 404) return Outcome::kNotFound;
@@ -88,7 +86,7 @@ Result<Outcome> DockerClient::DisconnectNetwork(const std::string& network, cons
 }
 
 Result<Outcome> DockerClient::RemoveNetwork(const std::string& id) {
-  return Transition(Call("DELETE", "DELETE /networks/{id}", "/networks/" + Q(id)));
+  return Transition(Call("DELETE", "DELETE /networks/{id}", "/networks/" + UrlEncode(id)));
 }
 
 // The events stream has no keepalive, and HttpClient only lets a transfer stop from the data
@@ -101,7 +99,7 @@ Status DockerClient::Events(const EventsQuery& query, const EventCallback& on_ev
   const std::int64_t window_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(window).count();
   std::int64_t since = ToNanos(query.since.value_or(clock_.Now()));
   std::vector<std::string> seen;  // keys of delivered events with time_nano >= since
-  const std::string filters = query.filters.empty() ? "" : "&filters=" + Q(EncodeFilters(query.filters));
+  const std::string filters = query.filters.empty() ? "" : "&filters=" + UrlEncode(EncodeFilters(query.filters));
 
   while (!stop.stop_requested()) {
     const std::int64_t until = std::max(ToNanos(clock_.Now()), since) + window_ns;

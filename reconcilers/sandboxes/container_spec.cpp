@@ -94,6 +94,9 @@ docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& s, const Egress
   for (const auto& [k, v] : s.env) {
     if (k != "NODE_OPTIONS") c.env.push_back(k + "=" + v);  // merged into the egress one below
   }
+  for (const auto& [var, secret] : s.secret_env) {
+    if (auto v = w.secret_values.find(secret); v != w.secret_values.end()) c.env.push_back(var + "=" + v->second);
+  }
   Wire(c, w, s.no_proxy);
   for (auto& e : c.env) {
     if (auto node = s.env.find("NODE_OPTIONS"); node != s.env.end() && e.rfind("NODE_OPTIONS=", 0) == 0) {
@@ -114,6 +117,7 @@ docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& s, const Egress
     c.healthcheck = h;
   }
   c.labels = MakeLabels(s.name, SpecDigest(s, w), w);
+  if (const SecretEnvState st = SecretEnvOf(s, w); !st.digest.empty()) c.labels[kSecretEnvLabel] = st.digest;
   c.stop_timeout = kStopTimeoutSeconds;
   for (const auto& m : s.mounts) c.host.binds.push_back(m);
   c.host.memory = s.resources.memory_bytes;

@@ -27,7 +27,8 @@ std::vector<std::pair<std::string, std::string>> EgressEnv(const EgressWiring& w
 /// "" while the sandbox network (and so the proxy address) is pending.
 std::string SpecDigest(const spec::Sandbox& sandbox, const EgressWiring& wiring);
 
-/// The full create body: env (sandbox env, egress env, tokens), CA bind (read-only), the
+/// The full create body: env (sandbox env, secretEnv values this process has, egress env,
+/// tokens; the secret-env label when every secretEnv digest is known), CA bind (read-only), the
 /// sandbox's mounts, limits, cap-drop ALL, no-new-privileges, init, network, extra hosts, labels.
 docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& sandbox, const EgressWiring& wiring);
 

@@ -51,7 +51,7 @@ void CheckProxyVar(const docker::ContainerInfo& c, const char* upper, const char
   }
 }
 
-std::string Normal(std::string p) {
+std::string WithoutTrailingSlash(std::string p) {
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   return p;
 }
@@ -65,13 +65,13 @@ std::vector<std::string> Violations(const docker::ContainerInfo& c, const Policy
 
   const docker::MountPoint* ca = nullptr;
   for (const auto& m : c.mounts) {
-    if (Normal(m.destination) == in.ca_path) ca = &m;
+    if (WithoutTrailingSlash(m.destination) == in.ca_path) ca = &m;
   }
   if (ca == nullptr) {
     out.push_back("egress CA is not mounted at " + in.ca_path);
   } else {
     if (ca->rw) out.push_back("egress CA mount is writable (must be read-only)");
-    if (!in.ca_host_path.empty() && Normal(ca->source) != Normal(in.ca_host_path)) {
+    if (!in.ca_host_path.empty() && WithoutTrailingSlash(ca->source) != WithoutTrailingSlash(in.ca_host_path)) {
       out.push_back("egress CA mount is not ironward's CA bundle (" + ca->source + ")");
     }
   }
@@ -114,7 +114,7 @@ std::vector<std::string> Violations(const docker::ContainerInfo& c, const Policy
   for (const auto& m : c.mounts) {
     if (m.type != "bind" && m.type != "") continue;
     // The CA bundle lives in the state directory; mounting exactly it, read-only, is the point.
-    if (!in.ca_host_path.empty() && !m.rw && Normal(m.source) == Normal(in.ca_host_path)) continue;
+    if (!in.ca_host_path.empty() && !m.rw && WithoutTrailingSlash(m.source) == WithoutTrailingSlash(in.ca_host_path)) continue;
     if (std::string why = policy.Check(m.source); !why.empty()) {
       out.push_back("forbidden mount " + m.source + " -> " + m.destination + ": " + why);
     }

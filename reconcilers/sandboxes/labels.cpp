@@ -17,6 +17,7 @@ ContainerLabels ReadLabels(const docker::Labels& labels) {
   out.spec_digest = LabelValue(labels, kSpecDigestLabel);
   out.egress_ca = LabelValue(labels, kEgressCaLabel);
   out.posture = LabelValue(labels, kPostureLabel);
+  out.secret_env = LabelValue(labels, kSecretEnvLabel);
   out.wired_by = LabelValue(labels, kWiredByLabel);
   out.wiring_file = LabelValue(labels, kWiringFileLabel);
   out.wiring_services = LabelValue(labels, kWiringServicesLabel);

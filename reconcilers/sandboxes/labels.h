@@ -6,6 +6,7 @@
 //   ironward.dev/egress-ca=<sha256>           digest of the CA bundle mounted into it
 //   ironward.dev/token-rotation=<n>           tokens.rotation its proxy tokens were minted at
 //   ironward.dev/posture=<sha256>             CA + token-rotation + digest of the token values
+//   ironward.dev/secret-env=<sha256>          secretEnv: variables, secret names, sha256 of each value
 //
 // Containers another launcher starts with `ironward wiring` output carry, instead of owner/sandbox:
 //   ironward.dev/wired-by=<metadata.name>     which gateway's wiring they were started with
@@ -33,6 +34,7 @@ inline constexpr const char* kSpecDigestLabel = "ironward.dev/spec-digest";
 inline constexpr const char* kEgressCaLabel = "ironward.dev/egress-ca";
 inline constexpr const char* kTokenRotationLabel = "ironward.dev/token-rotation";
 inline constexpr const char* kPostureLabel = "ironward.dev/posture";
+inline constexpr const char* kSecretEnvLabel = "ironward.dev/secret-env";
 inline constexpr const char* kWiredByLabel = "ironward.dev/wired-by";
 inline constexpr const char* kWiringFileLabel = "ironward.dev/wiring-file";
 inline constexpr const char* kWiringServicesLabel = "ironward.dev/wiring-services";
@@ -45,6 +47,7 @@ struct ContainerLabels {
   std::string egress_ca;
   std::optional<std::int64_t> token_rotation;
   std::string posture;
+  std::string secret_env;
   std::string wired_by;
   std::string wiring_file;
   std::string wiring_services;  ///< comma-separated

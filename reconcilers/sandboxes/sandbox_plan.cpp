@@ -52,6 +52,13 @@ std::optional<std::string> Settled(const spec::Sandbox& s, const OwnedContainer&
   return std::nullopt;
 }
 
+/// Why sandbox `s` cannot be (re)created now; "" when it can.
+std::string Blocked(const spec::Sandbox& s, const EgressWiring& w) {
+  const SecretEnvState st = SecretEnvOf(s, w);
+  if (st.missing.empty()) return "";
+  return "sandbox '" + s.name + "' waits for its secretEnv secret(s): " + st.missing;
+}
+
 /// Why the owned container `c` must be replaced to become `s` under `w`; "" when it is in sync.
 std::string ReplaceReason(const spec::Sandbox& s, const EgressWiring& w, const OwnedContainer& c) {
   const std::string& state = c.summary.state;
@@ -74,6 +81,10 @@ std::string ReplaceReason(const spec::Sandbox& s, const EgressWiring& w, const O
   }
   if (w.Pending()) return "egress posture only known after apply (pending: " + Join(w.pending) + ")";
   if (c.labels.posture != w.PostureDigest()) return "proxy tokens changed (posture digest differs)";
+  // secretEnv: compared when every digest is known (a value still to be fetched may not change).
+  if (const SecretEnvState st = SecretEnvOf(s, w); !st.digest.empty() && c.labels.secret_env != st.digest) {
+    return "a secretEnv secret changed (digest " + Short(c.labels.secret_env) + " -> " + Short(st.digest) + ")";
+  }
   if (c.info) {
     const auto drift = DriftOf(*c.info, BuildCreateSpec(s, w));
     if (!drift.empty()) return "changed out of band: " + Join(drift);
@@ -107,7 +118,8 @@ SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w,
         taken.push_back("'" + s.name + "' (container " + f->second.substr(0, 12) + ")");
         continue;
       }
-      d.steps.push_back(Step{Step::Kind::kCreate, s.name, "", s.name, "sandbox '" + s.name + "' has no container", &s});
+      d.steps.push_back(Step{Step::Kind::kCreate, s.name, "", s.name, "sandbox '" + s.name + "' has no container", &s,
+                             Blocked(s, w)});
       continue;
     }
     matched.insert(*pick);
@@ -118,7 +130,7 @@ SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w,
         continue;
       }
       d.steps.push_back(Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name,
-                             "container was renamed to '" + c.summary.name + "'", &s});
+                             "container was renamed to '" + c.summary.name + "'", &s, Blocked(s, w)});
       continue;
     }
     if (const auto settled = Settled(s, c)) {
@@ -128,7 +140,7 @@ SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w,
         d.steps.push_back(Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name,
                                "spec changed (digest " + Short(c.labels.spec_digest) + " -> " + Short(want_spec) +
                                    "): re-run",
-                               &s});
+                               &s, Blocked(s, w)});
         continue;
       }
       if (!settled->empty()) d.warnings.push_back(*settled);
@@ -136,8 +148,12 @@ SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w,
       continue;
     }
     if (std::string why = ReplaceReason(s, w, c); !why.empty()) {
-      d.steps.push_back(Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name, why, &s});
+      d.steps.push_back(Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name, why, &s, Blocked(s, w)});
     } else {
+      if (const SecretEnvState st = SecretEnvOf(s, w); !st.missing.empty()) {
+        d.warnings.push_back("sandbox '" + s.name + "' keeps running with the secretEnv values it was created with; " +
+                             "no value now for " + st.missing);
+      }
       d.in_sync[s.name] = c.summary.id;
     }
   }
@@ -158,7 +174,7 @@ SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w,
     if (names.count(c.labels.sandbox) != 0) {
       // A second container for a declared sandbox (e.g. renamed out of band): never wanted.
       d.steps.push_back(Step{Step::Kind::kDelete, c.labels.sandbox, c.summary.id, c.summary.name,
-                             "duplicate container for sandbox '" + c.labels.sandbox + "'", nullptr});
+                             "duplicate container for sandbox '" + c.labels.sandbox + "'", nullptr, ""});
       continue;
     }
     orphans.push_back(&c);
@@ -179,7 +195,7 @@ SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w,
     for (const auto* c : orphans) {
       d.steps.push_back(Step{Step::Kind::kDelete, c->labels.sandbox, c->summary.id, c->summary.name,
                              "sandbox '" + c->labels.sandbox + "' is no longer declared (reconcile.prune: true)",
-                             nullptr});
+                             nullptr, ""});
     }
   }
   return d;

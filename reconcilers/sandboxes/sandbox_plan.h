@@ -40,6 +40,9 @@ struct Step {
   std::string container_name;
   std::string reason;
   const spec::Sandbox* spec = nullptr;  ///< create/replace
+  /// Wanted but cannot be done yet (a secretEnv secret has no value): Apply reports it as a
+  /// failure of this sandbox and leaves any existing container alone.
+  std::string blocked;
 };
 
 struct SandboxDecision {

@@ -30,7 +30,7 @@ nlohmann::json After(const spec::Sandbox& s, const EgressWiring& w) {
     tokens[name] = it == w.tokens.end() ? nlohmann::json(kKnownAfterApply) : nlohmann::json(SensitiveLabel(it->second));
   }
   const std::string digest = SpecDigest(s, w);
-  return {{"image", s.image},
+  nlohmann::json after = {{"image", s.image},
           {"state", "running"},
           {"spec_digest", digest.empty() ? std::string(kKnownAfterApply) : ShortDigest(digest)},
           {"egress_ca", w.ca_digest.empty() ? std::string(kKnownAfterApply) : ShortDigest(w.ca_digest)},
@@ -38,16 +38,26 @@ nlohmann::json After(const spec::Sandbox& s, const EgressWiring& w) {
           {"https_proxy", w.NetworkPending() ? std::string(kKnownAfterApply) : w.HttpsProxyUrl()},
           {"network", w.network_mode},
           {"tokens", tokens}};
+  // secretEnv: digests only, never a value.
+  for (const auto& [var, secret] : s.secret_env) {
+    nlohmann::json v = kKnownAfterApply;
+    if (w.secret_missing.count(secret) != 0) v = "missing";
+    else if (auto d = w.secret_digests.find(secret); d != w.secret_digests.end()) v = "sha256:" + d->second.substr(0, 12);
+    after["secret_env"][var] = {{"secret", secret}, {"digest", v}};
+  }
+  return after;
 }
 
 nlohmann::json Before(const OwnedContainer& c) {
-  return {{"id", c.summary.id.substr(0, 12)},
+  nlohmann::json j = {{"id", c.summary.id.substr(0, 12)},
           {"name", c.summary.name},
           {"image", c.summary.image},
           {"state", c.summary.state},
           {"spec_digest", ShortDigest(c.labels.spec_digest)},
           {"egress_ca", ShortDigest(c.labels.egress_ca)},
           {"token_rotation", c.labels.token_rotation ? nlohmann::json(*c.labels.token_rotation) : nlohmann::json()}};
+  if (!c.labels.secret_env.empty()) j["secret_env_digest"] = ShortDigest(c.labels.secret_env);
+  return j;
 }
 
 const OwnedContainer* FindOwned(const ObservedSandboxes& o, const std::string& id) {
@@ -61,7 +71,7 @@ Change ToChange(const Step& step, const EgressWiring& w, const ObservedSandboxes
   Change c;
   c.address = Address(step.sandbox);
   c.type = kType;
-  c.reason = step.reason;
+  c.reason = step.reason + (step.blocked.empty() ? "" : "; blocked: " + step.blocked);
   switch (step.kind) {
     case Step::Kind::kCreate: c.action = Action::kCreate; break;
     case Step::Kind::kReplace: c.action = Action::kReplace; c.disruptive = true; break;
@@ -180,7 +190,8 @@ Result<ObservedSandboxes> SandboxesReconciler::Observe(const ReconcileContext& c
       if (!info) return info.error().Wrap("inspecting " + summary.name);
       c.info = std::move(*info);  // nullopt: removed meanwhile; the labels still decide
     }
-    fp += summary.id + " " + summary.name + " " + summary.state + " " + labels.spec_digest + " " + labels.posture + "\n";
+    fp += summary.id + " " + summary.name + " " + summary.state + " " + labels.spec_digest + " " + labels.posture +
+          (labels.secret_env.empty() ? "" : " " + labels.secret_env) + "\n";
     o.owned.push_back(std::move(c));
   }
   for (const auto& s : declared) {
@@ -206,7 +217,10 @@ ResourcePlan SandboxesReconciler::Diff(ReconcileContext& ctx, const ObservedSand
   }
   const EgressWiring& w = *wiring;
   std::string desired;
-  for (const auto& s : ctx.desired.spec.sandboxes) desired += s.name + "=" + SpecDigest(s, w) + "\n";
+  for (const auto& s : ctx.desired.spec.sandboxes) {
+    const std::string secret_env = SecretEnvOf(s, w).digest;
+    desired += s.name + "=" + SpecDigest(s, w) + (secret_env.empty() ? "" : " " + secret_env) + "\n";
+  }
   plan.desired_digest = Sha256Hex(desired + (w.Pending() ? std::string(kKnownAfterApply) : w.PostureDigest()));
 
   const SandboxDecision d = Decide(ctx.desired, w, o);
@@ -262,6 +276,18 @@ Outcome SandboxesReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& pl
     transient = transient || !e.terminal();
   };
   for (const Step& step : d.steps) {
+    if (!step.blocked.empty()) {  // checked before removing anything: the old container stays
+      fail(step, Error::Transient(step.blocked));
+      continue;
+    }
+    if (step.spec != nullptr) {
+      if (const SecretEnvState st = SecretEnvOf(*step.spec, w); !st.unknown.empty() || !st.no_value.empty()) {
+        fail(step, Error::Transient("secretEnv value(s) not in this process: " + st.unknown +
+                                    (st.unknown.empty() || st.no_value.empty() ? "" : ", ") + st.no_value +
+                                    " (the secrets resource has not fetched them)"));
+        continue;
+      }
+    }
     if (step.kind != Step::Kind::kCreate) {
       if (Status s = RemoveOne(*deps.docker, step.container_id, options_.stop_timeout); !s) {
         fail(step, s.error());

@@ -28,6 +28,28 @@ std::string EgressWiring::PostureDigest() const {
   return Sha256Hex("ca=" + ca_digest + "\nrotation=" + std::to_string(token_rotation) + "\ntokens=" + TokensDigest());
 }
 
+SecretEnvState SecretEnvOf(const spec::Sandbox& s, const EgressWiring& w) {
+  SecretEnvState st;
+  if (s.secret_env.empty()) return st;
+  auto add = [](std::string& list, const std::string& item) { list += (list.empty() ? "" : ", ") + item; };
+  std::string all;
+  for (const auto& [var, secret] : s.secret_env) {  // std::map: sorted by variable
+    if (auto m = w.secret_missing.find(secret); m != w.secret_missing.end()) {
+      add(st.missing, secret + " (" + var + "): " + m->second);
+      continue;
+    }
+    auto d = w.secret_digests.find(secret);
+    if (d == w.secret_digests.end()) {
+      add(st.unknown, secret);
+      continue;
+    }
+    if (w.secret_values.count(secret) == 0) add(st.no_value, secret);
+    all += var + "=" + secret + ":" + d->second + "\n";
+  }
+  if (st.missing.empty() && st.unknown.empty()) st.digest = Sha256Hex(all);
+  return st;
+}
+
 Result<EgressWiring> CollectWiring(const ReconcileContext& ctx) {
   const spec::Spec& spec = ctx.desired.spec;
   const Facts& f = ctx.facts;
@@ -87,6 +109,11 @@ Result<EgressWiring> CollectWiring(const ReconcileContext& ctx) {
     } else {
       w.tokens[env] = it->second;
     }
+  }
+  if (f.secrets) {
+    w.secret_digests = f.secrets->sandbox_digests;
+    w.secret_values = f.secrets->sandbox_values;
+    w.secret_missing = f.secrets->sandbox_missing;
   }
   std::sort(w.token_names.begin(), w.token_names.end());
   w.token_names.erase(std::unique(w.token_names.begin(), w.token_names.end()), w.token_names.end());

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/spec/spec.h"
 #include "reconcilers/reconciler.h"
 
 namespace ironward::sandboxes {
@@ -33,6 +34,11 @@ struct EgressWiring {
   std::vector<std::string> token_names;  ///< every token env name, known even when pending
   /// Inputs only known after apply ("CA", "proxy token for openrouter", "sandbox network").
   std::vector<std::string> pending;
+  /// spec.sandboxes[].secretEnv secrets (SecretFacts' sandbox_*): digests as far as known, values
+  /// (SENSITIVE, memory only) when this process has them, and why a secret has none.
+  std::map<std::string, std::string> secret_digests;
+  std::map<std::string, std::string> secret_values;
+  std::map<std::string, std::string> secret_missing;
 
   bool Pending() const { return !pending.empty(); }
   bool NetworkPending() const;
@@ -43,6 +49,15 @@ struct EgressWiring {
   /// One digest for "what the sandbox trusts and presents": CA + tokens. "" while pending.
   std::string PostureDigest() const;
 };
+
+/// Where a sandbox's secretEnv stands under `w`.
+struct SecretEnvState {
+  std::string digest;   ///< label value: sha256 over VAR, secret and sha256(value); "" = no secretEnv
+  std::string unknown;  ///< secrets whose digest is only known after apply ("" = none)
+  std::string missing;  ///< "NAME: why" for secrets without a value anywhere ("" = none)
+  std::string no_value; ///< secrets whose digest is known but whose value this process lacks
+};
+SecretEnvState SecretEnvOf(const spec::Sandbox& sandbox, const EgressWiring& w);
 
 /// Collects the wiring from ctx.facts. Errors when a fact a sandbox needs is missing entirely
 /// (an upstream reconciler is not built or did not run); pending facts are listed, not errors.

@@ -11,9 +11,9 @@
 namespace ironward::secrets {
 namespace {
 
-std::vector<std::string> WantedNames(const spec::Spec& spec) {
-  std::vector<std::string> names;
-  for (const auto& p : spec.providers) names.push_back(p.secret);
+/// Every name fetched, sorted (the key's "names" stays stable under reordered providers).
+std::vector<std::string> SortedNames(const spec::Spec& spec) {
+  std::vector<std::string> names = spec::AllSecretNames(spec);
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
@@ -32,14 +32,13 @@ std::string Seconds(std::chrono::nanoseconds d) {
          "s";
 }
 
-std::string ShortDigest(const std::string& digest) { return "sha256:" + digest.substr(0, 12); }
-
-/// secrets.json is of this project, names every wanted secret and is younger than refreshInterval.
+/// secrets.json is of this project, names every provider's secret and is younger than
+/// refreshInterval. (A secretEnv secret it lacks is unknown to the plan: its sandbox waits.)
 bool RecordFresh(const std::optional<SecretRecord>& record, const spec::Spec& spec, SystemTime now,
                  std::optional<std::string>* next_in) {
   const auto& b = spec.credentials.bitwarden;
   if (!record || record->project_id != b.project_id) return false;
-  for (const auto& name : WantedNames(spec)) {
+  for (const auto& name : spec::ProviderSecretNames(spec)) {
     if (record->secrets.count(name) == 0) return false;
   }
   SystemTime fetched;
@@ -64,7 +63,7 @@ std::string BitwardenSource::KeyOf(const spec::Spec& spec, const std::string& to
                             {"token_env", b.access_token_env},
                             {"refresh", b.refresh_interval.count()},
                             {"retry", b.retry_interval.count()},
-                            {"names", WantedNames(spec)},
+                            {"names", SortedNames(spec)},
                             {"token", Sha256Hex(token)}};
   return Sha256Hex(j.dump());
 }
@@ -80,6 +79,7 @@ void BitwardenSource::Rekey(const spec::Spec& spec, const std::string& key, cons
   if (source_id != source_id_) {
     // Another project or server: the old values are not "last good" for this one.
     last_good_.clear();
+    last_missing_.clear();
     last_fetched_at_.clear();
   }
   source_id_ = source_id;
@@ -133,8 +133,9 @@ BitwardenObservation BitwardenSource::Observe(const spec::Spec& spec, const Read
   }
 
   bool complete = true;
-  for (const auto& name : WantedNames(spec)) {
+  for (const auto& name : SortedNames(spec)) {
     if (auto it = last_good_.find(name); it != last_good_.end()) o.values[name] = it->second;
+    else if (auto m = last_missing_.find(name); m != last_missing_.end()) o.missing[name] = m->second;
     else complete = false;
   }
   o.last_fetched_at = last_fetched_at_;
@@ -189,10 +190,11 @@ RefreshResult BitwardenSource::Refresh(const spec::Spec& spec, WriteDeps& deps) 
   if (key != key_ || !schedule_) Rekey(spec, key, token);
 
   RefreshResult r;
-  const std::vector<std::string> wanted = WantedNames(spec);
+  const std::vector<std::string> wanted = SortedNames(spec);
   auto fill_last_good = [&] {
     for (const auto& name : wanted) {
       if (auto it = last_good_.find(name); it != last_good_.end()) r.values[name] = it->second;
+      else if (auto m = last_missing_.find(name); m != last_missing_.end()) r.missing[name] = m->second;
     }
     r.fetched_at = last_fetched_at_;
   };
@@ -232,12 +234,21 @@ RefreshResult BitwardenSource::Refresh(const spec::Spec& spec, WriteDeps& deps) 
     values[s.key] = s.value;
   }
   std::string missing;
+  std::map<std::string, std::string> sandbox_missing;
+  const std::vector<std::string> providers = spec::ProviderSecretNames(spec);
   for (const auto& name : wanted) {
     std::string problem;
     if (seen[name] == 0) problem = "not found";
     else if (seen[name] > 1) problem = "found " + std::to_string(seen[name]) + " times (keys must be unique)";
     else if (values[name].empty()) problem = "empty";
-    if (!problem.empty()) missing += (missing.empty() ? "" : "; ") + std::string("secret '") + name + "' " + problem;
+    if (problem.empty()) continue;
+    if (std::find(providers.begin(), providers.end(), name) == providers.end()) {
+      // A secretEnv secret: only the sandboxes that name it wait for it.
+      sandbox_missing[name] = problem + " in Bitwarden project " + b.project_id;
+      values.erase(name);
+      continue;
+    }
+    missing += (missing.empty() ? "" : "; ") + std::string("secret '") + name + "' " + problem;
   }
   if (!missing.empty()) {
     // Fixable in Bitwarden without touching the desired state: retry on the back-off schedule.
@@ -268,10 +279,12 @@ RefreshResult BitwardenSource::Refresh(const spec::Spec& spec, WriteDeps& deps) 
     spdlog::warn("secrets: cannot write {}: {}", kSecretRecordFile, s.error().message);
   }
   last_good_ = values;
+  last_missing_ = sandbox_missing;
   last_fetched_at_ = now;
   last_failure_.reset();
   schedule_->OnSuccess();
   r.values = std::move(values);
+  r.missing = std::move(sandbox_missing);
   r.fetched_at = now;
   spdlog::info("bitwarden: fetched {} secret(s) of project {}{}", r.values.size(), b.project_id,
                r.rotated.empty() ? "" : " (" + std::to_string(r.rotated.size()) + " rotated)");

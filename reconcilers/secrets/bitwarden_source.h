@@ -50,6 +50,9 @@ struct BitwardenObservation {
   std::optional<std::string> last_failure;  ///< why the last fetch failed (cleared by a success)
   std::optional<std::string> next_attempt_in;  ///< "42s" while backing off / waiting
   std::map<std::string, std::string> values;   ///< last good values of the wanted names
+  /// secretEnv names the last good fetch did not get, with the reason (a missing one fails only
+  /// the sandboxes that name it, never the fetch).
+  std::map<std::string, std::string> missing;
   std::string last_fetched_at;
 };
 
@@ -57,6 +60,7 @@ struct RefreshResult {
   std::optional<Error> error;           ///< the fetch failed (values = last good, if any)
   std::map<std::string, std::string> values;  ///< wanted name -> value (sensitive)
   std::vector<std::string> rotated;     ///< names whose digest moved ("OPENROUTER_API_KEY sha256:a -> sha256:b")
+  std::map<std::string, std::string> missing;  ///< as BitwardenObservation::missing
   std::string fetched_at;
 };
 
@@ -115,6 +119,7 @@ class BitwardenSource {
   std::unique_ptr<bw::RefreshSchedule> schedule_;
   std::unique_ptr<bw::Client> client_;
   std::map<std::string, std::string> last_good_;
+  std::map<std::string, std::string> last_missing_;  ///< secretEnv names the last good fetch lacked
   std::string last_fetched_at_;
   std::optional<std::string> last_failure_;
 };

@@ -10,17 +10,14 @@ namespace {
 
 const ProcessEnvironment kProcessEnvironment;
 
-std::string ShortDigest(const std::string& value) { return "sha256:" + Sha256Hex(value).substr(0, 12); }
-std::string ShortOfDigest(const std::string& digest) { return "sha256:" + digest.substr(0, 12); }
 
-std::vector<std::string> WantedNames(const spec::Spec& spec) {
-  std::vector<std::string> names;
-  for (const auto& p : spec.providers) names.push_back(p.secret);
-  return names;
+bool IsIn(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+/// Every provider's key is there (a missing secretEnv secret holds back only its sandboxes).
 bool Covers(const std::map<std::string, std::string>& values, const spec::Spec& spec) {
-  for (const auto& name : WantedNames(spec)) {
+  for (const auto& name : spec::ProviderSecretNames(spec)) {
     if (values.count(name) == 0) return false;
   }
   return true;
@@ -50,26 +47,80 @@ void ResolveEnv(const spec::Spec& spec, const std::map<std::string, std::string>
     }
     o->values[p.secret] = value;
   }
+  for (const auto& name : spec::SandboxSecretNames(spec)) {
+    std::string value;
+    if (auto it = own.find(name); it != own.end()) value = it->second;
+    if (value.empty()) {
+      if (auto it = file_values.find(name); it != file_values.end()) value = it->second;
+    }
+    if (value.empty()) {
+      o->sandbox_missing[name] = "not set (or empty) in ironward's environment" +
+                                 (spec.credentials.env_file.empty() ? "" : " or in " + spec.credentials.env_file);
+      continue;
+    }
+    o->values[name] = value;
+  }
 }
 
-SecretFacts FactsOf(const std::map<std::string, std::string>& values, bool file_delivery) {
+/// Facts from digests alone: the providers' go to the proxy (`digests`, `combined_digest`), the
+/// secretEnv ones to the sandboxes (`sandbox_digests`), whatever else is dropped.
+SecretFacts DigestFacts(const std::map<std::string, std::string>& digests, bool file_delivery,
+                        const spec::Spec& spec) {
   SecretFacts facts;
-  for (const auto& [name, value] : values) facts.digests[name] = Sha256Hex(value);
-  facts.values = values;
+  const auto providers = spec::ProviderSecretNames(spec);
+  const auto sandbox = spec::SandboxSecretNames(spec);
+  for (const auto& [name, digest] : digests) {
+    if (IsIn(providers, name)) facts.digests[name] = digest;
+    else if (IsIn(sandbox, name)) facts.sandbox_digests[name] = digest;
+  }
   facts.combined_digest = CombinedDigest(facts.digests, file_delivery);
   return facts;
 }
 
+/// Facts from values (`missing`: secretEnv names without one, and why).
+SecretFacts FactsOf(const std::map<std::string, std::string>& values, bool file_delivery, const spec::Spec& spec,
+                    const std::map<std::string, std::string>& missing) {
+  std::map<std::string, std::string> digests;
+  for (const auto& [name, value] : values) digests[name] = Sha256Hex(value);
+  SecretFacts facts = DigestFacts(digests, file_delivery, spec);
+  for (const auto& [name, value] : values) {
+    if (facts.digests.count(name) != 0) facts.values[name] = value;
+    else if (facts.sandbox_digests.count(name) != 0) facts.sandbox_values[name] = value;
+  }
+  for (const auto& [name, why] : missing) {
+    if (facts.sandbox_digests.count(name) == 0) facts.sandbox_missing[name] = why;
+  }
+  return facts;
+}
+
+/// Only the providers' values: the proxy's secret files never hold a sandbox's secret.
+std::map<std::string, std::string> ProviderValues(const std::map<std::string, std::string>& values,
+                                                  const spec::Spec& spec) {
+  std::map<std::string, std::string> out;
+  for (const auto& name : spec::ProviderSecretNames(spec)) {
+    if (auto it = values.find(name); it != values.end()) out.emplace(name, it->second);
+  }
+  return out;
+}
+
+/// Plan warnings for secretEnv secrets without a value: those sandboxes are not (re)created.
+void WarnSandboxMissing(ResourcePlan& plan, const SecretFacts& facts) {
+  for (const auto& [name, why] : facts.sandbox_missing) {
+    plan.warnings.push_back("secretEnv secret " + name + ": " + why +
+                            "; the sandboxes that name it are not (re)created until it has a value");
+  }
+}
+
 nlohmann::json DigestSummary(const std::map<std::string, std::string>& values) {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, value] : values) j[name] = ShortDigest(value);
+  for (const auto& [name, value] : values) j[name] = ShortDigest(Sha256Hex(value));
   return j;
 }
 
 nlohmann::json RecordSummary(const std::optional<SecretRecord>& record) {
   nlohmann::json j = nlohmann::json::object();
   if (record) {
-    for (const auto& [name, e] : record->secrets) j[name] = ShortOfDigest(e.sha256);
+    for (const auto& [name, e] : record->secrets) j[name] = ShortDigest(e.sha256);
   }
   return j;
 }
@@ -101,9 +152,9 @@ void AddFileChange(ResourcePlan& plan, const std::map<std::string, std::string>&
   c.type = kSecretsType;
   c.reason = "secret files under " + std::string(kSecretsDir) + "/: " + why;
   nlohmann::json before = nlohmann::json::object();
-  for (const auto& [name, digest] : files) before[name] = ShortOfDigest(digest);
+  for (const auto& [name, digest] : files) before[name] = ShortDigest(digest);
   nlohmann::json after = nlohmann::json::object();
-  for (const auto& [name, digest] : want) after[name] = ShortOfDigest(digest);
+  for (const auto& [name, digest] : want) after[name] = ShortDigest(digest);
   c.before = {{"files", before}};
   c.after = {{"files", after}};
   plan.changes.push_back(std::move(c));
@@ -118,13 +169,15 @@ std::optional<SecretFacts> RecordedFacts(const BitwardenObservation& b, const sp
   if (!b.record || b.record->source != "bitwarden" || b.record->project_id != spec.credentials.bitwarden.project_id) {
     return std::nullopt;
   }
-  SecretFacts known;
-  for (const auto& name : WantedNames(spec)) {
+  std::map<std::string, std::string> digests;
+  for (const auto& name : spec::AllSecretNames(spec)) {
     auto it = b.record->secrets.find(name);
-    if (it == b.record->secrets.end() || it->second.sha256.empty()) return std::nullopt;
-    known.digests[name] = it->second.sha256;
+    if (it != b.record->secrets.end() && !it->second.sha256.empty()) digests[name] = it->second.sha256;
   }
-  known.combined_digest = CombinedDigest(known.digests, b.file_delivery);
+  for (const auto& name : spec::ProviderSecretNames(spec)) {
+    if (digests.count(name) == 0) return std::nullopt;
+  }
+  SecretFacts known = DigestFacts(digests, b.file_delivery, spec);
   known.values_unavailable = true;
   return known;
 }
@@ -183,6 +236,7 @@ ResourcePlan SecretsReconciler::Diff(ReconcileContext& ctx, const ObservedSecret
   if (o.bitwarden) {
     ResourcePlan bw = DiffBitwarden(ctx, o, clock);
     bw.warnings.insert(bw.warnings.begin(), plan.warnings.begin(), plan.warnings.end());
+    if (ctx.facts.secrets) WarnSandboxMissing(bw, *ctx.facts.secrets);
     return bw;
   }
   if (o.source_error) {
@@ -198,7 +252,8 @@ ResourcePlan SecretsReconciler::Diff(ReconcileContext& ctx, const ObservedSecret
                                  ". The proxy is not started without it.");
     return plan;
   }
-  ctx.facts.secrets = FactsOf(o.values, false);
+  ctx.facts.secrets = FactsOf(o.values, false, spec, o.sandbox_missing);
+  WarnSandboxMissing(plan, *ctx.facts.secrets);
   plan.details = {{"source", spec::ToString(spec.credentials.source)},
                   {"secrets", DigestSummary(o.values)},
                   {"checked_at", FormatRfc3339(clock.Now())}};
@@ -220,10 +275,10 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
                                                  {"refresh", cred.bitwarden.refresh_interval.count()},
                                                  {"retry", cred.bitwarden.retry_interval.count()},
                                                  {"fallback", cred.allow_env_fallback},
-                                                 {"names", WantedNames(spec)}}
+                                                 {"names", spec::AllSecretNames(spec)}}
                                       .dump());
   const bool complete = Covers(b.values, spec);
-  const std::vector<std::string> wanted = WantedNames(spec);
+  const std::vector<std::string> wanted = spec::AllSecretNames(spec);
   const bool env_ready = cred.allow_env_fallback && !o.source_error && o.missing.empty();
   plan.details = {{"source", "bitwarden"},
                   {"project_id", cred.bitwarden.project_id},
@@ -240,11 +295,11 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
     if (complete) {
       plan.warnings.push_back("Degraded: " + problem + "; keeping the last good values (fetched at " +
                               b.last_fetched_at + "); iron-proxy is left as it is");
-      ctx.facts.secrets = FactsOf(b.values, b.file_delivery);
+      ctx.facts.secrets = FactsOf(b.values, b.file_delivery, spec, b.missing);
     } else {
       plan.warnings.push_back("Degraded: " + problem + "; using the values from ironward's environment "
                               "(allowEnvFallback: true)");
-      ctx.facts.secrets = FactsOf(o.values, b.file_delivery);
+      ctx.facts.secrets = FactsOf(o.values, b.file_delivery, spec, o.sandbox_missing);
     }
     plan.details["degraded"] = problem;
   };
@@ -275,11 +330,13 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
     c.before = {{"secrets", complete ? DigestSummary(b.values) : RecordSummary(b.record)}};
     c.after = {{"secrets", kKnownAfterApply}};
     plan.changes.push_back(std::move(c));
-    SecretFacts pending;
-    pending.pending = true;
+    std::map<std::string, std::string> recorded;
     if (b.record) {
-      for (const auto& [name, e] : b.record->secrets) pending.digests[name] = e.sha256;
+      for (const auto& [name, e] : b.record->secrets) recorded[name] = e.sha256;
     }
+    SecretFacts pending = DigestFacts(recorded, b.file_delivery, spec);
+    pending.pending = true;
+    pending.combined_digest.clear();  // the proxy's inputs are only known after the fetch
     ctx.facts.secrets = std::move(pending);
     if (b.last_failure && complete) plan.details["degraded"] = *b.last_failure;
     return plan;
@@ -287,12 +344,11 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
 
   if (b.from_record) {
     // Dry run of a fresh process: what the proxy runs with is known from secrets.json.
-    SecretFacts known;
+    std::map<std::string, std::string> recorded;
     for (const auto& [name, e] : b.record->secrets) {
-      if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) known.digests[name] = e.sha256;
+      if (IsIn(wanted, name)) recorded[name] = e.sha256;
     }
-    known.combined_digest = CombinedDigest(known.digests, b.file_delivery);
-    ctx.facts.secrets = std::move(known);
+    ctx.facts.secrets = DigestFacts(recorded, b.file_delivery, spec);
     plan.details["known_from"] = std::string(kSecretRecordFile) + " (values are fetched at apply)";
     if (b.file_delivery) AddFileChange(plan, ctx.facts.secrets->digests, b.file_digests);
     return plan;
@@ -316,7 +372,7 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
     return plan;
   }
 
-  ctx.facts.secrets = FactsOf(b.values, b.file_delivery);
+  ctx.facts.secrets = FactsOf(b.values, b.file_delivery, spec, b.missing);
   if (b.last_failure) serve_degraded("the last fetch failed: " + *b.last_failure);
   if (b.file_delivery) AddFileChange(plan, ctx.facts.secrets->digests, b.file_digests);
   return plan;
@@ -354,11 +410,13 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
     else if (b.last_failure) r.error = Error::Transient(*b.last_failure);
   }
   std::map<std::string, std::string> values = r.values;
+  std::map<std::string, std::string> missing = r.missing;
   std::string degraded;
   if (!Covers(values, spec)) {
     const Error e = r.error.value_or(Error::Transient("Bitwarden returned no values yet"));
     if (cred.allow_env_fallback && !observed->source_error && observed->missing.empty()) {
       values = observed->values;
+      missing = observed->sandbox_missing;
       degraded = e.message + "; using the values from ironward's environment (allowEnvFallback: true)";
     } else if (auto recorded = RecordedFacts(b, spec)) {
       // Nothing in memory, but secrets.json says which values the proxy was given: a running proxy
@@ -403,11 +461,11 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
 
   int files_changed = 0;
   if (b.file_delivery) {
-    auto synced = SyncSecretFiles(deps.state, values);
+    auto synced = SyncSecretFiles(deps.state, ProviderValues(values, spec));
     if (!synced) return Outcome::Failed(synced.error(), "WriteFailed");
     files_changed = *synced;
   }
-  ctx.facts.secrets = FactsOf(values, b.file_delivery);
+  ctx.facts.secrets = FactsOf(values, b.file_delivery, spec, missing);
 
   std::string message;
   if (b.due && !r.error) {
@@ -444,6 +502,7 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
                   {"next_fetch_in", Seconds(next)},
                   {"checked_at", FormatRfc3339(deps.clock.Now())}};
   if (!degraded.empty()) done.details["degraded"] = degraded;
+  if (!ctx.facts.secrets->sandbox_missing.empty()) done.details["sandbox_secrets_missing"] = ctx.facts.secrets->sandbox_missing;
   return done;
 }
 

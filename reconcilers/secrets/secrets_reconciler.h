@@ -30,6 +30,7 @@ inline constexpr const char* kSecretsType = "ironward_secrets";
 struct ObservedSecrets {
   std::map<std::string, std::string> values;  ///< env source: secret name -> value (sensitive)
   std::vector<std::string> missing;           ///< env source: "NAME (provider p)"
+  std::map<std::string, std::string> sandbox_missing;  ///< env source: secretEnv name -> why it has no value
   std::optional<Error> source_error;
   std::vector<UncoveredFinding> uncovered;
   std::optional<BitwardenObservation> bitwarden;  ///< source: bitwarden

@@ -41,6 +41,12 @@ std::vector<UncoveredFinding> FindUncovered(const spec::Spec& spec, const std::m
     }
     for (const auto& s : spec.sandboxes) {
       if (s.env.count(k.name) != 0) out.push_back({k.name, "sandbox '" + s.name + "'", k.strict});
+      // secretEnv would hand the real key to the sandbox, under its own name or another.
+      for (const auto& [var, secret] : s.secret_env) {
+        if (var == k.name || secret == k.name) {
+          out.push_back({k.name, "sandbox '" + s.name + "' (secretEnv " + var + ")", k.strict});
+        }
+      }
     }
   }
   return out;

@@ -16,9 +16,8 @@ namespace {
 using bwtest::kToken;
 
 const char* kDerivedB64 = "H9/oIRLtL9nGCQOVDjSMoEbJsjWXSOCb3qeyDt6ckzS3FhyboEDWyTP/CQfbIszNmAVg2ExFganG1FVFGXO/Jg==";
-const char* kOrgKeyB64 = "k/6PcwG7Hm/eZfvvOvP6EqGx1JKgbzYrWwpOIHsxbJHQMpIMg5Ud94AQHduSR+XMMaFiSB+nszbO4JPXj04YwA==";
 
-SymmetricKey OrgKey() { return *SymmetricKey::FromBase64(kOrgKeyB64); }
+SymmetricKey OrgKey() { return *SymmetricKey::FromBase64(bwtest::kOrgKeyB64); }
 
 TEST(AccessTokenTest, ParsesPublishedToken) {
   auto t = ParseAccessToken(kToken);

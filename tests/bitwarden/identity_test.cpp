@@ -24,7 +24,6 @@ const char* kJwt =
     "dF9pZCI6ImVjMmMxZDQ2LTZhNGItNDc1MS1hMzEwLWFmOTYwMTMxN2YyZCIsInN1YiI6ImQzNDgwNGNhLTRmNmMtNDM5Mi04NmI3LWFmOTYwMTMxNzVkMCIsIm9yZ"
     "2FuaXphdGlvbiI6ImY0ZTQ0YTdmLTExOTAtNDMyYS05ZDRhLWFmOTYwMTMxMjdjYiIsImp0aSI6IjU3QUU0NzQ0MzIwNzk1RThGQkQ4MUIxNDA2RDQyNTQyIiwiaW"
     "F0IjoxNjc1MTAzNzgxLCJzY29wZSI6WyJhcGkuc2VjcmV0cyJdfQ.GRKYzqgJZHEEZHsJkhVZH8zjYhY3hUvM4rhdV3FU10WlCteZdKHrPIadCUh";
-const char* kOrgKeyB64 = "k/6PcwG7Hm/eZfvvOvP6EqGx1JKgbzYrWwpOIHsxbJHQMpIMg5Ud94AQHduSR+XMMaFiSB+nszbO4JPXj04YwA==";
 
 SymmetricKey TokenKey() { return *DeriveAccessTokenKey(ParseAccessToken(bwtest::kToken)->encryption_key); }
 
@@ -44,7 +43,7 @@ HttpResponse FixtureResponse(nlohmann::json overrides = nlohmann::json::object()
 TEST(IdentityTest, FixturePayloadDecryptsToTheOrganizationKey) {
   auto plain = DecryptText(kPayload, TokenKey());
   ASSERT_TRUE(plain.ok()) << plain.error().message;
-  EXPECT_EQ(*plain, std::string("{\"encryptionKey\":\"") + kOrgKeyB64 + "\"}");
+  EXPECT_EQ(*plain, std::string("{\"encryptionKey\":\"") + bwtest::kOrgKeyB64 + "\"}");
 }
 
 TEST(IdentityTest, ParsesFixtureResponseIntoSession) {
@@ -52,7 +51,7 @@ TEST(IdentityTest, ParsesFixtureResponseIntoSession) {
   auto s = ParseLoginResponse(FixtureResponse(), TokenKey(), now);
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(s->organization_id, "f4e44a7f-1190-432a-9d4a-af96013127cb");
-  EXPECT_EQ(s->org_key.ToBase64(), kOrgKeyB64);
+  EXPECT_EQ(s->org_key.ToBase64(), bwtest::kOrgKeyB64);
   EXPECT_EQ(s->org_key.ToBytes().size(), 64U);
   EXPECT_EQ(s->expires_at, now + std::chrono::seconds(3600));  // expires_in, not the JWT exp
 }

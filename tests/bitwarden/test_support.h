@@ -21,6 +21,8 @@ inline const std::string kToken =
 inline const std::string kClientId = "ec2c1d46-6a4b-4751-a310-af9601317f2d";
 inline const std::string kClientSecret = "C2IgxjjLF7qSshsbwe8JGcbM075YXw";
 inline const std::string kTokenKeyB64 = "X8vbvA0bduihIDe/qrzIQQ";
+/// The organisation key the SDK's test vectors encrypt with (crypto and identity tests).
+inline const char* const kOrgKeyB64 = "k/6PcwG7Hm/eZfvvOvP6EqGx1JKgbzYrWwpOIHsxbJHQMpIMg5Ud94AQHduSR+XMMaFiSB+nszbO4JPXj04YwA==";
 
 class FakeClock final : public Clock {
  public:

@@ -119,5 +119,65 @@ TEST(SecretsReconcilerTest, EmptyValueIsAnErrorNamingTheVariable) {
   EXPECT_FALSE(facts.secrets);
 }
 
+TEST(SecretsReconcilerTest, SecretEnvValuesReachOnlyTheSandboxesAndAMissingOneIsAWarning) {
+  TempDir tmp;
+  FakeClock clock;
+  state::StateReader reader(tmp.path());
+  MapEnvironment env;
+  env.vars = {{"OPENROUTER_API_KEY", "sk-or-123"}, {"OPENAI_API_KEY", "sk-oa-456"}, {"TELEGRAM_BOT_TOKEN", "bot-v1-secret"}};
+  SecretsReconciler r(&env);
+  const auto with = Desired(std::string(ironward::testing::kBaseYaml) + R"(  sandboxes:
+    - name: bot
+      image: "local/bot:1"
+      secretEnv: {BOT_TOKEN: TELEGRAM_BOT_TOKEN, DASH_PASSWORD: DASHBOARD_PASSWORD}
+)");
+  const auto without = Desired(ironward::testing::kBaseYaml);
+  auto plan_of = [&](const spec::DesiredState& d, Facts* facts) {
+    ReconcileContext ctx{d, *facts, true};
+    return r.Plan(ctx, ReadDeps{clock, reader});
+  };
+  Facts plain;
+  ASSERT_FALSE(plan_of(without, &plain).error);
+  Facts facts;
+  const auto plan = plan_of(with, &facts);
+  ASSERT_FALSE(plan.error) << "a missing secretEnv secret holds back its sandbox, never the proxy";
+  ASSERT_TRUE(facts.secrets);
+  EXPECT_EQ(facts.secrets->sandbox_values.at("TELEGRAM_BOT_TOKEN"), "bot-v1-secret");
+  EXPECT_EQ(facts.secrets->sandbox_digests.at("TELEGRAM_BOT_TOKEN"), Sha256Hex("bot-v1-secret"));
+  EXPECT_EQ(facts.secrets->values.count("TELEGRAM_BOT_TOKEN"), 0U) << "never in the proxy's environment";
+  EXPECT_EQ(facts.secrets->combined_digest, plain.secrets->combined_digest) << "adding secretEnv restarts no proxy";
+  ASSERT_EQ(facts.secrets->sandbox_missing.count("DASHBOARD_PASSWORD"), 1U);
+  EXPECT_NE(facts.secrets->sandbox_missing.at("DASHBOARD_PASSWORD").find("not set (or empty) in ironward's environment"),
+            std::string::npos);
+  ASSERT_EQ(plan.warnings.size(), 1U);
+  EXPECT_NE(plan.warnings[0].find("secretEnv secret DASHBOARD_PASSWORD"), std::string::npos) << plan.warnings[0];
+  EXPECT_EQ(plan.details.dump().find("bot-v1-secret"), std::string::npos);
+
+  // Rotating it moves the sandbox digest, not the proxy's; supplying the missing one clears the warning.
+  env.vars["TELEGRAM_BOT_TOKEN"] = "bot-v2-secret";
+  env.vars["DASHBOARD_PASSWORD"] = "dash-secret";
+  Facts again;
+  const auto plan2 = plan_of(with, &again);
+  EXPECT_TRUE(plan2.warnings.empty());
+  EXPECT_EQ(again.secrets->combined_digest, plain.secrets->combined_digest);
+  EXPECT_NE(again.secrets->sandbox_digests.at("TELEGRAM_BOT_TOKEN"), facts.secrets->sandbox_digests.at("TELEGRAM_BOT_TOKEN"));
+  EXPECT_TRUE(again.secrets->sandbox_missing.empty());
+  EXPECT_NE(plan2.observed_fingerprint, plan.observed_fingerprint);
+}
+
+TEST(UncoveredTest, SecretEnvCarryingAKnownProviderKeyIsFlagged) {
+  auto d = Desired(std::string(ironward::testing::kBaseYaml) + R"(  sandboxes:
+    - name: agent-1
+      image: "local/agent:1"
+      secretEnv: {ANTHROPIC_API_KEY: MY_KEY, OTHER: GOOGLE_API_KEY}
+)");
+  const auto findings = FindUncovered(d.spec, {});
+  ASSERT_EQ(findings.size(), 2U);
+  EXPECT_EQ(findings[0].variable, "ANTHROPIC_API_KEY");
+  EXPECT_TRUE(findings[0].strict);
+  EXPECT_EQ(findings[0].where, "sandbox 'agent-1' (secretEnv ANTHROPIC_API_KEY)");
+  EXPECT_EQ(findings[1].where, "sandbox 'agent-1' (secretEnv OTHER)");
+}
+
 }  // namespace
 }  // namespace ironward::secrets

@@ -21,7 +21,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-const DockerEndpoint kEndpoint{"/run/test/docker.sock"};
 
 /// An engine speaking `version` that answers `routes` ("METHOD /path" without version and query).
 ScriptedHttpClient::Handler Engine(std::string version, std::map<std::string, HttpResponse> routes) {
@@ -53,7 +52,7 @@ TEST(DockerClientTest, PrefixesPathsWithTheNegotiatedVersionAndPingsOnce) {
   ScriptedHttpClient http(
       Engine("1.41", {{"GET /containers/json", Reply(200, "[]")}, {"GET /info", Reply(200, fixtures::kInfo)}}));
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   ASSERT_TRUE(client.ListContainers({}, true).ok());
   ASSERT_TRUE(client.Info().ok());
   EXPECT_THAT(http.paths(), ElementsAre("/_ping", "/v1.41/containers/json?all=true", "/v1.41/info"));
@@ -64,7 +63,7 @@ TEST(DockerClientTest, PrefixesPathsWithTheNegotiatedVersionAndPingsOnce) {
 TEST(DockerClientTest, NewerServerIsCappedAtOurMaximum) {
   ScriptedHttpClient http(Engine("1.45", {{"GET /info", Reply(200, fixtures::kInfo)}}));
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   auto ping = client.Ping();
   ASSERT_TRUE(ping.ok());
   EXPECT_EQ(ping->server_api_version, "1.45");
@@ -76,7 +75,7 @@ TEST(DockerClientTest, NewerServerIsCappedAtOurMaximum) {
 TEST(DockerClientTest, TooOldServerIsTerminalAndNothingElseIsSent) {
   ScriptedHttpClient http(Engine("1.40", {}));
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   auto r = client.ListContainers({}, false);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.error().terminal());
@@ -92,7 +91,7 @@ TEST(DockerClientTest, FallsBackToVersionEndpointWithoutApiVersionHeader) {
     return Reply(200, "[]");
   });
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   ASSERT_TRUE(client.ListNetworks({}).ok());
   EXPECT_THAT(http.paths(), ElementsAre("/_ping", "/version", "/v1.42/networks"));
 }
@@ -102,7 +101,7 @@ TEST(DockerClientTest, EngineDownIsATransientErrorNamingTheSocket) {
     return Error::Transient(r.method + " " + r.url + ": Couldn't connect to server");
   });
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   auto r = client.InspectContainer("sbx-a1");
   ASSERT_FALSE(r.ok());
   EXPECT_FALSE(r.error().terminal());
@@ -146,7 +145,7 @@ TEST(DockerClientTest, RenegotiatesAfterTheEngineComesBack) {
     return Reply(200, "[]");
   });
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   EXPECT_FALSE(client.ListContainers({}, true).ok());
   down = false;
   EXPECT_TRUE(client.ListContainers({}, true).ok());
@@ -156,7 +155,7 @@ TEST(DockerClientTest, RenegotiatesAfterTheEngineComesBack) {
 TEST(DockerClientTest, CreateSendsJsonWithContentType) {
   ScriptedHttpClient http(Engine("1.41", {{"POST /containers/create", Reply(201, R"({"Id":"da5b","Warnings":[]})")}}));
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   ContainerCreateSpec spec;
   spec.image = "ironward/test-sandbox:1";
   spec.env = {"A=1"};
@@ -181,7 +180,7 @@ TEST(DockerClientTest, MapsEngineErrorBodiesWithStatus) {
           {"GET /containers/json", Reply(500, R"({"message":"json: cannot unmarshal string into Go value"})")},
       }));
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   auto created = client.CreateContainer("sbx-a1", ContainerCreateSpec{});
   ASSERT_FALSE(created.ok());
   EXPECT_TRUE(IsConflict(created.error()));
@@ -205,7 +204,7 @@ TEST(DockerClientTest, NotFoundAndNotModifiedAreOutcomesNotErrors) {
                   {"GET /networks/nonet", Reply(404, R"({"message":"network nonet not found"})")},
               }));
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   auto inspected = client.InspectContainer("gone");
   ASSERT_TRUE(inspected.ok());
   EXPECT_FALSE(inspected->has_value());
@@ -226,7 +225,7 @@ TEST(DockerClientTest, NotFoundAndNotModifiedAreOutcomesNotErrors) {
 TEST(DockerClientTest, ListEncodesLabelFilters) {
   ScriptedHttpClient http(Engine("1.41", {{"GET /containers/json", Reply(200, fixtures::kList)}}));
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   auto r = client.ListContainers(LabelFilter({{"sbx.test", "1"}}), true);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->size(), 2U);
@@ -239,7 +238,7 @@ TEST(DockerClientTest, CountsCallsPerEndpoint) {
                                           {"GET /containers/b/json", Reply(200, fixtures::kInspectRunning)},
                                           {"POST /containers/a/start", Reply(204)}}));
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   ASSERT_TRUE(client.InspectContainer("a").ok());
   ASSERT_TRUE(client.InspectContainer("b").ok());
   ASSERT_TRUE(client.StartContainer("a").ok());
@@ -270,7 +269,7 @@ TEST(DockerClientTest, LogsAreDemultiplexedUnlessTheContainerHasATty) {
                           Reply(200, muxed, {{"Content-Type", "application/vnd.docker.multiplexed-stream"}})},
                      }));
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   auto mux = client.Logs("mux", LogsOptions{});
   ASSERT_TRUE(mux.ok()) << mux.error().message;
   EXPECT_EQ(mux->out, "hi\n");
@@ -291,7 +290,7 @@ TEST(DockerClientTest, WaitReturnsTheExitCode) {
   ScriptedHttpClient http(
       Engine("1.41", {{"POST /containers/x/wait", Reply(200, R"({"Error":null,"StatusCode":3})")}}));
   RealClock clock;
-  DockerClient client(http, kEndpoint, clock);
+  DockerClient client(http, fixtures::kEndpoint, clock);
   auto r = client.WaitContainer("x", std::chrono::seconds(5));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status_code, 3);

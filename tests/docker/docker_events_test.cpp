@@ -18,7 +18,6 @@ using test_support::ScriptedHttpClient;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-const DockerEndpoint kEndpoint{"/run/test/docker.sock"};
 
 std::string EventLine(const std::string& action, const std::string& id, std::int64_t ns) {
   return R"({"Type":"container","Action":")" + action + R"(","Actor":{"ID":")" + id +
@@ -57,7 +56,7 @@ TEST_F(DockerEventsTest, DeliversEventsSplitAcrossChunksUntilTheCallbackSaysStop
   });
   ScriptedHttpClient http(Handler());
   http.chunk_size = 3;
-  DockerClient client(http, kEndpoint, clock_);
+  DockerClient client(http, fixtures::kEndpoint, clock_);
   std::vector<Event> got;
   EventsQuery q;
   q.filters = {{"type", {"container"}}, {"label", {"sbx.test=1"}}};
@@ -88,7 +87,7 @@ TEST_F(DockerEventsTest, NextWindowOverlapsAndDropsDuplicates) {
     return Reply(200, EventLine("start", "a", t) + EventLine("die", "a", t + 700000000));
   });
   ScriptedHttpClient http(Handler());
-  DockerClient client(http, kEndpoint, clock_);
+  DockerClient client(http, fixtures::kEndpoint, clock_);
   std::vector<std::string> actions;
   Status s = client.Events(
       EventsQuery{},
@@ -113,7 +112,7 @@ TEST_F(DockerEventsTest, StopTokenEndsTheStreamBetweenWindows) {
     return Reply(200, "");  // a quiet engine
   });
   ScriptedHttpClient http(Handler());
-  DockerClient client(http, kEndpoint, clock_);
+  DockerClient client(http, fixtures::kEndpoint, clock_);
   int delivered = 0;
   Status s = client.Events(
       EventsQuery{}, [&delivered](const Event&) { return ++delivered > 0; }, stop.get_token());
@@ -127,7 +126,7 @@ TEST_F(DockerEventsTest, ReplayStartsAtTheRequestedTime) {
   windows_.push_back(
       [&](const HttpRequest&) -> Result<HttpResponse> { return Reply(200, std::string(fixtures::kDieEvent) + "\n"); });
   ScriptedHttpClient http(Handler());
-  DockerClient client(http, kEndpoint, clock_);
+  DockerClient client(http, fixtures::kEndpoint, clock_);
   EventsQuery q;
   q.since = std::chrono::system_clock::time_point(std::chrono::seconds(1795410000));
   bool seen = false;
@@ -145,7 +144,7 @@ TEST_F(DockerEventsTest, EngineErrorBodyIsReportedWithStatus) {
                       "\n");
   });
   ScriptedHttpClient http(Handler());
-  DockerClient client(http, kEndpoint, clock_);
+  DockerClient client(http, fixtures::kEndpoint, clock_);
   bool called = false;
   EventsQuery q;
   q.filters = {{"lable", {"x"}}};
@@ -163,7 +162,7 @@ TEST_F(DockerEventsTest, EngineGoingAwayEndsWithATransientError) {
     return Error::Transient("GET http://localhost/v1.41/events: Couldn't connect to server");
   });
   ScriptedHttpClient http(Handler());
-  DockerClient client(http, kEndpoint, clock_);
+  DockerClient client(http, fixtures::kEndpoint, clock_);
   Status s = client.Events(
       EventsQuery{}, [](const Event&) { return true; }, std::stop_token());
   ASSERT_FALSE(s.ok());

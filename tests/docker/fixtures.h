@@ -2,7 +2,12 @@
 // ironward reads plus a few it must ignore (nulls, extra keys). Shapes as in the container-engine reference.
 #pragma once
 
+#include "reconcilers/docker/docker_host.h"
+
 namespace ironward::docker::fixtures {
+
+/// The socket path scripted-HTTP tests pretend to talk to (no engine behind it).
+inline const DockerEndpoint kEndpoint{"/run/test/docker.sock"};
 
 inline constexpr const char* kInspectRunning = R"json({
  "Id": "bc8553acfd0d37d2f2f949c4c9bd51ba3cea9f463df6d1528512f2abab5f66ad",

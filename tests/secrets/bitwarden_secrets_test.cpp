@@ -416,5 +416,43 @@ TEST_F(BitwardenSecretsTest, EnvFallbackServesEnvironmentValuesWhenAllowed) {
   EXPECT_EQ(out->message.find("env-fallback-value"), std::string::npos);
 }
 
+TEST_F(BitwardenSecretsTest, SecretEnvSecretsAreFetchedForSandboxesOnlyAndAMissingOneFailsNoFetch) {
+  SetProxyVersion("0.45.0");  // file delivery: the proxy's secret files must not get a sandbox's secret
+  spec::Sandbox bot;
+  bot.name = "bot";
+  bot.image = "local/bot:1";
+  bot.secret_env = {{"BOT_TOKEN", "TELEGRAM_BOT_TOKEN"}, {"DASH_PASSWORD", "DASHBOARD_PASSWORD"}};
+  desired_.spec.sandboxes.push_back(bot);
+  ASSERT_EQ(double_.Admin("secret", {{"key", "TELEGRAM_BOT_TOKEN"}, {"value", bwtest::kRotated}}), 200);
+
+  auto out = Pass();
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->kind, Outcome::Kind::kDone) << out->message;
+  ASSERT_TRUE(facts_.secrets);
+  EXPECT_EQ(facts_.secrets->sandbox_values.at("TELEGRAM_BOT_TOKEN"), bwtest::kRotated);
+  EXPECT_EQ(facts_.secrets->values.count("TELEGRAM_BOT_TOKEN"), 0U);
+  EXPECT_EQ(facts_.secrets->values.size(), 2U);
+  EXPECT_NE(facts_.secrets->sandbox_missing.at("DASHBOARD_PASSWORD").find("not found in Bitwarden project"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(StatePath("secrets/TELEGRAM_BOT_TOKEN")));
+  EXPECT_TRUE(std::filesystem::exists(StatePath("secrets/OPENROUTER_API_KEY")));
+  const auto record = nlohmann::json::parse(Slurp(StatePath("secrets.json")));
+  EXPECT_EQ(record["secrets"]["TELEGRAM_BOT_TOKEN"]["sha256"], Sha256Hex(bwtest::kRotated));
+  EXPECT_EQ(double_.Count("project_secrets"), 1);
+
+  // Next pass: nothing to fetch, the warning stays until Bitwarden has the secret.
+  ResourcePlan quiet = Plan();
+  EXPECT_TRUE(quiet.changes.empty()) << Describe(quiet);
+  ASSERT_EQ(quiet.warnings.size(), 1U) << Describe(quiet);
+  EXPECT_NE(quiet.warnings[0].find("secretEnv secret DASHBOARD_PASSWORD"), std::string::npos);
+  EXPECT_EQ(facts_.secrets->sandbox_values.at("TELEGRAM_BOT_TOKEN"), bwtest::kRotated);
+
+  ASSERT_EQ(double_.Admin("secret", {{"key", "DASHBOARD_PASSWORD"}, {"value", bwtest::kValueB + "-dash"}}), 200);
+  clock_.Advance(hours(1));
+  ASSERT_TRUE(Pass());
+  EXPECT_TRUE(facts_.secrets->sandbox_missing.empty());
+  EXPECT_EQ(facts_.secrets->sandbox_values.at("DASHBOARD_PASSWORD"), bwtest::kValueB + "-dash");
+}
+
 }  // namespace
 }  // namespace ironward::secrets::test

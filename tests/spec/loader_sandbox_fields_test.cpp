@@ -1,4 +1,4 @@
-// spec.sandboxes[] ports, user, capAdd, restart, oneshot, healthcheck, noProxy, image pinning:
+// spec.sandboxes[] ports, user, capAdd, restart, oneshot, healthcheck, noProxy, image pinning, secretEnv:
 // accepted forms, defaults, and every refusal at FILE:LINE:COL with its reason.
 #include "tests/spec/spec_test_util.h"
 
@@ -129,6 +129,38 @@ TEST(LoaderSandboxFieldsTest, UnsetFieldsLeaveTheDigestAsItWas) {
   EXPECT_NE(plain.state->digest, with_port.state->digest);
   EXPECT_TRUE(SandboxOptionsJson(First(plain)).empty());
   EXPECT_EQ(SandboxOptionsJson(First(with_port))["ports"][0]["hostAddress"], "127.0.0.1");
+}
+
+TEST(LoaderSandboxFieldsTest, SecretEnvNamesASecretNeverAProvidersKey) {
+  const std::string provider = "  providers:\n    - {name: openrouter, secret: OR_KEY, hosts: [\"openrouter.ai\"]}\n";
+  const auto ok = Load(Sb("      secretEnv: {BOT_TOKEN: TELEGRAM_BOT_TOKEN, DASH_PASSWORD: DASHBOARD_PASSWORD}\n"));
+  ASSERT_TRUE(ok.ok()) << testing::Dump(ok);
+  EXPECT_EQ(First(ok).secret_env.at("BOT_TOKEN"), "TELEGRAM_BOT_TOKEN");
+  EXPECT_EQ(SandboxOptionsJson(First(ok))["secretEnv"]["DASH_PASSWORD"], "DASHBOARD_PASSWORD");
+  EXPECT_EQ(SandboxSecretNames(ok.state->spec), (std::vector<std::string>{"DASHBOARD_PASSWORD", "TELEGRAM_BOT_TOKEN"}));
+  EXPECT_NE(ok.state->digest, Load(Sb("")).state->digest) << "the mapping (names only) is part of the spec";
+
+  // The secret: a provider's key never enters a sandbox, nor does Bitwarden's access token.
+  const auto key = Load(Sb("      secretEnv: {OR: OR_KEY}\n") + provider);
+  EXPECT_TRUE(HasError(key, 12, 19, "'OR_KEY' is the key of provider 'openrouter': a provider's key never enters a "
+                                    "sandbox (it gets the proxy token IRONWARD_PROXY_TOKEN_OR_KEY instead)"))
+      << testing::Dump(key);
+  EXPECT_TRUE(OnlyError(Load(Sb("      secretEnv: {T: BWS_ACCESS_TOKEN}\n")), 12, 19,
+                        "'BWS_ACCESS_TOKEN' is ironward's Bitwarden access token"));
+  EXPECT_TRUE(OnlyError(Load(Sb("      secretEnv: {T: \"not-a-name\"}\n")), 12, 22, "'not-a-name' is not a secret name"));
+  EXPECT_TRUE(OnlyError(Load(Sb("      secretEnv: {T: IRONWARD_X}\n")), 12, 22, "names starting with IRONWARD_ are reserved"));
+  EXPECT_TRUE(OnlyError(Load(Sb("      secretEnv: [A]\n")), 12, 18, "a mapping of variable names to secret names"));
+
+  // The variable: env's rules, and not in env as well.
+  EXPECT_TRUE(OnlyError(Load(Sb("      secretEnv: {HTTPS_PROXY: S}\n")), 12, 19,
+                        "'HTTPS_PROXY' is set by ironward in every sandbox (egress proxy/CA)"));
+  EXPECT_TRUE(OnlyError(Load(Sb("      secretEnv: {IRONWARD_PROXY_TOKEN_X: S}\n")), 12, 19,
+                        "IRONWARD_* variables are reserved"));
+  EXPECT_TRUE(HasError(Load(Sb("      secretEnv: {OR_KEY: S}\n") + provider), 12, 19,
+                       "'OR_KEY' is the real secret of provider 'openrouter'"));
+  EXPECT_TRUE(OnlyError(Load(Sb("      env: {A: x}\n      secretEnv: {A: S}\n")), 13, 19,
+                        "'A' is also set in env; a variable comes from one of the two"));
+  EXPECT_TRUE(OnlyError(Load(Sb("      secretEnv: {\"1A\": S}\n")), 12, 19, "'1A' is not a valid environment variable name"));
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ constexpr const char* kTwoProviders =
     "    - {name: openrouter, secret: OR_KEY, hosts: [openrouter.ai]}\n"  // 10
     "    - {name: github, secret: GH_TOKEN, hosts: [api.github.com]}\n";  // 11
 
-std::string Sandbox(const std::string& body) {
+std::string SandboxDoc(const std::string& body) {
   return std::string(kTwoProviders) +
          "  sandboxes:\n"     // 12
          "    - name: sb\n"   // 13
@@ -83,22 +83,22 @@ TEST(LoaderBindTest, SandboxNetworkNeedsInternalNetwork) {
 }
 
 TEST(LoaderEnvTest, EgressVariablesAreReserved) {
-  const auto r = Load(Doc(Sandbox("      env:\n        HTTPS_PROXY: http://evil:1\n        SSL_CERT_FILE: x\n")));
+  const auto r = Load(Doc(SandboxDoc("      env:\n        HTTPS_PROXY: http://evil:1\n        SSL_CERT_FILE: x\n")));
   EXPECT_TRUE(HasError(r, 16, 9, "spec.sandboxes[0].env: 'HTTPS_PROXY' is set by ironward in every sandbox"));
   EXPECT_TRUE(HasError(r, 17, 9, "'SSL_CERT_FILE' is set by ironward"));
   EXPECT_EQ(r.errors.size(), 2U) << testing::Dump(r);
 }
 
 TEST(LoaderEnvTest, NodeOptionsIsKeptUnlessItDropsTheSystemCaStore) {
-  auto r = Load(Doc(Sandbox("      env:\n        NODE_OPTIONS: --max-old-space-size=4096\n")));
+  auto r = Load(Doc(SandboxDoc("      env:\n        NODE_OPTIONS: --max-old-space-size=4096\n")));
   ASSERT_TRUE(r.ok()) << testing::Dump(r);
   EXPECT_EQ(r.state->spec.sandboxes[0].env.at("NODE_OPTIONS"), "--max-old-space-size=4096");
-  r = Load(Doc(Sandbox("      env:\n        NODE_OPTIONS: --use-bundled-ca\n")));
+  r = Load(Doc(SandboxDoc("      env:\n        NODE_OPTIONS: --use-bundled-ca\n")));
   EXPECT_TRUE(OnlyError(r, 16, 9, "--use-bundled-ca makes Node.js ignore the egress CA"));
 }
 
 TEST(LoaderEnvTest, IronwardPrefixIsReserved) {
-  const auto r = Load(Doc(Sandbox(
+  const auto r = Load(Doc(SandboxDoc(
       "      env:\n        IRONWARD_FOO: x\n        IRONWARD_PROXY_TOKEN_OR_KEY: y\n")));
   EXPECT_TRUE(HasError(r, 16, 9, "'IRONWARD_FOO': IRONWARD_* variables are reserved"));
   EXPECT_TRUE(HasError(r, 17, 9, "'IRONWARD_PROXY_TOKEN_OR_KEY': IRONWARD_* variables are reserved"));
@@ -106,12 +106,12 @@ TEST(LoaderEnvTest, IronwardPrefixIsReserved) {
 }
 
 TEST(LoaderEnvTest, ProviderSecretNameIsForbidden) {
-  const auto r = Load(Doc(Sandbox("      env: {GH_TOKEN: x}\n")));
+  const auto r = Load(Doc(SandboxDoc("      env: {GH_TOKEN: x}\n")));
   EXPECT_TRUE(OnlyError(r, 15, 13, "'GH_TOKEN' is the real secret of provider 'github'"));
 }
 
 TEST(LoaderEnvTest, NamesMustBeValidAndValuesScalar) {
-  const auto r = Load(Doc(Sandbox("      env:\n        1BAD: x\n        GOOD-NAME: y\n        LIST: [a]\n")));
+  const auto r = Load(Doc(SandboxDoc("      env:\n        1BAD: x\n        GOOD-NAME: y\n        LIST: [a]\n")));
   EXPECT_TRUE(HasError(r, 16, 9, "'1BAD' is not a valid environment variable name"));
   EXPECT_TRUE(HasError(r, 17, 9, "'GOOD-NAME' is not a valid environment variable name"));
   EXPECT_TRUE(HasError(r, 18, 15, "spec.sandboxes[0].env.LIST: expected a string, got a list"));
@@ -119,7 +119,7 @@ TEST(LoaderEnvTest, NamesMustBeValidAndValuesScalar) {
 }
 
 TEST(LoaderEnvTest, ScalarValuesBecomeStrings) {
-  const auto r = Load(Doc(Sandbox("      env: {PORT: 8080, DEBUG: true, TASK: demo}\n")));
+  const auto r = Load(Doc(SandboxDoc("      env: {PORT: 8080, DEBUG: true, TASK: demo}\n")));
   ASSERT_TRUE(r.ok()) << testing::Dump(r);
   const auto& env = r.state->spec.sandboxes[0].env;
   EXPECT_EQ(env.at("PORT"), "8080");
@@ -138,7 +138,7 @@ TEST(LoaderSecretTest, ProviderSecretMayNotBeReserved) {
 }
 
 TEST(LoaderMountTest, RejectsMalformedMounts) {
-  const auto r = Load(Doc(Sandbox(
+  const auto r = Load(Doc(SandboxDoc(
       "      mounts:\n"
       "        - relative:/work\n"          // 16
       "        - /srv/a:work\n"             // 17
@@ -154,7 +154,7 @@ TEST(LoaderMountTest, RejectsMalformedMounts) {
 }
 
 TEST(LoaderMountTest, MayNotHideTheCaOrRepeatATarget) {
-  const auto r = Load(Doc(Sandbox(
+  const auto r = Load(Doc(SandboxDoc(
       "      mounts:\n"
       "        - /srv/certs:/etc/ssl/certs:ro\n"  // 16
       "        - /srv/a:/work\n"                  // 17
@@ -166,16 +166,16 @@ TEST(LoaderMountTest, MayNotHideTheCaOrRepeatATarget) {
 
 TEST(LoaderMountTest, DockerSocketAndItsParentsAreErrors) {
   for (const char* host : {"/var/run/docker.sock", "/run/docker.sock", "/var/run", "/run/", "/var", "/"}) {
-    const auto r = Load(Doc(Sandbox("      mounts: [\"" + std::string(host) + ":/x\"]\n")));
+    const auto r = Load(Doc(SandboxDoc("      mounts: [\"" + std::string(host) + ":/x\"]\n")));
     EXPECT_FALSE(r.ok()) << host;
     EXPECT_TRUE(HasError(r, 15, 16, "Docker socket")) << host << "\n" << testing::Dump(r);
   }
-  const auto ok = Load(Doc(Sandbox("      mounts: [\"/var/lib/agent:/x\", \"/run/user/1000/x:/y\"]\n")));
+  const auto ok = Load(Doc(SandboxDoc("      mounts: [\"/var/lib/agent:/x\", \"/run/user/1000/x:/y\"]\n")));
   EXPECT_TRUE(ok.ok()) << testing::Dump(ok);
 }
 
 TEST(LoaderResourcesTest, RejectsBadValues) {
-  const auto r = Load(Doc(Sandbox(
+  const auto r = Load(Doc(SandboxDoc(
       "      resources:\n"
       "        memory: 1m\n"  // 16
       "        cpus: 0\n"     // 17
@@ -187,21 +187,21 @@ TEST(LoaderResourcesTest, RejectsBadValues) {
 }
 
 TEST(LoaderResourcesTest, RejectsBadMemoryFormat) {
-  auto r = Load(Doc(Sandbox("      resources: {memory: 2x}\n")));
+  auto r = Load(Doc(SandboxDoc("      resources: {memory: 2x}\n")));
   EXPECT_TRUE(OnlyError(r, 15, 27, "invalid size '2x'"));
-  r = Load(Doc(Sandbox("      resources: {memory: -5}\n")));
+  r = Load(Doc(SandboxDoc("      resources: {memory: -5}\n")));
   EXPECT_TRUE(OnlyError(r, 15, 27, "must be at least 6m"));
-  r = Load(Doc(Sandbox("      resources: {cpus: lots}\n")));
+  r = Load(Doc(SandboxDoc("      resources: {cpus: lots}\n")));
   EXPECT_TRUE(OnlyError(r, 15, 25, "expected a number, got a string"));
 }
 
 TEST(LoaderResourcesTest, AcceptsUnitsAndBytes) {
-  auto r = Load(Doc(Sandbox("      resources: {memory: 512m, cpus: 1.5, pids: 64}\n")));
+  auto r = Load(Doc(SandboxDoc("      resources: {memory: 512m, cpus: 1.5, pids: 64}\n")));
   ASSERT_TRUE(r.ok()) << testing::Dump(r);
   EXPECT_EQ(r.state->spec.sandboxes[0].resources.memory_bytes, 512LL << 20);
   EXPECT_DOUBLE_EQ(r.state->spec.sandboxes[0].resources.cpus, 1.5);
   EXPECT_EQ(r.state->spec.sandboxes[0].resources.pids, 64);
-  r = Load(Doc(Sandbox("      resources: {memory: 1073741824}\n")));
+  r = Load(Doc(SandboxDoc("      resources: {memory: 1073741824}\n")));
   ASSERT_TRUE(r.ok()) << testing::Dump(r);
   EXPECT_EQ(r.state->spec.sandboxes[0].resources.memory_bytes, 1LL << 30);
 }

@@ -17,11 +17,6 @@ namespace {
 
 constexpr long long kSecond = 1000000000LL;
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 void DecodeConfig(YamlDecoder& d, const YAML::Node& root, Config* cfg) {
   d.Struct(root, "config.Config", [&](const std::string& k, const YAML::Node& v) {
     if (k == "dns") {
@@ -247,6 +242,11 @@ void ApplyDefaults(Config* cfg) {
 }
 
 }  // namespace
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
 
 bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
   *cfg = Config{};

@@ -44,6 +44,9 @@ struct Config {
 
 // LoadConfig: parse the file (if path non-empty), apply IRON_* env overrides, fill defaults.
 // On failure returns false; *err is the text after "error: ".
+/// The environment variable's value, "" when unset.
+std::string Env(const char* name);
+
 bool LoadConfig(const std::string& path, Config* cfg, std::string* err);
 
 // config.Validate; returns "" when valid.

@@ -22,11 +22,6 @@ using namespace irondouble;  // NOLINT: executable entry point
 
 namespace {
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 [[noreturn]] void ExitWith(int code) {
   std::fflush(stdout);
   std::_Exit(code);
