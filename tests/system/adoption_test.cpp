@@ -231,5 +231,47 @@ TEST_F(AdoptionTest, HermesProfileNamesEndToEnd) {
   ExpectRequestViaProxyWorks("docker run with hermes names", hermes, "HERMES_PROXY_TOKEN_OPENROUTER_API_KEY");
 }
 
+TEST_F(AdoptionTest, SecretEnvReachesOnlyItsSandboxAndARotationRecreatesItWithoutRestartingTheProxy) {
+  const std::string v1 = "bot-token-SYSTEM-v1-5ec12e7";
+  const std::string v2 = "bot-token-SYSTEM-v2-5ec12e8";
+  const auto env_file = tmp_.path() / "sandbox-secrets.env";
+  auto write_env = [&](const std::string& value) {
+    WriteFile(env_file, "TELEGRAM_BOT_TOKEN=" + value + "\n");
+    ASSERT_EQ(::chmod(env_file.c_str(), 0600), 0);
+  };
+  write_env(v1);
+  spec_extra_ = "      secretEnv: {BOT_TOKEN: TELEGRAM_BOT_TOKEN}\n"
+                "  credentials:\n"
+                "    envFile: " + env_file.string() + "\n";
+  WriteSpec(1, 1);
+  const CmdResult applied = Reconcile();
+  ASSERT_EQ(applied.code, 0) << applied.out;
+  EXPECT_EQ(Trim(Exec("echo \"$BOT_TOKEN\"")), v1);
+  const pid_t proxy = ProxyPid();
+  ASSERT_GT(proxy, 0);
+  EXPECT_EQ(ReadFile("/proc/" + std::to_string(proxy) + "/environ").find(v1), std::string::npos)
+      << "the proxy never holds a sandbox's secret";
+  ExpectRequestViaProxyWorks("sandbox with secretEnv");
+  const std::string id = SandboxId();
+
+  write_env(v2);
+  const CmdResult plan = DryRun();
+  EXPECT_EQ(plan.code, 2) << plan.out;
+  EXPECT_THAT(plan.out, HasSubstr("a secretEnv secret changed"));
+  const CmdResult rotated = Reconcile();
+  ASSERT_EQ(rotated.code, 0) << rotated.out;
+  EXPECT_NE(SandboxId(), id) << "re-created with the new value";
+  EXPECT_EQ(Trim(Exec("echo \"$BOT_TOKEN\"")), v2);
+  EXPECT_EQ(ProxyPid(), proxy) << "a sandbox's secret is no reason to restart the proxy";
+  (void)Ironward("status");
+  (void)Ironward("status -o json");
+
+  // Digests only: nothing ironward printed or stored outside the env file holds either value.
+  for (const std::string& v : {v1, v2}) {
+    EXPECT_EQ(transcript_.find(v), std::string::npos);
+    EXPECT_EQ(Sh("grep -rl -- " + Quote(v) + " " + Quote(state_.string())).out, "") << "a state file holds it";
+  }
+}
+
 }  // namespace
 }  // namespace ironward::system_test
