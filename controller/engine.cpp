@@ -217,7 +217,7 @@ void RecordRun(state::StatusDoc& doc, const spec::DesiredState& desired, const R
     } else {
       rs.SetCondition("Ready", "False", o.reason, o.message, now);
       rs.SetCondition("Reconciling", "True", "ProgressingWithRetry", o.message, now);
-      rs.SetCondition("Stalled", "False", o.reason, "", now);
+      rs.SetCondition("Stalled", o.stalled ? "True" : "False", o.reason, o.stalled ? o.message : "", now);
     }
   }
   // Resources this binary no longer reconciles are dropped from status.

@@ -84,6 +84,10 @@ struct Outcome {
   int changed = 0;      ///< number of changes actually made
   /// Non-sensitive summary after apply; replaces the plan's details in status when set.
   nlohmann::json details = nlohmann::json::object();
+  /// kRetry / kRequeueAfter that is still a Stalled condition: something that keeps failing the
+  /// same way and is retried at a long interval (a crash loop), as opposed to kTerminal, which
+  /// waits for a change of the desired state.
+  bool stalled = false;
 
   static Outcome Done(int changed, std::string message = "");
   static Outcome Failed(const Error& e, std::string reason);

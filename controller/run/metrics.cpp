@@ -114,6 +114,7 @@ void Metrics::SetFromStatus(const state::StatusDoc& doc) {
   nlohmann::json g = nlohmann::json::object();
   if (const auto* d = DetailsOf(doc, "daemon"); d) {
     if (auto v = Number(*d, "running")) g["proxy_up"] = *v;
+    if (auto v = Number(*d, "consecutive_crashes")) g["proxy_crashes"] = *v;
   }
   if (const auto* d = DetailsOf(doc, "ca"); d) {
     if (auto v = Timestamp(*d, "not_after")) g["ca_not_after"] = *v;
@@ -192,6 +193,8 @@ std::string Metrics::Render() const {
   };
   gauge("ready", "ironward_ready", "1 when every resource is Ready.");
   gauge("proxy_up", "ironward_proxy_up", "1 when the supervised iron-proxy is running (daemon status).");
+  gauge("proxy_crashes", "ironward_proxy_consecutive_crashes",
+        "Unplanned iron-proxy exits in a row; from 5 on a crash loop, retried every maxRestartBackoff.");
   gauge("ca_not_after", "ironward_ca_not_after_timestamp_seconds", "Expiry of the local CA certificate.");
   gauge("secret_fetch", "ironward_secret_last_fetch_timestamp_seconds", "Last successful secret fetch.");
   if (g.contains("sandboxes")) {

@@ -212,6 +212,16 @@ void ParseProxy(Diag& diag, const Field& field, ProxySpec* out) {
   if (auto f = m.Get("logLevel")) {
     if (auto s = ReadChoice(diag, *f, {"debug", "info", "warn", "error"})) out->log_level = *s;
   }
+  if (auto f = m.Get("maxRestartBackoff")) {
+    if (auto d = ReadDuration(diag, *f, std::chrono::seconds(5))) {
+      if (*d > std::chrono::hours(1)) {
+        diag.ErrorAt(f->pos, f->path, "must be at most 1h (a crashed proxy would stay down that long), got " +
+                                          FormatDuration(*d));
+      } else {
+        out->max_restart_backoff = *d;
+      }
+    }
+  }
   if (auto f = m.Get("upstreamCaFile")) {
     if (auto s = ReadNonEmpty(diag, *f)) {
       if (!IsAbsolutePath(*s)) {

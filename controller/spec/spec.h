@@ -53,6 +53,9 @@ struct ProxySpec {
   /// Optional PEM bundle the proxy trusts for upstream TLS (passed as SSL_CERT_FILE), for
   /// TLS-inspecting corporate egress or a test upstream. "" = the system store.
   std::string upstream_ca_file;
+  /// The longest wait between restarts of a crashing proxy; a crash loop is retried at this
+  /// interval for ever (as Kubernetes' CrashLoopBackOff), never given up on.
+  std::chrono::seconds max_restart_backoff = std::chrono::minutes(5);
 };
 
 enum class CaAlgorithm { kRsa4096, kEcdsaP256, kEd25519 };

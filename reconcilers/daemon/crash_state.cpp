@@ -18,22 +18,23 @@ std::optional<SystemTime> ParseTime(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
-std::chrono::seconds BackoffAfter(int consecutive) {
+std::chrono::seconds BackoffAfter(int consecutive, std::chrono::seconds max) {
   // The first crash of a series is restarted at once (a one-off kill or OOM should cost no more
   // than a start); from the second on the wait doubles from 1 s.
   if (consecutive <= 1) return std::chrono::seconds(0);
-  if (consecutive > 10) return kMaxBackoff;  // 2^9 = 512 > 300
+  if (consecutive > 13) return max;  // 2^12 s > 1 h, the largest maximum the loader accepts
   const auto d = std::chrono::seconds(1LL << (consecutive - 2));
-  return d > kMaxBackoff ? kMaxBackoff : d;
+  return d > max ? max : d;
 }
 
-CrashState RecordCrash(CrashState s, SystemTime now, std::string reason, std::string inputs_digest) {
+CrashState RecordCrash(CrashState s, SystemTime now, std::string reason, std::string inputs_digest,
+                       const CrashPolicy& policy) {
   if (!inputs_digest.empty() && !s.inputs_digest.empty() && inputs_digest != s.inputs_digest) {
     s.consecutive = 0;  // different binary/config/CA/secrets: a new series
   }
   s.consecutive += 1;
   s.last_crash = now;
-  s.backoff = BackoffAfter(s.consecutive);
+  s.backoff = s.consecutive >= policy.threshold ? policy.max_backoff : BackoffAfter(s.consecutive, policy.max_backoff);
   s.healthy_since.reset();
   s.last_reason = std::move(reason);
   s.inputs_digest = std::move(inputs_digest);

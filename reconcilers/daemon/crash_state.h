@@ -4,10 +4,13 @@
 //  * Every exit ironward did not ask for is a crash, whatever the exit code (iron-proxy exits
 //    0 after a fatal listener error). A failed readiness check counts as one too.
 //  * Back-off before restart n: none after the first crash of a series, then 1 s doubling, capped
-//    at 5 min (0, 1, 2, 4, ..., 256, 300, 300...).
+//    at spec.proxy.maxRestartBackoff (default 5 min: 0, 1, 2, 4, ..., 256, 300, 300...).
 //  * After 10 min observed healthy, the count resets.
-//  * kCrashLoopThreshold consecutive crashes -> Stalled (CrashLoop) until the proxy's inputs
-//    (binary, config, CA, secrets) change.
+//  * kCrashLoopThreshold consecutive crashes with the same inputs -> a crash loop: Stalled
+//    (CrashLoop) in status, and every further restart waits the maximum back-off. It is retried
+//    for ever, like Kubernetes' CrashLoopBackOff (systemd's StartLimitBurst gives up instead: a
+//    gateway that gives up is an outage until someone edits something). Changed inputs (binary,
+//    config, CA, secrets) start a new series at once.
 #pragma once
 
 #include <chrono>
@@ -35,11 +38,18 @@ struct CrashState {
   bool operator==(const CrashState&) const = default;
 };
 
-/// Back-off after the n-th consecutive crash (n >= 1): 0, 1, 2, 4, ... capped at 300 s.
-std::chrono::seconds BackoffAfter(int consecutive);
+/// When a series of crashes is a crash loop, and how long the restarts then wait.
+struct CrashPolicy {
+  int threshold = kCrashLoopThreshold;
+  std::chrono::seconds max_backoff = kMaxBackoff;
+};
 
-/// Records a crash at `now`.
-CrashState RecordCrash(CrashState s, SystemTime now, std::string reason, std::string inputs_digest);
+/// Back-off after the n-th consecutive crash (n >= 1): 0, 1, 2, 4, ... capped at `max`.
+std::chrono::seconds BackoffAfter(int consecutive, std::chrono::seconds max = kMaxBackoff);
+
+/// Records a crash at `now`; from the policy's threshold on, the back-off is its maximum.
+CrashState RecordCrash(CrashState s, SystemTime now, std::string reason, std::string inputs_digest,
+                       const CrashPolicy& policy = {});
 /// Records a successful start at `now` (keeps the count: only 10 min of health resets it).
 CrashState RecordStarted(CrashState s, SystemTime now);
 /// True when the count should be reset: crashes recorded, and healthy for >= 10 min.
@@ -48,7 +58,8 @@ CrashState Reset(CrashState s);
 
 /// Time left before a restart is allowed (0 = may restart now).
 std::chrono::seconds RemainingBackoff(const CrashState& s, SystemTime now);
-/// Stalled: too many crashes in a row with the same inputs.
+/// A crash loop: too many crashes in a row with the same inputs (Stalled, retried at the maximum
+/// back-off).
 bool InCrashLoop(const CrashState& s, const std::string& current_inputs_digest,
                  int threshold = kCrashLoopThreshold);
 

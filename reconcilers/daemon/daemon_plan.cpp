@@ -62,7 +62,7 @@ bool DesiredInputs::Pending(const std::string& what) const {
   return std::find(pending.begin(), pending.end(), what) != pending.end();
 }
 
-Decision Decide(const DesiredInputs& desired, const ObservedDaemon& o, SystemTime now, int threshold) {
+Decision Decide(const DesiredInputs& desired, const ObservedDaemon& o, SystemTime now, const CrashPolicy& policy) {
   Decision d;
   d.crash = o.crash;
   const std::string want_digest = desired.PendingAny() ? "" : desired.inputs.Digest();
@@ -71,20 +71,26 @@ Decision Decide(const DesiredInputs& desired, const ObservedDaemon& o, SystemTim
     const bool unexpected = o.record && o.record->pid > 0 && o.record->state != RecordState::kStopping;
     d.new_crash = unexpected && o.record->state != RecordState::kCrashed;
     if (d.new_crash) {
-      d.crash = RecordCrash(d.crash, now, CrashWords(o), o.record->inputs.Digest());
+      d.crash = RecordCrash(d.crash, now, CrashWords(o), o.record->inputs.Digest(), policy);
     }
     std::string why = "not running (" + CrashWords(o);
     if (unexpected) {
       why += ", crash " + std::to_string(d.crash.consecutive) + ", back-off " + FormatDuration(d.crash.backoff);
     }
     why += ")";
-    if (unexpected && InCrashLoop(d.crash, want_digest, threshold)) {
-      d.step = Step::kStalled;
-      d.reason = why + "; crash loop: " + std::to_string(d.crash.consecutive) +
-                 " consecutive crashes, not restarting until the binary, config, CA or secrets change";
+    // Inputs that differ from what crashed (a fixed config, a new binary) get a new attempt at once.
+    const bool new_inputs = !want_digest.empty() && !d.crash.inputs_digest.empty() && want_digest != d.crash.inputs_digest;
+    d.wait = unexpected && !new_inputs ? RemainingBackoff(d.crash, now) : std::chrono::seconds(0);
+    if (unexpected && InCrashLoop(d.crash, want_digest, policy.threshold)) {
+      // Never given up on: retried every maxRestartBackoff until one start stays up.
+      d.crash_loop = true;
+      const std::string loop = "crash loop: " + std::to_string(d.crash.consecutive) +
+                               " consecutive crashes, retried every " + FormatDuration(policy.max_backoff) +
+                               " (a change of the binary, config, CA or secrets retries at once)";
+      d.step = d.wait.count() > 0 ? Step::kStalled : Step::kStart;
+      d.reason = why + "; " + loop + (d.wait.count() > 0 ? "; next attempt in " + FormatDuration(d.wait) : "; retrying now");
       return d;
     }
-    d.wait = unexpected ? RemainingBackoff(d.crash, now) : std::chrono::seconds(0);
     if (d.wait.count() > 0) {
       d.step = Step::kWait;
       d.reason = why + "; restart in " + FormatDuration(d.wait);

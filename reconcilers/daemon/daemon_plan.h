@@ -50,7 +50,7 @@ enum class Step {
   kNone,
   kStart,       ///< not running, allowed to start now
   kWait,        ///< not running, inside the crash back-off window
-  kStalled,     ///< crash loop: do not restart
+  kStalled,     ///< crash loop, inside its (maximum) back-off: Stalled, retried when it ends
   kRestart,     ///< running, but started with different restart-class inputs (or unhealthy)
   kReload,      ///< running, only the ruleset/config changed: POST /v1/reload
   kBookkeeping, ///< running and in sync: stop strays / reset the crash count / rotate the log
@@ -62,11 +62,12 @@ struct Decision {
   bool new_crash = false;  ///< a crash Observe found that daemon.json has not counted yet
   CrashState crash;        ///< bookkeeping after this decision (new crash / reset applied)
   std::chrono::seconds wait{0};
+  bool crash_loop = false; ///< kStalled, or the kStart that retries a crash loop
 };
 
-/// Pure. `threshold` = consecutive crashes that mean Stalled.
+/// Pure. `policy`: when crashes are a crash loop and its retry interval.
 Decision Decide(const DesiredInputs& desired, const ObservedDaemon& observed, SystemTime now,
-                int threshold = kCrashLoopThreshold);
+                const CrashPolicy& policy = {});
 
 /// The plan's change for a decision (none for kNone).
 std::optional<Change> ToChange(const Decision& d, const DesiredInputs& desired, const ObservedDaemon& observed);

@@ -136,7 +136,7 @@ ResourcePlan DaemonReconciler::Diff(ReconcileContext& ctx, const ObservedDaemon&
   plan.observed_fingerprint = o.fingerprint;
   plan.details = Details(o);
   if (!o.record_problem.empty()) plan.warnings.push_back(o.record_problem + "; it will be replaced");
-  const Decision d = Decide(want, o, clock.Now(), options_.crash_loop_threshold);
+  const Decision d = Decide(want, o, clock.Now(), Policy(ctx));
   if (auto c = ToChange(d, want, o)) plan.changes.push_back(std::move(*c));
   return plan;
 }
@@ -149,7 +149,7 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   const ObservedDaemon& o = *observed;
   const SystemTime now = deps.clock.Now();
   const DesiredInputs want = CollectDesired(ctx, o);
-  Decision d = Decide(want, o, now, options_.crash_loop_threshold);
+  Decision d = Decide(want, o, now, Policy(ctx));
   const std::vector<std::string> secrets = SecretValues(ctx);
   const std::string tail = FormatTail(o.log_tail, secrets);
   const std::string root = deps.state.root().string();
@@ -175,9 +175,14 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
       return Outcome::Done(strays, notes + "iron-proxy in sync");
     case Step::kBookkeeping:
       return Outcome::Done(1, notes + d.reason);
-    case Step::kStalled:
-      return Make(Outcome::Kind::kTerminal, "CrashLoop",
-                  d.reason + "\nlast " + std::to_string(o.log_tail.size()) + " log lines:\n" + tail);
+    case Step::kStalled: {
+      // Stalled in status, but requeued: the loop is retried when the back-off ends.
+      Outcome stalled = Make(Outcome::Kind::kRequeueAfter, "CrashLoop",
+                             d.reason + "\nlast " + std::to_string(o.log_tail.size()) + " log lines:\n" + tail, 0,
+                             d.wait);
+      stalled.stalled = true;
+      return stalled;
+    }
     case Step::kWait:
       return Make(Outcome::Kind::kRequeueAfter, "CrashBackoff", d.reason, 0, d.wait);
     case Step::kReload: {
@@ -269,14 +274,16 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
     done.details = Details(after);
     return done;
   }
-  const CrashState cs = RecordCrash(d.crash, now, "NotReady: " + started->detail, rq.inputs.Digest());
+  const CrashState cs = RecordCrash(d.crash, now, "NotReady: " + started->detail, rq.inputs.Digest(), Policy(ctx));
   if (auto s = WriteCrashState(deps.state, cs); !s) return Outcome::Failed(s.error(), "WriteFailed");
   const auto lines = TailLines((deps.state.root() / kLogFile).string(), options_.tail_lines);
   const std::string message = started->detail + " (crash " + std::to_string(cs.consecutive) + ", back-off " +
                               FormatDuration(cs.backoff) + ")\nlast " + std::to_string(lines.size()) +
                               " log lines:\n" + FormatTail(lines, secrets);
   if (InCrashLoop(cs, rq.inputs.Digest(), options_.crash_loop_threshold)) {
-    return Make(Outcome::Kind::kTerminal, "CrashLoop", "crash loop: " + message);
+    Outcome loop = Make(Outcome::Kind::kRetry, "CrashLoop", "crash loop: " + message, 0, cs.backoff);
+    loop.stalled = true;
+    return loop;
   }
   return Make(Outcome::Kind::kRetry, "NotReady", notes + message, 0, cs.backoff);
 }

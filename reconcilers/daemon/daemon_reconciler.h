@@ -42,6 +42,11 @@ class DaemonReconciler final : public ResourceReconciler<ObservedDaemon> {
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedDaemon& observed, const Clock& clock) const override;
 
  private:
+  /// The crash-loop threshold (options) and spec.proxy.maxRestartBackoff.
+  CrashPolicy Policy(const ReconcileContext& ctx) const {
+    return CrashPolicy{options_.crash_loop_threshold, ctx.desired.spec.proxy.max_restart_backoff};
+  }
+
   DaemonOptions options_;
 };
 

@@ -43,6 +43,21 @@ TEST(CrashStateTest, RecordCrashCountsAndOpensTheBackoffWindow) {
   EXPECT_EQ(s.consecutive, 1) << "a crash with other inputs starts a new series";
 }
 
+TEST(CrashStateTest, ACrashLoopWaitsTheConfiguredMaximumEveryTime) {
+  FakeClock clock;
+  const CrashPolicy policy{5, seconds(30)};
+  EXPECT_EQ(BackoffAfter(6, seconds(30)).count(), 16);
+  EXPECT_EQ(BackoffAfter(7, seconds(30)).count(), 30) << "the doubling is capped at the configured maximum";
+  EXPECT_EQ(BackoffAfter(40, std::chrono::hours(1)).count(), 3600);
+  CrashState s;
+  const std::vector<long> want = {0, 1, 2, 4, 30, 30, 30};  // from the 5th crash on: the maximum
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    s = RecordCrash(s, clock.Now(), "pid gone", "inputs-a", policy);
+    EXPECT_EQ(s.backoff.count(), want[i]) << "crash " << i + 1;
+  }
+  EXPECT_TRUE(InCrashLoop(s, "inputs-a", policy.threshold));
+}
+
 TEST(CrashStateTest, ResetsOnlyAfterTenMinutesHealthy) {
   FakeClock clock;
   CrashState s = RecordCrash({}, clock.Now(), "x", "d");

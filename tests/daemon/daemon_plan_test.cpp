@@ -152,24 +152,42 @@ TEST_F(PlanCase, RecycledPidIsACrashNotARunningProxy) {
   EXPECT_NE(d.reason.find("pid now belongs to another process"), std::string::npos);
 }
 
-TEST_F(PlanCase, FifthConsecutiveCrashIsStalledUntilInputsChange) {
+TEST_F(PlanCase, FifthConsecutiveCrashIsACrashLoopRetriedAtTheMaximumBackoffForEver) {
   ObservedDaemon crashed = running;
   crashed.liveness = Liveness::kGone;
   for (int i = 0; i < 4; ++i) crashed.crash = RecordCrash(crashed.crash, clock.Now(), "x", Base().Digest());
   clock.Advance(seconds(600));
   const Decision d = Decide(crashed);
   EXPECT_EQ(d.step, Step::kStalled);
+  EXPECT_TRUE(d.crash_loop);
   EXPECT_EQ(d.crash.consecutive, 5);
-  EXPECT_NE(d.reason.find("crash loop: 5 consecutive crashes"), std::string::npos) << d.reason;
+  EXPECT_EQ(d.wait, seconds(300)) << "from the 5th crash on, the maximum back-off";
+  EXPECT_NE(d.reason.find("crash loop: 5 consecutive crashes, retried every 5m"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("next attempt in 5m"), std::string::npos) << d.reason;
 
-  // Apply counted it; then the config is fixed: a new attempt once the back-off is over.
+  // Apply counted it. Inside the back-off: still Stalled; when it ends: a start, never a give-up.
   crashed.record->state = RecordState::kCrashed;
   crashed.crash = d.crash;
-  clock.Advance(seconds(600));
+  clock.Advance(seconds(299));
+  EXPECT_EQ(Decide(crashed).step, Step::kStalled);
+  clock.Advance(seconds(1));
+  const Decision retry = Decide(crashed);
+  EXPECT_EQ(retry.step, Step::kStart);
+  EXPECT_TRUE(retry.crash_loop);
+  EXPECT_NE(retry.reason.find("retrying now"), std::string::npos) << retry.reason;
+}
+
+TEST_F(PlanCase, ChangedInputsAfterACrashLoopStartAtOnce) {
+  ObservedDaemon crashed = running;
+  crashed.liveness = Liveness::kGone;
+  crashed.record->state = RecordState::kCrashed;
+  for (int i = 0; i < 5; ++i) crashed.crash = RecordCrash(crashed.crash, clock.Now(), "x", Base().Digest());
   EXPECT_EQ(Decide(crashed).step, Step::kStalled);
   want.inputs.config_digest = "cfg-fixed";
   want.inputs.ruleset_digest = "rule-fixed";
-  EXPECT_EQ(Decide(crashed).step, Step::kStart) << "a new config gets a new attempt";
+  const Decision fixed = Decide(crashed);
+  EXPECT_EQ(fixed.step, Step::kStart) << "a fixed config is not made to wait out the old loop: " << fixed.reason;
+  EXPECT_FALSE(fixed.crash_loop);
 }
 
 TEST_F(PlanCase, RequestedStopIsNotACrash) {

@@ -219,10 +219,10 @@ TEST(DaemonReconcilerTest, OneSlowHealthCheckIsNotARestartButAHungProxyIs) {
   EXPECT_NE(plan.changes[0].reason.find("(3 checks in a row)"), std::string::npos) << Changes(plan);
 }
 
-TEST(DaemonReconcilerTest, CrashLoopBecomesStalledWithLogTail) {
+TEST(DaemonReconcilerTest, CrashLoopIsStalledWithTheLogTailAndStillRetriedAtTheMaximumBackoff) {
   DaemonHarness h;
   h.options().crash_loop_threshold = 3;
-  test::PortBlocker taken(h.Port("http"));
+  auto taken = std::make_unique<test::PortBlocker>(h.Port("http"));
   Outcome out;
   for (int i = 1; i <= 3; ++i) {
     out = h.Pass();
@@ -231,19 +231,34 @@ TEST(DaemonReconcilerTest, CrashLoopBecomesStalledWithLogTail) {
       h.clock().Advance(out.after);
     }
   }
-  EXPECT_EQ(out.kind, Outcome::Kind::kTerminal);
+  EXPECT_EQ(out.kind, Outcome::Kind::kRetry) << "never terminal: a crash loop is retried";
+  EXPECT_TRUE(out.stalled);
   EXPECT_EQ(out.reason, "CrashLoop");
+  EXPECT_EQ(out.after, 5min);
   EXPECT_NE(out.message.find("fatal error"), std::string::npos) << out.message;
 
-  // Later passes stay Stalled without starting anything.
-  h.clock().Advance(10min);
+  // Inside the back-off: Stalled with the log tail, nothing started.
   ResourcePlan plan;
   out = h.Pass(&plan);
-  EXPECT_EQ(out.kind, Outcome::Kind::kTerminal);
+  EXPECT_EQ(out.kind, Outcome::Kind::kRequeueAfter);
+  EXPECT_TRUE(out.stalled);
   EXPECT_EQ(out.reason, "CrashLoop");
-  EXPECT_NE(out.message.find("crash loop: 3 consecutive crashes"), std::string::npos) << out.message;
+  EXPECT_NE(out.message.find("crash loop: 3 consecutive crashes, retried every 5m"), std::string::npos) << out.message;
   EXPECT_NE(out.message.find("log lines:"), std::string::npos);
   EXPECT_TRUE(FindStrays(h.root() + "/proxy-home", 0).empty());
+
+  // When it ends: another attempt (the port is still taken: crash 4, still a crash loop).
+  h.clock().Advance(out.after);
+  out = h.Pass();
+  EXPECT_EQ(out.reason, "CrashLoop") << out.message;
+  EXPECT_NE(out.message.find("crash 4"), std::string::npos) << out.message;
+
+  // The cause goes away: the next retry comes up.
+  taken.reset();
+  h.clock().Advance(out.after);
+  out = h.Pass();
+  EXPECT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
+  EXPECT_FALSE(out.stalled);
 }
 
 TEST(DaemonReconcilerTest, TransformsOnlyChangeReloadsSamePid) {

@@ -26,6 +26,7 @@
 #include "../core/test_util.h"
 #include "reconcilers/daemon/daemon_control.h"
 #include "reconcilers/daemon/pid_record.h"
+#include "reconcilers/io/http_client.h"
 
 namespace ironward {
 namespace {
@@ -642,7 +643,9 @@ TEST_F(FaultsTest, CorruptMappingsJsonIsKeptAsCorruptCopyAndTokensReMintedAsPlan
 // ---------------------------------------------------------------------------------------------
 // 6. The proxy crash-looping under `ironward run`.
 
-TEST_F(FaultsTest, CrashLoopUnderRunBacksOffThenStallsWithoutATightLoop) {
+TEST_F(FaultsTest, CrashLoopUnderRunBacksOffStallsAndIsStillRetriedAtTheMaximumBackoff) {
+  // maxRestartBackoff 5s instead of 5m: the same policy on a test's time scale.
+  WriteFile(spec_, testing::With(gateway_, "    tunnelPort:", "    maxRestartBackoff: 5s\n    tunnelPort:"));
   const std::string log = (tmp_.path() / "run.log").string();
   std::vector<std::string> args = {IRONWARD_BIN, "--state-dir", state_.string(), "run", "-f", spec_.string(),
                                    "--metrics-addr", "127.0.0.1:" + std::to_string(metrics_port_),
@@ -708,7 +711,7 @@ TEST_F(FaultsTest, CrashLoopUnderRunBacksOffThenStallsWithoutATightLoop) {
   EXPECT_NE(daemon_condition("Stalled").value("message", "").find("crash loop"), std::string::npos);
   EXPECT_EQ(Ironward({"status"}).code, 1);
 
-  // Stalled means no hot loop: nothing is started, and `run` stays idle.
+  // Stalled means no hot loop: nothing is started inside the back-off, and `run` stays idle.
   auto cpu_ticks = [&] {
     std::ifstream in("/proc/" + std::to_string(daemon_pid_) + "/stat");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -721,10 +724,36 @@ TEST_F(FaultsTest, CrashLoopUnderRunBacksOffThenStallsWithoutATightLoop) {
     return ticks;
   };
   const long ticks_before = cpu_ticks();
-  std::this_thread::sleep_for(seconds(3));
-  EXPECT_FALSE(Alive(ProxyPid())) << "a proxy was started while Stalled";
-  EXPECT_LE(cpu_ticks() - ticks_before, 30) << "ironward run used more than 10% CPU while Stalled";
-  EXPECT_EQ(daemon_condition("Stalled").value("reason", ""), "CrashLoop");
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_FALSE(Alive(ProxyPid())) << "a proxy was started inside the crash loop's back-off";
+  EXPECT_LE(cpu_ticks() - ticks_before, 20) << "ironward run used more than 10% CPU while Stalled";
+  EXPECT_NE(daemon_condition("Stalled").value("message", "").find("retried every 5s"), std::string::npos)
+      << daemon_condition("Stalled").dump();
+
+  // ... and never given up on: the proxy is started again when the maximum back-off ends.
+  ASSERT_TRUE(Eventually([&] { return Alive(ProxyPid()); }, seconds(15))) << Status().dump(2) << ReadFile(log);
+  ASSERT_TRUE(Eventually([&] { return daemon_condition("Ready").value("status", "") == "True"; }, seconds(10)))
+      << Status().dump(2);
+  EXPECT_EQ(daemon_condition("Stalled").value("status", ""), "False") << "a retry that came up clears Stalled";
+
+  // Two more kills (7 in all): each is a crash loop again, retried after the maximum back-off.
+  for (int crash = 6; crash <= 7; ++crash) {
+    victim = ProxyPid();
+    ASSERT_EQ(::kill(victim, SIGKILL), 0);
+    const auto killed_at = std::chrono::steady_clock::now();
+    ASSERT_TRUE(Eventually([&] { return ProxyPid() != victim && Alive(ProxyPid()); }, seconds(20)))
+        << "crash " << crash << " was not retried\n" << Status().dump(2);
+    EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count(), 4.5)
+        << "crash " << crash << ": a crash loop waits the maximum back-off";
+  }
+  CurlHttpClient http;
+  ASSERT_TRUE(Eventually([&] {
+    HttpRequest req;
+    req.url = "http://127.0.0.1:" + std::to_string(metrics_port_) + "/readyz";
+    req.timeout = std::chrono::milliseconds(2000);
+    auto r = http.Send(req);
+    return r.ok() && r->status == 200;
+  }, seconds(15))) << Status().dump(2);
   EXPECT_TRUE(Alive(daemon_pid_)) << "run itself never exits on a crash loop";
   transcript_ += ReadFile(log) + ReadFile(state_ / "status.json");  // checked for secrets in TearDown
 }
