@@ -32,23 +32,29 @@ void FileWatch::ArmFile() {
                                                          IN_MOVE_SELF);
 }
 
-bool FileWatch::Drain() {
-  bool relevant = false;
+void DrainInotify(int fd, const std::function<void(const inotify_event& event)>& on_event) {
   alignas(inotify_event) char buf[8192];
   for (;;) {
-    const ssize_t n = ::read(fd_, buf, sizeof(buf));
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
     if (n <= 0) break;  // EAGAIN: drained
     for (ssize_t off = 0; off < n;) {
       const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
-      if (ev->wd == dir_wd_) {
-        if (ev->len > 0 && name_ == ev->name) relevant = true;
-      } else if ((ev->mask & IN_IGNORED) == 0) {
-        relevant = true;  // the file's own watch
-      }
-      if ((ev->mask & IN_Q_OVERFLOW) != 0) relevant = true;
+      on_event(*ev);
       off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
     }
   }
+}
+
+bool FileWatch::Drain() {
+  bool relevant = false;
+  DrainInotify(fd_, [&](const inotify_event& ev) {
+    if (ev.wd == dir_wd_) {
+      if (ev.len > 0 && name_ == ev.name) relevant = true;
+    } else if ((ev.mask & IN_IGNORED) == 0) {
+      relevant = true;  // the file's own watch
+    }
+    if ((ev.mask & IN_Q_OVERFLOW) != 0) relevant = true;
+  });
   if (relevant) ArmFile();
   return relevant;
 }

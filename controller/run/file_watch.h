@@ -3,9 +3,16 @@
 // and re-creates). Only says "something may have changed"; the loop compares content digests.
 #pragma once
 
+#include <sys/inotify.h>
+
+#include <functional>
 #include <string>
 
 namespace ironward::run {
+
+/// Reads every pending event of the non-blocking inotify descriptor `fd` (until EAGAIN) and hands
+/// each to `on_event` (its name, when it has one, is `event.name`).
+void DrainInotify(int fd, const std::function<void(const inotify_event& event)>& on_event);
 
 class FileWatch {
  public:

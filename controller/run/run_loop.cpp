@@ -26,6 +26,7 @@
 #include "controller/plan_output.h"
 #include "controller/run/docker_events.h"
 #include "controller/run/file_watch.h"
+#include "controller/run/state_watch.h"
 #include "controller/run/http_endpoint.h"
 #include "controller/run/mailbox.h"
 #include "controller/run/metrics.h"
@@ -47,6 +48,8 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr milliseconds kFileDebounce{100};
 /// Docker emits bursts (kill, die, stop, destroy); one pass for a burst.
 constexpr milliseconds kDockerDebounce{200};
+/// A state file changed behind ironward's back: one pass for a burst (rm -rf, a restore).
+constexpr milliseconds kStateDebounce{200};
 /// The resources whose work goes through the Docker engine (their back-off ends when it is back).
 constexpr std::array<const char*, 3> kDockerResources = {"network", "sandboxes", "enforcement"};
 /// Busy writer lock (a one-shot `ironward reconcile` is applying): try again this soon.
@@ -92,6 +95,7 @@ class Daemon {
         writer_(options_.state_dir),
         engine_(MakeReconcilers()),
         watch_(options_.file),
+        state_watch_(options_.state_dir),
         rng_(std::random_device{}()) {}
 
   int Run();
@@ -119,6 +123,7 @@ class Daemon {
   state::StateWriter writer_;
   Engine engine_;
   FileWatch watch_;
+  StateWatch state_watch_;
   ProxyWatch proxy_;
   Mailbox mailbox_;
   Metrics metrics_;
@@ -140,6 +145,8 @@ class Daemon {
   std::string file_digest_;                     ///< sha256 of the file bytes last looked at
   std::optional<SteadyClock::time_point> file_check_due_;
   bool file_check_forced_ = false;
+  std::optional<SteadyClock::time_point> state_check_due_;  ///< a state file changed: pass then
+  std::set<std::string> state_changes_;                     ///< which ones (for the trigger)
   nlohmann::json refusal_;  ///< non-null while the file on disk is refused
   nlohmann::json harden_;   ///< latest survey
   std::optional<SteadyClock::time_point> next_watchdog_;
@@ -172,7 +179,14 @@ bool Daemon::SetUpFds() {
               << "): " << std::strerror(errno) << "\n";
     return false;
   }
-  for (int fd : {signal_fd_, timer_fd_, watch_.fd(), mailbox_.fd()}) {
+  std::vector<int> fds = {signal_fd_, timer_fd_, watch_.fd(), mailbox_.fd()};
+  if (state_watch_.ok()) {
+    fds.push_back(state_watch_.fd());
+  } else {
+    spdlog::warn("cannot watch {} (inotify: {}); changes there are healed at the drift check",
+                 options_.state_dir, std::strerror(errno));
+  }
+  for (int fd : fds) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
@@ -410,6 +424,7 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
                  run.ok, run.skipped);
   }
   if (drift > 0) spdlog::info("healed {} resource(s) that drifted", drift);
+  if (state_watch_.ok()) state_watch_.Discard();  // the pass's own writes
   const std::string summary = Summary(run);
   if (!ready_announced_) {
     notifier_.Ready(summary);
@@ -472,6 +487,7 @@ void Daemon::ArmTimer(SteadyClock::time_point now) {
     if (t && (!next || *t < *next)) next = t;
   };
   earliest(file_check_due_);
+  earliest(state_check_due_);
   earliest(next_watchdog_);
   itimerspec spec{};
   if (next) {
@@ -531,6 +547,14 @@ int Daemon::Run() {
       CheckDesiredFile(forced, now);
       if (forced && desired_) queue_.Add(kAllResources, "SIGHUP", now);
     }
+    if (state_check_due_ && *state_check_due_ <= now) {
+      state_check_due_.reset();
+      std::string names;
+      for (const auto& n : state_changes_) names += (names.empty() ? "" : ", ") + n;
+      state_changes_.clear();
+      spdlog::info("state directory changed outside ironward: {}", names);
+      queue_.Add(kAllResources, "state dir changed: " + names, now);
+    }
     if (desired_) {
       if (auto items = queue_.TakeDue(now); !items.empty()) RunPass(items, now);
     }
@@ -555,6 +579,10 @@ int Daemon::Run() {
         [[maybe_unused]] const ssize_t r = ::read(timer_fd_, &expirations, sizeof(expirations));
       } else if (fd == watch_.fd()) {
         if (watch_.Drain() && !file_check_due_) file_check_due_ = now + kFileDebounce;
+      } else if (fd == state_watch_.fd() && state_watch_.ok()) {
+        const auto changed = state_watch_.Drain();
+        state_changes_.insert(changed.begin(), changed.end());
+        if (!changed.empty() && !state_check_due_) state_check_due_ = now + kStateDebounce;
       } else if (fd == mailbox_.fd()) {
         HandleMailbox(now);
       } else if (fd == armed_pidfd_ && armed_pidfd_ >= 0) {

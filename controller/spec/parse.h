@@ -2,6 +2,8 @@
 // can and reports every problem to the Diag; the loader returns a state only if none did.
 #pragma once
 
+#include <functional>
+
 #include "controller/spec/spec.h"
 #include "controller/spec/yaml_reader.h"
 
@@ -26,6 +28,10 @@ void ParseUser(Diag& diag, const Field& field, std::string* out);
 void ParseHealthcheck(Diag& diag, const Field& field, std::optional<Healthcheck>* out);
 void ParseNoProxy(Diag& diag, const Field& field, std::vector<std::string>* out);
 void ParseSecretEnv(Diag& diag, const Field& field, std::map<std::string, std::string>* out);
+/// A mapping keyed by environment variable names (env, secretEnv): records each key's position,
+/// reports a non-mapping (as `what`) and invalid names, and hands the rest to `on_var`.
+void ParseVarMap(Diag& diag, const Field& field, const char* what,
+                 const std::function<void(const std::string& name, const Field& value)>& on_var);
 /// Checks that span sections (names, secrets, env collisions, bind vs network).
 void CrossCheck(Diag& diag, const Spec& spec);                                  // cross_checks.cpp
 

@@ -226,38 +226,45 @@ void ParseHealthcheck(Diag& diag, const Field& field, std::optional<Healthcheck>
   *out = h;
 }
 
-void ParseSecretEnv(Diag& diag, const Field& field, std::map<std::string, std::string>* out) {
+void ParseVarMap(Diag& diag, const Field& field, const char* what,
+                 const std::function<void(const std::string& name, const Field& value)>& on_var) {
   diag.Record(field.path, field.pos);
   if (!field.node.IsMap()) {
-    TypeError(diag, field, "a mapping of variable names to secret names (VAR: SECRET_NAME)");
+    TypeError(diag, field, what);
     return;
   }
   for (auto kv = field.node.begin(); kv != field.node.end(); ++kv) {
     if (!kv->first.IsScalar()) continue;  // reported by CheckStructure
-    const std::string& var = kv->first.Scalar();
+    const std::string& name = kv->first.Scalar();
     const Pos key_pos = PosOf(kv->first.Mark());
-    const std::string path = Child(field.path, var);
+    const std::string path = Child(field.path, name);
     if (diag.Has(path)) continue;  // duplicate key: reported by CheckStructure
     diag.Record(path, key_pos);
-    if (!IsEnvVarName(var)) {
-      diag.ErrorAt(key_pos, field.path, "'" + var + "' is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+    if (!IsEnvVarName(name)) {
+      diag.ErrorAt(key_pos, field.path,
+                   "'" + name + "' is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
       continue;
     }
-    Field value{path, kv->second, kv->second.IsNull() ? key_pos : PosOf(kv->second.Mark())};
-    auto name = ReadString(diag, value);
-    if (!name) continue;
-    if (!IsEnvVarName(*name)) {
-      diag.ErrorAt(value.pos, path,
-                   "'" + *name + "' is not a secret name: like a provider's `secret`, it is the variable (or "
-                   "Bitwarden key) to read, [A-Za-z_][A-Za-z0-9_]*");
-      continue;
-    }
-    if (name->rfind(kReservedEnvPrefix, 0) == 0) {
-      diag.ErrorAt(value.pos, path, "'" + *name + "': names starting with IRONWARD_ are reserved for ironward");
-      continue;
-    }
-    (*out)[var] = *name;
+    on_var(name, Field{path, kv->second, kv->second.IsNull() ? key_pos : PosOf(kv->second.Mark())});
   }
+}
+
+void ParseSecretEnv(Diag& diag, const Field& field, std::map<std::string, std::string>* out) {
+  ParseVarMap(diag, field, "a mapping of variable names to secret names (VAR: SECRET_NAME)",
+              [&](const std::string& var, const Field& value) {
+                auto name = ReadString(diag, value);
+                if (!name) return;
+                if (!IsEnvVarName(*name)) {
+                  diag.ErrorAt(value.pos, value.path,
+                               "'" + *name + "' is not a secret name: like a provider's `secret`, it is the "
+                               "variable (or Bitwarden key) to read, [A-Za-z_][A-Za-z0-9_]*");
+                } else if (name->rfind(kReservedEnvPrefix, 0) == 0) {
+                  diag.ErrorAt(value.pos, value.path,
+                               "'" + *name + "': names starting with IRONWARD_ are reserved for ironward");
+                } else {
+                  (*out)[var] = *name;
+                }
+              });
 }
 
 void ParseNoProxy(Diag& diag, const Field& field, std::vector<std::string>* out) {

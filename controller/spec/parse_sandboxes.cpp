@@ -20,32 +20,15 @@ bool ExposesDockerSocket(std::string host) {
 }
 
 void ParseEnv(Diag& diag, const Field& field, std::map<std::string, std::string>* out) {
-  diag.Record(field.path, field.pos);
-  if (!field.node.IsMap()) {
-    TypeError(diag, field, "a mapping of variable names to values");
-    return;
-  }
-  for (auto kv = field.node.begin(); kv != field.node.end(); ++kv) {
-    if (!kv->first.IsScalar()) continue;  // reported by CheckStructure
-    const std::string& name = kv->first.Scalar();
-    const Pos key_pos = PosOf(kv->first.Mark());
-    const std::string path = Child(field.path, name);
-    if (diag.Has(path)) continue;  // duplicate key: reported by CheckStructure
-    diag.Record(path, key_pos);
-    if (!IsEnvVarName(name)) {
-      diag.ErrorAt(key_pos, field.path,
-                   "'" + name + "' is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
-      continue;
-    }
-    Field value{path, kv->second, kv->second.IsNull() ? key_pos : PosOf(kv->second.Mark())};
+  ParseVarMap(diag, field, "a mapping of variable names to values", [&](const std::string& name, const Field& value) {
     auto text = ReadScalarText(diag, value);
-    if (!text) continue;
+    if (!text) return;
     if (text->find('\0') != std::string::npos) {
-      diag.ErrorAt(value.pos, path, "contains a NUL character");
-      continue;
+      diag.ErrorAt(value.pos, value.path, "contains a NUL character");
+      return;
     }
     (*out)[name] = *text;
-  }
+  });
 }
 
 void ParseMounts(Diag& diag, const Field& field, const std::string& ca, std::vector<std::string>* out) {

@@ -62,6 +62,11 @@ bool DesiredInputs::Pending(const std::string& what) const {
   return std::find(pending.begin(), pending.end(), what) != pending.end();
 }
 
+std::string CrashLoopWords(int consecutive, const CrashPolicy& policy) {
+  return "crash loop: " + std::to_string(consecutive) + " consecutive crashes, retried every " +
+         FormatDuration(policy.max_backoff) + " (a change of the binary, config, CA or secrets retries at once)";
+}
+
 Decision Decide(const DesiredInputs& desired, const ObservedDaemon& o, SystemTime now, const CrashPolicy& policy) {
   Decision d;
   d.crash = o.crash;
@@ -84,9 +89,7 @@ Decision Decide(const DesiredInputs& desired, const ObservedDaemon& o, SystemTim
     if (unexpected && InCrashLoop(d.crash, want_digest, policy.threshold)) {
       // Never given up on: retried every maxRestartBackoff until one start stays up.
       d.crash_loop = true;
-      const std::string loop = "crash loop: " + std::to_string(d.crash.consecutive) +
-                               " consecutive crashes, retried every " + FormatDuration(policy.max_backoff) +
-                               " (a change of the binary, config, CA or secrets retries at once)";
+      const std::string loop = CrashLoopWords(d.crash.consecutive, policy);
       d.step = d.wait.count() > 0 ? Step::kStalled : Step::kStart;
       d.reason = why + "; " + loop + (d.wait.count() > 0 ? "; next attempt in " + FormatDuration(d.wait) : "; retrying now");
       return d;

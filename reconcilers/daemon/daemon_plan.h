@@ -65,6 +65,9 @@ struct Decision {
   bool crash_loop = false; ///< kStalled, or the kStart that retries a crash loop
 };
 
+/// "crash loop: 7 consecutive crashes, retried every 5m (a change of ... retries at once)".
+std::string CrashLoopWords(int consecutive, const CrashPolicy& policy);
+
 /// Pure. `policy`: when crashes are a crash loop and its retry interval.
 Decision Decide(const DesiredInputs& desired, const ObservedDaemon& observed, SystemTime now,
                 const CrashPolicy& policy = {});

@@ -281,7 +281,8 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
                               FormatDuration(cs.backoff) + ")\nlast " + std::to_string(lines.size()) +
                               " log lines:\n" + FormatTail(lines, secrets);
   if (InCrashLoop(cs, rq.inputs.Digest(), options_.crash_loop_threshold)) {
-    Outcome loop = Make(Outcome::Kind::kRetry, "CrashLoop", "crash loop: " + message, 0, cs.backoff);
+    Outcome loop = Make(Outcome::Kind::kRetry, "CrashLoop",
+                        CrashLoopWords(cs.consecutive, Policy(ctx)) + "; last: " + message, 0, cs.backoff);
     loop.stalled = true;
     return loop;
   }

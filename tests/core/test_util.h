@@ -3,9 +3,11 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 
@@ -14,6 +16,8 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -61,6 +65,34 @@ inline mode_t ModeOf(const std::filesystem::path& p) {
 }
 
 /// path -> "mode:sha256" for every entry under dir: compares a directory byte for byte.
+/// Starts IRONWARD_BIN-style `args` (argv[0] first) as a child with stdout and stderr appended to
+/// `log` and `env` added to its environment; returns its pid (the caller waits for it).
+inline pid_t SpawnLogged(std::vector<std::string> args, const std::string& log,
+                         const std::map<std::string, std::string>& env) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  ::dup2(fd, 1);
+  ::dup2(fd, 2);
+  for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
+/// Polls `pred` every 25 ms until it holds or `timeout` passes; the last answer.
+template <class Pred>
+bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return pred();
+}
+
 inline std::map<std::string, std::string> Snapshot(const std::filesystem::path& dir) {
   std::map<std::string, std::string> out;
   if (!std::filesystem::exists(dir)) return out;

@@ -650,20 +650,8 @@ TEST_F(FaultsTest, CrashLoopUnderRunBacksOffStallsAndIsStillRetriedAtTheMaximumB
   std::vector<std::string> args = {IRONWARD_BIN, "--state-dir", state_.string(), "run", "-f", spec_.string(),
                                    "--metrics-addr", "127.0.0.1:" + std::to_string(metrics_port_),
                                    "--harden-interval", "0"};
-  daemon_pid_ = ::fork();
-  ASSERT_GE(daemon_pid_, 0);
-  if (daemon_pid_ == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::setenv("OPENROUTER_API_KEY", kSecretValue, 1);
-    ::setenv("OPENAI_API_KEY", kSecondSecret, 1);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  daemon_pid_ = testing::SpawnLogged(args, log, {{"OPENROUTER_API_KEY", kSecretValue}, {"OPENAI_API_KEY", kSecondSecret}});
+  ASSERT_GT(daemon_pid_, 0);
   auto daemon_condition = [&](const std::string& type) {
     const auto s = Status();
     if (!s.contains("resources") || !s["resources"].contains("daemon")) return nlohmann::json::object();

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -459,6 +460,36 @@ TEST_F(RunDaemonTest, SighupForcesAPass) {
     auto s = Status();
     return s["run"]["triggers"].dump().find("SIGHUP") != std::string::npos;
   })) << Status().dump(2) << Log();
+}
+
+TEST_F(RunDaemonTest, AStateFileChangedBehindItsBackIsHealedAtOnceNotAtTheDriftCheck) {
+  // reconcile.interval is 10m: healing within seconds is the state-directory watch.
+  StartReady();
+  const auto mappings = state_ / "mappings.json";
+  const std::string tokens = ReadFile(mappings);
+  auto mode = [](const std::filesystem::path& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0U;
+  };
+  ASSERT_EQ(::chmod(mappings.c_str(), 0644), 0);
+  EXPECT_TRUE(Eventually([&] { return mode(mappings) == 0600U; }, seconds(3))) << Log();
+  std::filesystem::remove(state_ / "proxy.yaml");
+  EXPECT_TRUE(Eventually([&] { return std::filesystem::exists(state_ / "proxy.yaml"); }, seconds(3))) << Log();
+  EXPECT_EQ(ReadFile(mappings), tokens) << "the tokens are kept";
+  EXPECT_NE(Log().find("state directory changed outside ironward: mappings.json"), std::string::npos) << Log();
+  EXPECT_NE(Log().find("state dir changed: proxy.yaml"), std::string::npos) << Log();
+
+  // Its own writes start no pass: the log stays quiet while nothing else happens.
+  auto passes = [&] {
+    const std::string log = Log();
+    std::size_t n = 0;
+    for (auto at = log.find("] pass: "); at != std::string::npos; at = log.find("] pass: ", at + 1)) ++n;
+    return n;
+  };
+  ASSERT_TRUE(Eventually([&] { return Get("/readyz").first == 200; }, seconds(10)));
+  const std::size_t settled = passes();
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_EQ(passes(), settled) << Log();
 }
 
 TEST_F(RunDaemonTest, IdleDaemonSleeps) {
