@@ -12,6 +12,10 @@
 #include "state/status.h"
 
 namespace ironward {
+namespace daemon {
+class ExitLedger;  // reconcilers/daemon/exit_ledger.h
+}  // namespace daemon
+
 
 struct ResourceResult {
   ResourcePlan plan;
@@ -72,7 +76,8 @@ class Engine {
 
 /// The production set, in dependency order (binary -> ca -> mappings -> secrets -> config
 /// -> daemon -> sandboxes); only the ones built into this binary.
-std::vector<std::unique_ptr<Reconciler>> MakeReconcilers();
+/// `exits`: where `ironward run` records how the proxies it reaped ended (null elsewhere).
+std::vector<std::unique_ptr<Reconciler>> MakeReconcilers(std::shared_ptr<daemon::ExitLedger> exits = nullptr);
 
 /// Updates status conditions, digests, details and history from an apply run.
 void RecordRun(state::StatusDoc& doc, const spec::DesiredState& desired, const RunResult& run,

@@ -11,7 +11,7 @@
 
 namespace ironward {
 
-std::vector<std::unique_ptr<Reconciler>> MakeReconcilers() {
+std::vector<std::unique_ptr<Reconciler>> MakeReconcilers(std::shared_ptr<daemon::ExitLedger> exits) {
   std::vector<std::unique_ptr<Reconciler>> out;
   out.push_back(std::make_unique<binary::BinaryReconciler>());
   out.push_back(std::make_unique<ca::CaReconciler>());
@@ -21,7 +21,9 @@ std::vector<std::unique_ptr<Reconciler>> MakeReconcilers() {
   // network's gateway, which exists only once the bridge does.
   out.push_back(std::make_unique<network::NetworkReconciler>());
   out.push_back(std::make_unique<ProxyConfigReconciler>());
-  out.push_back(std::make_unique<daemon::DaemonReconciler>());
+  daemon::DaemonOptions daemon_options;
+  daemon_options.exits = std::move(exits);
+  out.push_back(std::make_unique<daemon::DaemonReconciler>(std::move(daemon_options)));
   out.push_back(std::make_unique<sandboxes::SandboxesReconciler>());
   out.push_back(std::make_unique<sandboxes::EnforcementReconciler>());
   return out;

@@ -115,6 +115,11 @@ void Metrics::SetFromStatus(const state::StatusDoc& doc) {
   if (const auto* d = DetailsOf(doc, "daemon"); d) {
     if (auto v = Number(*d, "running")) g["proxy_up"] = *v;
     if (auto v = Number(*d, "consecutive_crashes")) g["proxy_crashes"] = *v;
+    if (d->contains("crash_causes") && (*d)["crash_causes"].is_object()) {
+      for (const auto& [cause, v] : (*d)["crash_causes"].items()) {
+        if (v.is_number()) g["proxy_crash_causes"][cause] = v.get<double>();
+      }
+    }
   }
   if (const auto* d = DetailsOf(doc, "ca"); d) {
     if (auto v = Timestamp(*d, "not_after")) g["ca_not_after"] = *v;
@@ -195,6 +200,14 @@ std::string Metrics::Render() const {
   gauge("proxy_up", "ironward_proxy_up", "1 when the supervised iron-proxy is running (daemon status).");
   gauge("proxy_crashes", "ironward_proxy_consecutive_crashes",
         "Unplanned iron-proxy exits in a row; from 5 on a crash loop, retried every maxRestartBackoff.");
+  if (g.contains("proxy_crash_causes")) {
+    header("ironward_proxy_crashes", "gauge",
+           "The current crash series by cause: killed_by_signal, exited (seen by `ironward run` as the "
+           "proxy's parent), unknown.");
+    for (const auto& [cause, v] : g["proxy_crash_causes"].items()) {
+      o << "ironward_proxy_crashes{cause=\"" << Esc(cause) << "\"} " << Num(v.get<double>()) << "\n";
+    }
+  }
   gauge("ca_not_after", "ironward_ca_not_after_timestamp_seconds", "Expiry of the local CA certificate.");
   gauge("secret_fetch", "ironward_secret_last_fetch_timestamp_seconds", "Last successful secret fetch.");
   if (g.contains("sandboxes")) {

@@ -1,6 +1,7 @@
 #include "controller/run/run_loop.h"
 
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -34,6 +35,8 @@
 #include "controller/run/systemd_notify.h"
 #include "controller/run/work_queue.h"
 #include "controller/spec/loader.h"
+#include "reconcilers/daemon/exit_ledger.h"
+#include "reconcilers/daemon/pid_record.h"
 #include "state/encoding.h"
 #include "state/lock.h"
 #include "state/status.h"
@@ -93,7 +96,8 @@ class Daemon {
   explicit Daemon(RunOptions options)
       : options_(std::move(options)),
         writer_(options_.state_dir),
-        engine_(MakeReconcilers()),
+        exits_(std::make_shared<daemon::ExitLedger>()),
+        engine_(MakeReconcilers(exits_)),
         watch_(options_.file),
         state_watch_(options_.state_dir),
         rng_(std::random_device{}()) {}
@@ -112,6 +116,8 @@ class Daemon {
   void RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point now);
   void ArmTimer(SteadyClock::time_point now);
   void UpdatePidfdWatch();
+  void TrackRecordedProxy();
+  void ReapProxies();
   // --- status
   Status MutateStatus(const std::function<void(state::StatusDoc&)>& change);
   void ApplyExtras(state::StatusDoc& doc) const;
@@ -121,6 +127,7 @@ class Daemon {
   RunOptions options_;
   Runtime rt_;
   state::StateWriter writer_;
+  std::shared_ptr<daemon::ExitLedger> exits_;  ///< before engine_: the daemon reconciler reads it
   Engine engine_;
   FileWatch watch_;
   StateWatch state_watch_;
@@ -140,6 +147,7 @@ class Daemon {
   int timer_fd_ = -1;
   int armed_pidfd_ = -1;
   bool stop_ = false;
+  std::set<pid_t> proxy_pids_;  ///< proxies seen in iron-proxy.pid, reaped once they exit
 
   std::optional<spec::DesiredState> desired_;  ///< the last good desired state (what runs)
   std::string file_digest_;                     ///< sha256 of the file bytes last looked at
@@ -168,6 +176,7 @@ bool Daemon::SetUpFds() {
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGCHLD);  // a proxy we adopted exited: reap it (see Run: subreaper)
   // Blocked before any helper thread starts, so they inherit the mask and only signalfd sees them.
   ::pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
@@ -331,6 +340,28 @@ void Daemon::CheckDesiredFile(bool force, SteadyClock::time_point now) {
   EnsureDockerWatcher();
 }
 
+void Daemon::TrackRecordedProxy() {
+  auto text = writer_.Read(daemon::kPidFile);
+  if (!text.ok() || !text->has_value()) return;
+  if (auto rec = daemon::ParsePidRecord(**text); rec.ok() && rec->pid > 0) proxy_pids_.insert(rec->pid);
+}
+
+void Daemon::ReapProxies() {
+  // Only the proxies: other children (the spawner's middle process, survey commands) are waited
+  // for by the code that started them.
+  for (auto it = proxy_pids_.begin(); it != proxy_pids_.end();) {
+    if (auto exit = daemon::ReapIfExited(*it)) {
+      spdlog::warn("iron-proxy (pid {}) {}", *it, exit->Words());
+      exits_->Record(*it, *exit);
+      it = proxy_pids_.erase(it);
+    } else if (::kill(*it, 0) != 0) {
+      it = proxy_pids_.erase(it);  // gone, reaped by someone else (a proxy a one-shot command started)
+    } else {
+      ++it;
+    }
+  }
+}
+
 void Daemon::UpdatePidfdWatch() {
   proxy_.Arm(writer_);
   if (proxy_.fd() == armed_pidfd_) return;
@@ -379,8 +410,12 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
   apply.hold = queue_.Holds(now, desired_->digest);
   apply.inline_requeue_wait = false;  // requeues are scheduled; the loop never sleeps in a pass
   spdlog::info("pass: {}", Join(reasons));
+  TrackRecordedProxy();
+  ReapProxies();  // so the daemon reconciler can tell how a dead proxy ended
   WriteDeps deps = rt_.Writes(writer_);
   const RunResult run = engine_.Apply(*desired_, deps, apply);
+  TrackRecordedProxy();
+  ReapProxies();  // proxies the pass stopped
   const int drift = CountDrift(doc, run);
 
   RecordRun(doc, *desired_, run, FormatRfc3339(rt_.clock.Now()), GitRevisionOf(desired_->source_path));
@@ -443,7 +478,9 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
 void Daemon::HandleSignal() {
   signalfd_siginfo info{};
   while (::read(signal_fd_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
-    if (info.ssi_signo == SIGHUP) {
+    if (info.ssi_signo == SIGCHLD) {
+      ReapProxies();
+    } else if (info.ssi_signo == SIGHUP) {
       spdlog::info("SIGHUP: re-reading {} and forcing a pass", options_.file);
       queue_.ClearHolds();
       file_check_due_ = SteadyClock::now();
@@ -514,6 +551,13 @@ std::vector<ReadyCheck> Daemon::ReadyChecks() const {
 }
 
 int Daemon::Run() {
+  // The proxies this process starts (double fork, detached) are re-parented to it instead of
+  // init, so it can reap them and tell "killed by SIGKILL" from "exited with code 1". They still
+  // outlive it: when it exits they go to init as before.
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    spdlog::warn("prctl(PR_SET_CHILD_SUBREAPER): {}; proxy crashes are counted without their cause",
+                 std::strerror(errno));
+  }
   if (!SetUpFds()) return 1;
   if (auto s = writer_.EnsureRoot(); !s) {
     std::cerr << "Error: " << s.error().message << "\n";
@@ -587,6 +631,7 @@ int Daemon::Run() {
         HandleMailbox(now);
       } else if (fd == armed_pidfd_ && armed_pidfd_ >= 0) {
         spdlog::warn("iron-proxy (pid {}) exited; healing", proxy_.pid());
+        ReapProxies();
         ::epoll_ctl(epoll_, EPOLL_CTL_DEL, armed_pidfd_, nullptr);
         proxy_.Disarm();
         armed_pidfd_ = -1;

@@ -28,11 +28,16 @@ std::chrono::seconds BackoffAfter(int consecutive, std::chrono::seconds max) {
 }
 
 CrashState RecordCrash(CrashState s, SystemTime now, std::string reason, std::string inputs_digest,
-                       const CrashPolicy& policy) {
+                       const CrashPolicy& policy, CrashCause cause) {
   if (!inputs_digest.empty() && !s.inputs_digest.empty() && inputs_digest != s.inputs_digest) {
     s.consecutive = 0;  // different binary/config/CA/secrets: a new series
+    s.killed_by_signal = 0;
+    s.exited = 0;
   }
+  if (s.consecutive == 0) s.killed_by_signal = s.exited = 0;
   s.consecutive += 1;
+  if (cause == CrashCause::kSignal) ++s.killed_by_signal;
+  if (cause == CrashCause::kExit) ++s.exited;
   s.last_crash = now;
   s.backoff = s.consecutive >= policy.threshold ? policy.max_backoff : BackoffAfter(s.consecutive, policy.max_backoff);
   s.healthy_since.reset();
@@ -52,6 +57,8 @@ bool ResetDue(const CrashState& s, SystemTime now, bool healthy_now) {
 
 CrashState Reset(CrashState s) {
   s.consecutive = 0;
+  s.killed_by_signal = 0;
+  s.exited = 0;
   s.backoff = std::chrono::seconds(0);
   s.last_crash.reset();
   s.last_reason.clear();
@@ -78,7 +85,9 @@ std::string SerializeCrashState(const CrashState& s) {
                       {"backoff_seconds", s.backoff.count()},
                       {"healthy_since", Time(s.healthy_since)},
                       {"last_reason", s.last_reason},
-                      {"inputs_digest", s.inputs_digest}};
+                      {"inputs_digest", s.inputs_digest},
+                      {"killed_by_signal", s.killed_by_signal},
+                      {"exited", s.exited}};
   return j.dump(2) + "\n";
 }
 
@@ -93,6 +102,8 @@ Result<CrashState> ParseCrashState(const std::string& text) {
     s.healthy_since = ParseTime(j, "healthy_since");
     s.last_reason = j.value("last_reason", "");
     s.inputs_digest = j.value("inputs_digest", "");
+    s.killed_by_signal = j.value("killed_by_signal", 0);
+    s.exited = j.value("exited", 0);
     if (s.consecutive < 0 || s.backoff.count() < 0) return Error::Terminal("daemon.json has negative counters");
     return s;
   } catch (const std::exception&) {

@@ -34,6 +34,10 @@ struct CrashState {
   std::optional<SystemTime> healthy_since;  ///< last successful start (ready)
   std::string last_reason;                ///< "pid 123 gone", "NotReady: ..." (no secrets)
   std::string inputs_digest;              ///< what the crashing process was started with
+  /// How the crashes of this series ended, where the parent saw it (exit_ledger.h): killed by a
+  /// signal, exited by itself; the rest are unknown (started by a one-shot command, or NotReady).
+  int killed_by_signal = 0;
+  int exited = 0;
 
   bool operator==(const CrashState&) const = default;
 };
@@ -47,9 +51,11 @@ struct CrashPolicy {
 /// Back-off after the n-th consecutive crash (n >= 1): 0, 1, 2, 4, ... capped at `max`.
 std::chrono::seconds BackoffAfter(int consecutive, std::chrono::seconds max = kMaxBackoff);
 
+enum class CrashCause { kUnknown, kSignal, kExit };
+
 /// Records a crash at `now`; from the policy's threshold on, the back-off is its maximum.
 CrashState RecordCrash(CrashState s, SystemTime now, std::string reason, std::string inputs_digest,
-                       const CrashPolicy& policy = {});
+                       const CrashPolicy& policy = {}, CrashCause cause = CrashCause::kUnknown);
 /// Records a successful start at `now` (keeps the count: only 10 min of health resets it).
 CrashState RecordStarted(CrashState s, SystemTime now);
 /// True when the count should be reset: crashes recorded, and healthy for >= 10 min.

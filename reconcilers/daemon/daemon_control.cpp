@@ -121,6 +121,7 @@ Result<StartResult> StartProxy(state::StateWriter& state, const Clock& clock, co
     out.record.state = RecordState::kRunning;
   } else {
     out.detail = ready.detail;
+    out.exited = ready.exited;
     if (!ready.exited) {
       SignalIfSame(id, SIGKILL);
       WaitGone(id, std::chrono::seconds(5));

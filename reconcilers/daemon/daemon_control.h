@@ -46,6 +46,7 @@ struct StartResult {
   bool ready = false;
   PidRecord record;
   std::string detail;  ///< why not ready (no secrets)
+  bool exited = false; ///< not ready because it exited by itself (not killed by ironward for hanging)
 };
 
 /// Writes the start intent, spawns detached, records pid + starttime, waits for readiness.

@@ -53,6 +53,7 @@ std::string CrashWords(const ObservedDaemon& o) {
   if (o.record->pid == 0) return "start interrupted before the pid was recorded";
   const std::string pid = "pid " + std::to_string(o.record->pid);
   if (o.record->state == RecordState::kStopping) return "stopped by ironward (" + pid + ")";
+  if (o.exit) return "crashed: " + pid + " " + o.exit->Words();
   return "crashed: " + pid + (o.liveness == Liveness::kRecycled ? " gone (pid now belongs to another process)" : " gone");
 }
 
@@ -76,7 +77,8 @@ Decision Decide(const DesiredInputs& desired, const ObservedDaemon& o, SystemTim
     const bool unexpected = o.record && o.record->pid > 0 && o.record->state != RecordState::kStopping;
     d.new_crash = unexpected && o.record->state != RecordState::kCrashed;
     if (d.new_crash) {
-      d.crash = RecordCrash(d.crash, now, CrashWords(o), o.record->inputs.Digest(), policy);
+      const CrashCause cause = !o.exit ? CrashCause::kUnknown : o.exit->signaled ? CrashCause::kSignal : CrashCause::kExit;
+      d.crash = RecordCrash(d.crash, now, CrashWords(o), o.record->inputs.Digest(), policy, cause);
     }
     std::string why = "not running (" + CrashWords(o);
     if (unexpected) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "reconcilers/daemon/crash_state.h"
+#include "reconcilers/daemon/exit_ledger.h"
 #include "reconcilers/daemon/pid_record.h"
 #include "reconcilers/daemon/process_identity.h"
 #include "reconcilers/daemon/readiness.h"
@@ -31,6 +32,7 @@ struct DesiredInputs {
 struct ObservedDaemon {
   std::string root;
   std::optional<PidRecord> record;
+  std::optional<ProxyExit> exit;        ///< how the recorded process ended, when its parent saw it
   std::string record_problem;           ///< unreadable pidfile (treated as "no record")
   Liveness liveness = Liveness::kGone;  ///< of record (kGone when no record / pid 0)
   std::vector<ProcessIdentity> strays;  ///< our HOME + a nonce, not the recorded process

@@ -40,6 +40,13 @@ std::vector<std::string> SecretValues(const ReconcileContext& ctx) {
 
 nlohmann::json Details(const ObservedDaemon& o) {
   nlohmann::json j = {{"running", o.Running()}, {"consecutive_crashes", o.crash.consecutive}, {"log", kLogFile}};
+  if (o.crash.consecutive > 0) {
+    // Told apart where ironward run was the parent: killed from outside vs. exits by itself.
+    j["crash_causes"] = {{"killed_by_signal", o.crash.killed_by_signal},
+                         {"exited", o.crash.exited},
+                         {"unknown", o.crash.consecutive - o.crash.killed_by_signal - o.crash.exited}};
+    j["last_crash"] = o.crash.last_reason;
+  }
   if (o.record && o.record->pid > 0) {
     j["pid"] = o.record->pid;
     j["started_at"] = o.record->started_at;
@@ -98,6 +105,7 @@ Result<ObservedDaemon> DaemonReconciler::Observe(const ReconcileContext& ctx, co
   }
   if (o.record && o.record->pid > 0) {
     o.liveness = CheckIdentity(ProcessIdentity{o.record->pid, o.record->nonce, o.record->starttime});
+    if (o.liveness != Liveness::kAlive && options_.exits) o.exit = options_.exits->Find(o.record->pid);
   }
   o.strays = FindStrays((deps.state.root() / kProxyHomeDir).string(), o.Running() ? o.record->pid : 0);
   auto crash = ReadCrashState(deps.state);
@@ -274,10 +282,21 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
     done.details = Details(after);
     return done;
   }
-  const CrashState cs = RecordCrash(d.crash, now, "NotReady: " + started->detail, rq.inputs.Digest(), Policy(ctx));
+  // Under `ironward run` the proxy is our child (subreaper): how it ended, if it did.
+  CrashCause cause = CrashCause::kUnknown;
+  std::string ended;
+  if (options_.exits && started->exited) {  // not when ironward killed it for hanging
+    if (auto exit = ReapIfExited(started->record.pid)) {
+      options_.exits->Record(started->record.pid, *exit);
+      cause = exit->signaled ? CrashCause::kSignal : CrashCause::kExit;
+      ended = " (" + exit->Words() + ")";
+    }
+  }
+  const CrashState cs =
+      RecordCrash(d.crash, now, "NotReady: " + started->detail + ended, rq.inputs.Digest(), Policy(ctx), cause);
   if (auto s = WriteCrashState(deps.state, cs); !s) return Outcome::Failed(s.error(), "WriteFailed");
   const auto lines = TailLines((deps.state.root() / kLogFile).string(), options_.tail_lines);
-  const std::string message = started->detail + " (crash " + std::to_string(cs.consecutive) + ", back-off " +
+  const std::string message = started->detail + ended + " (crash " + std::to_string(cs.consecutive) + ", back-off " +
                               FormatDuration(cs.backoff) + ")\nlast " + std::to_string(lines.size()) +
                               " log lines:\n" + FormatTail(lines, secrets);
   if (InCrashLoop(cs, rq.inputs.Digest(), options_.crash_loop_threshold)) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 
 #include "reconcilers/daemon/daemon_plan.h"
 #include "reconcilers/reconciler.h"
@@ -25,11 +26,14 @@ struct DaemonOptions {
   /// (1 s each, health_check_pause apart): one slow answer on a loaded host is not a crash.
   int health_checks = 3;
   std::chrono::milliseconds health_check_pause{250};
+  /// How proxies this process reaped ended (`ironward run` only; null elsewhere): crashes are
+  /// counted as killed by a signal or exited (status details.crash_causes).
+  std::shared_ptr<ExitLedger> exits;
 };
 
 class DaemonReconciler final : public ResourceReconciler<ObservedDaemon> {
  public:
-  explicit DaemonReconciler(DaemonOptions options = {}) : options_(options) {}
+  explicit DaemonReconciler(DaemonOptions options = {}) : options_(std::move(options)) {}
   std::string_view Name() const override { return "daemon"; }
   std::vector<std::string_view> DependsOn() const override {
     // network: with bind: sandbox-network the listeners bind the bridge gateway (no-op when none).

@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+
 #include "reconcilers/daemon/crash_state.h"
+#include "reconcilers/daemon/exit_ledger.h"
 #include "reconcilers/daemon/log_file.h"
 #include "reconcilers/daemon/spawn.h"
 #include "tests/fakes/fake_clock.h"
@@ -56,6 +62,54 @@ TEST(CrashStateTest, ACrashLoopWaitsTheConfiguredMaximumEveryTime) {
     EXPECT_EQ(s.backoff.count(), want[i]) << "crash " << i + 1;
   }
   EXPECT_TRUE(InCrashLoop(s, "inputs-a", policy.threshold));
+}
+
+TEST(ExitLedgerTest, AReapedChildIsToldKilledBySignalOrExited) {
+  auto child = [](int how) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      if (how < 0) ::raise(SIGKILL);
+      ::_exit(how);
+    }
+    return pid;
+  };
+  const pid_t killed = child(-1);
+  const pid_t exited = child(3);
+  for (pid_t pid : {killed, exited}) {
+    siginfo_t info{};
+    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT), 0);  // exited, not reaped
+  }
+  const auto k = ReapIfExited(killed);
+  const auto e = ReapIfExited(exited);
+  ASSERT_TRUE(k && e);
+  EXPECT_FALSE(ReapIfExited(killed)) << "reaped once";
+  EXPECT_TRUE(k->signaled);
+  EXPECT_EQ(k->Words(), "killed by SIGKILL");
+  EXPECT_FALSE(e->signaled);
+  EXPECT_EQ(e->Words(), "exited with code 3");
+  EXPECT_FALSE(ReapIfExited(1)) << "not our child";
+
+  ExitLedger ledger;
+  ledger.Record(killed, *k);
+  EXPECT_EQ(ledger.Find(killed)->Words(), "killed by SIGKILL");
+  EXPECT_FALSE(ledger.Find(exited));
+  for (pid_t p = 100000; p < 100040; ++p) ledger.Record(p, *e);
+  EXPECT_FALSE(ledger.Find(killed)) << "only the newest are kept";
+}
+
+TEST(CrashStateTest, CausesAreCountedPerSeries) {
+  FakeClock clock;
+  CrashState s = RecordCrash({}, clock.Now(), "x", "a", {}, CrashCause::kSignal);
+  s = RecordCrash(s, clock.Now(), "x", "a", {}, CrashCause::kExit);
+  s = RecordCrash(s, clock.Now(), "x", "a", {}, CrashCause::kSignal);
+  EXPECT_EQ(s.killed_by_signal, 2);
+  EXPECT_EQ(s.exited, 1);
+  auto parsed = ParseCrashState(SerializeCrashState(s));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->killed_by_signal, 2);
+  s = RecordCrash(s, clock.Now(), "x", "b", {}, CrashCause::kUnknown);
+  EXPECT_EQ(s.killed_by_signal, 0) << "new inputs, new series";
+  EXPECT_EQ(Reset(RecordCrash(s, clock.Now(), "x", "b", {}, CrashCause::kExit)).exited, 0);
 }
 
 TEST(CrashStateTest, ResetsOnlyAfterTenMinutesHealthy) {

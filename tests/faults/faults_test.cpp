@@ -691,6 +691,10 @@ TEST_F(FaultsTest, CrashLoopUnderRunBacksOffStallsAndIsStillRetriedAtTheMaximumB
   EXPECT_EQ(backoffs["2"], "1s") << ::testing::PrintToString(backoffs);
   EXPECT_EQ(backoffs["3"], "2s") << ::testing::PrintToString(backoffs);
   EXPECT_EQ(backoffs["4"], "4s") << ::testing::PrintToString(backoffs);
+  // `run` is the proxies' parent (subreaper): the kills are told apart from exits.
+  const auto causes = Status()["resources"]["daemon"]["details"].value("crash_causes", nlohmann::json::object());
+  EXPECT_GE(causes.value("killed_by_signal", 0), 3) << causes.dump();
+  EXPECT_EQ(causes.value("exited", -1), 0) << causes.dump();
 
   ASSERT_TRUE(Eventually([&] {
     const auto c = daemon_condition("Stalled");
@@ -743,6 +747,7 @@ TEST_F(FaultsTest, CrashLoopUnderRunBacksOffStallsAndIsStillRetriedAtTheMaximumB
     return r.ok() && r->status == 200;
   }, seconds(15))) << Status().dump(2);
   EXPECT_TRUE(Alive(daemon_pid_)) << "run itself never exits on a crash loop";
+  EXPECT_NE(ReadFile(log).find("killed by SIGKILL"), std::string::npos);
   transcript_ += ReadFile(log) + ReadFile(state_ / "status.json");  // checked for secrets in TearDown
 }
 
