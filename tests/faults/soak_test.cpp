@@ -1,7 +1,8 @@
 // Soak: `ironward run` under random external faults for IRONWARD_SOAK_SECONDS (default 60; the
 // 30-minute run of docs/faults.md is bench/soak.sh) — kill -9 and SIGSTOP/SIGCONT of the proxy,
 // valid and invalid edits of the desired state, touches, SIGHUP, proxy.yaml deleted, mappings.json
-// re-moded, a symlink planted over proxy.yaml — then the faults stop and it must be healthy again
+// re-moded, a symlink planted over proxy.yaml, the Bitwarden server (the double, the credential
+// source, refreshed every minute) failing and recovering — then the faults stop and it must be healthy again
 // within the maximum restart back-off plus a pass, with the proxy tokens and the CA unchanged, no
 // zombie child, file descriptors and threads flat, and no secret in any log or state file.
 // IRONWARD_SOAK_SEED replays a run (the seed is printed).
@@ -23,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../core/test_util.h"
+#include "tests/bitwarden/client_fixture.h"
 #include "reconcilers/daemon/daemon_control.h"
 #include "reconcilers/daemon/pid_record.h"
 #include "reconcilers/io/http_client.h"
@@ -38,8 +40,6 @@ using testing::TempDir;
 using testing::WriteFile;
 namespace fs = std::filesystem;
 
-constexpr const char* kSecretValue = "sk-or-v1-SOAK-SECRET-do-not-leak-5a0c";
-constexpr const char* kSecondSecret = "sk-proj-SOAK-SECRET-TWO-77d1";
 
 bool Alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
 
@@ -106,14 +106,17 @@ class SoakTest : public testing::PackagedReleaseTest {
     state_ = tmp_.path() / "state";
     base_ = testing::FreeLoopbackPorts(7, 15000);
     ASSERT_GT(base_, 0);
-    gateway_ = testing::With(
-        testing::With(testing::With(testing::With(testing::kBaseYaml,
-                                                  "file:///nonexistent/iron-proxy_{version}_{os}_{arch}.tar.gz",
-                                                  "file://" + releases_->path().string() +
-                                                      "/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz"),
-                                    std::string(64, '0'), sha_),
-                      "tunnelPort: 19090", "tunnelPort: " + std::to_string(base_)),
-        "    tunnelPort:", "    maxRestartBackoff: 5s\n    tunnelPort:");
+    ASSERT_TRUE(bw_.ok()) << bw_.error();
+    // The keys come from the Bitwarden double (refreshInterval 1m, the minimum; retries 1 s).
+    gateway_ = "apiVersion: ironward.dev/v1\nkind: EgressGateway\nmetadata:\n  name: soak\nspec:\n  proxy:\n"
+               "    version: \"0.39.0\"\n    bind: loopback\n    maxRestartBackoff: 5s\n    tunnelPort: " +
+               std::to_string(base_) + "\n    source:\n      url: \"file://" + releases_->path().string() +
+               "/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz\"\n      sha256: \"" + sha_ +
+               "\"\n  providers:\n    - name: openrouter\n      secret: OPENROUTER_API_KEY\n      hosts: [\"openrouter.ai\"]\n"
+               "    - name: anthropic\n      secret: ANTHROPIC_API_KEY\n      hosts: [\"api.anthropic.com\"]\n"
+               "  allowlist: [\"api.github.com\"]\n  ca:\n    algorithm: ecdsa-p256\n  credentials:\n"
+               "    source: bitwarden\n    bitwarden:\n      projectId: \"" + bwtest::kProjectId +
+               "\"\n      serverUrl: \"" + bw_.base_url() + "\"\n      refreshInterval: 1m\n      retryInterval: 1s\n";
     WriteSpec("soak-0.example.org");
   }
 
@@ -141,8 +144,7 @@ class SoakTest : public testing::PackagedReleaseTest {
     run_pid_ = testing::SpawnLogged({IRONWARD_BIN, "--state-dir", state_.string(), "run", "-f", spec_.string(),
                                      "--metrics-addr", "127.0.0.1:" + std::to_string(base_ + 6), "--harden-interval",
                                      "0"},
-                                    (tmp_.path() / "run.log").string(),
-                                    {{"OPENROUTER_API_KEY", kSecretValue}, {"OPENAI_API_KEY", kSecondSecret}});
+                                    (tmp_.path() / "run.log").string(), {{"BWS_ACCESS_TOKEN", bwtest::kToken}});
     ASSERT_GT(run_pid_, 0);
   }
 
@@ -172,6 +174,7 @@ class SoakTest : public testing::PackagedReleaseTest {
   int base_ = 0;
   pid_t run_pid_ = 0;
   CurlHttpClient http_;
+  bwtest::DoubleProcess bw_{bwtest::DoubleConfig()};
 };
 
 TEST_F(SoakTest, RandomFaultsUnderRunThenHealthyWithNothingLostOrLeaked) {
@@ -193,7 +196,7 @@ TEST_F(SoakTest, RandomFaultsUnderRunThenHealthyWithNothingLostOrLeaked) {
 
   const char* kinds[] = {"kill -9 proxy",   "SIGSTOP/SIGCONT proxy", "valid edit",      "invalid edit",
                          "touch",           "SIGHUP",                "rm proxy.yaml",   "chmod 644 mappings.json",
-                         "symlink proxy.yaml"};
+                         "symlink proxy.yaml", "Bitwarden fails",       "Bitwarden recovers"};
   std::map<std::string, int> count;
   int edit = 0;
   const auto until = std::chrono::steady_clock::now() + seconds(soak_seconds);
@@ -222,12 +225,15 @@ TEST_F(SoakTest, RandomFaultsUnderRunThenHealthyWithNothingLostOrLeaked) {
         fs::create_symlink(tmp_.path() / "elsewhere.yaml", state_ / "proxy.yaml", ec);
         break;
       }
+      case 9: bw_.Admin("fault", {{"mode", std::uniform_int_distribution<int>(0, 1)(rng) ? "500" : "garbage"}}); break;
+      case 10: bw_.Admin("fault", {{"mode", "none"}}); break;
     }
     // Pacing of the fault injector (not synchronisation): one fault every 0.1-0.6 s.
     std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(100, 600)(rng)));
   }
 
-  // The faults stop: a final valid edit, and every stopped proxy continued.
+  // The faults stop: Bitwarden answers, every stopped proxy continues, a final valid edit.
+  ASSERT_EQ(bw_.Admin("fault", {{"mode", "none"}}), 200);
   if (const pid_t p = ProxyPid(); p > 0) ::kill(p, SIGCONT);
   const std::string last = "soak-final.example.org";
   WriteSpec(last);
@@ -247,12 +253,12 @@ TEST_F(SoakTest, RandomFaultsUnderRunThenHealthyWithNothingLostOrLeaked) {
   EXPECT_EQ(ReadFile(state_ / "ca.crt"), ca) << "no fault asked for a new CA";
   EXPECT_TRUE(ZombieChildren(run_pid_).empty());
   EXPECT_TRUE(Alive(run_pid_));
-  const long fds_after = OpenFds(run_pid_);
-  const long threads_after = ProcStatus(run_pid_, "Threads");
-  const long rss_after = ProcStatus(run_pid_, "VmRSS");
   // A leak never goes back down; a connection or pidfd of the moment does.
   EXPECT_TRUE(Eventually([&] { return OpenFds(run_pid_) <= fds_before + 2; }, seconds(5)))
       << "file descriptors leak: before " << fd_targets_before << "\nafter " << FdTargets(run_pid_);
+  const long fds_after = OpenFds(run_pid_);
+  const long threads_after = ProcStatus(run_pid_, "Threads");
+  const long rss_after = ProcStatus(run_pid_, "VmRSS");
   EXPECT_LE(threads_after, threads_before + 1) << "threads leak";
 #ifndef __SANITIZE_ADDRESS__  // ASan's quarantine holds freed memory on purpose
   EXPECT_LE(rss_after, rss_before * 3 / 2) << "RSS grew by half in one soak";
@@ -281,8 +287,12 @@ TEST_F(SoakTest, RandomFaultsUnderRunThenHealthyWithNothingLostOrLeaked) {
     }
     visible += ReadFile(it->path());
   }
-  EXPECT_EQ(visible.find(kSecretValue), std::string::npos);
-  EXPECT_EQ(visible.find(kSecondSecret), std::string::npos);
+  const auto leaked = bwtest::LeakedSecrets(visible, {bwtest::kValueA, bwtest::kValueB, bwtest::kToken,
+                                                       bwtest::kClientSecret, bwtest::kTokenKeyB64, bwtest::kOrgKey});
+  EXPECT_TRUE(leaked.empty()) << ::testing::PrintToString(leaked);
+  // The proxy has the keys from Bitwarden (the source worked through the faults).
+  const std::string environ_text = ReadFile("/proc/" + std::to_string(ProxyPid()) + "/environ");
+  EXPECT_NE(environ_text.find(bwtest::kValueA), std::string::npos);
 }
 
 }  // namespace
