@@ -29,6 +29,9 @@ json ProxyJson(const ProxySpec& p) {
       {"logLevel", p.log_level},
   };
   PutIfSet(out, "upstreamCaFile", p.upstream_ca_file);
+  if (p.upstream_response_header_timeout) {
+    out["upstreamResponseHeaderTimeout"] = FormatDuration(*p.upstream_response_header_timeout);
+  }
   if (p.max_restart_backoff != ProxySpec{}.max_restart_backoff) {
     out["maxRestartBackoff"] = FormatDuration(p.max_restart_backoff);  // joins only when set
   }

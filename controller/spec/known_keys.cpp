@@ -14,7 +14,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"spec.proxy",
        {"version", "source", "bind", "tunnelPort", "httpPort", "metricsPort", "managementPort",
         "dnsPort", "httpsPort", "upstreamDenyCidrs", "logLevel", "upstreamCaFile",
-        "maxRestartBackoff"}},
+        "maxRestartBackoff", "upstreamResponseHeaderTimeout"}},
       {"spec.proxy.source", {"url", "sha256", "checksumsUrl"}},
       {"spec.ca", {"algorithm", "validity", "renewBefore", "rotation"}},
       {"spec.providers[]", {"name", "secret", "hosts", "headers"}},

@@ -212,6 +212,15 @@ void ParseProxy(Diag& diag, const Field& field, ProxySpec* out) {
   if (auto f = m.Get("logLevel")) {
     if (auto s = ReadChoice(diag, *f, {"debug", "info", "warn", "error"})) out->log_level = *s;
   }
+  if (auto f = m.Get("upstreamResponseHeaderTimeout")) {
+    if (auto d = ReadDuration(diag, *f, std::chrono::seconds(1))) {
+      if (*d > std::chrono::hours(1)) {
+        diag.ErrorAt(f->pos, f->path, "must be at most 1h, got " + FormatDuration(*d));
+      } else {
+        out->upstream_response_header_timeout = *d;
+      }
+    }
+  }
   if (auto f = m.Get("maxRestartBackoff")) {
     if (auto d = ReadDuration(diag, *f, std::chrono::seconds(5))) {
       if (*d > std::chrono::hours(1)) {

@@ -56,6 +56,10 @@ struct ProxySpec {
   /// The longest wait between restarts of a crashing proxy; a crash loop is retried at this
   /// interval for ever (as Kubernetes' CrashLoopBackOff), never given up on.
   std::chrono::seconds max_restart_backoff = std::chrono::minutes(5);
+  /// proxy.upstream_response_header_timeout: how long the proxy waits for an upstream's response
+  /// headers before answering 502. Unset = not rendered (iron-proxy's default, 30 s), so existing
+  /// configs and their digests stay as they were.
+  std::optional<std::chrono::seconds> upstream_response_header_timeout;
 };
 
 enum class CaAlgorithm { kRsa4096, kEcdsaP256, kEd25519 };

@@ -135,6 +135,10 @@ Result<Rendered> RenderProxyConfig(const RenderInputs& in) {
   root["proxy"]["https_listen"] = HostPort("127.0.0.1", proxy.https_port);  // always bound; unused
   root["proxy"]["tunnel_listen"] = HostPort(in.bind_ip, proxy.tunnel_port);
   root["proxy"]["upstream_deny_cidrs"] = StringList(proxy.upstream_deny_cidrs);  // [] = explicitly none
+  if (proxy.upstream_response_header_timeout) {  // every supported version has it (Go duration)
+    root["proxy"]["upstream_response_header_timeout"] =
+        std::to_string(proxy.upstream_response_header_timeout->count()) + "s";
+  }
   root["tls"]["mode"] = "mitm";
   root["tls"]["ca_cert"] = in.ca_cert_path;
   root["tls"]["ca_key"] = in.ca_key_path;

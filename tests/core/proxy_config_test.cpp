@@ -158,6 +158,23 @@ TEST(ProxyConfigRenderTest, EmptyDenyListIsExplicitAndTransformsOnlyChangeTheRul
   EXPECT_EQ(base.ruleset_digest, new_level.ruleset_digest);
 }
 
+TEST(ProxyConfigRenderTest, UpstreamResponseHeaderTimeoutIsRenderedOnlyWhenSetForEveryVersion) {
+  const auto base = Render(Desired(testing::kBaseYaml));
+  EXPECT_FALSE(base.node["proxy"]["upstream_response_header_timeout"]) << "unset: iron-proxy's own 30s, digest kept";
+  for (const char* version : {"0.39.0", "0.45.0"}) {
+    SCOPED_TRACE(version);
+    const auto d = Desired(With(With(testing::kBaseYaml, "    tunnelPort: 19090\n",
+                                     "    tunnelPort: 19090\n    upstreamResponseHeaderTimeout: 5m\n"),
+                                "version: \"0.39.0\"", std::string("version: \"") + version + "\""));
+    const auto r = Render(d);
+    EXPECT_EQ(r.node["proxy"]["upstream_response_header_timeout"].as<std::string>(), "300s");
+    proxy_config::ProxyVersion v;
+    ASSERT_TRUE(proxy_config::ProxyVersion::Parse(version, &v));
+    EXPECT_TRUE(proxy_config::CheckConfig(YAML::Load(r.text), v).empty());
+    EXPECT_NE(r.listeners_digest, base.listeners_digest) << "a restart-class change";
+  }
+}
+
 class FakeHostInfo final : public HostInfo {
  public:
   std::optional<std::string> InterfaceIPv4(const std::string& name) const override {

@@ -74,6 +74,19 @@ TEST(LoaderBindTest, AcceptsKeywordsAndAddress) {
   EXPECT_EQ(r.state->spec.proxy.bind, BindKind::kLoopback);
 }
 
+TEST(LoaderProxyTest, UpstreamResponseHeaderTimeoutAndMaxRestartBackoffRanges) {
+  const auto ok = Load(Doc("    upstreamResponseHeaderTimeout: 10m\n    maxRestartBackoff: 30s\n"));
+  ASSERT_TRUE(ok.ok()) << testing::Dump(ok);
+  EXPECT_EQ(*ok.state->spec.proxy.upstream_response_header_timeout, std::chrono::minutes(10));
+  EXPECT_EQ(ok.state->spec.proxy.max_restart_backoff, std::chrono::seconds(30));
+  EXPECT_FALSE(Load(Doc()).state->spec.proxy.upstream_response_header_timeout);
+  EXPECT_TRUE(HasError(Load(Doc("    upstreamResponseHeaderTimeout: 2h\n")), 9, 36, "must be at most 1h"));
+  EXPECT_TRUE(HasError(Load(Doc("    maxRestartBackoff: 2h\n")), 9, 24, "must be at most 1h"));
+  EXPECT_FALSE(Load(Doc("    maxRestartBackoff: 1s\n")).ok()) << "below 5s: a hot loop";
+  EXPECT_EQ(Load(Doc()).state->digest, Load(Doc("    maxRestartBackoff: 5m\n")).state->digest)
+      << "the default joins no digest";
+}
+
 TEST(LoaderBindTest, SandboxNetworkNeedsInternalNetwork) {
   auto r = Load(Doc("    bind: sandbox-network\n"));
   EXPECT_TRUE(OnlyError(r, 9, 11, "bind: sandbox-network needs enforcement.network: internal"));

@@ -283,6 +283,7 @@ void Upstream::Loop() {
         req.append(buf, static_cast<std::size_t>(n));
       }
       { std::lock_guard<std::mutex> lock(mu_); requests_.push_back(req); }
+      if (const int delay = delay_ms_.load(); delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
       std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nupstream-ok";
       if (ssl) SSL_write(ssl, resp.data(), static_cast<int>(resp.size()));
       else send(c, resp.data(), resp.size(), MSG_NOSIGNAL);

@@ -86,12 +86,15 @@ class Upstream {
   ~Upstream();
   int port() const { return port_; }
   std::vector<std::string> Requests();  // raw request heads + bodies
+  // Waits this long after reading a request before answering (a model thinking before its headers).
+  void SetResponseDelay(std::chrono::milliseconds d) { delay_ms_ = static_cast<int>(d.count()); }
 
  private:
   void Loop();
   int fd_ = -1, port_ = 0;
   void* ssl_ctx_ = nullptr;
   std::atomic<bool> stop_{false};
+  std::atomic<int> delay_ms_{0};
   std::thread thread_;
   std::mutex mu_;
   std::vector<std::string> requests_;

@@ -64,6 +64,22 @@ TEST_F(IronProxyDoubleProxy, AllowlistRejectsAndReloadSwapsPolicy) {
   ASSERT_EQ(up.Requests().size(), 1u);
 }
 
+TEST_F(IronProxyDoubleProxy, UpstreamHeadersLaterThanTheTimeoutAre502AsInTheRealProxy) {
+  // proxy.upstream_response_header_timeout (Go's http.Transport.ResponseHeaderTimeout): spec
+  // .proxy.upstreamResponseHeaderTimeout renders it; a model that thinks longer than it gets 502.
+  Upstream up;
+  up.SetResponseDelay(std::chrono::milliseconds(1500));
+  const std::string url = "http://localhost:" + std::to_string(up.port()) + "/v1/chat";
+  for (const auto& [timeout, want] : std::vector<std::pair<std::string, long>>{{"1s", 502}, {"5s", 200}}) {
+    SCOPED_TRACE(timeout);
+    std::string yaml = BaseConfig(dir_, "transforms:\n" + Secrets("localhost"));
+    yaml.replace(yaml.find("proxy:\n"), 7, "proxy:\n  upstream_response_header_timeout: \"" + timeout + "\"\n");
+    auto p = Start(yaml);
+    const HttpResult r = Http(url, {.proxy = "http://127.0.0.1:" + std::to_string(http_)});
+    EXPECT_EQ(r.status, want) << r.error << r.body;
+  }
+}
+
 TEST_F(IronProxyDoubleProxy, SwapsTokenInHeaderOverPlainHttpAndNeverLogsIt) {
   Upstream up;
   auto p = Start(BaseConfig(dir_, "transforms:\n" + Secrets("localhost")));
