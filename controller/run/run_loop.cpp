@@ -459,7 +459,15 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
                  run.ok, run.skipped);
   }
   if (drift > 0) spdlog::info("healed {} resource(s) that drifted", drift);
-  if (state_watch_.ok()) state_watch_.Discard();  // the pass's own writes
+  if (state_watch_.ok()) {
+    // Events during the pass are its own writes or a change someone made meanwhile (a file deleted
+    // right after the pass healed another). They cannot be told apart, so one more pass looks:
+    // a no-op when they were ours (it writes nothing watched), never a missed change.
+    const auto changed = state_watch_.Drain();
+    state_watch_.Arm();
+    state_changes_.insert(changed.begin(), changed.end());
+    if (!changed.empty() && !state_check_due_) state_check_due_ = SteadyClock::now() + kStateDebounce;
+  }
   const std::string summary = Summary(run);
   if (!ready_announced_) {
     notifier_.Ready(summary);
@@ -596,7 +604,7 @@ int Daemon::Run() {
       std::string names;
       for (const auto& n : state_changes_) names += (names.empty() ? "" : ", ") + n;
       state_changes_.clear();
-      spdlog::info("state directory changed outside ironward: {}", names);
+      spdlog::info("state directory changed: {}", names);
       queue_.Add(kAllResources, "state dir changed: " + names, now);
     }
     if (desired_) {

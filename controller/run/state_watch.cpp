@@ -71,9 +71,4 @@ std::vector<std::string> StateWatch::Drain() {
   return {changed.begin(), changed.end()};
 }
 
-void StateWatch::Discard() {
-  (void)Drain();
-  Arm();
-}
-
 }  // namespace ironward::run
