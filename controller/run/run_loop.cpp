@@ -460,10 +460,9 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
   }
   if (drift > 0) spdlog::info("healed {} resource(s) that drifted", drift);
   if (state_watch_.ok()) {
-    // Events during the pass are its own writes or a change someone made meanwhile (a file deleted
-    // right after the pass healed another). They cannot be told apart, so one more pass looks:
-    // a no-op when they were ours (it writes nothing watched), never a missed change.
-    const auto changed = state_watch_.Drain();
+    // The pass's own writes, or a change made meanwhile (a file deleted right after the pass
+    // healed another): a file left missing, a symlink or loose gets one more pass.
+    const auto changed = state_watch_.Unsettled(state_watch_.Drain());
     state_watch_.Arm();
     state_changes_.insert(changed.begin(), changed.end());
     if (!changed.empty() && !state_check_due_) state_check_due_ = SteadyClock::now() + kStateDebounce;

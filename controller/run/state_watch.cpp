@@ -1,6 +1,7 @@
 #include "controller/run/state_watch.h"
 
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <set>
@@ -69,6 +70,18 @@ std::vector<std::string> StateWatch::Drain() {
   });
   if (!changed.empty()) Arm();  // bin/ or secrets/ may have been (re)created
   return {changed.begin(), changed.end()};
+}
+
+std::vector<std::string> StateWatch::Unsettled(const std::vector<std::string>& names) const {
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    struct stat st {};
+    if (::lstat((root_ / name).c_str(), &st) != 0 || S_ISLNK(st.st_mode) ||
+        (S_ISREG(st.st_mode) && (st.st_mode & 077) != 0)) {
+      out.push_back(name);
+    }
+  }
+  return out;
 }
 
 }  // namespace ironward::run

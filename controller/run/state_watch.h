@@ -2,8 +2,10 @@
 // its back (deleted, replaced, re-moded, a symlink planted) within a second instead of at the next
 // drift check. It watches the directory and its bin/ and secrets/ subdirectories (not the files:
 // a replaced file is a new inode) and ignores ironward's own bookkeeping (status.json, the lock,
-// daemon.json, the Bitwarden login cache, the proxy's log, hidden temp files). Events during a
-// pass (its own writes, or someone else's) lead to one more pass, which is a no-op for its own.
+// daemon.json, the Bitwarden login cache, the proxy's log, hidden temp files). After a pass, the
+// files its events name are looked at: one now missing, a symlink or readable by others was
+// changed meanwhile (a delete right after the pass healed another) and gets one more pass; the
+// rest were the pass's own writes.
 #pragma once
 
 #include <filesystem>
@@ -25,6 +27,9 @@ class StateWatch {
   /// Reads all pending events; the state files they concern ("mappings.json", "bin/iron-proxy"),
   /// sorted and unique; empty when none matters.
   std::vector<std::string> Drain();
+  /// Of `names`, those in a state no pass leaves behind: missing, a symlink, or a file with any
+  /// group/other permission bit.
+  std::vector<std::string> Unsettled(const std::vector<std::string>& names) const;
   /// (Re-)arms the watches: the state directory, bin/ or secrets/ may have been created (the
   /// first pass makes them), removed or replaced since. Idempotent.
   void Arm();

@@ -3,25 +3,13 @@
 #include <algorithm>
 
 #include "controller/spec/units.h"
+#include "reconcilers/secrets/secret_facts.h"
 #include "state/encoding.h"
 
 namespace ironward::secrets {
 namespace {
 
 const ProcessEnvironment kProcessEnvironment;
-
-
-bool IsIn(const std::vector<std::string>& names, const std::string& name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-/// Every provider's key is there (a missing secretEnv secret holds back only its sandboxes).
-bool Covers(const std::map<std::string, std::string>& values, const spec::Spec& spec) {
-  for (const auto& name : spec::ProviderSecretNames(spec)) {
-    if (values.count(name) == 0) return false;
-  }
-  return true;
-}
 
 /// Env source resolution: the process environment wins over the env file (an operator's
 /// explicit override). Fills values / missing / source_error.
@@ -62,69 +50,6 @@ void ResolveEnv(const spec::Spec& spec, const std::map<std::string, std::string>
   }
 }
 
-/// Facts from digests alone: the providers' go to the proxy (`digests`, `combined_digest`), the
-/// secretEnv ones to the sandboxes (`sandbox_digests`), whatever else is dropped.
-SecretFacts DigestFacts(const std::map<std::string, std::string>& digests, bool file_delivery,
-                        const spec::Spec& spec) {
-  SecretFacts facts;
-  const auto providers = spec::ProviderSecretNames(spec);
-  const auto sandbox = spec::SandboxSecretNames(spec);
-  for (const auto& [name, digest] : digests) {
-    if (IsIn(providers, name)) facts.digests[name] = digest;
-    else if (IsIn(sandbox, name)) facts.sandbox_digests[name] = digest;
-  }
-  facts.combined_digest = CombinedDigest(facts.digests, file_delivery);
-  return facts;
-}
-
-/// Facts from values (`missing`: secretEnv names without one, and why).
-SecretFacts FactsOf(const std::map<std::string, std::string>& values, bool file_delivery, const spec::Spec& spec,
-                    const std::map<std::string, std::string>& missing) {
-  std::map<std::string, std::string> digests;
-  for (const auto& [name, value] : values) digests[name] = Sha256Hex(value);
-  SecretFacts facts = DigestFacts(digests, file_delivery, spec);
-  for (const auto& [name, value] : values) {
-    if (facts.digests.count(name) != 0) facts.values[name] = value;
-    else if (facts.sandbox_digests.count(name) != 0) facts.sandbox_values[name] = value;
-  }
-  for (const auto& [name, why] : missing) {
-    if (facts.sandbox_digests.count(name) == 0) facts.sandbox_missing[name] = why;
-  }
-  return facts;
-}
-
-/// Only the providers' values: the proxy's secret files never hold a sandbox's secret.
-std::map<std::string, std::string> ProviderValues(const std::map<std::string, std::string>& values,
-                                                  const spec::Spec& spec) {
-  std::map<std::string, std::string> out;
-  for (const auto& name : spec::ProviderSecretNames(spec)) {
-    if (auto it = values.find(name); it != values.end()) out.emplace(name, it->second);
-  }
-  return out;
-}
-
-/// Plan warnings for secretEnv secrets without a value: those sandboxes are not (re)created.
-void WarnSandboxMissing(ResourcePlan& plan, const SecretFacts& facts) {
-  for (const auto& [name, why] : facts.sandbox_missing) {
-    plan.warnings.push_back("secretEnv secret " + name + ": " + why +
-                            "; the sandboxes that name it are not (re)created until it has a value");
-  }
-}
-
-nlohmann::json DigestSummary(const std::map<std::string, std::string>& values) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, value] : values) j[name] = ShortDigest(Sha256Hex(value));
-  return j;
-}
-
-nlohmann::json RecordSummary(const std::optional<SecretRecord>& record) {
-  nlohmann::json j = nlohmann::json::object();
-  if (record) {
-    for (const auto& [name, e] : record->secrets) j[name] = ShortDigest(e.sha256);
-  }
-  return j;
-}
-
 std::string Seconds(std::optional<std::chrono::nanoseconds> d) {
   if (!d) return "never (stopped)";
   return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*d + std::chrono::milliseconds(999)).count()) +
@@ -161,26 +86,6 @@ void AddFileChange(ResourcePlan& plan, const std::map<std::string, std::string>&
 }
 
 constexpr const char* kFailClosed = "; no secret values yet, so iron-proxy is not started (fail closed)";
-
-/// Facts for a process with no values in memory (a one-shot command or a restarted `run`) when
-/// secrets.json records every wanted name of this project: the digests the proxy may be running
-/// with, marked `values_unavailable`.
-std::optional<SecretFacts> RecordedFacts(const BitwardenObservation& b, const spec::Spec& spec) {
-  if (!b.record || b.record->source != "bitwarden" || b.record->project_id != spec.credentials.bitwarden.project_id) {
-    return std::nullopt;
-  }
-  std::map<std::string, std::string> digests;
-  for (const auto& name : spec::AllSecretNames(spec)) {
-    auto it = b.record->secrets.find(name);
-    if (it != b.record->secrets.end() && !it->second.sha256.empty()) digests[name] = it->second.sha256;
-  }
-  for (const auto& name : spec::ProviderSecretNames(spec)) {
-    if (digests.count(name) == 0) return std::nullopt;
-  }
-  SecretFacts known = DigestFacts(digests, b.file_delivery, spec);
-  known.values_unavailable = true;
-  return known;
-}
 
 }  // namespace
 

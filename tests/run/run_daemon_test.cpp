@@ -260,7 +260,7 @@ TEST_F(RunDaemonTest, EditingTheFileAppliesItAndRecordsHistory) {
   const std::size_t after_edit = Status()["history"].size();
   Replace(ReadFile(spec_));
   std::this_thread::sleep_for(milliseconds(800));
-  EXPECT_EQ(Status()["history"].size(), after_edit) << "identical content must not trigger a pass";
+  EXPECT_EQ(Status()["history"].size(), after_edit) << "identical content must not trigger a pass\n" << Log();
 }
 
 TEST_F(RunDaemonTest, KilledProxyIsHealed) {
