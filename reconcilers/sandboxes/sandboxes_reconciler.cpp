@@ -42,7 +42,7 @@ nlohmann::json After(const spec::Sandbox& s, const EgressWiring& w) {
   for (const auto& [var, secret] : s.secret_env) {
     nlohmann::json v = kKnownAfterApply;
     if (w.secret_missing.count(secret) != 0) v = "missing";
-    else if (auto d = w.secret_digests.find(secret); d != w.secret_digests.end()) v = "sha256:" + d->second.substr(0, 12);
+    else if (auto d = w.secret_digests.find(secret); d != w.secret_digests.end()) v = "sha256:" + ShortDigest(d->second);
     after["secret_env"][var] = {{"secret", secret}, {"digest", v}};
   }
   return after;
