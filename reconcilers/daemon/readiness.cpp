@@ -87,6 +87,9 @@ Result<Endpoints> EndpointsFromConfig(const std::string& yaml_text) {
     eps.http = ParseListen(ScalarAt(root, "proxy", "http_listen"));
     eps.metrics = ParseListen(ScalarAt(root, "metrics", "listen"));
     eps.management = ParseListen(ScalarAt(root, "management", "listen"));
+    eps.https = ParseListen(ScalarAt(root, "proxy", "https_listen"));
+    // dns.enabled (>= 0.43) absent means true; before 0.43 the DNS server always runs.
+    if (ScalarAt(root, "dns", "enabled") != "false") eps.dns = ParseListen(ScalarAt(root, "dns", "listen"));
     eps.management_key_env = ScalarAt(root, "management", "api_key_env");
     eps.log_level = ScalarAt(root, "log", "level");
     if (eps.log_level.empty()) eps.log_level = "info";
@@ -94,6 +97,15 @@ Result<Endpoints> EndpointsFromConfig(const std::string& yaml_text) {
   } catch (const std::exception&) {
     return Error::Terminal("proxy.yaml is not valid YAML");
   }
+}
+
+ListenPorts PortsOf(const Endpoints& eps) {
+  ListenPorts out;
+  for (const auto* ep : {&eps.metrics, &eps.tunnel, &eps.http, &eps.https, &eps.management}) {
+    if (*ep) out.tcp.push_back((*ep)->port);
+  }
+  if (eps.dns) out.udp.push_back(eps.dns->port);
+  return out;
 }
 
 bool TcpConnects(const Endpoint& ep, Ms timeout) {
@@ -161,8 +173,9 @@ int HealthzStatus(HttpClient* http, const Endpoint& metrics, Ms timeout) {
 
 namespace {
 
-/// Inodes of LISTEN sockets on `port` in a /proc/net/tcp{,6} table.
-void ListeningInodes(const std::string& table, int port, std::vector<std::string>* out) {
+/// Inodes of sockets on local `port` in state `want` of a /proc/net/{tcp,udp}{,6} table
+/// ("0A" TCP_LISTEN; "07" is how a bound, unconnected UDP socket shows).
+void ListeningInodes(const std::string& table, int port, const char* want, std::vector<std::string>* out) {
   std::ifstream in(table);
   std::string line;
   std::getline(in, line);  // header
@@ -170,7 +183,7 @@ void ListeningInodes(const std::string& table, int port, std::vector<std::string
     std::istringstream f(line);
     std::string sl, local, remote, state, queues, timer, retr, uid, timeout, inode;
     if (!(f >> sl >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> inode)) continue;
-    if (state != "0A") continue;  // TCP_LISTEN
+    if (state != want) continue;
     const auto colon = local.rfind(':');
     if (colon == std::string::npos) continue;
     int p = 0;
@@ -182,7 +195,7 @@ void ListeningInodes(const std::string& table, int port, std::vector<std::string
 
 }  // namespace
 
-std::string ListenersOwnedBy(pid_t pid, const std::vector<int>& ports) {
+std::string ListenersOwnedBy(pid_t pid, const ListenPorts& ports) {
   std::set<std::string> held;  // "socket:[inode]" targets of the process's fds
   const std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
   std::error_code ec;
@@ -192,15 +205,22 @@ std::string ListenersOwnedBy(pid_t pid, const std::vector<int>& ports) {
     if (!rec) held.insert(target.string());
   }
   if (held.empty()) return "cannot read the sockets of pid " + std::to_string(pid);
-  for (const int port : ports) {
+  auto check = [&](int port, bool udp) -> std::string {
     std::vector<std::string> inodes;
-    ListeningInodes("/proc/net/tcp", port, &inodes);
-    ListeningInodes("/proc/net/tcp6", port, &inodes);
+    const std::string base = udp ? "/proc/net/udp" : "/proc/net/tcp";
+    ListeningInodes(base, port, udp ? "07" : "0A", &inodes);
+    ListeningInodes(base + "6", port, udp ? "07" : "0A", &inodes);
     const bool ours =
         std::any_of(inodes.begin(), inodes.end(), [&](const std::string& i) { return held.count("socket:[" + i + "]") > 0; });
-    if (!ours) {
-      return "port " + std::to_string(port) + (inodes.empty() ? " has no listener" : " is held by another process");
-    }
+    if (ours) return "";
+    const std::string what = (udp ? "UDP port " : "port ") + std::to_string(port);
+    return what + (inodes.empty() ? " has no listener" : " is held by another process");
+  };
+  for (const int port : ports.tcp) {
+    if (auto why = check(port, false); !why.empty()) return why;
+  }
+  for (const int port : ports.udp) {
+    if (auto why = check(port, true); !why.empty()) return why;
   }
   return "";
 }
@@ -242,13 +262,7 @@ ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpC
       return out;
     }
     last = CheckHealthy(http, eps);
-    if (last.empty()) {
-      std::vector<int> ports;
-      for (const auto* ep : {&eps.metrics, &eps.tunnel, &eps.http}) {
-        if (*ep) ports.push_back((*ep)->port);
-      }
-      last = ListenersOwnedBy(id.pid, ports);
-    }
+    if (last.empty()) last = ListenersOwnedBy(id.pid, PortsOf(eps));
     if (last.empty()) break;
     if (std::chrono::steady_clock::now() >= deadline) {
       out.detail = "not ready after " + std::to_string(options.timeout.count()) + " ms: " + last;

@@ -1,10 +1,13 @@
 // Is the proxy ready? iron-proxy has no readiness endpoint (/healthz is up as soon as the
 // metrics socket binds, even while another listener is about to fail), so ready means:
 //   the process is alive, /healthz on the metrics listener answers 200, the tunnel and http
-//   listeners accept a TCP connection, and every one of those listening sockets belongs to the
-//   process we started (/proc/net/tcp{,6} inodes among /proc/<pid>/fd). The last check is what
-//   makes a fixed "still alive a second later" wait unnecessary: a bind failure is fatal and
-//   exits 0, and another process holding the port would otherwise answer in the proxy's place.
+//   listeners accept a TCP connection, and every listener the rendered config opens (metrics,
+//   tunnel, http, https, management: TCP; dns: UDP) is a socket of the process we started
+//   (/proc/net/{tcp,tcp6,udp,udp6} inodes among /proc/<pid>/fd). iron-proxy binds them all
+//   concurrently and exits when any bind fails, so checking only some of them could report a
+//   start ready just before it dies. The ownership check is also what makes a fixed "still alive
+//   a second later" wait unnecessary: another process holding a port would otherwise answer in
+//   the proxy's place.
 #pragma once
 
 #include <chrono>
@@ -32,11 +35,19 @@ std::optional<Endpoint> ParseListen(const std::string& listen);
 /// The listeners the daemon checks, read from proxy.yaml.
 struct Endpoints {
   std::optional<Endpoint> tunnel, http, metrics, management;
+  std::optional<Endpoint> https;  ///< proxy.https_listen (always bound by iron-proxy)
+  std::optional<Endpoint> dns;    ///< dns.listen (UDP); absent when dns.enabled is false
   std::string management_key_env;  ///< management.api_key_env
   std::string log_level;
 };
 /// Parses proxy.yaml text; errors only when the YAML itself is unreadable.
 Result<Endpoints> EndpointsFromConfig(const std::string& yaml_text);
+
+/// Every port the config makes iron-proxy bind, by protocol.
+struct ListenPorts {
+  std::vector<int> tcp, udp;
+};
+ListenPorts PortsOf(const Endpoints& eps);
 
 bool TcpConnects(const Endpoint& ep, std::chrono::milliseconds timeout);
 
@@ -52,9 +63,10 @@ Result<PlainResponse> PlainHttp(const Endpoint& ep, const std::string& method, c
 /// plain socket. Returns the HTTP status (0 = not reachable).
 int HealthzStatus(HttpClient* http, const Endpoint& metrics, std::chrono::milliseconds timeout);
 
-/// "" when every port in `ports` has a TCP listening socket (IPv4 or IPv6) held by `pid`, else
-/// which port does not. Reads /proc/net/tcp, /proc/net/tcp6 and /proc/<pid>/fd.
-std::string ListenersOwnedBy(pid_t pid, const std::vector<int>& ports);
+/// "" when every TCP port in `ports` has a listening socket and every UDP port a bound socket
+/// (IPv4 or IPv6) held by `pid`, else which port does not. Reads /proc/net/{tcp,tcp6,udp,udp6}
+/// and /proc/<pid>/fd.
+std::string ListenersOwnedBy(pid_t pid, const ListenPorts& ports);
 
 /// One look, no waiting: "" when healthy, else why not.
 std::string CheckHealthy(HttpClient* http, const Endpoints& eps);

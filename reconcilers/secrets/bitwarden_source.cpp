@@ -6,6 +6,7 @@
 
 #include "controller/spec/units.h"
 #include "reconcilers/secrets/secret_delivery.h"
+#include "reconcilers/secrets/secret_value.h"
 #include "state/encoding.h"
 
 namespace ironward::secrets {
@@ -80,6 +81,7 @@ void BitwardenSource::Rekey(const spec::Spec& spec, const std::string& key, cons
     // Another project or server: the old values are not "last good" for this one.
     last_good_.clear();
     last_missing_.clear();
+    last_warnings_.clear();
     last_fetched_at_.clear();
   }
   source_id_ = source_id;
@@ -139,6 +141,7 @@ BitwardenObservation BitwardenSource::Observe(const spec::Spec& spec, const Read
     else complete = false;
   }
   o.last_fetched_at = last_fetched_at_;
+  o.value_warnings = last_warnings_;
   const bool same_key = schedule_ && o.key == key_;
   if (same_key) o.last_failure = last_failure_;
   if (o.token_error) return o;
@@ -235,14 +238,28 @@ RefreshResult BitwardenSource::Refresh(const spec::Spec& spec, WriteDeps& deps) 
   }
   std::string missing;
   std::map<std::string, std::string> sandbox_missing;
+  std::vector<std::string> warnings;
   const std::vector<std::string> providers = spec::ProviderSecretNames(spec);
   for (const auto& name : wanted) {
     std::string problem;
+    const bool provider = std::find(providers.begin(), providers.end(), name) != providers.end();
     if (seen[name] == 0) problem = "not found";
     else if (seen[name] > 1) problem = "found " + std::to_string(seen[name]) + " times (keys must be unique)";
     else if (values[name].empty()) problem = "empty";
+    else if (provider) {
+      CheckedValue checked = CheckProviderValue(name, "in Bitwarden project " + b.project_id, values[name]);
+      if (!checked.problem.empty()) {
+        missing += (missing.empty() ? "" : "; ") + checked.problem;
+        continue;
+      }
+      if (!checked.warning.empty()) {
+        spdlog::warn("bitwarden: {}", checked.warning);
+        warnings.push_back(checked.warning);
+      }
+      values[name] = std::move(checked.value);
+    }
     if (problem.empty()) continue;
-    if (std::find(providers.begin(), providers.end(), name) == providers.end()) {
+    if (!provider) {
       // A secretEnv secret: only the sandboxes that name it wait for it.
       sandbox_missing[name] = problem + " in Bitwarden project " + b.project_id;
       values.erase(name);
@@ -252,8 +269,10 @@ RefreshResult BitwardenSource::Refresh(const spec::Spec& spec, WriteDeps& deps) 
   }
   if (!missing.empty()) {
     // Fixable in Bitwarden without touching the desired state: retry on the back-off schedule.
-    return fail(Error::Transient(missing + " in Bitwarden project " + b.project_id +
-                                 " (the key must equal the provider's `secret`)"),
+    return fail(Error::Transient(missing + (missing.find(" in Bitwarden project ") != std::string::npos
+                                                ? ""
+                                                : " in Bitwarden project " + b.project_id +
+                                                      " (the key must equal the provider's `secret`)")),
                 std::nullopt);
   }
 
@@ -280,6 +299,7 @@ RefreshResult BitwardenSource::Refresh(const spec::Spec& spec, WriteDeps& deps) 
   }
   last_good_ = values;
   last_missing_ = sandbox_missing;
+  last_warnings_ = warnings;
   last_fetched_at_ = now;
   last_failure_.reset();
   schedule_->OnSuccess();

@@ -53,6 +53,7 @@ struct BitwardenObservation {
   /// secretEnv names the last good fetch did not get, with the reason (a missing one fails only
   /// the sandboxes that name it, never the fetch).
   std::map<std::string, std::string> missing;
+  std::vector<std::string> value_warnings;  ///< provider keys of the last good fetch trimmed of CR/LF
   std::string last_fetched_at;
 };
 
@@ -76,6 +77,8 @@ class BitwardenSource {
   RefreshResult Refresh(const spec::Spec& spec, WriteDeps& deps);
   /// Last good values of the wanted names (memory only).
   const std::map<std::string, std::string>& last_good() const { return last_good_; }
+  /// Warnings about the last good values (provider keys trimmed of a trailing CR/LF).
+  const std::vector<std::string>& last_warnings() const { return last_warnings_; }
   /// Time until the next scheduled fetch (nullopt: stopped or never scheduled).
   std::optional<std::chrono::nanoseconds> TimeUntilNext() const;
 
@@ -120,6 +123,7 @@ class BitwardenSource {
   std::unique_ptr<bw::Client> client_;
   std::map<std::string, std::string> last_good_;
   std::map<std::string, std::string> last_missing_;  ///< secretEnv names the last good fetch lacked
+  std::vector<std::string> last_warnings_;          ///< provider keys of the last good fetch trimmed
   std::string last_fetched_at_;
   std::optional<std::string> last_failure_;
 };

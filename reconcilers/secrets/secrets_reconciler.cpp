@@ -4,6 +4,7 @@
 
 #include "controller/spec/units.h"
 #include "reconcilers/secrets/secret_facts.h"
+#include "reconcilers/secrets/secret_value.h"
 #include "state/encoding.h"
 
 namespace ironward::secrets {
@@ -25,15 +26,23 @@ void ResolveEnv(const spec::Spec& spec, const std::map<std::string, std::string>
   }
   for (const auto& p : spec.providers) {
     std::string value;
+    std::string source = "in ironward's environment";
     if (auto it = own.find(p.secret); it != own.end()) value = it->second;
     if (value.empty()) {
       if (auto it = file_values.find(p.secret); it != file_values.end()) value = it->second;
+      source = "in credentials.envFile " + spec.credentials.env_file;
     }
     if (value.empty()) {
       o->missing.push_back(p.secret + " (provider " + p.name + ")");
       continue;
     }
-    o->values[p.secret] = value;
+    CheckedValue checked = CheckProviderValue(p.secret, source, std::move(value));
+    if (!checked.problem.empty()) {
+      o->invalid.push_back(checked.problem);
+      continue;
+    }
+    if (!checked.warning.empty()) o->value_warnings.push_back(checked.warning);
+    o->values[p.secret] = std::move(checked.value);
   }
   for (const auto& name : spec::SandboxSecretNames(spec)) {
     std::string value;
@@ -102,6 +111,7 @@ Result<ObservedSecrets> SecretsReconciler::Observe(const ReconcileContext& ctx, 
     o.bitwarden = bitwarden_->Observe(spec, deps, ctx.dry_run);
     if (spec.credentials.allow_env_fallback) ResolveEnv(spec, own, &o);
     const auto& b = *o.bitwarden;
+    o.value_warnings.insert(o.value_warnings.end(), b.value_warnings.begin(), b.value_warnings.end());
     nlohmann::json files = b.file_digests;
     // Not `due`/`from_record`: they differ between a dry run and apply of the same state, and
     // `ironward apply PLAN` compares this fingerprint to refuse stale plans.
@@ -122,7 +132,8 @@ Result<ObservedSecrets> SecretsReconciler::Observe(const ReconcileContext& ctx, 
   }
   std::string combined;
   for (const auto& [name, value] : o.values) combined += name + "=" + Sha256Hex(value) + "\n";
-  o.fingerprint = Sha256Hex(combined + "missing:" + std::to_string(o.missing.size()));
+  o.fingerprint = Sha256Hex(combined + "missing:" + std::to_string(o.missing.size()) +
+                            " invalid:" + std::to_string(o.invalid.size()));
   return o;
 }
 
@@ -138,6 +149,7 @@ ResourcePlan SecretsReconciler::Diff(ReconcileContext& ctx, const ObservedSecret
     }
     plan.warnings.push_back(f.Message());
   }
+  plan.warnings.insert(plan.warnings.end(), o.value_warnings.begin(), o.value_warnings.end());
   if (o.bitwarden) {
     ResourcePlan bw = DiffBitwarden(ctx, o, clock);
     bw.warnings.insert(bw.warnings.begin(), plan.warnings.begin(), plan.warnings.end());
@@ -146,6 +158,13 @@ ResourcePlan SecretsReconciler::Diff(ReconcileContext& ctx, const ObservedSecret
   }
   if (o.source_error) {
     plan.error = *o.source_error;
+    return plan;
+  }
+  if (!o.invalid.empty()) {
+    std::string why;
+    for (const auto& m : o.invalid) why += (why.empty() ? "" : "; ") + m;
+    plan.error = Error::Terminal(why + ". The proxy is not started with it.");
+    plan.error_reason = "SecretValueInvalid";
     return plan;
   }
   if (!o.missing.empty()) {
@@ -293,6 +312,11 @@ Outcome SecretsReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan
   if (fresh.error) return Outcome::Failed(*fresh.error, "SecretUnavailable");
   Outcome done = Outcome::Done(0);
   done.details = fresh.details;
+  if (!observed->value_warnings.empty()) {
+    done.details["warnings"] = observed->value_warnings;
+    done.message = std::to_string(observed->value_warnings.size()) +
+                   " secret value(s) trimmed of a trailing line break (details.warnings name them)";
+  }
   return done;
 }
 
@@ -407,6 +431,11 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
                   {"next_fetch_in", Seconds(next)},
                   {"checked_at", FormatRfc3339(deps.clock.Now())}};
   if (!degraded.empty()) done.details["degraded"] = degraded;
+  if (!bitwarden_->last_warnings().empty()) {
+    done.details["warnings"] = bitwarden_->last_warnings();
+    done.message += "; " + std::to_string(bitwarden_->last_warnings().size()) +
+                    " secret value(s) trimmed of a trailing line break (details.warnings name them)";
+  }
   if (!ctx.facts.secrets->sandbox_missing.empty()) done.details["sandbox_secrets_missing"] = ctx.facts.secrets->sandbox_missing;
   return done;
 }

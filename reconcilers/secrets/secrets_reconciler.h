@@ -30,6 +30,9 @@ inline constexpr const char* kSecretsType = "ironward_secrets";
 struct ObservedSecrets {
   std::map<std::string, std::string> values;  ///< env source: secret name -> value (sensitive)
   std::vector<std::string> missing;           ///< env source: "NAME (provider p)"
+  std::vector<std::string> invalid;           ///< env source: provider keys refused (secret_value.h)
+  /// Provider keys whose trailing CR/LF was trimmed (both sources; names only, never values).
+  std::vector<std::string> value_warnings;
   std::map<std::string, std::string> sandbox_missing;  ///< env source: secretEnv name -> why it has no value
   std::optional<Error> source_error;
   std::vector<UncoveredFinding> uncovered;

@@ -2,6 +2,7 @@
 
 #include "../fakes/fake_clock.h"
 #include "reconcilers/secrets/env_source.h"
+#include "reconcilers/secrets/secret_value.h"
 #include "reconcilers/secrets/secrets_reconciler.h"
 #include "reconcilers/secrets/uncovered.h"
 #include "test_util.h"
@@ -117,6 +118,84 @@ TEST(SecretsReconcilerTest, EmptyValueIsAnErrorNamingTheVariable) {
   EXPECT_TRUE(plan.error->terminal());
   EXPECT_NE(plan.error->message.find("OPENROUTER_API_KEY (provider openrouter)"), std::string::npos);
   EXPECT_FALSE(facts.secrets);
+}
+
+TEST(SecretValueTest, TrailingLineBreaksAreTrimmedOtherControlCharactersRefused) {
+  const auto crlf = CheckProviderValue("K", "in ironward's environment", "sk-abc\r\n");
+  EXPECT_EQ(crlf.value, "sk-abc");
+  EXPECT_TRUE(crlf.problem.empty());
+  EXPECT_NE(crlf.warning.find("secret 'K' in ironward's environment ends with a line break (2 CR/LF"),
+            std::string::npos)
+      << crlf.warning;
+  EXPECT_EQ(crlf.warning.find("sk-abc"), std::string::npos);
+  const auto clean = CheckProviderValue("K", "x", "sk-abc\tdef");  // Go allows a tab in a header value
+  EXPECT_EQ(clean.value, "sk-abc\tdef");
+  EXPECT_TRUE(clean.warning.empty() && clean.problem.empty());
+  for (const std::string& bad : {std::string("sk-a\nbc"), std::string("sk-\rabc"), std::string("sk\x01", 3) + "abc",
+                                std::string("sk\x7f") + "abc", std::string("sk-ab") + std::string(1, '\0') + "c"}) {
+    const auto r = CheckProviderValue("K", "in Bitwarden project P", bad);
+    EXPECT_TRUE(r.value.empty());
+    EXPECT_NE(r.problem.find("secret 'K' in Bitwarden project P contains "), std::string::npos) << r.problem;
+    EXPECT_NE(r.problem.find("502"), std::string::npos);
+    EXPECT_EQ(r.problem.find("abc"), std::string::npos) << "never the value";
+  }
+}
+
+// An env file written with a stray CR in a quoted value, or a value exported with a newline.
+TEST(SecretsReconcilerTest, ALineBreakAtTheEndIsTrimmedWithAWarningOneInsideIsRefused) {
+  TempDir tmp;
+  FakeClock clock;
+  state::StateReader reader(tmp.path());
+  MapEnvironment env;
+  env.vars = {{"OPENROUTER_API_KEY", "sk-or-123\n"}, {"OPENAI_API_KEY", "sk-oa-456"}};
+  SecretsReconciler r(&env);
+  const auto d = Desired(ironward::testing::kBaseYaml);
+  Facts facts;
+  ReconcileContext ctx{d, facts, true};
+  const auto plan = r.Plan(ctx, ReadDeps{clock, reader});
+  ASSERT_FALSE(plan.error) << plan.error->message;
+  ASSERT_TRUE(facts.secrets);
+  EXPECT_EQ(facts.secrets->values.at("OPENROUTER_API_KEY"), "sk-or-123");
+  ASSERT_EQ(plan.warnings.size(), 1U);
+  EXPECT_NE(plan.warnings[0].find("secret 'OPENROUTER_API_KEY' in ironward's environment ends with a line break"),
+            std::string::npos)
+      << plan.warnings[0];
+
+  env.vars["OPENAI_API_KEY"] = "sk-oa\r\n456";
+  Facts facts2;
+  ReconcileContext ctx2{d, facts2, true};
+  const auto refused = r.Plan(ctx2, ReadDeps{clock, reader});
+  ASSERT_TRUE(refused.error);
+  EXPECT_TRUE(refused.error->terminal());
+  EXPECT_EQ(refused.error_reason, "SecretValueInvalid");
+  EXPECT_NE(refused.error->message.find("secret 'OPENAI_API_KEY' in ironward's environment contains a carriage "
+                                        "return (CR) inside its value"),
+            std::string::npos)
+      << refused.error->message;
+  EXPECT_EQ(refused.error->message.find("456"), std::string::npos);
+  EXPECT_FALSE(facts2.secrets) << "the proxy is not started with a key it would break";
+}
+
+// A sandbox's secretEnv value goes into a container's environment, where a PEM key is normal.
+TEST(SecretsReconcilerTest, ASecretEnvValueMayHoldLineBreaks) {
+  TempDir tmp;
+  FakeClock clock;
+  state::StateReader reader(tmp.path());
+  MapEnvironment env;
+  env.vars = {{"OPENROUTER_API_KEY", "sk-or-123"}, {"OPENAI_API_KEY", "sk-oa-456"},
+              {"DEPLOY_KEY", "-----BEGIN KEY-----\nabc\n-----END KEY-----\n"}};
+  SecretsReconciler r(&env);
+  const auto d = Desired(std::string(ironward::testing::kBaseYaml) + R"(  sandboxes:
+    - name: agent-1
+      image: "local/agent:1"
+      secretEnv: {DEPLOY_KEY: DEPLOY_KEY}
+)");
+  Facts facts;
+  ReconcileContext ctx{d, facts, true};
+  const auto plan = r.Plan(ctx, ReadDeps{clock, reader});
+  ASSERT_FALSE(plan.error) << plan.error->message;
+  EXPECT_TRUE(plan.warnings.empty());
+  EXPECT_EQ(facts.secrets->sandbox_values.at("DEPLOY_KEY"), env.vars["DEPLOY_KEY"]);
 }
 
 TEST(SecretsReconcilerTest, SecretEnvValuesReachOnlyTheSandboxesAndAMissingOneIsAWarning) {

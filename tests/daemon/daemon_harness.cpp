@@ -134,6 +134,8 @@ int DaemonHarness::Port(const std::string& which) const {
   if (which == "tunnel") return p.tunnel_port;
   if (which == "http") return p.http_port;
   if (which == "metrics") return p.metrics_port;
+  if (which == "https") return p.https_port;
+  if (which == "dns") return p.dns_port;
   return p.management_port;
 }
 
@@ -156,13 +158,13 @@ bool ChildGuard::Alive() const {
   return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0 && ::kill(pid_, 0) == 0;
 }
 
-PortBlocker::PortBlocker(int port) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+PortBlocker::PortBlocker(int port, bool udp) {
+  fd_ = ::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<std::uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 4) != 0) {
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || (!udp && ::listen(fd_, 4) != 0)) {
     throw std::runtime_error("cannot block port " + std::to_string(port));
   }
 }

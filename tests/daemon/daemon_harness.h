@@ -44,7 +44,7 @@ class DaemonHarness {
   Outcome Pass(ResourcePlan* plan_out = nullptr);
 
   std::optional<PidRecord> Record();
-  int Port(const std::string& which) const;  // tunnel | http | metrics | management
+  int Port(const std::string& which) const;  // tunnel | http | https | dns | metrics | management
 
  private:
   doubletest::TempDir dir_;
@@ -68,10 +68,10 @@ class ChildGuard {
   pid_t pid_ = -1;
 };
 
-/// A listening TCP socket on 127.0.0.1:port (to make a port "already in use").
+/// A listening TCP socket (or a bound UDP one) on 127.0.0.1:port, to make a port "already in use".
 class PortBlocker {
  public:
-  explicit PortBlocker(int port);
+  explicit PortBlocker(int port, bool udp = false);
   ~PortBlocker();
 
  private:

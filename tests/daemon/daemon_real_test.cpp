@@ -106,9 +106,9 @@ TEST(DaemonReconcilerTest, ProxyEnvironmentHoldsOnlyAllowedVariables) {
 TEST(ReadinessTest, ListenersOwnedByTellsThisProcessFromAnother) {
   DaemonHarness h;
   const int port = h.Port("tunnel");
-  EXPECT_NE(ListenersOwnedBy(::getpid(), {port}).find("has no listener"), std::string::npos);
+  EXPECT_NE(ListenersOwnedBy(::getpid(), {{port}, {}}).find("has no listener"), std::string::npos);
   test::PortBlocker mine(port);
-  EXPECT_EQ(ListenersOwnedBy(::getpid(), {port}), "");
+  EXPECT_EQ(ListenersOwnedBy(::getpid(), {{port}, {}}), "");
   ASSERT_EQ(h.Pass().kind, Outcome::Kind::kRetry) << "the proxy cannot bind the blocked port";
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
@@ -123,10 +123,52 @@ TEST(ReadinessTest, ListenersOwnedByTellsThisProcessFromAnother) {
     return std::filesystem::read_symlink("/proc/" + std::to_string(child) + "/exe", ec).string().find("sleep") !=
            std::string::npos;
   }, 3s));
-  const std::string other = ListenersOwnedBy(child, {port});
+  const std::string other = ListenersOwnedBy(child, {{port}, {}});
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
   EXPECT_EQ(other, "port " + std::to_string(port) + " is held by another process");
+}
+
+// Every listener the rendered config opens counts, by protocol: iron-proxy binds them all at
+// once and exits when any one fails, so https, management and the UDP DNS server matter too.
+TEST(ReadinessTest, EveryListenerOfTheRenderedConfigIsChecked) {
+  DaemonHarness h;
+  auto text = h.state().Read("proxy.yaml");
+  ASSERT_TRUE(text.ok() && text->has_value());
+  auto eps = EndpointsFromConfig(**text);
+  ASSERT_TRUE(eps.ok());
+  const ListenPorts ports = PortsOf(*eps);
+  std::set<int> tcp(ports.tcp.begin(), ports.tcp.end());
+  EXPECT_EQ(tcp, (std::set<int>{h.Port("tunnel"), h.Port("http"), h.Port("https"), h.Port("metrics"),
+                               h.Port("management")}));
+  EXPECT_EQ(ports.udp, std::vector<int>{h.Port("dns")}) << "0.39 always runs its DNS server";
+
+  auto off = EndpointsFromConfig("dns:\n  enabled: false\n  listen: 127.0.0.1:5353\n");
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(PortsOf(*off).udp.empty()) << "dns.enabled: false (>= 0.43) binds no DNS socket";
+}
+
+TEST(ReadinessTest, UdpSocketsCountByOwnerToo) {
+  DaemonHarness h;
+  const int port = h.Port("dns");
+  EXPECT_EQ(ListenersOwnedBy(::getpid(), {{}, {port}}), "UDP port " + std::to_string(port) + " has no listener");
+  test::PortBlocker mine(port, /*udp=*/true);
+  EXPECT_EQ(ListenersOwnedBy(::getpid(), {{}, {port}}), "");
+}
+
+// Another process on the https or DNS port: the proxy never counts as ready, however quickly its
+// other listeners come up.
+TEST(DaemonReconcilerTest, AnHttpsOrDnsPortInUseIsNeverReady) {
+  for (const bool dns : {false, true}) {
+    DaemonHarness h;
+    test::PortBlocker taken(h.Port(dns ? "dns" : "https"), /*udp=*/dns);
+    const Outcome out = h.Pass();
+    EXPECT_EQ(out.kind, Outcome::Kind::kRetry) << (dns ? "dns" : "https") << ": " << out.message;
+    EXPECT_EQ(out.reason, "NotReady") << out.message;
+    auto rec = h.Record();
+    ASSERT_TRUE(rec);
+    EXPECT_EQ(rec->state, RecordState::kCrashed);
+  }
 }
 
 TEST(DaemonReconcilerTest, ReadinessFailureKillsAndReportsLogTail) {

@@ -335,6 +335,48 @@ TEST_F(BitwardenSecretsTest, MissingKeyInTheProjectNamesTheKey) {
   EXPECT_EQ(facts_.secrets->values.at("OPENAI_API_KEY"), bwtest::kRotated);
 }
 
+// A key pasted into Bitwarden with a newline: trimmed with a warning naming it; one with a line
+// break inside cannot be used and is retried on the back-off schedule (fixable in Bitwarden).
+TEST_F(BitwardenSecretsTest, ALineBreakAtTheEndIsTrimmedOneInsideIsRetriedUntilFixed) {
+  ASSERT_EQ(double_.Admin("secret", {{"key", "OPENROUTER_API_KEY"}, {"value", bwtest::kValueA + "\n"}}),
+            200);
+  auto out = Pass();
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out->kind, Outcome::Kind::kDone) << out->message;
+  EXPECT_EQ(facts_.secrets->values.at("OPENROUTER_API_KEY"), bwtest::kValueA);
+  EXPECT_NE(out->message.find("1 secret value(s) trimmed of a trailing line break"), std::string::npos)
+      << out->message;
+  EXPECT_NE(out->details.dump().find("secret 'OPENROUTER_API_KEY' in Bitwarden project " + bwtest::kProjectId +
+                                     " ends with a line break"),
+            std::string::npos)
+      << out->details.dump();
+  // The next plan (nothing due) still says so.
+  ResourcePlan again = Plan();
+  ASSERT_EQ(again.warnings.size(), 1U) << Describe(again);
+  EXPECT_NE(again.warnings[0].find("OPENROUTER_API_KEY"), std::string::npos);
+
+  // At the next refresh one arrives with a line break inside: the last good values are kept.
+  ASSERT_EQ(double_.Admin("secret", {{"key", "ANTHROPIC_API_KEY"}, {"value", "sk-ant\n-split"}}), 200);
+  clock_.Advance(hours(1) + minutes(10));
+  auto refused = Pass();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->reason, "Degraded") << refused->message;
+  EXPECT_EQ(facts_.secrets->values.at("ANTHROPIC_API_KEY"), bwtest::kValueB);
+  EXPECT_NE(refused->message.find("secret 'ANTHROPIC_API_KEY' in Bitwarden project " + bwtest::kProjectId +
+                                  " contains a line feed (LF) inside its value"),
+            std::string::npos)
+      << refused->message;
+  EXPECT_EQ(refused->message.find("-split"), std::string::npos);
+
+  ASSERT_EQ(double_.Admin("secret", {{"key", "ANTHROPIC_API_KEY"}, {"value", bwtest::kRotated}}), 200);
+  clock_.Advance(seconds(30));
+  auto fixed = Pass();
+  ASSERT_TRUE(fixed);
+  EXPECT_EQ(fixed->kind, Outcome::Kind::kDone) << fixed->message;
+  EXPECT_EQ(fixed->reason, "Rotated") << fixed->message;
+  EXPECT_EQ(facts_.secrets->values.at("ANTHROPIC_API_KEY"), bwtest::kRotated);
+}
+
 TEST_F(BitwardenSecretsTest, MalformedOrMissingTokenIsTerminalWithoutARequest) {
   env_.vars["BWS_ACCESS_TOKEN"] = "not-a-token";
   ResourcePlan plan = Plan();

@@ -79,8 +79,28 @@ SSL_CTX* NewUpstreamClientContext() {
   return ctx;
 }
 
+namespace {
+
+// Go's httpguts.ValidHeaderFieldValue: no control character other than tab, no DEL.
+bool ValidHeaderValue(const std::string& v) {
+  for (unsigned char c : v) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool DoUpstream(const ProxyContext& ctx, const std::string& scheme, const std::string& host_port,
                 const Request& req, Response* resp, std::string* err) {
+  // net/http's Transport refuses the request before dialing (a secret swapped in with a CR/LF):
+  // the proxy answers 502.
+  for (const auto& [name, value] : req.headers.items) {
+    if (!ValidHeaderValue(value)) {
+      *err = "net/http: invalid header field value for \"" + name + "\"";
+      return false;
+    }
+  }
   std::string host, port;
   if (!SplitHostPort(host_port, &host, &port)) {
     host = host_port;

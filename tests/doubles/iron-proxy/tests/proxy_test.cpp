@@ -96,6 +96,40 @@ TEST_F(IronProxyDoubleProxy, SwapsTokenInHeaderOverPlainHttpAndNeverLogsIt) {
   EXPECT_EQ(p->Stderr().find(kReal), std::string::npos);
 }
 
+// A real key with a line break (pasted with a newline): Go's Transport refuses the header
+// before dialing, and the proxy answers 502 without reaching the upstream.
+TEST_F(IronProxyDoubleProxy, ASwappedValueWithALineBreakIs502AsInTheRealProxy) {
+  Upstream up;
+  auto p = Start(BaseConfig(dir_, "transforms:\n" + Secrets("localhost")), {{"REAL_KEY", std::string(kReal) + "\n"}});
+  HttpResult r = Http("http://localhost:" + std::to_string(up.port()) + "/v1/chat",
+                      {.proxy = "http://127.0.0.1:" + std::to_string(http_), .headers = {"Authorization: Bearer proxy-token-1"}});
+  EXPECT_EQ(r.status, 502) << r.error << r.body;
+  EXPECT_TRUE(up.Requests().empty());
+  Json audit = p->WaitLog("request");
+  ASSERT_TRUE(audit.is_object()) << p->Stderr();
+  EXPECT_EQ(audit["audit"]["action"], "error");
+  EXPECT_EQ(audit["error"], "net/http: invalid header field value for \"Authorization\"");
+  EXPECT_EQ(p->Stderr().find(kReal), std::string::npos);
+}
+
+// match_path / match_query (replace mode): a key carried in the URL, as Telegram's bot API and
+// Google's ?key= do.
+TEST_F(IronProxyDoubleProxy, SwapsTokenInThePathAndInQueryValuesWhenAsked) {
+  Upstream up;
+  std::string yaml = BaseConfig(dir_, "transforms:\n" + Secrets("localhost"));
+  yaml.replace(yaml.find("match_headers"), 0, "match_path: true\n            match_query: true\n            ");
+  auto p = Start(yaml);
+  const std::string base = "http://localhost:" + std::to_string(up.port());
+  HttpOptions via{.proxy = "http://127.0.0.1:" + std::to_string(http_)};
+  ASSERT_EQ(Http(base + "/botproxy-token-1/sendMessage?chat=1", via).status, 200);
+  ASSERT_EQ(Http(base + "/v1/models?key=proxy-token-1&x=2", via).status, 200);
+  const auto seen = up.Requests();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].rfind(std::string("GET /bot") + kReal + "/sendMessage?chat=1 HTTP/1.1\r\n", 0), 0u) << seen[0];
+  EXPECT_EQ(seen[1].rfind(std::string("GET /v1/models?key=") + kReal + "&x=2 HTTP/1.1\r\n", 0), 0u) << seen[1];
+  EXPECT_EQ(p->Stderr().find(kReal), std::string::npos);
+}
+
 TEST_F(IronProxyDoubleProxy, MissingEnvSecretForwardsPlaceholderWithWarning) {
   Upstream up;
   auto p = Start(BaseConfig(dir_, "transforms:\n" + Secrets("localhost")), {{"REAL_KEY", ""}});
