@@ -112,8 +112,16 @@ nlohmann::json ToJson(const DesiredState& state) {
   if (s.ca.renew_before) ca["renewBefore"] = FormatDuration(*s.ca.renew_before);
   json providers = json::array();
   for (const Provider& p : s.providers) {
-    providers.push_back(json{
-        {"name", p.name}, {"secret", p.secret}, {"hosts", p.hosts}, {"headers", p.headers}});
+    json provider{{"name", p.name}, {"secret", p.secret}, {"hosts", p.hosts}, {"headers", p.headers}};
+    // Only when not the default, so that existing desired-state digests stay as they were.
+    if (!(p.in == TokenPlaces{})) {
+      json in = json::array();
+      if (p.in.header) in.push_back("header");
+      if (p.in.path) in.push_back("path");
+      if (p.in.query) in.push_back("query");
+      provider["in"] = in;
+    }
+    providers.push_back(std::move(provider));
   }
   json sandboxes = json::array();
   for (const Sandbox& sb : s.sandboxes) sandboxes.push_back(SandboxJson(sb));

@@ -41,6 +41,36 @@ std::vector<std::string> ReadHosts(Diag& diag, const Field& field, bool allow_em
   return out;
 }
 
+/// `in: header|path|query` or a list of them (no duplicates).
+std::optional<TokenPlaces> ReadTokenPlaces(Diag& diag, const Field& field) {
+  std::vector<Field> items;
+  if (field.node.IsSequence()) {
+    auto seq = ReadSeq(diag, field);
+    if (!seq) return std::nullopt;
+    items = *seq;
+    if (items.empty()) {
+      diag.ErrorAt(field.pos, field.path, "must name at least one of header, path, query");
+      return std::nullopt;
+    }
+  } else {
+    items.push_back(field);
+  }
+  TokenPlaces in{false, false, false};
+  bool ok = true;
+  for (const auto& item : items) {
+    auto s = ReadChoice(diag, item, {"header", "path", "query"});
+    if (!s) {
+      ok = false;
+      continue;
+    }
+    bool& slot = *s == "header" ? in.header : (*s == "path" ? in.path : in.query);
+    if (slot) diag.WarnAt(item.pos, item.path, "'" + *s + "' is listed twice");
+    slot = true;
+  }
+  if (!ok) return std::nullopt;
+  return in;
+}
+
 void ParseProvider(Diag& diag, const Field& field, Provider* out) {
   Map m(diag, field, "spec.providers[]");
   if (!m.valid()) return;
@@ -88,6 +118,16 @@ void ParseProvider(Diag& diag, const Field& field, Provider* out) {
         }
       }
       if (!headers.empty()) out->headers = headers;
+    }
+  }
+  if (auto f = m.Get("in")) {
+    if (auto in = ReadTokenPlaces(diag, *f)) {
+      out->in = *in;
+      if (!in->header && m.Get("headers")) {
+        diag.ErrorAt(f->pos, f->path,
+                     "'headers' is set but `in` (" + ToString(*in) +
+                         ") does not include header; add header to `in` or remove `headers`");
+      }
     }
   }
 }

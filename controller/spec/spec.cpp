@@ -58,6 +58,14 @@ std::string PortSpec::ToString() const {
   return address + ":" + std::to_string(host_port) + ":" + std::to_string(container_port) + "/" + protocol;
 }
 
+std::string ToString(const TokenPlaces& in) {
+  std::string out;
+  for (const auto& [on, name] : {std::pair{in.header, "header"}, std::pair{in.path, "path"}, std::pair{in.query, "query"}}) {
+    if (on) out += (out.empty() ? "" : ", ") + std::string(name);
+  }
+  return out;
+}
+
 std::string ToString(RestartPolicy v) {
   switch (v) {
     case RestartPolicy::kUnset: return "";

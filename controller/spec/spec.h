@@ -72,12 +72,26 @@ struct CaSpec {
   std::int64_t rotation = 1;
 };
 
+/// Where a sandbox puts the provider's proxy token (`in:`). iron-proxy's replace mode always
+/// scans the listed headers; the URL path and the query values only when asked (match_path,
+/// match_query), for keys that APIs take in the URL (Telegram's /bot<TOKEN>/, Google's ?key=).
+struct TokenPlaces {
+  bool header = true;
+  bool path = false;
+  bool query = false;
+  bool operator==(const TokenPlaces&) const = default;
+};
+
 struct Provider {
   std::string name;    ///< [a-z0-9][a-z0-9-]*, unique
   std::string secret;  ///< env var name (env source) or the secret's key in Bitwarden
   std::vector<std::string> hosts;
   std::vector<std::string> headers = {"Authorization"};
+  TokenPlaces in;
 };
+
+/// "header", "path", "query" joined with ", " in that order.
+std::string ToString(const TokenPlaces& in);
 
 enum class CredentialSource { kEnv, kBitwarden };
 

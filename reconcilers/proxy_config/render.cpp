@@ -55,7 +55,12 @@ YAML::Node Transforms(const RenderInputs& in, const ProxyVersion& version) {
     }
     // Never `require: true`: at these versions it rejects the tunnel's CONNECT itself.
     e["replace"]["proxy_value"] = in.tokens.at(p.name);
+    // iron-proxy always scans the listed headers (an empty list would mean all of them).
     e["replace"]["match_headers"] = StringList(p.headers);
+    // Emitted only when asked: every supported version (0.39+) accepts both, and leaving them out
+    // otherwise keeps the config digest of existing setups (no restart on upgrade).
+    if (p.in.path) e["replace"]["match_path"] = true;
+    if (p.in.query) e["replace"]["match_query"] = true;
     YAML::Node rules(YAML::NodeType::Sequence);
     for (const auto& h : p.hosts) {
       YAML::Node r;

@@ -130,6 +130,30 @@ TEST(ProxyConfigRenderTest, AllowlistAndSecretsTransformsMapTokensToSecretNamesN
   EXPECT_EQ(entries[0]["rules"].size(), 2U);
 }
 
+TEST(ProxyConfigRenderTest, TokensInThePathOrQueryRenderMatchPathAndMatchQueryOnlyWhenAsked) {
+  const auto base = Render(Desired(testing::kBaseYaml));
+  const auto plain = base.node["transforms"][1]["config"]["secrets"][0]["replace"];
+  EXPECT_FALSE(plain["match_path"]) << "left out by default: existing config digests stay as they were";
+  EXPECT_FALSE(plain["match_query"]);
+  for (const char* version : {"0.39.0", "0.45.0"}) {
+    SCOPED_TRACE(version);
+    const std::string versioned =
+        With(testing::kBaseYaml, "version: \"0.39.0\"", std::string("version: \"") + version + "\"");
+    const auto same_version = Render(Desired(versioned));
+    const auto r = Render(Desired(With(versioned, "      hosts: [\"api.openai.com\"]\n",
+                                       "      hosts: [\"api.openai.com\"]\n      in: [path, query]\n")));
+    const auto replace = r.node["transforms"][1]["config"]["secrets"][1]["replace"];
+    EXPECT_TRUE(replace["match_path"].as<bool>());
+    EXPECT_TRUE(replace["match_query"].as<bool>());
+    EXPECT_EQ(replace["match_headers"][0].as<std::string>(), "Authorization");
+    proxy_config::ProxyVersion v;
+    ASSERT_TRUE(proxy_config::ProxyVersion::Parse(version, &v));
+    EXPECT_TRUE(proxy_config::CheckConfig(YAML::Load(r.text), v).empty());
+    EXPECT_NE(r.ruleset_digest, same_version.ruleset_digest) << "a transforms change: reload, not restart";
+    EXPECT_EQ(r.listeners_digest, same_version.listeners_digest);
+  }
+}
+
 TEST(ProxyConfigRenderTest, NoProvidersStillDeniesByDefault) {
   const auto d = Desired(With(With(testing::kBaseYaml, R"(    - name: openrouter
       secret: OPENROUTER_API_KEY

@@ -40,5 +40,31 @@ TEST(DaemonEndToEndTest, TunnelledRequestArrivesWithTheRealSecret) {
   EXPECT_TRUE(h.Plan().InSync());
 }
 
+// `in: [path, query]`: keys APIs take in the URL (Telegram's /bot<TOKEN>/, Google's ?key=) reach
+// the upstream with the real secret while the sandbox only ever held the token.
+TEST(DaemonEndToEndTest, TokensInThePathAndTheQueryArriveAsTheRealSecret) {
+  test::DaemonHarness h;
+  doubletest::TempDir pki;
+  doubletest::MakeUpstreamPki(pki);
+  doubletest::Upstream up(pki.path() + "/up.crt", pki.path() + "/up.key");
+  h.desired().spec.proxy.upstream_ca_file = pki.path() + "/upca.crt";
+  h.AddProvider({"localhost"});
+  h.desired().spec.providers[0].in = spec::TokenPlaces{true, true, true};
+  h.Render();
+  const Outcome out = h.Pass();
+  ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.reason << ": " << out.message;
+
+  const std::string base = "https://localhost:" + std::to_string(up.port());
+  const doubletest::HttpOptions via{.proxy = "http://127.0.0.1:" + std::to_string(h.Port("tunnel")),
+                                    .cainfo = h.root() + "/ca.crt"};
+  ASSERT_EQ(doubletest::Http(base + "/bot" + h.token() + "/sendMessage", via).status, 200);
+  ASSERT_EQ(doubletest::Http(base + "/v1/models?key=" + h.token() + "&alt=json", via).status, 200);
+  const auto seen = up.Requests();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].rfind(std::string("GET /bot") + test::kRealSecret + "/sendMessage HTTP/1.1\r\n", 0), 0u) << seen[0];
+  EXPECT_NE(seen[1].find(std::string("key=") + test::kRealSecret), std::string::npos) << seen[1];
+  EXPECT_EQ(seen[1].find(h.token()), std::string::npos) << seen[1];
+}
+
 }  // namespace
 }  // namespace ironward::daemon

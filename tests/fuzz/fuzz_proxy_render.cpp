@@ -109,6 +109,9 @@ void CheckRendered(const ironward::spec::DesiredState& d, const pc::RenderInputs
                "each provider's entry carries its token");
     FUZZ_CHECK(entries[i]["replace"]["match_headers"].as<std::vector<std::string>>() == p.headers,
                "headers are carried as given");
+    FUZZ_CHECK(static_cast<bool>(entries[i]["replace"]["match_path"]) == p.in.path &&
+                   static_cast<bool>(entries[i]["replace"]["match_query"]) == p.in.query,
+               "match_path / match_query exactly when `in` asks for them");
     FUZZ_CHECK(entries[i]["rules"].size() == p.hosts.size(), "one rule per provider host");
   }
 }

@@ -63,6 +63,29 @@ TEST(LoaderHostTest, ProviderHostsAreCheckedToo) {
   EXPECT_TRUE(OnlyError(r, 12, 27, "spec.providers[0].hosts[1]: 'Bad.example' has uppercase"));
 }
 
+TEST(LoaderTokenPlacesTest, InTakesOneOrAListOfHeaderPathQuery) {
+  const auto r = Load(Doc("  providers:\n"
+                          "    - {name: tg, secret: TG_KEY, hosts: [api.telegram.org], in: path}\n"
+                          "    - {name: g, secret: G_KEY, hosts: [g.example], in: [header, query]}\n"
+                          "    - {name: o, secret: O_KEY, hosts: [o.example]}\n"));
+  ASSERT_TRUE(r.state) << (r.errors.empty() ? "" : r.errors[0].message);
+  const auto& p = r.state->spec.providers;
+  EXPECT_EQ(p[0].in, (TokenPlaces{false, true, false}));
+  EXPECT_EQ(p[1].in, (TokenPlaces{true, false, true}));
+  EXPECT_EQ(p[2].in, TokenPlaces{}) << "default: header only";
+  EXPECT_EQ(ToString(p[1].in), "header, query");
+}
+
+TEST(LoaderTokenPlacesTest, UnknownPlacesEmptyListsAndHeadersWithoutHeaderAreErrors) {
+  EXPECT_TRUE(OnlyError(Load(Doc("  providers:\n    - {name: p, secret: P_KEY, hosts: [a.example], in: cookie}\n")),
+                        10, 56, "spec.providers[0].in: unknown value 'cookie' (expected one of: header, path, query)"));
+  EXPECT_TRUE(OnlyError(Load(Doc("  providers:\n    - {name: p, secret: P_KEY, hosts: [a.example], in: []}\n")), 10,
+                        56, "spec.providers[0].in: must name at least one of header, path, query"));
+  EXPECT_TRUE(OnlyError(Load(Doc("  providers:\n    - {name: p, secret: P_KEY, hosts: [a.example], in: [path], "
+                                 "headers: [X-Key]}\n")),
+                        10, 56, "'headers' is set but `in` (path) does not include header"));
+}
+
 TEST(LoaderHostTest, ProviderNeedsAtLeastOneHost) {
   const auto r = Load(Doc("  providers:\n    - {name: p, secret: P_KEY, hosts: []}\n"));
   EXPECT_TRUE(OnlyError(r, 10, 39, "spec.providers[0].hosts: must list at least one host"));
