@@ -50,6 +50,10 @@ std::string RenderPlanText(const spec::DesiredState& desired, const RunResult& r
       out << " " << Paint(sym, ColorOf(c.action), style) << " " << c.address << " (" << c.type << "): " << c.reason;
       if (c.disruptive) out << " " << Paint("[disruptive]", kBold, style);
       out << "\n";
+      for (const auto& f : c.fields) {
+        out << "        " << Paint(std::string(ActionSymbol(f.action)), ColorOf(f.action), style)
+            << f.Words().substr(ActionSymbol(f.action).size()) << "\n";
+      }
       switch (c.action) {
         case Action::kCreate: ++add; break;
         case Action::kUpdate: ++change; break;
@@ -96,9 +100,14 @@ nlohmann::json RenderPlanJson(const spec::DesiredState& desired, const RunResult
                          {"disruptive", false}, {"before", nullptr}, {"after", nullptr}});
     }
     for (const auto& c : r.plan.changes) {
+      nlohmann::json fields = nlohmann::json::array();
+      for (const auto& f : c.fields) {
+        fields.push_back({{"field", f.field}, {"actions", ActionJson(f.action)}, {"before", f.before}, {"after", f.after}});
+      }
       changes.push_back({{"address", c.address}, {"type", c.type}, {"resource", r.plan.resource},
                          {"actions", ActionJson(c.action)}, {"action_reason", c.reason},
-                         {"disruptive", c.disruptive}, {"before", c.before}, {"after", c.after}});
+                         {"disruptive", c.disruptive}, {"before", c.before}, {"after", c.after},
+                         {"field_changes", fields}});
     }
     for (const auto& w : r.plan.warnings) warnings.push_back({{"resource", r.plan.resource}, {"message", w}});
     if (r.plan.error) {
@@ -108,7 +117,7 @@ nlohmann::json RenderPlanJson(const spec::DesiredState& desired, const RunResult
     observed.push_back({{"resource", r.plan.resource}, {"observed_fingerprint", r.plan.observed_fingerprint},
                         {"desired_digest", r.plan.desired_digest}});
   }
-  return {{"format_version", "1.0"},
+  return {{"format_version", "1.1"},
           {"desired_digest", desired.digest},
           {"desired_name", desired.name},
           {"resource_changes", changes},

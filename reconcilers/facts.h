@@ -10,6 +10,8 @@
 #include <set>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace ironward {
 
 struct BinaryFacts {
@@ -36,6 +38,9 @@ struct MappingFacts {
   std::int64_t rotation = 0;
   std::map<std::string, std::string> tokens;  ///< provider name -> token (sensitive)
   std::set<std::string> pending;              ///< providers whose token is minted at apply
+  /// secret name -> provider name as mappings.json recorded them before this pass (also
+  /// providers no longer declared): plans label a removed provider by its name.
+  std::map<std::string, std::string> recorded_names;
 };
 
 struct SecretFacts {
@@ -64,6 +69,9 @@ struct ConfigFacts {
   std::string bind_address;      ///< resolved IPv4 the tunnel/http listeners bind (sandboxes dial it)
   std::uint16_t tunnel_port = 0; ///< CONNECT listener (HTTPS_PROXY)
   std::uint16_t http_port = 0;   ///< absolute-form listener (HTTP_PROXY)
+  /// proxy_config/config_summary.h of the rendered file (no token): the daemon records it at
+  /// start and diffs it field by field to name every cause of a restart.
+  nlohmann::json summary;
   bool pending = false;
 };
 

@@ -144,6 +144,7 @@ ResourcePlan MappingsReconciler::Diff(ReconcileContext& ctx, const ObservedMappi
     }
   }
   if (!observed.corrupt) {
+    for (const auto& [provider_name, m] : observed.file.providers) facts.recorded_names[m.secret] = provider_name;
     for (const auto& [provider_name, m] : observed.file.providers) {
       const std::string& name = provider_name;  // C++20 lambdas may not capture structured bindings (clang 14)
       const bool declared = std::any_of(spec.providers.begin(), spec.providers.end(),
@@ -197,6 +198,9 @@ Outcome MappingsReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, Wr
   next.rotation = std::max(spec.tokens.rotation, observed->corrupt ? 0 : observed->file.rotation);
   MappingFacts facts;
   facts.rotation = next.rotation;
+  if (!observed->corrupt) {
+    for (const auto& [provider_name, m] : observed->file.providers) facts.recorded_names[m.secret] = provider_name;
+  }
   for (const auto& p : spec.providers) {
     const auto it = observed->file.providers.find(p.name);
     const bool keep = !observed->corrupt && !rotate && it != observed->file.providers.end();

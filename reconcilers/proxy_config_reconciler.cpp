@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "reconcilers/proxy_config/config_summary.h"
 #include "reconcilers/proxy_config/render.h"
 #include "state/encoding.h"
 
@@ -117,6 +118,10 @@ ResourcePlan ProxyConfigReconciler::Diff(ReconcileContext& ctx, const ObservedPr
   facts.digest = rendered->digest;
   facts.listeners_digest = rendered->listeners_digest;
   facts.ruleset_digest = rendered->ruleset_digest;
+  auto names = proxy_config::ProviderNames(ctx.desired.spec);
+  facts.summary = proxy_config::SummarizeConfig(rendered->node, names);
+  // The file on disk may still serve providers no longer declared: their recorded names.
+  if (ctx.facts.mappings) names.insert(ctx.facts.mappings->recorded_names.begin(), ctx.facts.mappings->recorded_names.end());
   ctx.facts.config = facts;
 
   if (!observed.exists) {
@@ -125,10 +130,20 @@ ResourcePlan ProxyConfigReconciler::Diff(ReconcileContext& ctx, const ObservedPr
     c.after = {{"sha256", Short(rendered->digest)}, {"version", ctx.desired.spec.proxy.version}};
   } else if (current_digest != rendered->digest) {
     c.action = Action::kUpdate;
-    c.reason = "config digest " + Short(current_digest) + " != desired " + Short(rendered->digest) +
-               " (changed: " + ChangedSections(observed.text, rendered->node) + ")";
     c.before = {{"sha256", Short(current_digest)}};
     c.after = {{"sha256", Short(rendered->digest)}};
+    try {
+      const nlohmann::json now = proxy_config::SummarizeConfig(YAML::Load(observed.text), names);
+      c.fields = proxy_config::DiffConfigSummaries(now, facts.summary).All();
+      c.before["config"] = now;
+      c.after["config"] = facts.summary;
+    } catch (const std::exception&) {
+      // Unparsable file: the digests and the section list say enough (it is rewritten whole).
+    }
+    const std::string count =
+        c.fields.empty() ? "" : std::to_string(c.fields.size()) + " field change(s); ";
+    c.reason = "config digest " + Short(current_digest) + " != desired " + Short(rendered->digest) + " (" + count +
+               "changed: " + ChangedSections(observed.text, rendered->node) + ")";
   } else if (observed.mode != 0600) {
     c.action = Action::kUpdate;
     c.reason = "mode " + std::to_string(observed.mode) + " is not 0600";
@@ -156,6 +171,7 @@ Outcome ProxyConfigReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&,
   facts.digest = rendered->digest;
   facts.listeners_digest = rendered->listeners_digest;
   facts.ruleset_digest = rendered->ruleset_digest;
+  facts.summary = proxy_config::SummarizeConfig(rendered->node, proxy_config::ProviderNames(ctx.desired.spec));
   facts.bind_address = observed->bind_ip;
   facts.tunnel_port = ctx.desired.spec.proxy.tunnel_port;
   facts.http_port = ctx.desired.spec.proxy.http_port;

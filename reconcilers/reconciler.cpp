@@ -24,6 +24,35 @@ std::vector<std::string> ActionJson(Action a) {
   return {"no-op"};
 }
 
+namespace {
+
+/// A summary value in one line: strings bare, lists as "a, b", objects as "k: v, k: v".
+std::string Plain(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array()) {
+    std::string out;
+    for (const auto& item : v) out += (out.empty() ? "" : ", ") + Plain(item);
+    return "[" + out + "]";
+  }
+  if (v.is_object()) {
+    std::string out;
+    for (const auto& [k, item] : v.items()) out += (out.empty() ? "" : ", ") + k + " " + Plain(item);
+    return out;
+  }
+  return v.dump();
+}
+
+}  // namespace
+
+std::string FieldChange::Words() const {
+  std::string out = std::string(ActionSymbol(action)) + " " + field;
+  switch (action) {
+    case Action::kCreate: return out + ": " + Plain(after);
+    case Action::kDelete: return out + ": " + Plain(before);
+    default: return out + ": " + Plain(before) + " -> " + Plain(after);
+  }
+}
+
 Outcome Outcome::Done(int changed, std::string message) {
   Outcome o;
   o.kind = Kind::kDone;

@@ -43,6 +43,18 @@ std::vector<std::string> ActionJson(Action a);        ///< ["create"], ["delete"
 /// Placeholder for values that only exist once apply ran (e.g. a freshly minted token).
 inline constexpr const char* kKnownAfterApply = "(known after apply)";
 
+/// One field of a resource that changes, Terraform style ("+ allowlist: pypi.org",
+/// "~ proxy.tunnel_listen: 127.0.0.1:19090 -> 127.0.0.1:19091"). Never a secret value or token:
+/// those appear only as a digest or SensitiveLabel().
+struct FieldChange {
+  std::string field;       ///< "allowlist", "provider openai", "proxy.tunnel_listen", "log.level"
+  Action action = Action::kUpdate;  ///< kCreate = added, kDelete = removed, kUpdate = changed
+  nlohmann::json before;   ///< null when added
+  nlohmann::json after;    ///< null when removed
+  /// "+ allowlist: pypi.org" / "- provider openai: ..." / "~ log.level: info -> debug".
+  std::string Words() const;
+};
+
 struct Change {
   Action action = Action::kNoop;
   std::string address;  ///< stable id, e.g. "ca.local", "mappings.token[\"openrouter\"]"
@@ -52,6 +64,8 @@ struct Change {
   /// Non-sensitive summaries. A secret or token appears only as SensitiveLabel().
   nlohmann::json before;
   nlohmann::json after;
+  /// What changes field by field (plans print each under the change; JSON `field_changes`).
+  std::vector<FieldChange> fields;
 };
 
 struct ResourcePlan {

@@ -1,5 +1,7 @@
 #include "reconcilers/daemon/daemon_plan.h"
 
+#include "reconcilers/proxy_config/config_summary.h"
+
 #include <algorithm>
 
 namespace ironward::daemon {
@@ -20,15 +22,65 @@ bool SecretFilesRotated(const Inputs& have, const DesiredInputs& want) {
          have.secrets_digest.rfind("file:", 0) == 0;
 }
 
-/// Restart-class differences between what runs and what is desired (pending fields skipped).
-std::vector<std::string> RestartReasons(const Inputs& have, const DesiredInputs& want) {
+/// Per secret: added, no longer delivered, rotated. Empty when either side has no per-secret
+/// digests (a record written before they existed).
+std::vector<FieldChange> SecretChanges(const Inputs& have, const Inputs& want) {
+  std::vector<FieldChange> out;
+  if (have.secret_digests.empty() || want.secret_digests.empty()) return out;
+  for (const auto& [name, digest] : want.secret_digests) {
+    auto it = have.secret_digests.find(name);
+    if (it == have.secret_digests.end()) out.push_back({"secret " + name, Action::kCreate, nullptr, digest});
+    else if (it->second != digest) out.push_back({"secret " + name, Action::kUpdate, it->second, digest});
+  }
+  for (const auto& [name, digest] : have.secret_digests) {
+    if (want.secret_digests.count(name) == 0) out.push_back({"secret " + name, Action::kDelete, digest, nullptr});
+  }
+  return out;
+}
+
+std::string SecretWords(const FieldChange& f) {
+  switch (f.action) {
+    case Action::kCreate: return f.field + " added";
+    case Action::kDelete: return f.field + " no longer delivered";
+    default: return f.field + " rotated";
+  }
+}
+
+/// One cause in a line: "allowlist + pypi.org", "provider openai removed",
+/// "proxy.tunnel_listen 127.0.0.1:19090 -> 127.0.0.1:19091".
+std::string FieldWords(const FieldChange& f) {
+  switch (f.action) {
+    case Action::kCreate: return f.field + (f.after.is_string() ? " + " + f.after.get<std::string>() : " added");
+    case Action::kDelete: return f.field + (f.before.is_string() ? " - " + f.before.get<std::string>() : " removed");
+    default:
+      if (f.before.is_string() && f.after.is_string()) {
+        return f.field + " " + f.before.get<std::string>() + " -> " + f.after.get<std::string>();
+      }
+      return f.field + " changed";
+  }
+}
+
+/// Restart-class differences between what runs and what is desired (pending fields skipped):
+/// every cause in words, and the field changes behind them (config fields of both classes: a
+/// restart applies the transforms too).
+std::vector<std::string> RestartReasons(const Inputs& have, const DesiredInputs& want, std::vector<FieldChange>* fields) {
   const Inputs& w = want.inputs;
   std::vector<std::string> r;
   if (!want.Pending("binary") && have.binary_sha256 != w.binary_sha256) {
     r.push_back("binary changed (sha256 " + Short(have.binary_sha256) + " -> " + Short(w.binary_sha256) + ")");
   }
-  if (!want.Pending("config") && have.listeners_digest != w.listeners_digest) {
-    if (!w.log_level.empty() && have.log_level != w.log_level) {
+  const bool config_moved = !want.Pending("config") && have.listeners_digest != w.listeners_digest;
+  const proxy_config::ConfigDiff config =
+      want.Pending("config") ? proxy_config::ConfigDiff{}
+                             : proxy_config::DiffConfigSummaries(have.config_summary, w.config_summary);
+  if (config_moved) {
+    if (!config.restart.empty()) {
+      for (const auto& f : config.restart) {
+        r.push_back(f.field == "log.level" && f.action == Action::kUpdate
+                        ? "log level changed (" + have.log_level + " -> " + w.log_level + ")"
+                        : FieldWords(f));
+      }
+    } else if (!w.log_level.empty() && have.log_level != w.log_level) {
       r.push_back("log level changed (" + have.log_level + " -> " + w.log_level + ")");
     } else {
       r.push_back("listeners changed (listeners digest " + Short(have.listeners_digest) + " -> " +
@@ -38,12 +90,21 @@ std::vector<std::string> RestartReasons(const Inputs& have, const DesiredInputs&
   if (!want.Pending("CA") && have.ca_cert_digest != w.ca_cert_digest) {
     r.push_back("CA changed (ca.crt " + Short(have.ca_cert_digest) + " -> " + Short(w.ca_cert_digest) + ")");
   }
+  std::vector<FieldChange> secrets;
   if (!want.Pending("secrets") && have.secrets_digest != w.secrets_digest && !SecretFilesRotated(have, want)) {
-    r.push_back("secrets rotated");
+    secrets = SecretChanges(have, w);
+    if (secrets.empty()) r.push_back("secrets rotated");
+    for (const auto& f : secrets) r.push_back(SecretWords(f));
   }
   if (have.env_digest != w.env_digest) r.push_back("upstream CA (SSL_CERT_FILE) changed");
   if (!w.management_key_digest.empty() && have.management_key_digest != w.management_key_digest) {
     r.push_back("management key changed");
+  }
+  if (!r.empty()) {
+    // A restart also applies the transforms: name those changes too.
+    for (const auto& f : config.reload) r.push_back(FieldWords(f));
+    *fields = config.All();
+    fields->insert(fields->end(), secrets.begin(), secrets.end());
   }
   return r;
 }
@@ -108,7 +169,7 @@ Decision Decide(const DesiredInputs& desired, const ObservedDaemon& o, SystemTim
   }
 
   const Inputs& have = o.record->inputs;
-  std::vector<std::string> restart = RestartReasons(have, desired);
+  std::vector<std::string> restart = RestartReasons(have, desired, &d.fields);
   if (!o.unhealthy.empty()) restart.push_back("pid " + std::to_string(o.record->pid) + " is unhealthy: " + o.unhealthy);
   const bool secret_files_rotated = SecretFilesRotated(have, desired);
   const bool reload_needed = secret_files_rotated ||
@@ -131,6 +192,15 @@ Decision Decide(const DesiredInputs& desired, const ObservedDaemon& o, SystemTim
   }
   if (reload_needed) {
     d.step = Step::kReload;
+    if (!desired.Pending("config")) {
+      d.fields = proxy_config::DiffConfigSummaries(have.config_summary, desired.inputs.config_summary).All();
+    }
+    if (!d.fields.empty() && !secret_files_rotated) {
+      std::vector<std::string> causes;
+      for (const auto& f : d.fields) causes.push_back(FieldWords(f));
+      d.reason = "reload: " + Join(causes, "; ");
+      return d;
+    }
     d.reason = secret_files_rotated && have.ruleset_digest == desired.inputs.ruleset_digest &&
                        have.config_digest == desired.inputs.config_digest
                    ? "reload: secrets rotated (secret files rewritten; the proxy re-reads them on reload)"
@@ -166,6 +236,7 @@ std::optional<Change> ToChange(const Decision& d, const DesiredInputs& desired, 
   c.address = kAddress;
   c.type = kType;
   c.reason = d.reason;
+  c.fields = d.fields;
   if (!o.strays.empty() && d.step != Step::kBookkeeping) {
     c.reason += "; stray iron-proxy process(es) of this state dir will be stopped first";
   }

@@ -65,6 +65,7 @@ struct Decision {
   CrashState crash;        ///< bookkeeping after this decision (new crash / reset applied)
   std::chrono::seconds wait{0};
   bool crash_loop = false; ///< kStalled, or the kStart that retries a crash loop
+  std::vector<FieldChange> fields;  ///< kRestart / kReload: what changes, field by field
 };
 
 /// "crash loop: 7 consecutive crashes, retried every 5m (a change of ... retries at once)".

@@ -10,6 +10,7 @@
 #include "reconcilers/daemon/management_client.h"
 #include "reconcilers/daemon/spawn.h"
 #include "reconcilers/proxy_config/render.h"
+#include "reconcilers/secrets/secret_record.h"
 #include "state/encoding.h"
 
 namespace ironward::daemon {
@@ -76,6 +77,7 @@ DesiredInputs CollectDesired(const ReconcileContext& ctx, const ObservedDaemon& 
     d.inputs.config_digest = f.config->digest;
     d.inputs.listeners_digest = f.config->listeners_digest;
     d.inputs.ruleset_digest = f.config->ruleset_digest;
+    d.inputs.config_summary = f.config->summary;
   }
   if (!f.ca || f.ca->pending) d.pending.push_back("CA");
   else d.inputs.ca_cert_digest = f.ca->cert_digest;
@@ -85,6 +87,7 @@ DesiredInputs CollectDesired(const ReconcileContext& ctx, const ObservedDaemon& 
     d.pending.push_back("secrets");
   } else {
     d.inputs.secrets_digest = f.secrets->combined_digest;
+    for (const auto& [name, digest] : f.secrets->digests) d.inputs.secret_digests[name] = secrets::ShortDigest(digest);
   }
   const std::string& ca_file = ctx.desired.spec.proxy.upstream_ca_file;
   d.inputs.env_digest = ca_file.empty() ? "" : Sha256Hex(ca_file + "\n" + o.upstream_ca_digest);
@@ -202,6 +205,8 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
         rec.inputs.config_digest = want.inputs.config_digest;
         rec.inputs.ruleset_digest = want.inputs.ruleset_digest;
         rec.inputs.secrets_digest = want.inputs.secrets_digest;  // file-delivered secrets re-read
+        rec.inputs.config_summary = want.inputs.config_summary;
+        rec.inputs.secret_digests = want.inputs.secret_digests;
         if (auto s = WritePidRecord(deps.state, rec); !s) return Outcome::Failed(s.error(), "WriteFailed");
         Outcome done = Outcome::Done(1, notes + d.reason + ": reloaded pid " + std::to_string(rec.pid));
         done.details = Details(o);

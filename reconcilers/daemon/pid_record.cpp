@@ -34,6 +34,8 @@ std::string SerializePidRecord(const PidRecord& r) {
                       {"nonce", r.nonce},   {"starttime", r.starttime},
                       {"started_at", r.started_at}, {"state", ToString(r.state)},
                       {"inputs", InputsJson(r.inputs)}};
+  if (!r.inputs.config_summary.is_null()) j["inputs"]["config_summary"] = r.inputs.config_summary;
+  if (!r.inputs.secret_digests.empty()) j["inputs"]["secret_digests"] = r.inputs.secret_digests;
   return j.dump(2) + "\n";
 }
 
@@ -62,6 +64,12 @@ Result<PidRecord> ParsePidRecord(const std::string& text) {
     r.inputs.env_digest = in.value("env_digest", "");
     r.inputs.management_key_digest = in.value("management_key_digest", "");
     r.inputs.log_level = in.value("log_level", "");
+    if (in.contains("config_summary") && in["config_summary"].is_object()) r.inputs.config_summary = in["config_summary"];
+    if (in.contains("secret_digests") && in["secret_digests"].is_object()) {
+      for (const auto& [name, digest] : in["secret_digests"].items()) {
+        if (digest.is_string()) r.inputs.secret_digests[name] = digest.get<std::string>();
+      }
+    }
     if (r.pid < 0) return Error::Terminal("iron-proxy.pid has a negative pid");
     return r;
   } catch (const std::exception&) {

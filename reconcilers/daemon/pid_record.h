@@ -9,7 +9,10 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "state/result.h"
 
@@ -30,9 +33,14 @@ struct Inputs {
   std::string env_digest;       ///< SSL_CERT_FILE path + its content digest
   std::string management_key_digest;
   std::string log_level;
+  /// For plans only (not in Digest(): they follow config_digest and secrets_digest): what the
+  /// config says field by field (proxy_config/config_summary.h, no token) and each secret's
+  /// "sha256:<12 hex>". Empty in records written before they existed.
+  nlohmann::json config_summary;
+  std::map<std::string, std::string> secret_digests;
 
   bool operator==(const Inputs&) const = default;
-  /// One digest over all fields (crash-loop series identity).
+  /// One digest over the digest fields (crash-loop series identity).
   std::string Digest() const;
 };
 

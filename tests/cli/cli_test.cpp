@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <regex>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -172,7 +173,7 @@ TEST_F(CliTest, JsonOutputs) {
   auto plan = Ironward("reconcile -f " + spec_.string() + " --dry-run --output json");
   EXPECT_EQ(plan.code, 2);
   const auto j = nlohmann::json::parse(plan.out);
-  EXPECT_EQ(j["format_version"], "1.0");
+  EXPECT_EQ(j["format_version"], "1.1");
   EXPECT_EQ(j["resource_changes"].size(), 10U);  // 6 changes + no-ops: secrets, network, sandboxes, enforcement
   auto apply = Ironward("reconcile -f " + spec_.string() + " -o json");
   EXPECT_EQ(apply.code, 0);
@@ -301,6 +302,72 @@ TEST_F(CliTest, NoSecretValueOrTokenAppearsInAnyOutputStatusOrPlan) {
   // Files that hold tokens are 0600: the only homes they have.
   EXPECT_EQ(testing::ModeOf(state_ / "mappings.json"), 0600U);
   EXPECT_EQ(testing::ModeOf(state_ / "proxy.yaml"), 0600U);
+}
+
+// One edit that adds a host, removes a provider and moves the tunnel port: the plan names all
+// three field by field, in text and JSON, the restart names every cause, and no token or
+// secret value appears (docs/plans-and-exit-codes.md shows this plan).
+TEST_F(CliTest, FieldLevelPlanNamesEveryChangeAndEveryRestartCause) {
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
+  const auto mappings = nlohmann::json::parse(ReadFile(state_ / "mappings.json"));
+  std::vector<std::string> tokens;
+  for (const auto& [name, m] : mappings["providers"].items()) tokens.push_back(m["token"]);
+  ASSERT_EQ(tokens.size(), 2U);
+
+  const int old_port = std::stoi(gateway_.substr(gateway_.find("tunnelPort: ") + 12));
+  const int new_port = testing::FreeLoopbackPorts(1, 20000);
+  std::string edited = testing::With(gateway_, "allowlist: [\"api.github.com\"]", "allowlist: [\"api.github.com\", \"pypi.org\"]");
+  edited = testing::With(edited, "    - name: openai\n      secret: OPENAI_API_KEY\n      hosts: [\"api.openai.com\"]\n", "");
+  // Only the tunnel moves: the other listeners are pinned where they were derived from it.
+  std::string pinned = "tunnelPort: " + std::to_string(new_port);
+  int offset = 1;
+  for (const char* key : {"httpPort", "metricsPort", "managementPort", "dnsPort", "httpsPort"}) {
+    pinned += "\n    " + std::string(key) + ": " + std::to_string(old_port + offset++);
+  }
+  edited = testing::With(edited, "tunnelPort: " + std::to_string(old_port), pinned);
+  WriteFile(spec_, edited);
+
+  const auto text = Ironward("reconcile -f " + spec_.string() + " --dry-run");
+  EXPECT_EQ(text.code, 2) << text.err;
+  const std::string old_listen = "127.0.0.1:" + std::to_string(old_port);
+  const std::string new_listen = "127.0.0.1:" + std::to_string(new_port);
+  // proxy_config: each field under the change.
+  EXPECT_NE(text.out.find("+ allowlist: pypi.org\n"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("- provider openai: headers [Authorization], hosts [api.openai.com], secret OPENAI_API_KEY\n"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("~ proxy.tunnel_listen: " + old_listen + " -> " + new_listen + "\n"), std::string::npos)
+      << text.out;
+  // The daemon's restart names every cause on its own line.
+  const auto restart = text.out.find("daemon.iron-proxy (ironward_proxy_daemon): restart: ");
+  ASSERT_NE(restart, std::string::npos) << text.out;
+  const std::string line = text.out.substr(restart, text.out.find('\n', restart) - restart);
+  for (const std::string& cause : {"proxy.tunnel_listen " + old_listen + " -> " + new_listen,
+                                   std::string("secret OPENAI_API_KEY no longer delivered"),
+                                   std::string("provider openai removed"), std::string("allowlist + pypi.org")}) {
+    EXPECT_NE(line.find(cause), std::string::npos) << cause << "\n" << line;
+  }
+  EXPECT_EQ(line.find("secrets rotated"), std::string::npos) << line;
+
+  const auto json_plan = Ironward("reconcile -f " + spec_.string() + " --dry-run -o json");
+  EXPECT_EQ(json_plan.code, 2);
+  const auto j = nlohmann::json::parse(json_plan.out);
+  std::set<std::string> fields;
+  for (const auto& c : j["resource_changes"]) {
+    if (c["address"] != "proxy_config.file") continue;
+    for (const auto& f : c["field_changes"]) fields.insert(f["field"].get<std::string>() + " " + f["actions"][0].get<std::string>());
+    EXPECT_TRUE(c["before"]["config"]["providers"].contains("OPENAI_API_KEY"));
+    EXPECT_FALSE(c["after"]["config"]["providers"].contains("OPENAI_API_KEY"));
+  }
+  EXPECT_EQ(fields, (std::set<std::string>{"allowlist create", "provider openai delete", "proxy.tunnel_listen update"}));
+
+  for (const auto& t : tokens) EXPECT_EQ(transcript_.find(t), std::string::npos);
+  EXPECT_EQ(transcript_.find(kSecretValue), std::string::npos);
+  EXPECT_EQ(transcript_.find(kSecondSecret), std::string::npos);
+
+  // Applied: the new port serves, and the next plan is clean.
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
+  EXPECT_EQ(Ironward("reconcile -f " + spec_.string() + " --dry-run").code, 0) << transcript_;
 }
 
 TEST_F(CliTest, MissingSecretFailsClosedNamingTheVariable) {

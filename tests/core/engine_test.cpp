@@ -182,7 +182,7 @@ TEST_F(EngineTest, JsonPlanFollowsTheContract) {
   Engine engine(FileReconcilers());
   const auto d = Desired(testing::kBaseYaml);
   const auto j = RenderPlanJson(d, Plan(engine, d));
-  EXPECT_EQ(j["format_version"], "1.0");
+  EXPECT_EQ(j["format_version"], "1.1");
   EXPECT_EQ(j["desired_digest"], d.digest);
   ASSERT_TRUE(j["resource_changes"].is_array());
   ASSERT_EQ(j["resource_changes"].size(), 3U);
