@@ -1,5 +1,6 @@
 #include "controller/apply_run.h"
 
+#include <filesystem>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -11,6 +12,24 @@
 #include "state/status.h"
 
 namespace ironward {
+namespace {
+
+/// `ironward run` records a refusal of its desired-state file in status ("desired_refused"). A
+/// successful pass of that same file (now valid) means the refusal no longer holds.
+void ClearRefusalOf(state::StatusDoc& doc, const spec::DesiredState& desired, const RunResult& run) {
+  auto it = doc.extra.find("desired_refused");
+  if (it == doc.extra.end() || run.failed > 0) return;
+  std::error_code a;
+  std::error_code b;
+  const std::string path = it->is_object() && it->contains("path") && (*it)["path"].is_string()
+                               ? (*it)["path"].get<std::string>()
+                               : "";
+  const auto refused = std::filesystem::weakly_canonical(path, a);
+  const auto loaded = std::filesystem::weakly_canonical(desired.source_path, b);
+  if (path.empty() || (!a && !b && refused == loaded)) doc.extra.erase(it);
+}
+
+}  // namespace
 
 int RunApply(const spec::DesiredState& desired, const ApplyRunOptions& options) {
   Runtime rt;
@@ -41,6 +60,7 @@ int RunApply(const spec::DesiredState& desired, const ApplyRunOptions& options) 
   state::StatusDoc doc = std::move(loaded->doc);
   const int drift = run::CountDrift(doc, run);
   RecordRun(doc, desired, run, FormatRfc3339(rt.clock.Now()), GitRevisionOf(desired.source_path));
+  ClearRefusalOf(doc, desired, run);
   if (auto s = state::SaveStatus(writer, doc); !s) {
     std::cerr << "Error: saving status: " << s.error().message << "\n";
     return 1;

@@ -160,4 +160,8 @@ std::string GitRevisionOf(const std::string& file) {
   return "";
 }
 
+std::string JsonString(const nlohmann::json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+
 }  // namespace ironward

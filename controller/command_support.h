@@ -2,6 +2,8 @@
 // the real outside-world dependencies, and git revision lookup for history.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -37,6 +39,9 @@ Status WritePrivateFileAtomic(const std::string& path, std::string_view text, co
 
 /// `s` padded with spaces to `n` columns (table cells of status and verify).
 std::string PadRight(std::string s, std::size_t n);
+
+/// j[key] when j is an object holding a string there, else "" (status.json sections).
+std::string JsonString(const nlohmann::json& j, const char* key);
 
 /// An HttpClient that only lets GET/HEAD through: what a dry run is given.
 class ReadOnlyHttpClient final : public HttpClient {

@@ -7,6 +7,7 @@
 
 #include "controller/cli.h"
 #include "controller/command_support.h"
+#include "controller/live_status.h"
 #include "state/status.h"
 
 namespace ironward {
@@ -20,14 +21,11 @@ bool AllReady(const state::StatusDoc& doc) {
   return true;
 }
 
-std::string Str(const nlohmann::json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-}
-
-/// Sections other commands add: the daemon's refused desired-state file, the harden survey.
-void PrintExtras(const state::StatusDoc& doc) {
-  if (auto it = doc.extra.find("desired_refused"); it != doc.extra.end() && it->is_object()) {
-    std::cout << "\nDESIRED STATE REFUSED (" << Str(*it, "time") << "): " << Str(*it, "message") << "\n";
+/// Sections other commands add: the daemon's refused desired-state file (only while the
+/// refusal holds), the harden survey.
+void PrintExtras(const state::StatusDoc& doc, const LiveStatus& live) {
+  if (auto it = doc.extra.find("desired_refused"); live.refusal_holds && it != doc.extra.end() && it->is_object()) {
+    std::cout << "\nDESIRED STATE REFUSED (" << JsonString(*it, "time") << "): " << JsonString(*it, "message") << "\n";
     if (it->contains("errors") && (*it)["errors"].is_array()) {
       for (const auto& e : (*it)["errors"]) std::cout << "  " << (e.is_string() ? e.get<std::string>() : e.dump()) << "\n";
     }
@@ -36,12 +34,12 @@ void PrintExtras(const state::StatusDoc& doc) {
     std::string failing;
     if (it->contains("signals") && (*it)["signals"].is_array()) {
       for (const auto& sig : (*it)["signals"]) {
-        const std::string st = Str(sig, "status");
-        if (st == "fail" || st == "warn") failing += (failing.empty() ? "" : ", ") + Str(sig, "name") + "=" + st;
+        const std::string st = JsonString(sig, "status");
+        if (st == "fail" || st == "warn") failing += (failing.empty() ? "" : ", ") + JsonString(sig, "name") + "=" + st;
       }
     }
     const bool satisfied = it->contains("satisfied") && (*it)["satisfied"].is_boolean() && (*it)["satisfied"].get<bool>();
-    std::cout << "\nHost hardening (" << Str(*it, "checked_at") << ", baseline " << Str(*it, "baseline")
+    std::cout << "\nHost hardening (" << JsonString(*it, "checked_at") << ", baseline " << JsonString(*it, "baseline")
               << "): " << (satisfied ? "satisfied" : "NOT satisfied")
               << (failing.empty() ? "" : "; " + failing) << "  (details: ironward harden --all)\n";
   }
@@ -49,16 +47,16 @@ void PrintExtras(const state::StatusDoc& doc) {
     std::string failing;
     if (it->contains("checks") && (*it)["checks"].is_array()) {
       for (const auto& c : (*it)["checks"]) {
-        if (Str(c, "result") == "FAIL") failing += (failing.empty() ? "" : ", ") + Str(c, "check");
+        if (JsonString(c, "result") == "FAIL") failing += (failing.empty() ? "" : ", ") + JsonString(c, "check");
       }
     }
     const bool passed = it->contains("passed") && (*it)["passed"].is_boolean() && (*it)["passed"].get<bool>();
-    std::cout << "\nLast verify (" << Str(*it, "time") << ", network " << Str(*it, "network")
+    std::cout << "\nLast verify (" << JsonString(*it, "time") << ", network " << JsonString(*it, "network")
               << "): " << (passed ? "PASS" : "FAIL") << (failing.empty() ? "" : "; failing: " + failing)
-              << (Str(*it, "error").empty() ? "" : "; " + Str(*it, "error")) << "\n";
+              << (JsonString(*it, "error").empty() ? "" : "; " + JsonString(*it, "error")) << "\n";
   }
   if (auto it = doc.extra.find("run"); it != doc.extra.end() && it->is_object()) {
-    std::cout << "\nLast daemon pass: " << Str(*it, "last_pass") << " (`ironward run`";
+    std::cout << "\nLast daemon pass: " << JsonString(*it, "last_pass") << " (`ironward run`";
     if (it->contains("pid")) std::cout << ", pid " << (*it)["pid"].dump();
     std::cout << ")";
     std::cout << "\n";
@@ -76,14 +74,14 @@ void PrintStaleWired(const state::StatusDoc& doc) {
                "them):\n";
   std::vector<std::string> commands;
   for (const auto& c : stale) {
-    std::cout << "  " << Str(c, "container") << ": " << Str(c, "reason") << "\n";
-    const std::string cmd = Str(c, "recreate");
+    std::cout << "  " << JsonString(c, "container") << ": " << JsonString(c, "reason") << "\n";
+    const std::string cmd = JsonString(c, "recreate");
     if (std::find(commands.begin(), commands.end(), cmd) == commands.end()) commands.push_back(cmd);
   }
   for (const auto& cmd : commands) std::cout << "  re-create: " << cmd << "\n";
 }
 
-void PrintText(const state::StatusDoc& doc) {
+void PrintText(const state::StatusDoc& doc, const LiveStatus& live) {
   std::cout << "EgressGateway \"" << doc.desired_name << "\" from " << doc.desired_path << " (desired sha256:"
             << doc.desired_digest.substr(0, 12) << "), updated " << doc.updated << "\n\n";
   std::cout << PadRight("RESOURCE", 14) << " " << PadRight("READY", 7) << " " << PadRight("REASON", 22) << " MESSAGE\n";
@@ -94,6 +92,12 @@ void PrintText(const state::StatusDoc& doc) {
     if (stalled && stalled->status == "True") state = "Stalled";
     std::cout << PadRight(name, 14) << " " << PadRight(state, 7) << " " << PadRight(ready ? ready->reason : "", 22) << " "
               << (ready ? ready->message : "") << "\n";
+    if (name == "daemon" && live.daemon && !live.daemon->ready) {
+      // Recorded by the last pass vs what is there now: say both.
+      std::cout << PadRight("", 14) << "   LIVE NOW: NOT READY: " << live.daemon->message << " (recorded "
+                << (ready ? ready->status : "Unknown") << " at " << r.last_reconcile_time
+                << "; `ironward reconcile` or a running `ironward run` heals it)\n";
+    }
     if (!r.details.empty()) {
       for (const auto& [k, v] : r.details.items()) {
         if (k == "stale_wired") continue;  // its own section below
@@ -102,7 +106,7 @@ void PrintText(const state::StatusDoc& doc) {
     }
   }
   PrintStaleWired(doc);
-  PrintExtras(doc);
+  PrintExtras(doc, live);
   if (!doc.history.empty()) {
     std::cout << "\nLast runs (newest last):\n";
     for (const auto& h : doc.history) {
@@ -119,7 +123,11 @@ void AddStatusCommand(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("status", "Show the conditions of every resource and the last runs");
   auto output = std::make_shared<std::string>("text");
   cmd->add_option("--output,-o", *output, "Output format")->check(CLI::IsMember({"text", "json"}));
-  cmd->footer("Exit 0 when every resource is Ready, 1 otherwise (or when there is no status yet).");
+  cmd->footer(
+      "Shows what the last pass recorded, and checks the proxy live: the recorded iron-proxy process\n"
+      "must still be running, answer /healthz and accept connections (`live` in JSON).\n"
+      "Exit 0 when every resource is Ready and the live check passes, 1 otherwise (or when there is no\n"
+      "status yet).\n\nExamples:\n  ironward status\n  ironward status -o json | jq .live");
   cmd->callback([&ctx, output] {
     const state::StateReader reader(ResolveStateDir(ctx.global));
     auto loaded = state::LoadStatus(reader);
@@ -130,16 +138,18 @@ void AddStatusCommand(CLI::App& app, CliContext& ctx) {
     }
     if (loaded->warning) std::cerr << "Warning: " << *loaded->warning << "\n";
     const auto& doc = loaded->doc;
-    const bool ready = AllReady(doc);
+    const LiveStatus live = CheckLive(reader, doc);
+    const bool ready = AllReady(doc) && live.Ready();
     if (*output == "json") {
       auto j = state::ToJson(doc);
       j["ready"] = ready;
+      j["live"] = live.ToJson();
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else if (doc.resources.empty()) {
       std::cout << "No status yet in " << reader.root().string() << ": run `ironward reconcile -f FILE` first.\n";
-      PrintExtras(doc);  // e.g. the daemon refused the only desired-state file it was given
+      PrintExtras(doc, live);  // e.g. the daemon refused the only desired-state file it was given
     } else {
-      PrintText(doc);
+      PrintText(doc, live);
     }
     ctx.exit_code = ready ? 0 : 1;
   });

@@ -23,6 +23,7 @@ class FileWatch {
 
   bool ok() const { return fd_ >= 0 && dir_wd_ >= 0; }
   int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
   /// Reads all pending events; true when any concerns the file. Re-arms the per-file watch
   /// (a replaced file is a new inode).
   bool Drain();

@@ -109,6 +109,7 @@ class Daemon {
   bool SetUpFds();
   void StartHelpers();
   void EnsureDockerWatcher();
+  void EnsureEnvFileWatch();
   // --- events
   void HandleSignal();
   void HandleMailbox(SteadyClock::time_point now);
@@ -131,6 +132,8 @@ class Daemon {
   Engine engine_;
   FileWatch watch_;
   StateWatch state_watch_;
+  /// spec.credentials.envFile: a fixed or added secret there is picked up at once.
+  std::unique_ptr<FileWatch> env_watch_;
   ProxyWatch proxy_;
   Mailbox mailbox_;
   Metrics metrics_;
@@ -154,6 +157,7 @@ class Daemon {
   std::optional<SteadyClock::time_point> file_check_due_;
   bool file_check_forced_ = false;
   std::optional<SteadyClock::time_point> state_check_due_;  ///< a state file changed: pass then
+  std::optional<SteadyClock::time_point> env_check_due_;    ///< the env file changed: pass then
   std::set<std::string> state_changes_;                     ///< which ones (for the trigger)
   nlohmann::json refusal_;  ///< non-null while the file on disk is refused
   nlohmann::json harden_;   ///< latest survey
@@ -223,6 +227,25 @@ void Daemon::StartHelpers() {
   }
 }
 
+void Daemon::EnsureEnvFileWatch() {
+  const std::string& path = desired_->spec.credentials.env_file;
+  const std::string watched = env_watch_ ? env_watch_->path() : "";
+  if (path == watched) return;
+  if (env_watch_) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, env_watch_->fd(), nullptr);
+  env_watch_.reset();
+  if (path.empty()) return;
+  env_watch_ = std::make_unique<FileWatch>(path);
+  if (!env_watch_->ok()) {
+    spdlog::warn("cannot watch credentials.envFile {} (inotify: {}); a change there is picked up at the next retry",
+                 path, std::strerror(errno));
+    return;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = env_watch_->fd();
+  ::epoll_ctl(epoll_, EPOLL_CTL_ADD, env_watch_->fd(), &ev);
+}
+
 void Daemon::EnsureDockerWatcher() {
   // Only when there is something in Docker to watch, and an engine client at all: our own
   // objects (sandboxes, their network) and, when enforcement is on, the containers it polices.
@@ -271,6 +294,11 @@ void Daemon::ApplyExtras(state::StatusDoc& doc) const {
     doc.extra["desired_refused"] = refusal_;
   }
   if (!harden_.is_null()) doc.extra["harden"] = harden_;
+  // Who wrote it: `status` shows a refusal only while this process lives (even before a pass).
+  auto& run = doc.extra["run"];
+  if (!run.is_object() || run.value("pid", 0L) != static_cast<long>(::getpid())) {
+    run = {{"pid", ::getpid()}, {"metrics_addr", options_.metrics_addr}};
+  }
 }
 
 void Daemon::CheckDesiredFile(bool force, SteadyClock::time_point now) {
@@ -338,6 +366,7 @@ void Daemon::CheckDesiredFile(bool force, SteadyClock::time_point now) {
     queue_.Add(kAllResources, "desired-state file rewritten", now);
   }
   EnsureDockerWatcher();
+  EnsureEnvFileWatch();
 }
 
 void Daemon::TrackRecordedProxy() {
@@ -532,6 +561,7 @@ void Daemon::ArmTimer(SteadyClock::time_point now) {
   };
   earliest(file_check_due_);
   earliest(state_check_due_);
+  earliest(env_check_due_);
   earliest(next_watchdog_);
   itimerspec spec{};
   if (next) {
@@ -606,6 +636,12 @@ int Daemon::Run() {
       spdlog::info("state directory changed: {}", names);
       queue_.Add(kAllResources, "state dir changed: " + names, now);
     }
+    if (env_check_due_ && *env_check_due_ <= now) {
+      env_check_due_.reset();
+      spdlog::info("credentials.envFile {} changed", desired_ ? desired_->spec.credentials.env_file : "");
+      queue_.ClearBackoff("secrets");  // a secret it lacked may be there now: no waiting out the back-off
+      queue_.Add(kAllResources, "credentials.envFile changed", now);
+    }
     if (desired_) {
       if (auto items = queue_.TakeDue(now); !items.empty()) RunPass(items, now);
     }
@@ -634,6 +670,8 @@ int Daemon::Run() {
         const auto changed = state_watch_.Drain();
         state_changes_.insert(changed.begin(), changed.end());
         if (!changed.empty() && !state_check_due_) state_check_due_ = now + kStateDebounce;
+      } else if (env_watch_ && fd == env_watch_->fd()) {
+        if (env_watch_->Drain() && !env_check_due_) env_check_due_ = now + kFileDebounce;
       } else if (fd == mailbox_.fd()) {
         HandleMailbox(now);
       } else if (fd == armed_pidfd_ && armed_pidfd_ >= 0) {

@@ -1,5 +1,7 @@
 #include "controller/run/work_queue.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace ironward::run {
@@ -93,7 +95,9 @@ std::map<std::string, std::string, std::less<>> WorkQueue::Holds(SteadyPoint now
   std::map<std::string, std::string, std::less<>> out;
   for (const auto& [name, h] : holds_) {
     if (h.terminal_digest && *h.terminal_digest == desired_digest) {
-      out[name] = "Held: terminal error; waiting for a change of the desired state (or SIGHUP)";
+      // Names the command that releases it: nothing is retried until one of these.
+      out[name] = "Held: terminal error; fix the cause, then edit the desired-state file or release it with "
+                  "`systemctl reload ironward` (or `kill -HUP " + std::to_string(::getpid()) + "`)";
     } else if (h.until && *h.until > now) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*h.until - now);
       out[name] = "Held: backing off after " + std::to_string(h.failures) + " failure(s); next attempt in " +

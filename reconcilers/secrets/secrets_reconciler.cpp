@@ -160,20 +160,28 @@ ResourcePlan SecretsReconciler::Diff(ReconcileContext& ctx, const ObservedSecret
     plan.error = *o.source_error;
     return plan;
   }
+  // ironward's own environment cannot change under a running process, its env file can: with
+  // one, the error is transient (`ironward run` retries with back-off and at once when the file
+  // changes); without, only a restart with the variable set fixes it.
+  const std::string& env_file = spec.credentials.env_file;
+  auto fail = [&](const std::string& message, const char* reason) {
+    plan.error = env_file.empty() ? Error::Terminal(message + " (set it and restart ironward)")
+                                  : Error::Transient(message + " (`ironward run` retries with back-off, and at once when " +
+                                                     env_file + " changes)");
+    plan.error_reason = reason;
+  };
   if (!o.invalid.empty()) {
     std::string why;
     for (const auto& m : o.invalid) why += (why.empty() ? "" : "; ") + m;
-    plan.error = Error::Terminal(why + ". The proxy is not started with it.");
-    plan.error_reason = "SecretValueInvalid";
+    fail(why + ". The proxy is not started with it", "SecretValueInvalid");
     return plan;
   }
   if (!o.missing.empty()) {
     std::string names;
     for (const auto& m : o.missing) names += (names.empty() ? "" : ", ") + m;
-    plan.error = Error::Terminal("missing or empty secret value: " + names +
-                                 "; set it in ironward's environment" +
-                                 (spec.credentials.env_file.empty() ? "" : " or in " + spec.credentials.env_file) +
-                                 ". The proxy is not started without it.");
+    fail("missing or empty secret value: " + names + "; set it in ironward's environment" +
+             (env_file.empty() ? "" : " or in " + env_file) + ". The proxy is not started without it",
+         "SecretMissing");
     return plan;
   }
   ctx.facts.secrets = FactsOf(o.values, false, spec, o.sandbox_missing);
@@ -309,7 +317,9 @@ Outcome SecretsReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   ResourcePlan fresh = Diff(ctx, *observed, deps.clock);
-  if (fresh.error) return Outcome::Failed(*fresh.error, "SecretUnavailable");
+  if (fresh.error) {
+    return Outcome::Failed(*fresh.error, fresh.error_reason.empty() ? "SecretUnavailable" : fresh.error_reason);
+  }
   Outcome done = Outcome::Done(0);
   done.details = fresh.details;
   if (!observed->value_warnings.empty()) {

@@ -1,5 +1,8 @@
 // Runs the real `ironward` binary the way a user or a script would.
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -15,6 +18,7 @@
 
 #include "../core/test_util.h"
 #include "reconcilers/daemon/daemon_control.h"
+#include "state/encoding.h"
 
 namespace ironward {
 namespace {
@@ -368,6 +372,87 @@ TEST_F(CliTest, FieldLevelPlanNamesEveryChangeAndEveryRestartCause) {
   // Applied: the new port serves, and the next plan is clean.
   ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
   EXPECT_EQ(Ironward("reconcile -f " + spec_.string() + " --dry-run").code, 0) << transcript_;
+}
+
+// `status` checks the proxy when it runs: after a kill -9 it says the proxy is gone and exits 1
+// without any reconcile, where it used to repeat the last pass's Ready.
+TEST_F(CliTest, StatusIsLiveAfterTheProxyIsKilled) {
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
+  auto ok = Ironward("status -o json");
+  ASSERT_EQ(ok.code, 0) << ok.out;
+  EXPECT_TRUE(nlohmann::json::parse(ok.out)["live"]["daemon"]["ready"].get<bool>());
+
+  const auto rec = nlohmann::json::parse(ReadFile(state_ / "iron-proxy.pid"));
+  const pid_t pid = rec["pid"].get<pid_t>();
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+        return stat.empty() || stat.find(") Z ") != std::string::npos;  // gone, or a zombie nobody reaped yet
+      },
+      std::chrono::seconds(5)));
+  const auto status_before = ReadFile(state_ / "status.json");
+
+  auto text = Ironward("status");
+  EXPECT_EQ(text.code, 1) << text.out;
+  EXPECT_NE(text.out.find("LIVE NOW: NOT READY: iron-proxy is gone (pid " + std::to_string(pid) + " is not running)"),
+            std::string::npos)
+      << text.out;
+  auto json = Ironward("status -o json");
+  EXPECT_EQ(json.code, 1);
+  const auto j = nlohmann::json::parse(json.out);
+  EXPECT_FALSE(j["ready"].get<bool>());
+  EXPECT_FALSE(j["live"]["daemon"]["ready"].get<bool>());
+  EXPECT_EQ(ReadFile(state_ / "status.json"), status_before) << "status reads, it never reconciles";
+}
+
+// A refusal recorded by `ironward run` is shown only while it holds, and a successful pass of the
+// same (now valid) file clears it.
+TEST_F(CliTest, ARefusalAlarmIsShownOnlyWhileItHoldsAndClearedByTheNextGoodPass) {
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
+  auto doc = nlohmann::json::parse(ReadFile(state_ / "status.json"));
+  // What a `run` records when the file on disk is invalid; a process named "ironward" stands in
+  // for it (status checks that the recorded pid lives and is an ironward).
+  const pid_t stand_in = ::fork();
+  ASSERT_GE(stand_in, 0);
+  if (stand_in == 0) {
+    ::execl("/bin/bash", "bash", "-c", "exec -a ironward sleep 60", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reap{stand_in};
+  ASSERT_TRUE(testing::Eventually(
+      [&] { return ReadFile("/proc/" + std::to_string(stand_in) + "/cmdline").rfind("ironward", 0) == 0; },
+      std::chrono::seconds(5)));
+  const std::string refused_text = "apiVersion: [broken\n";
+  doc["desired_refused"] = {{"time", "2026-12-07T00:00:00Z"}, {"path", spec_.string()},
+                            {"file_sha256", Sha256Hex(refused_text)}, {"reason", "InvalidDesiredState"},
+                            {"message", "the file on disk is invalid"}, {"errors", {"gateway.yaml:1:14: broken"}}};
+  doc["run"] = {{"pid", stand_in}, {"last_pass", "2026-12-07T00:00:00Z"}};
+  auto save = [&] {
+    WriteFile(state_ / "status.json", doc.dump(2));
+    ::chmod((state_ / "status.json").c_str(), 0600);
+  };
+  save();
+  WriteFile(spec_, refused_text);
+  EXPECT_NE(Ironward("status").out.find("DESIRED STATE REFUSED"), std::string::npos) << "it holds: shown";
+
+  WriteFile(spec_, gateway_);  // fixed on disk: the refusal no longer holds, even before a pass
+  EXPECT_EQ(Ironward("status").out.find("DESIRED STATE REFUSED"), std::string::npos) << transcript_;
+  doc["run"]["pid"] = ::getpid();  // and one by a process that is not an ironward (or is gone) never shows
+  WriteFile(spec_, refused_text);
+  save();
+  EXPECT_EQ(Ironward("status").out.find("DESIRED STATE REFUSED"), std::string::npos) << transcript_;
+
+  WriteFile(spec_, gateway_);
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
+  EXPECT_FALSE(nlohmann::json::parse(ReadFile(state_ / "status.json")).contains("desired_refused"))
+      << "cleared by the next successful pass of the same file";
 }
 
 TEST_F(CliTest, MissingSecretFailsClosedNamingTheVariable) {

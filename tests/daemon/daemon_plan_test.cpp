@@ -10,7 +10,7 @@ namespace {
 using std::chrono::seconds;
 
 Inputs Base() {
-  return Inputs{"bin1", "cfg1", "lis1", "rule1", "ca1", "sec1", "", "key1", "info"};
+  return Inputs{"bin1", "cfg1", "lis1", "rule1", "ca1", "sec1", "", "key1", "info", {}, {}};
 }
 
 struct PlanCase : ::testing::Test {

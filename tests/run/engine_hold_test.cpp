@@ -20,7 +20,7 @@ class CountingReconciler final : public Reconciler {
   ResourcePlan Plan(ReconcileContext&, const ReadDeps&) override {
     ResourcePlan p;
     p.desired_digest = "d-" + name_;
-    p.changes.push_back(Change{Action::kUpdate, name_ + ".x", "t", "drifted", false, {}, {}});
+    p.changes.push_back(Change{Action::kUpdate, name_ + ".x", "t", "drifted", false, {}, {}, {}});
     return p;
   }
   Outcome Apply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override {

@@ -283,6 +283,37 @@ TEST_F(RunDaemonTest, KilledProxyIsHealed) {
   EXPECT_NE(metrics.find("ironward_proxy_up 1\n"), std::string::npos) << metrics;
 }
 
+// A provider key missing from credentials.envFile holds back the proxy; adding it to the file
+// heals everything without an edit of the desired state or a SIGHUP (it used to wait for one),
+// and status says what it waits for.
+TEST_F(RunDaemonTest, AKeyAddedToTheEnvFileHealsTheSecretsWithoutAnEditOrSighup) {
+  const auto env_file = tmp_.path() / "secrets.env";
+  auto write_env = [&](const std::string& text) {  // an editor's atomic replace, 0600
+    const auto tmp = tmp_.path() / ".secrets.env.tmp";
+    WriteFile(tmp, text);
+    ::chmod(tmp.c_str(), 0600);
+    std::filesystem::rename(tmp, env_file);
+  };
+  write_env("# OPENAI_API_KEY comes later\n");
+  child_env_["OPENAI_API_KEY"] = "";  // not in ironward's environment either
+  Replace(gateway_ + "  credentials:\n    source: env\n    envFile: " + env_file.string() + "\n");
+  Start();
+  ASSERT_TRUE(Eventually([&] {
+    const auto s = Status();
+    return s.contains("resources") && s["resources"].contains("secrets") &&
+           s["resources"]["secrets"]["conditions"][0].value("reason", "") == "SecretMissing";
+  })) << Status().dump(2) << Log();
+  const std::string message = Status()["resources"]["secrets"]["conditions"][0].value("message", "");
+  EXPECT_NE(message.find("OPENAI_API_KEY (provider openai)"), std::string::npos) << message;
+  EXPECT_NE(message.find("at once when " + env_file.string() + " changes"), std::string::npos) << message;
+  EXPECT_EQ(Get("/readyz").first, 503);
+
+  write_env("OPENAI_API_KEY=" + std::string(kSecondSecret) + "\n");
+  ASSERT_TRUE(Eventually([&] { return Get("/readyz").first == 200; }, seconds(30))) << Get("/readyz?verbose").second << Log();
+  EXPECT_NE(Log().find("credentials.envFile " + env_file.string() + " changed"), std::string::npos) << Log();
+  EXPECT_TRUE(Alive(ProxyPid()));
+}
+
 TEST_F(RunDaemonTest, InvalidEditLeavesEverythingRunningAndIsReported) {
   StartReady();
   const pid_t proxy = ProxyPid();

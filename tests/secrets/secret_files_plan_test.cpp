@@ -10,7 +10,7 @@ namespace ironward::daemon {
 namespace {
 
 Inputs WithSecrets(const std::string& secrets_digest) {
-  return Inputs{"bin1", "cfg1", "lis1", "rule1", "ca1", secrets_digest, "", "key1", "info"};
+  return Inputs{"bin1", "cfg1", "lis1", "rule1", "ca1", secrets_digest, "", "key1", "info", {}, {}};
 }
 
 ObservedDaemon RunningWith(const Inputs& inputs) {

@@ -152,7 +152,7 @@ TEST_P(SecretsRotationE2ETest, RotationInBitwardenReachesTheUpstreamWithoutAManu
     EXPECT_EQ(h_.Record()->pid, first_pid) << "reloaded, not restarted";
     EXPECT_EQ(Slurp(secret_file), bwtest::kRotated);
   } else {
-    EXPECT_EQ(plan.changes[0].reason, "restart: secrets rotated");
+    EXPECT_EQ(plan.changes[0].reason, "restart: secret OPENROUTER_API_KEY rotated");
     EXPECT_NE(h_.Record()->pid, first_pid);
   }
   const std::string seen = SendThroughProxy();

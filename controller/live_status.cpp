@@ -1,0 +1,84 @@
+#include "controller/live_status.h"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include "controller/command_support.h"
+#include "reconcilers/daemon/pid_record.h"
+#include "reconcilers/daemon/process_identity.h"
+#include "reconcilers/daemon/readiness.h"
+#include "state/encoding.h"
+
+namespace ironward {
+namespace {
+
+LiveCheck CheckProxy(const state::StateReader& state) {
+  auto text = state.Read(daemon::kPidFile);
+  if (!text || !text->has_value()) return {false, "iron-proxy is not running (no " + std::string(daemon::kPidFile) + ")"};
+  auto rec = daemon::ParsePidRecord(**text);
+  if (!rec) return {false, rec.error().message};
+  if (rec->pid <= 0) return {false, "iron-proxy start was interrupted before its pid was recorded"};
+  const std::string pid = "pid " + std::to_string(rec->pid);
+  if (rec->state == daemon::RecordState::kStopping) return {false, "iron-proxy was stopped by ironward (" + pid + ")"};
+  switch (daemon::CheckIdentity({rec->pid, rec->nonce, rec->starttime})) {
+    case daemon::Liveness::kAlive: break;
+    case daemon::Liveness::kGone: return {false, "iron-proxy is gone (" + pid + " is not running)"};
+    case daemon::Liveness::kRecycled:
+      return {false, "iron-proxy is gone (" + pid + " now belongs to another process)"};
+  }
+  auto config = state.Read("proxy.yaml");
+  if (!config || !config->has_value()) return {false, "proxy.yaml is missing"};
+  auto eps = daemon::EndpointsFromConfig(**config);
+  if (!eps) return {false, eps.error().message};
+  // A plain loopback socket: no proxy variables, nothing ironward's own HTTP client would add.
+  if (const std::string why = daemon::CheckHealthy(nullptr, *eps); !why.empty()) return {false, pid + ": " + why};
+  return {true, pid + " serving"};
+}
+
+/// The process that wrote extra.run is still there (a pid reused by another program is not it:
+/// its command line must name ironward).
+bool RunAlive(const state::StatusDoc& doc) {
+  auto it = doc.extra.find("run");
+  if (it == doc.extra.end() || !it->is_object() || !it->contains("pid") || !(*it)["pid"].is_number_integer()) {
+    return false;
+  }
+  const long pid = (*it)["pid"].get<long>();
+  if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM)) return false;
+  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+  std::stringstream ss;
+  ss << cmdline.rdbuf();
+  return ss.str().find("ironward") != std::string::npos;
+}
+
+bool RefusalHolds(const state::StatusDoc& doc) {
+  auto it = doc.extra.find("desired_refused");
+  if (it == doc.extra.end() || !it->is_object() || !RunAlive(doc)) return false;
+  const std::string path = JsonString(*it, "path");
+  const std::string refused = JsonString(*it, "file_sha256");
+  if (path.empty() || refused.empty()) return true;  // older records: trust the live daemon
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return refused == "missing";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return Sha256Hex(ss.str()) == refused;
+}
+
+}  // namespace
+
+nlohmann::json LiveStatus::ToJson() const {
+  nlohmann::json j = {{"ready", Ready()}, {"desired_refused_holds", refusal_holds}};
+  if (daemon) j["daemon"] = {{"ready", daemon->ready}, {"message", daemon->message}};
+  return j;
+}
+
+LiveStatus CheckLive(const state::StateReader& state, const state::StatusDoc& doc) {
+  LiveStatus live;
+  if (doc.resources.count("daemon") > 0) live.daemon = CheckProxy(state);
+  live.refusal_holds = RefusalHolds(doc);
+  return live;
+}
+
+}  // namespace ironward
