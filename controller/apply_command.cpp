@@ -1,5 +1,7 @@
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "controller/apply_run.h"
@@ -7,6 +9,7 @@
 #include "controller/command_support.h"
 #include "controller/plan_file.h"
 #include "controller/spec/loader.h"
+#include "state/encoding.h"
 
 namespace ironward {
 
@@ -44,15 +47,33 @@ void AddApplyCommand(CLI::App& app, CliContext& ctx) {
     if (!saved->plan.value("changes_pending", false)) {
       std::cout << "No changes in " << *plan_path << ". Nothing to apply.\n";
     }
+    // The plan observed one state directory: apply there, or refuse a different explicit one
+    // before anything is created.
+    std::string state_dir = ResolveStateDir(ctx.global);
+    const bool explicit_dir = !ctx.global.state_dir.empty() || std::getenv("IRONWARD_STATE_DIR") != nullptr;
+    if (!saved->state_dir.empty()) {
+      std::error_code ec;
+      const auto wanted = std::filesystem::weakly_canonical(saved->state_dir, ec);
+      const auto given = std::filesystem::weakly_canonical(state_dir, ec);
+      if (explicit_dir && wanted != given) {
+        std::cerr << "Error: " << *plan_path << " was made for state directory " << saved->state_dir
+                  << " (gateway \"" << saved->gateway << "\"), not " << state_dir
+                  << ". Nothing was changed. Apply it there: " << IronwardCommand(saved->state_dir) << " apply "
+                  << ShellQuote(*plan_path) << "\n";
+        ctx.exit_code = 1;
+        return;
+      }
+      state_dir = saved->state_dir;
+    }
     ApplyRunOptions options;
-    options.state_dir = ResolveStateDir(ctx.global);
+    options.state_dir = state_dir;
     options.output = *output;
-    options.precheck = [saved = *saved, plan_path](const RunResult& fresh) {
+    options.precheck = [saved = *saved, plan_path, state_dir](const RunResult& fresh) {
       const std::string why = StaleReason(saved, fresh);
       if (why.empty()) return std::string();
-      return "stale plan " + *plan_path + ": " + why +
-             ". Nothing was changed. Make a new plan with `ironward reconcile -f " + saved.desired_path +
-             " --dry-run --out " + *plan_path + "`.";
+      return "stale plan " + *plan_path + ": " + why + ". Nothing was changed. Make a new plan with `" +
+             IronwardCommand(state_dir) + " reconcile -f " + ShellQuote(saved.desired_path) + " --dry-run --out " +
+             ShellQuote(*plan_path) + "`.";
     };
     ctx.exit_code = RunApply(desired, options);
   });

@@ -25,6 +25,10 @@ std::string ResolveStateDir(const GlobalOptions& global) {
   return kDefaultStateDir;
 }
 
+std::string IronwardCommand(const std::string& state_dir) {
+  return state_dir == kDefaultStateDir ? "ironward" : "ironward --state-dir " + ShellQuote(state_dir);
+}
+
 void SetupLogging(const GlobalOptions& global) {
   auto logger = spdlog::stderr_color_mt("ironward");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");

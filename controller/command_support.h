@@ -26,6 +26,9 @@ inline constexpr const char* kDefaultStateDir = "/var/lib/ironward";
 
 /// --state-dir, else $IRONWARD_STATE_DIR, else /var/lib/ironward.
 std::string ResolveStateDir(const GlobalOptions& global);
+/// "ironward", or "ironward --state-dir 'DIR'" when the state dir is not the default: every
+/// command a message tells the user to run must act on the same state directory.
+std::string IronwardCommand(const std::string& state_dir);
 /// spdlog to stderr at --log-level; a bad level is reported and "info" used.
 void SetupLogging(const GlobalOptions& global);
 

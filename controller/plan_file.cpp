@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -26,11 +27,16 @@ std::set<std::string> ChangeKeys(const nlohmann::json& plan) {
 
 }  // namespace
 
-Status WritePlanFile(const std::string& path, const spec::DesiredState& desired, const RunResult& run) {
+Status WritePlanFile(const std::string& path, const spec::DesiredState& desired, const RunResult& run,
+                     const std::string& state_dir) {
   nlohmann::json j = RenderPlanJson(desired, run);
+  std::error_code ec;
+  const auto abs = std::filesystem::absolute(state_dir, ec);
   j["ironward_plan"] = {{"version", kPlanFileVersion},
                         {"desired_path", desired.source_path},
-                        {"desired_yaml", desired.raw_text}};
+                        {"desired_yaml", desired.raw_text},
+                        {"state_dir", ec ? state_dir : abs.lexically_normal().string()},
+                        {"gateway", desired.name}};
   const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   return WritePrivateFileAtomic(path, text, "plan");
 }
@@ -49,6 +55,8 @@ Result<SavedPlan> ReadPlanFile(const std::string& path) {
     }
     saved.desired_path = meta.at("desired_path").get<std::string>();
     saved.desired_yaml = meta.at("desired_yaml").get<std::string>();
+    saved.state_dir = meta.value("state_dir", "");
+    saved.gateway = meta.value("gateway", "");
     ChangeKeys(saved.plan);  // validates the shape
     return saved;
   } catch (const std::exception& e) {

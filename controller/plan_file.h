@@ -13,12 +13,16 @@ namespace ironward {
 
 inline constexpr int kPlanFileVersion = 1;
 
-Status WritePlanFile(const std::string& path, const spec::DesiredState& desired, const RunResult& run);
+/// Records the state directory (absolute) and the gateway's name: `apply` acts on that one.
+Status WritePlanFile(const std::string& path, const spec::DesiredState& desired, const RunResult& run,
+                     const std::string& state_dir);
 
 struct SavedPlan {
   nlohmann::json plan;       ///< the JSON plan as saved
   std::string desired_path;
   std::string desired_yaml;
+  std::string state_dir;  ///< absolute; "" in plans written before it was recorded
+  std::string gateway;
 };
 
 Result<SavedPlan> ReadPlanFile(const std::string& path);

@@ -36,11 +36,14 @@ int RunDryRun(const spec::DesiredState& desired, const ReconcileOptions& o, cons
     std::cout << RenderPlanText(desired, run, OutputStyle{StdoutWantsColor()});
   }
   if (!o.out.empty()) {
-    if (auto s = WritePlanFile(o.out, desired, run); !s) {
+    if (auto s = WritePlanFile(o.out, desired, run, state_dir); !s) {
       std::cerr << "Error: " << s.error().message << "\n";
       return 1;
     }
-    if (o.output != "json") std::cout << "\nSaved the plan to " << o.out << ". Apply it with: ironward apply " << o.out << "\n";
+    if (o.output != "json") {
+      std::cout << "\nSaved the plan to " << o.out << ". Apply it with: " << IronwardCommand(state_dir) << " apply "
+                << ShellQuote(o.out) << "\n";
+    }
   }
   if (run.HasErrors()) return 1;
   return run.HasChanges() ? 2 : 0;

@@ -146,7 +146,8 @@ void AddStatusCommand(CLI::App& app, CliContext& ctx) {
       j["live"] = live.ToJson();
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else if (doc.resources.empty()) {
-      std::cout << "No status yet in " << reader.root().string() << ": run `ironward reconcile -f FILE` first.\n";
+      std::cout << "No status yet in " << reader.root().string() << ": run `"
+                << IronwardCommand(reader.root().string()) << " reconcile -f FILE` first.\n";
       PrintExtras(doc, live);  // e.g. the daemon refused the only desired-state file it was given
     } else {
       PrintText(doc, live);

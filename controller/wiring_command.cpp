@@ -68,7 +68,7 @@ std::vector<std::string> Unique(const std::vector<std::string>& list) {
 }
 
 int RunWiring(const spec::DesiredState& desired, const WiringOptions& o, const std::string& state_dir) {
-  const std::string reconcile = "ironward reconcile -f " + ShellQuote(o.file);
+  const std::string reconcile = IronwardCommand(state_dir) + " reconcile -f " + ShellQuote(o.file);
   const state::StateReader reader(state_dir);
   if (auto root = reader.StatRoot(); !root) {
     std::cerr << "Error: " << root.error().message << "\nNothing is applied in " << state_dir

@@ -73,7 +73,10 @@ Status CheckOwned(const struct stat& st, uid_t uid, const std::string& path) {
 }
 
 Error RefuseSymlink(const std::string& path) {
-  return Error::Terminal(path + " is a symlink; refusing to follow it (remove it and re-run)");
+  // The hint must not lose data: the target may hold tokens or keys (mappings.json, ca.key).
+  return Error::Terminal(path + " is a symlink; refusing to follow it. To keep its content, replace the link with a "
+                         "copy of its target (cp --remove-destination \"$(readlink -f " + path + ")\" " + path +
+                         ") and re-run");
 }
 
 Status WriteAll(int fd, std::string_view content) {

@@ -134,8 +134,10 @@ Result<NetworkActions> ComputeActions(const spec::Spec& spec, const ObservedNetw
       a.table = NetworkActions::TableOp::kDelete;
       a.table_reason = "enforcement.network is none; table inet ironward is no longer wanted";
     } else if (o.table) {
+      // Never suggest deleting it: another state directory's ironward may be enforcing with it.
       a.warnings.push_back(std::string("table inet ironward exists but was not loaded from this state dir (no ") +
-                           kFirewallOwnerFile + "); left alone. If it is stale: nft delete table inet ironward");
+                           kFirewallOwnerFile + "); left alone: another ironward state directory on this host "
+                           "may own it (its `ironward status` shows its network resource)");
     }
     if (o.network && Owned(*o.network)) {
       if (o.network->containers.empty()) {

@@ -164,9 +164,9 @@ ResourcePlan EnforcementReconciler::Diff(ReconcileContext& ctx, const ObservedEn
   }
   plan.details = Details(ctx, o);
   if (!o.engine_absent.empty()) {
+    // Nothing runs, nothing to police: details say so, no warning on every plan.
     plan.details["engine"] = "absent";
-    plan.warnings.push_back("no Docker engine on this host (" + o.engine_absent +
-                            "); no container runs, so there is nothing to police");
+    plan.details["engine_detail"] = o.engine_absent + "; no container runs, so there is nothing to police";
     return plan;
   }
   for (const auto& c : o.containers) {

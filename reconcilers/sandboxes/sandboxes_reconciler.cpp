@@ -206,7 +206,8 @@ ResourcePlan SandboxesReconciler::Diff(ReconcileContext& ctx, const ObservedSand
   plan.observed_fingerprint = o.fingerprint;
   plan.details = Details(o);
   if (!o.no_engine.empty()) {
-    plan.warnings.push_back(o.no_engine + "; no sandboxes are declared, so there is nothing to do");
+    // Nothing needs Docker: not worth a warning on every plan of a host without it.
+    plan.details["engine"] = "absent (" + o.no_engine + "); no sandboxes are declared, so there is nothing to do";
     ctx.facts.sandboxes = SandboxFacts{};
     return plan;
   }

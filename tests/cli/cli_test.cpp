@@ -108,7 +108,9 @@ TEST_F(CliTest, WiringSaysWhatToRunBeforeTheFirstApplyThenPrintsTheAppliedWiring
   const auto before = Ironward("wiring -f " + spec_.string());
   EXPECT_EQ(before.code, 1);
   EXPECT_NE(before.err.find("not applied yet"), std::string::npos) << before.err;
-  EXPECT_NE(before.err.find("Run `ironward reconcile -f " + spec_.string() + "` first"), std::string::npos) << before.err;
+  EXPECT_NE(before.err.find("Run `ironward --state-dir " + state_.string() + " reconcile -f " + spec_.string() + "` first"),
+            std::string::npos)
+      << before.err;
   EXPECT_EQ(Ironward("wiring -f " + spec_.string() + " --format compose").code, 64) << "compose needs --service";
   EXPECT_EQ(Ironward("wiring -f " + spec_.string() + " --service web").code, 64) << "--service is for compose";
   EXPECT_EQ(Ironward("wiring -f " + spec_.string() + " --format compose --service 'a b'").code, 64);
@@ -219,6 +221,47 @@ TEST_F(CliTest, SavedPlanAppliesExactlyOnce) {
   auto snapshot_before = before;
   snapshot_before.erase("ironward.lock");
   EXPECT_EQ(snapshot_after, snapshot_before);
+}
+
+// A saved plan records its state directory: `apply` acts there without --state-dir, refuses
+// another one before creating anything, and every hint it prints names the directory.
+TEST_F(CliTest, SavedPlanAppliesToTheStateDirItWasMadeFor) {
+  const auto plan_file = tmp_.path() / "plan.json";
+  auto plan = Ironward("reconcile -f " + spec_.string() + " --dry-run --out " + plan_file.string());
+  ASSERT_EQ(plan.code, 2) << plan.err;
+  EXPECT_NE(plan.out.find("Apply it with: ironward --state-dir " + state_.string() + " apply"), std::string::npos)
+      << plan.out;
+  const auto meta = nlohmann::json::parse(ReadFile(plan_file))["ironward_plan"];
+  EXPECT_EQ(meta["state_dir"], state_.string());
+  EXPECT_EQ(meta["gateway"], "test");
+
+  const auto other = tmp_.path() / "other-state";
+  const std::string original = state_.string();
+  state_ = other;  // Ironward() passes --state-dir <other>
+  auto refused = Ironward("apply " + plan_file.string());
+  state_ = original;
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("was made for state directory " + original + " (gateway \"test\"), not " + other.string()),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("Apply it there: ironward --state-dir " + original + " apply"), std::string::npos) << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(other)) << "a refused apply creates nothing";
+  EXPECT_FALSE(std::filesystem::exists(state_)) << "nor touches the plan's directory";
+
+  // No --state-dir at all: the plan's directory, not /var/lib/ironward.
+  const std::string cmd = "env -u IRONWARD_STATE_DIR OPENROUTER_API_KEY='" + std::string(kSecretValue) +
+                          "' OPENAI_API_KEY='" + kSecondSecret + "' " IRONWARD_BIN " apply " + plan_file.string() +
+                          " >/dev/null 2>&1";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(std::filesystem::exists(state_ / "status.json"));
+
+  auto stale = Ironward("apply " + plan_file.string());
+  EXPECT_EQ(stale.code, 1);
+  EXPECT_NE(stale.err.find("Make a new plan with `ironward --state-dir " + original + " reconcile -f"),
+            std::string::npos)
+      << stale.err;
 }
 
 TEST_F(CliTest, StalePlanIsRefusedWhenSomeoneChangedTheHost) {
