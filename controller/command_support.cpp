@@ -43,7 +43,15 @@ void SetupLogging(const GlobalOptions& global) {
 }
 
 std::optional<spec::DesiredState> LoadDesiredState(const std::string& path, std::ostream& err) {
-  const auto result = spec::LoadFile(path);
+  // `-f -`: the desired state on stdin (e.g. `sops -d gateway.yaml | ironward reconcile -f -`).
+  const bool from_stdin = path == "-";
+  std::string stdin_text;
+  if (from_stdin) {
+    std::ostringstream buf;
+    buf << std::cin.rdbuf();
+    stdin_text = buf.str();
+  }
+  const auto result = from_stdin ? spec::LoadString(stdin_text, "<stdin>") : spec::LoadFile(path);
   for (const auto& w : result.warnings) {
     spec::Diagnostic d = w;
     d.message = "warning: " + d.message;
@@ -55,6 +63,7 @@ std::optional<spec::DesiredState> LoadDesiredState(const std::string& path, std:
     return std::nullopt;
   }
   auto desired = *result.state;
+  if (from_stdin) return desired;  // no file: no git revision, nothing to watch
   std::error_code ec;
   if (auto abs = std::filesystem::absolute(path, ec); !ec) desired.source_path = abs.lexically_normal().string();
   return desired;

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "controller/cli.h"
+#include "controller/cli_conventions.h"
 #include "controller/command_support.h"
 #include "controller/run/run_loop.h"
 
@@ -30,6 +31,12 @@ void AddRunCommand(CLI::App& app, CliContext& ctx) {
       "Runs until SIGTERM/SIGINT, then exits 0; the proxy keeps running.\n"
       "Exit 1 at startup: unusable --metrics-addr, state dir or file directory.");
   cmd->callback([&ctx, o, harden_seconds] {
+    if (o->file == "-") {  // a stream cannot be watched for changes
+      std::cerr << "Error: run watches its desired-state file for changes; `-f -` (stdin) is not possible here. "
+                   "Give it a file.\n";
+      ctx.exit_code = kUsageExit;
+      return;
+    }
     o->state_dir = ResolveStateDir(ctx.global);
     o->harden_interval = std::chrono::seconds(*harden_seconds);
     ctx.exit_code = run::RunDaemon(*o);

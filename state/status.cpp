@@ -35,14 +35,29 @@ void StatusDoc::AddHistory(HistoryEntry entry) {
 
 namespace {
 
+// snake_case like every other JSON ironward prints. The camelCase names of earlier versions are
+// written too, as deprecated aliases (docs/plans-and-exit-codes.md), and read when the
+// snake_case one is absent.
+void Put(nlohmann::json& j, const char* snake, const char* camel, const nlohmann::json& value) {
+  j[snake] = value;
+  j[camel] = value;
+}
+
+template <class T>
+T Get(const nlohmann::json& j, const char* snake, const char* camel, T fallback) {
+  if (j.contains(snake)) return j.value(snake, fallback);
+  return j.value(camel, fallback);
+}
+
 nlohmann::json ConditionJson(const Condition& c) {
-  return {{"type", c.type}, {"status", c.status}, {"reason", c.reason}, {"message", c.message},
-          {"lastTransitionTime", c.last_transition_time}};
+  nlohmann::json j = {{"type", c.type}, {"status", c.status}, {"reason", c.reason}, {"message", c.message}};
+  Put(j, "last_transition_time", "lastTransitionTime", c.last_transition_time);
+  return j;
 }
 
 Condition ConditionFrom(const nlohmann::json& j) {
   return {j.value("type", ""), j.value("status", "Unknown"), j.value("reason", ""), j.value("message", ""),
-          j.value("lastTransitionTime", "")};
+          Get<std::string>(j, "last_transition_time", "lastTransitionTime", "")};
 }
 
 }  // namespace
@@ -52,18 +67,20 @@ nlohmann::json ToJson(const StatusDoc& doc) {
   for (const auto& [name, r] : doc.resources) {
     nlohmann::json conditions = nlohmann::json::array();
     for (const auto& c : r.conditions) conditions.push_back(ConditionJson(c));
-    resources[name] = {{"conditions", conditions},
-                       {"observedDigest", r.observed_digest},
-                       {"lastAppliedDigest", r.last_applied_digest},
-                       {"lastAttemptedDigest", r.last_attempted_digest},
-                       {"lastReconcileTime", r.last_reconcile_time},
-                       {"details", r.details}};
+    nlohmann::json entry = {{"conditions", conditions}, {"details", r.details}};
+    Put(entry, "observed_digest", "observedDigest", r.observed_digest);
+    Put(entry, "last_applied_digest", "lastAppliedDigest", r.last_applied_digest);
+    Put(entry, "last_attempted_digest", "lastAttemptedDigest", r.last_attempted_digest);
+    Put(entry, "last_reconcile_time", "lastReconcileTime", r.last_reconcile_time);
+    resources[name] = std::move(entry);
   }
   nlohmann::json history = nlohmann::json::array();
   for (const auto& h : doc.history) {
-    history.push_back({{"time", h.time}, {"desiredDigest", h.desired_digest}, {"revision", h.revision},
-                       {"durationSeconds", h.duration_seconds}, {"result", h.result}, {"changed", h.changed},
-                       {"failed", h.failed}});
+    nlohmann::json entry = {{"time", h.time},     {"revision", h.revision}, {"result", h.result},
+                            {"changed", h.changed}, {"failed", h.failed}};
+    Put(entry, "desired_digest", "desiredDigest", h.desired_digest);
+    Put(entry, "duration_seconds", "durationSeconds", h.duration_seconds);
+    history.push_back(std::move(entry));
   }
   nlohmann::json out = {{"version", doc.version},   {"desired", {{"name", doc.desired_name}, {"path", doc.desired_path}, {"digest", doc.desired_digest}}},
                         {"updated", doc.updated},   {"resources", resources},
@@ -85,17 +102,17 @@ StatusDoc FromJson(const nlohmann::json& j) {
   for (const auto& [name, r] : j.at("resources").items()) {
     ResourceStatus rs;
     for (const auto& c : r.at("conditions")) rs.conditions.push_back(ConditionFrom(c));
-    rs.observed_digest = r.value("observedDigest", "");
-    rs.last_applied_digest = r.value("lastAppliedDigest", "");
-    rs.last_attempted_digest = r.value("lastAttemptedDigest", "");
-    rs.last_reconcile_time = r.value("lastReconcileTime", "");
+    rs.observed_digest = Get<std::string>(r, "observed_digest", "observedDigest", "");
+    rs.last_applied_digest = Get<std::string>(r, "last_applied_digest", "lastAppliedDigest", "");
+    rs.last_attempted_digest = Get<std::string>(r, "last_attempted_digest", "lastAttemptedDigest", "");
+    rs.last_reconcile_time = Get<std::string>(r, "last_reconcile_time", "lastReconcileTime", "");
     rs.details = r.value("details", nlohmann::json::object());
     doc.resources[name] = std::move(rs);
   }
   for (const auto& h : j.value("history", nlohmann::json::array())) {
-    doc.history.push_back({h.value("time", ""), h.value("desiredDigest", ""), h.value("revision", ""),
-                           h.value("durationSeconds", 0.0), h.value("result", ""), h.value("changed", 0),
-                           h.value("failed", 0)});
+    doc.history.push_back({h.value("time", ""), Get<std::string>(h, "desired_digest", "desiredDigest", ""),
+                           h.value("revision", ""), Get<double>(h, "duration_seconds", "durationSeconds", 0.0),
+                           h.value("result", ""), h.value("changed", 0), h.value("failed", 0)});
   }
   for (const auto& [k, v] : j.items()) {
     if (k != "version" && k != "desired" && k != "updated" && k != "resources" && k != "history") doc.extra[k] = v;

@@ -17,7 +17,8 @@ namespace {
 struct HardenOptions {
   std::string baseline = "minimal";
   bool all = false;
-  bool json = false;
+  bool json = false;           ///< --json: kept as an alias of --output json
+  std::string output = "text";
 };
 
 std::string ResolveStateDir(const CliContext& ctx) {
@@ -43,7 +44,7 @@ void RunHarden(const HardenOptions& opts, CliContext& ctx) {
     deps.state_dir = ResolveStateDir(ctx);
     deps.baseline = harden::ParseBaseline(opts.baseline).value_or(harden::Baseline::kMinimal);
     harden::HardenReport report = harden::RunSurvey(deps);
-    if (opts.json) {
+    if (opts.json || opts.output == "json") {
       std::cout << harden::ToJson(report).dump(2) << "\n";
     } else {
       std::cout << harden::RenderText(report, opts.all, UseColour());
@@ -63,7 +64,15 @@ void AddHardenCommand(CLI::App& app, CliContext& ctx) {
       ->check(CLI::IsMember({"minimal", "catalin", "paranoid"}))
       ->capture_default_str();
   cmd->add_flag("--all", opts->all, "Show every signal, not only failing and warning ones");
-  cmd->add_flag("--json", opts->json, "Print the survey as JSON (always every signal)");
+  cmd->add_option("--output,-o", opts->output, "Output format (json: always every signal)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_flag("--json", opts->json, "Same as --output json (kept for scripts)");
+  cmd->footer(
+      "Examples:\n"
+      "  ironward harden\n"
+      "  ironward harden --baseline catalin --all\n"
+      "  ironward harden -o json | jq '.signals[] | select(.status != \"pass\")'");
   cmd->callback([opts, &ctx] { RunHarden(*opts, ctx); });
 }
 

@@ -191,6 +191,14 @@ TEST_F(CliTest, JsonOutputs) {
   EXPECT_TRUE(s["ready"].get<bool>());
   EXPECT_EQ(s["resources"]["mappings"]["conditions"][0]["type"], "Ready");
   EXPECT_EQ(s["resources"]["mappings"]["conditions"][0]["status"], "True");
+  // snake_case keys, with the camelCase names of earlier versions as deprecated aliases.
+  EXPECT_FALSE(s["resources"]["mappings"]["conditions"][0]["last_transition_time"].get<std::string>().empty());
+  EXPECT_EQ(s["resources"]["mappings"]["conditions"][0]["last_transition_time"],
+            s["resources"]["mappings"]["conditions"][0]["lastTransitionTime"]);
+  EXPECT_EQ(s["resources"]["ca"]["observed_digest"].get<std::string>().size(), 64U);
+  EXPECT_EQ(s["resources"]["ca"]["observed_digest"], s["resources"]["ca"]["observedDigest"]);
+  EXPECT_EQ(s["history"].back()["desired_digest"], s["desired"]["digest"]);
+  EXPECT_TRUE(s["history"].back().contains("duration_seconds"));
   EXPECT_EQ(s["resources"]["ca"]["details"]["fingerprint_sha256"].get<std::string>().size(), 64U);
   EXPECT_FALSE(s["resources"]["ca"]["details"]["renewal_time"].get<std::string>().empty());
 }
@@ -496,6 +504,44 @@ TEST_F(CliTest, ARefusalAlarmIsShownOnlyWhileItHoldsAndClearedByTheNextGoodPass)
   ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
   EXPECT_FALSE(nlohmann::json::parse(ReadFile(state_ / "status.json")).contains("desired_refused"))
       << "cleared by the next successful pass of the same file";
+}
+
+// kubectl/terraform conventions: `version`, usage errors exit 64 with a suggestion, `-f -`
+// reads stdin, `-o json` on harden (and `--json` kept), completion scripts that parse.
+TEST_F(CliTest, CommandLineConventions) {
+  auto version = Ironward("version");
+  EXPECT_EQ(version.code, 0);
+  EXPECT_EQ(version.out, Ironward("--version").out);
+  EXPECT_EQ(nlohmann::json::parse(Ironward("version -o json").out)["version"], IRONWARD_VERSION);
+
+  auto typo = Ironward("statsu");
+  EXPECT_EQ(typo.code, 64);
+  EXPECT_NE(typo.err.find("unknown command 'statsu'; did you mean 'status'?"), std::string::npos) << typo.err;
+  EXPECT_EQ(Ironward("reconcile").code, 64) << "missing --file is a usage error";
+  EXPECT_EQ(Ironward("").code, 64) << "no command";
+  EXPECT_EQ(Ironward("status --output yaml").code, 64);
+  EXPECT_EQ(Ironward("run -f -").code, 64) << "a stream cannot be watched";
+
+  auto from_stdin = Ironward("validate -f - < " + spec_.string());
+  EXPECT_EQ(from_stdin.code, 0) << from_stdin.err;
+  auto plan = Ironward("reconcile -f - --dry-run < " + spec_.string());
+  EXPECT_EQ(plan.code, 2) << plan.err;
+  EXPECT_NE(plan.out.find("Plan: 6 to add"), std::string::npos) << plan.out;
+
+  auto harden = Ironward("harden -o json");
+  EXPECT_EQ(harden.code, 0);
+  EXPECT_TRUE(nlohmann::json::parse(harden.out).contains("signals"));
+  EXPECT_EQ(nlohmann::json::parse(Ironward("harden --json").out).contains("signals"), true);
+
+  const auto script = tmp_.path() / "completion.bash";
+  WriteFile(script, Ironward("completion bash").out);
+  EXPECT_EQ(std::system(("bash -n " + script.string()).c_str()), 0);
+  const std::string bash = ReadFile(script);
+  for (const char* word : {"reconcile", "status", "wiring", "--dry-run", "--state-dir"}) {
+    EXPECT_NE(bash.find(word), std::string::npos) << word;
+  }
+  EXPECT_EQ(Ironward("completion zsh").out.rfind("#compdef ironward", 0), 0U);
+  EXPECT_EQ(Ironward("completion fish").code, 64);
 }
 
 TEST_F(CliTest, MissingSecretFailsClosedNamingTheVariable) {

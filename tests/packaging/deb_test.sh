@@ -15,7 +15,8 @@ echo "built $(basename "$deb") ($(stat -c %s "$deb") bytes)"
 
 contents=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/ironward ./usr/lib/systemd/system/ironward.service ./usr/share/doc/ironward/run.md \
-         ./usr/share/doc/ironward/examples/minimal.yaml; do
+         ./usr/share/doc/ironward/examples/minimal.yaml ./usr/share/bash-completion/completions/ironward \
+         ./usr/share/zsh/vendor-completions/_ironward; do
   grep -q " $f\$" <<<"$contents" || fail "$f is not in the package"
 done
 grep -q ' ./usr/bin/ironward$' <<<"$(grep '^-rwxr-xr-x' <<<"$contents")" || fail "usr/bin/ironward is not 0755"
@@ -40,6 +41,9 @@ ver=$("$T/root/usr/bin/ironward" --version)
 want=$(dpkg-deb -f "$deb" Version)
 grep -qF "${want%%-*}" <<<"$ver" || fail "ironward --version says '$ver', the package is $want"
 grep -q '^Type=notify$' "$T/root/usr/lib/systemd/system/ironward.service" || fail "unit is not Type=notify"
+bash -n "$T/root/usr/share/bash-completion/completions/ironward" || fail "bash completion does not parse"
+grep -q 'reconcile' "$T/root/usr/share/bash-completion/completions/ironward" || fail "bash completion lacks the commands"
+grep -q '^#compdef ironward' "$T/root/usr/share/zsh/vendor-completions/_ironward" || fail "zsh completion header"
 grep -q '^ExecStart=/usr/bin/ironward ' "$T/root/usr/lib/systemd/system/ironward.service" || fail "ExecStart path"
 if command -v systemd-analyze >/dev/null 2>&1; then
   # Only the unit's own syntax: the binary path is checked against the extracted copy's.

@@ -254,7 +254,7 @@ TEST_F(RunDaemonTest, EditingTheFileAppliesItAndRecordsHistory) {
   })) << Status().dump(2);
   auto s = Status();
   EXPECT_EQ(s["history"].back().value("result", ""), "converged") << s.dump(2);
-  EXPECT_EQ(s["history"].back().value("desiredDigest", ""), s["desired"].value("digest", ""));
+  EXPECT_EQ(s["history"].back().value("desired_digest", ""), s["desired"].value("digest", ""));
 
   // Rewriting the same bytes (touch, an identical checkout) is not a new desired state.
   const std::size_t after_edit = Status()["history"].size();
