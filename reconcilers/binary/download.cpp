@@ -73,6 +73,7 @@ Result<Fetched> FetchWithRetry(HttpClient& http, const std::string& url, const F
   req.url = url;
   req.timeout = options.timeout;
   req.max_body_bytes = options.max_bytes;
+  req.use_env_proxy = true;  // ironward's HTTPS_PROXY / HTTP_PROXY, if any (docs/desired-state.md)
   if (options.progress) {
     req.on_progress = [&](std::uint64_t done, std::uint64_t total) {
       last_done = done;

@@ -60,6 +60,7 @@ HttpRequest BuildListRequest(const Endpoints& endpoints, const std::string& bear
   req.url = endpoints.api_url + "/projects/" + LowercaseUuid(project_id) + "/secrets";
   req.headers = ApiHeaders(bearer, user_agent);
   req.follow_redirects = false;  // never replay the bearer to another host
+  req.use_env_proxy = true;       // ironward's HTTPS_PROXY, if any (docs/bitwarden.md)
   return req;
 }
 
@@ -91,6 +92,7 @@ HttpRequest BuildGetByIdsRequest(const Endpoints& endpoints, const std::string& 
   req.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
   req.body = nlohmann::json{{"ids", ids}}.dump();
   req.follow_redirects = false;
+  req.use_env_proxy = true;
   return req;
 }
 

@@ -77,7 +77,7 @@ Status Client::EnsureSession() {
 }
 
 template <class MakeRequest>
-Result<HttpResponse> Client::Authorized(MakeRequest make, const std::string& what, bool* relogged) {
+Result<HttpResponse> Client::Authorized(MakeRequest make, const std::string& what, bool* relogged, long* status) {
   if (Status s = EnsureSession(); !s) return s.error();
   while (true) {
     HttpRequest req = make(session_->bearer);
@@ -85,6 +85,7 @@ Result<HttpResponse> Client::Authorized(MakeRequest make, const std::string& wha
     req.ca_file = config_.ca_file;
     auto resp = http_.Send(req);
     if (!resp) return Error::Transient(what + ": " + resp.error().message);
+    if (status != nullptr) *status = resp->status;
     if (resp->status == 401 && !*relogged) {
       *relogged = true;
       spdlog::info("bitwarden: {}: HTTP 401; logging in again", what);
@@ -102,6 +103,22 @@ Result<HttpResponse> Client::Authorized(MakeRequest make, const std::string& wha
   }
 }
 
+Result<std::vector<std::string>> Client::ListIds(const std::string& pid, bool* relogged) {
+  auto list = Authorized(
+      [&](const std::string& bearer) { return BuildListRequest(config_.endpoints, bearer, pid, config_.user_agent); },
+      "list secrets", relogged);
+  if (!list) return list.error();
+  return ParseSecretIds(list->body);
+}
+
+Result<HttpResponse> Client::GetByIds(const std::vector<std::string>& ids, bool* relogged, long* status) {
+  return Authorized(
+      [&](const std::string& bearer) {
+        return BuildGetByIdsRequest(config_.endpoints, bearer, ids, config_.user_agent);
+      },
+      "get " + std::to_string(ids.size()) + " secrets", relogged, status);
+}
+
 Result<std::vector<Secret>> Client::FetchProject(std::string_view project_id) {
   last_retry_after_.reset();
   if (!IsUuid(project_id)) {
@@ -111,22 +128,31 @@ Result<std::vector<Secret>> Client::FetchProject(std::string_view project_id) {
   const std::string context = "bitwarden project " + pid;
   bool relogged = false;
 
-  auto list = Authorized(
-      [&](const std::string& bearer) { return BuildListRequest(config_.endpoints, bearer, pid, config_.user_agent); },
-      "list secrets", &relogged);
-  if (!list) return list.error().Wrap(context);
-  auto ids = ParseSecretIds(list->body);
+  auto ids = ListIds(pid, &relogged);
   if (!ids) return ids.error().Wrap(context);
   if (ids->empty()) {
     spdlog::debug("bitwarden: project {} has no secrets", pid);
     return std::vector<Secret>{};
   }
 
-  auto got = Authorized(
-      [&](const std::string& bearer) {
-        return BuildGetByIdsRequest(config_.endpoints, bearer, *ids, config_.user_agent);
-      },
-      "get " + std::to_string(ids->size()) + " secrets", &relogged);
+  long status = 0;
+  auto got = GetByIds(*ids, &relogged, &status);
+  if (!got && status == 404) {
+    // The server answers 404 when any requested id no longer exists: a secret was deleted
+    // between the list and the get. List once more and ask for the ids that exist now.
+    spdlog::info("bitwarden: project {}: get-by-ids answered HTTP 404 (a secret was deleted after the list); "
+                 "listing the project again",
+                 pid);
+    ids = ListIds(pid, &relogged);
+    if (!ids) return ids.error().Wrap(context);
+    if (ids->empty()) return std::vector<Secret>{};
+    status = 0;
+    got = GetByIds(*ids, &relogged, &status);
+    if (!got && status == 404) {
+      return Error::Transient(context + ": a secret was deleted while being fetched (get-by-ids answered HTTP 404 "
+                                        "again after a fresh list); retrying later");
+    }
+  }
   if (!got) return got.error().Wrap(context);
   auto secrets = ParseSecrets(got->body, session_->org_key);
   if (!secrets) {

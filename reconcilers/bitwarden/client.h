@@ -1,7 +1,7 @@
 // Bitwarden Secrets Manager client: login (cached), list a project, fetch its secrets.
 //
 //   bw::Client client(http, clock, {.access_token = token, .endpoints = *bw::ResolveEndpoints(settings)});
-//   auto secrets = client.FetchProject(project_id);     // one list + one get-by-ids
+//   auto secrets = client.FetchProject(project_id);     // one list + one get-by-ids (see below)
 //   if (!secrets) schedule.OnFailure(secrets.error(), client.last_retry_after());
 #pragma once
 
@@ -43,9 +43,13 @@ class Client {
   /// All secrets of a project, decrypted: GET /projects/{id}/secrets, then ONE POST
   /// /secrets/get-by-ids for every id (skipped when the project is empty). Logs in first when
   /// there is no session (cache, then identity), renews within kRenewMargin of expiry, and logs
-  /// in again once after a 401. Errors name ids and keys, never values. Classification:
-  ///   kTerminal  bad token, identity 400/401, 401 after a fresh login, 403, 404, other 4xx;
-  ///   kTransient 429 (see last_retry_after), 408, 5xx, timeouts, transport, bad JSON, bad MAC;
+  /// in again once after a 401. A 404 from get-by-ids (a secret deleted between the list and the
+  /// get) lists the project once more and retries with the fresh ids. Errors name ids and keys,
+  /// never values. Classification:
+  ///   kTerminal  bad token, identity 400/401, 401 after a fresh login, 403, 404 from the list
+  ///              (no such project), other 4xx;
+  ///   kTransient 429 (see last_retry_after), 408, 5xx, timeouts, transport, bad JSON, bad MAC,
+  ///              get-by-ids 404 again after a fresh list;
   ///   kInvalidSpec project id not a UUID.
   Result<std::vector<Secret>> FetchProject(std::string_view project_id);
 
@@ -64,9 +68,14 @@ class Client {
   Status EnsureSession();
   Status Login(bool allow_cache);
   /// Sends an authorized API request built by `make`; handles renewal, 401 re-login and status
-  /// classification. `what` names the call in errors.
+  /// classification. `what` names the call in errors; `status` (optional) gets the last HTTP status.
   template <class MakeRequest>
-  Result<HttpResponse> Authorized(MakeRequest make, const std::string& what, bool* relogged);
+  Result<HttpResponse> Authorized(MakeRequest make, const std::string& what, bool* relogged,
+                                  long* status = nullptr);
+  /// The project's secret ids (GET /projects/{id}/secrets).
+  Result<std::vector<std::string>> ListIds(const std::string& pid, bool* relogged);
+  /// POST /secrets/get-by-ids; `status` gets the HTTP status (404: an id no longer exists).
+  Result<HttpResponse> GetByIds(const std::vector<std::string>& ids, bool* relogged, long* status);
 
   HttpClient& http_;
   const Clock& clock_;

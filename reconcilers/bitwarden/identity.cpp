@@ -24,6 +24,7 @@ HttpRequest BuildLoginRequest(const Endpoints& endpoints, const AccessToken& tok
                  {"User-Agent", user_agent}};
   req.body = LoginForm(token);
   req.follow_redirects = false;  // never replay the client secret to another host
+  req.use_env_proxy = true;       // ironward's HTTPS_PROXY, if any (docs/bitwarden.md)
   return req;
 }
 

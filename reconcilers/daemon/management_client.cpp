@@ -29,6 +29,7 @@ ReloadResult Reload(HttpClient* http, const Endpoint& management, const std::str
     rq.timeout = timeout;
     rq.connect_timeout = timeout;
     rq.follow_redirects = false;
+    rq.use_env_proxy = false;  // loopback management API: never through a forward proxy
     rq.max_body_bytes = 65536;
     auto r = http->Send(rq);
     if (!r.ok()) {

@@ -163,6 +163,7 @@ int HealthzStatus(HttpClient* http, const Endpoint& metrics, Ms timeout) {
     rq.timeout = timeout;
     rq.connect_timeout = timeout;
     rq.follow_redirects = false;
+    rq.use_env_proxy = false;  // the proxy's own loopback listener: never through a forward proxy
     rq.max_body_bytes = 4096;
     auto r = http->Send(rq);
     return r.ok() ? static_cast<int>(r->status) : 0;

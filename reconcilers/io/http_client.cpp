@@ -6,6 +6,7 @@
 #include <cctype>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 namespace ironward {
 namespace {
@@ -82,6 +83,10 @@ std::string HttpResponse::Header(std::string_view name) const {
   return "";
 }
 
+CurlHttpClient::CurlHttpClient() : proxy_(ProxySettings::FromProcessEnvironment()) {}
+
+CurlHttpClient::CurlHttpClient(ProxySettings proxy) : proxy_(std::move(proxy)) {}
+
 Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   GlobalInitOnce();
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
@@ -95,9 +100,16 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  // Never let the controller's own traffic go through a proxy from its environment:
-  // the sandboxes' proxy variables must not loop ironward's downloads through iron-proxy.
-  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+  // libcurl never reads the environment here: the proxy is decided by ProxyFor (only requests
+  // that ask for it, never to a loopback host). A proxied transfer's redirects go direct to the
+  // NO_PROXY hosts and loopback; everything else follows the first URL's choice.
+  const std::string proxy =
+      request.use_env_proxy && request.unix_socket.empty() ? ProxyFor(proxy_, request.url) : std::string();
+  const std::string no_proxy =
+      proxy.empty() ? std::string("*")
+                    : (proxy_.no_proxy.empty() ? "" : proxy_.no_proxy + ",") + "localhost,127.0.0.0/8,::1";
+  if (!proxy.empty()) curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
+  curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
   curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "reconcilers/io/http_proxy.h"
 #include "state/result.h"
 
 namespace ironward {
@@ -25,6 +26,10 @@ struct HttpRequest {
   std::string unix_socket;         ///< when set, connect over this AF_UNIX socket (Docker)
   std::string ca_file;             ///< extra CA bundle to trust (tests); empty = system store
   bool follow_redirects = true;    ///< GitHub release URLs redirect to a CDN
+  /// Go through the forward proxy named by ironward's own HTTPS_PROXY / HTTP_PROXY (minus
+  /// NO_PROXY): only for requests that leave the host (release download, Bitwarden). Loopback
+  /// destinations (the proxy's /healthz and management API) are direct whatever this says.
+  bool use_env_proxy = false;
   std::size_t max_body_bytes = 512U * 1024U * 1024U;  ///< larger bodies fail the request
   /// When set, body bytes are streamed here instead of being buffered; return false to abort.
   std::function<bool(std::string_view)> on_data;
@@ -50,7 +55,14 @@ class HttpClient {
 
 class CurlHttpClient final : public HttpClient {
  public:
+  /// Proxy settings from this process's environment, read now.
+  CurlHttpClient();
+  /// Explicit proxy settings (tests; never the process environment).
+  explicit CurlHttpClient(ProxySettings proxy);
   Result<HttpResponse> Send(const HttpRequest& request) override;
+
+ private:
+  ProxySettings proxy_;
 };
 
 /// application/x-www-form-urlencoded / URL component escaping (RFC 3986 unreserved kept).

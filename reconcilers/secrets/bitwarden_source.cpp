@@ -50,6 +50,16 @@ bool RecordFresh(const std::optional<SecretRecord>& record, const spec::Spec& sp
   return true;
 }
 
+/// Why a key may be missing. Bitwarden answers a project the machine account cannot read with an
+/// empty list (200), not 403/404, so a missing key is often a missing grant.
+const char* NotFoundHint(bool project_listed_empty) {
+  return project_listed_empty
+             ? "(the project lists no secrets for this machine account: it needs read access to the project, "
+               "and the key must equal the provider's `secret`)"
+             : "(the key must equal the provider's `secret`, and the machine account needs read access to the "
+               "project)";
+}
+
 }  // namespace
 
 BitwardenSource::BitwardenSource(const Environment* env, BitwardenOptions options)
@@ -239,6 +249,7 @@ RefreshResult BitwardenSource::Refresh(const spec::Spec& spec, WriteDeps& deps) 
   std::string missing;
   std::map<std::string, std::string> sandbox_missing;
   std::vector<std::string> warnings;
+  bool not_found = false;
   const std::vector<std::string> providers = spec::ProviderSecretNames(spec);
   for (const auto& name : wanted) {
     std::string problem;
@@ -261,19 +272,19 @@ RefreshResult BitwardenSource::Refresh(const spec::Spec& spec, WriteDeps& deps) 
     if (problem.empty()) continue;
     if (!provider) {
       // A secretEnv secret: only the sandboxes that name it wait for it.
-      sandbox_missing[name] = problem + " in Bitwarden project " + b.project_id;
+      sandbox_missing[name] = problem + " in Bitwarden project " + b.project_id +
+                              (seen[name] == 0 ? std::string(" ") + NotFoundHint(secrets->empty()) : "");
       values.erase(name);
       continue;
     }
+    not_found = not_found || seen[name] == 0;
     missing += (missing.empty() ? "" : "; ") + std::string("secret '") + name + "' " + problem;
   }
   if (!missing.empty()) {
     // Fixable in Bitwarden without touching the desired state: retry on the back-off schedule.
-    return fail(Error::Transient(missing + (missing.find(" in Bitwarden project ") != std::string::npos
-                                                ? ""
-                                                : " in Bitwarden project " + b.project_id +
-                                                      " (the key must equal the provider's `secret`)")),
-                std::nullopt);
+    if (missing.find(" in Bitwarden project ") == std::string::npos) missing += " in Bitwarden project " + b.project_id;
+    if (not_found) missing += std::string(" ") + NotFoundHint(secrets->empty());
+    return fail(Error::Transient(missing), std::nullopt);
   }
 
   const std::string now = FormatRfc3339(deps.clock.Now());

@@ -8,7 +8,8 @@
 //    due, from memory (schedule, key) and secrets.json.
 //  * Refresh (apply only) makes one list + one get-by-ids, updates the schedule (refreshInterval
 //    with jitter; retry back-off; Retry-After), and keeps the last good values on failure.
-//  * A terminal failure (401/403/404, bad token, invalid endpoints) stops fetching until the key
+//  * A terminal failure (401/403, a project that does not exist, bad token, invalid endpoints)
+//    stops fetching until the key
 //    (desired Bitwarden settings + provider names + the access token's digest) changes.
 #pragma once
 

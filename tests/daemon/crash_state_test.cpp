@@ -159,7 +159,8 @@ TEST(DaemonEnvironmentTest, HoldsExactlyTheAllowedVariables) {
 }
 
 TEST(DaemonEnvironmentTest, RefusesSecretNamesThatWouldOverrideOurs) {
-  for (const char* bad : {"PATH", "HOME", "HTTPS_PROXY", "https_proxy", "IRON_ENROLLMENT_TOKEN", "IRONWARD_PROXY_NONCE",
+  for (const char* bad : {"PATH", "HOME", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY",
+                          "no_proxy", "ALL_PROXY", "IRON_ENROLLMENT_TOKEN", "IRONWARD_PROXY_NONCE",
                           "OTEL_EXPORTER_OTLP_ENDPOINT", "LD_PRELOAD", "1BAD", "A-B", ""}) {
     EnvInputs in{"/s", "IRONWARD_MANAGEMENT_KEY", "k", "n", {{bad, "super-secret-value"}}, ""};
     auto env = BuildEnvironment(in);

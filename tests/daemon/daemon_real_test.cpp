@@ -62,18 +62,16 @@ TEST(DaemonReconcilerTest, StartsReadyWithPrivateFilesThenInSync) {
 }
 
 TEST(DaemonReconcilerTest, ProxyEnvironmentHoldsOnlyAllowedVariables) {
-  ::setenv("HTTP_PROXY", "http://127.0.0.1:1", 1);
-  ::setenv("https_proxy", "http://127.0.0.1:1", 1);
-  ::setenv("IRON_ENROLLMENT_TOKEN", "stray", 1);
-  ::setenv("IRON_LOG_LEVEL", "debug", 1);
+  // ironward's own proxy variables (which its release download and Bitwarden requests honour)
+  // never reach the proxy's environment.
+  const char* const kStray[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy",
+                                "ALL_PROXY", "IRON_ENROLLMENT_TOKEN", "IRON_LOG_LEVEL"};
+  for (const char* name : kStray) ::setenv(name, "http://127.0.0.1:1", 1);
   DaemonHarness h;
   h.AddProvider({"api.example.com"});
   h.desired().spec.proxy.upstream_ca_file = "/etc/ssl/certs/ca-certificates.crt";
   const Outcome out = h.Pass();
-  ::unsetenv("HTTP_PROXY");
-  ::unsetenv("https_proxy");
-  ::unsetenv("IRON_ENROLLMENT_TOKEN");
-  ::unsetenv("IRON_LOG_LEVEL");
+  for (const char* name : kStray) ::unsetenv(name);
   ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
   EXPECT_EQ(out.message.find(test::kRealSecret), std::string::npos);
   auto rec = h.Record();

@@ -324,6 +324,8 @@ TEST_F(BitwardenSecretsTest, MissingKeyInTheProjectNamesTheKey) {
   EXPECT_NE(out->message.find("secret 'OPENAI_API_KEY' not found in Bitwarden project " + bwtest::kProjectId),
             std::string::npos)
       << out->message;
+  EXPECT_NE(out->message.find("the machine account needs read access to the project"), std::string::npos)
+      << "Bitwarden lists an unreadable project as empty: " << out->message;
   EXPECT_TRUE(facts_.secrets && facts_.secrets->values.empty()) << "fail closed";
 
   // Added in Bitwarden: picked up on the retry schedule, without touching the desired state.

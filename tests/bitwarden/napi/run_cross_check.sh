@@ -1,16 +1,39 @@
 #!/usr/bin/env bash
 # Runs the official @bitwarden/sdk-napi 1.0.0 against bitwarden-server-double (ctest
-# bitwarden_napi_cross_check). Exit 77 = skipped, only when npm cannot reach its registry.
-#   run_cross_check.sh <server-double> <login-cache-tool> <napi source dir> <cache dir>
+# bitwarden_napi_cross_check) and records the SDK version it ran in <version file>.
+#   run_cross_check.sh <server-double> <login-cache-tool> <napi source dir> <cache dir> <version file>
+#   run_cross_check.sh --missing-tools        (registered when cmake found no node/npm)
+# Exit 77 = skipped: only outside CI, when node/npm are missing or npm cannot reach its registry.
+# With CI=true (or CI=1) in the environment those cases fail instead: CI must not pass without
+# the official-SDK check.
 set -euo pipefail
+
+in_ci() { case "${CI:-}" in true | TRUE | True | 1) return 0 ;; esac; return 1; }
+
+# Cannot run the check: fail in CI, skip (visibly) elsewhere.
+cannot_run() {
+  if in_ci; then
+    echo "FAIL: CI=${CI}: $1; the official-SDK cross-check must run in CI"
+    exit 1
+  fi
+  echo "SKIPPED: $1"
+  exit 77
+}
+
+if [ "${1:-}" = "--missing-tools" ]; then
+  cannot_run "node and npm were not found when the build was configured (install Node >= 18 and npm, then re-run cmake)"
+fi
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || cannot_run "node or npm is not on PATH"
 
 DOUBLE="$1"
 CACHE_TOOL="$2"
 SRC="$3"
 CACHE="$4"
+VERSION_FILE="$5"
 
 mkdir -p "$CACHE"
 cp "$SRC/package.json" "$SRC/cross_check.js" "$CACHE/"
+rm -f "$VERSION_FILE"
 
 installed() {
   [ -f "$CACHE/node_modules/@bitwarden/sdk-napi/package.json" ] &&
@@ -30,14 +53,22 @@ else
     cat "$CACHE/npm-install.log"
     if grep -Eqi 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|network|socket hang up|fetch failed' \
         "$CACHE/npm-install.log"; then
-      echo "SKIPPED: npm registry unreachable"
-      exit 77
+      cannot_run "npm registry unreachable, @bitwarden/sdk-napi could not be installed"
     fi
     echo "FAIL: npm install failed (not a network error)"
     exit 1
   fi
   installed || { echo "FAIL: @bitwarden/sdk-napi 1.0.0 missing after npm install"; exit 1; }
 fi
+
+# Which SDK (and native binding) this run uses: in the test output and in the build directory.
+RAN="$(cd "$CACHE" && node -e '
+const v = (p) => { try { return require(p + "/package.json").version; } catch (e) { return "absent"; } };
+console.log(`@bitwarden/sdk-napi ${v("@bitwarden/sdk-napi")} ` +
+  `(native ${v("@bitwarden/sdk-napi-linux-x64-gnu")}, node ${process.version})`);
+')"
+echo "SDK under test: $RAN"
+echo "$RAN" >"$VERSION_FILE"
 
 WORK="$(mktemp -d)"
 DOUBLE_PID=""

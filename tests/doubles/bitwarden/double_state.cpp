@@ -1,5 +1,6 @@
 #include "tests/doubles/bitwarden/double_state.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -152,8 +153,12 @@ nlohmann::json DoubleState::ListProject(const std::string& project_id, bool* fou
   std::lock_guard lock(mu_);
   *found = bw::LowercaseUuid(project_id) == project_id_;
   nlohmann::json items = nlohmann::json::array();
-  if (*found) {
+  if (*found && project_readable_) {
     for (const auto& s : secrets_) items.push_back(ListItemJson(s));
+  }
+  if (*found && !delete_after_list_.empty()) {
+    std::erase_if(secrets_, [&](const DoubleSecret& s) { return s.key == delete_after_list_; });
+    delete_after_list_.clear();
   }
   return {{"object", "SecretsWithProjectsList"},
           {"secrets", items},
@@ -164,7 +169,9 @@ nlohmann::json DoubleState::ListOrganization(const std::string& org_id, bool* fo
   std::lock_guard lock(mu_);
   *found = bw::LowercaseUuid(org_id) == org_id_;
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& s : secrets_) items.push_back(ListItemJson(s));
+  if (project_readable_) {
+    for (const auto& s : secrets_) items.push_back(ListItemJson(s));
+  }
   return {{"object", "SecretsWithProjectsList"},
           {"secrets", items},
           {"projects", {{{"id", project_id_}, {"name", Enc(project_name_, org_key_)}}}}};
@@ -172,25 +179,22 @@ nlohmann::json DoubleState::ListOrganization(const std::string& org_id, bool* fo
 
 nlohmann::json DoubleState::GetByIds(const std::vector<std::string>& ids, bool corrupt_mac, bool* all_found) {
   std::lock_guard lock(mu_);
-  *all_found = true;
+  // As the real server: the distinct secrets found must be as many as the ids asked for, and
+  // at least one (SecretsController.GetSecretsByIdsAsync), else 404.
+  std::set<std::string> wanted;
+  for (const auto& id : ids) wanted.insert(bw::LowercaseUuid(id));
   nlohmann::json data = nlohmann::json::array();
-  for (const auto& id : ids) {
-    bool hit = false;
-    for (const auto& s : secrets_) {
-      if (s.id == bw::LowercaseUuid(id)) {
-        data.push_back(SecretJson(s, corrupt_mac));
-        hit = true;
-      }
-    }
-    *all_found = *all_found && hit;
+  for (const auto& s : secrets_) {
+    if (wanted.count(s.id) != 0 && project_readable_) data.push_back(SecretJson(s, corrupt_mac));
   }
+  *all_found = !data.empty() && data.size() == ids.size();
   return {{"object", "list"}, {"data", data}, {"continuationToken", nullptr}};
 }
 
 std::optional<nlohmann::json> DoubleState::GetOne(const std::string& id, bool corrupt_mac) {
   std::lock_guard lock(mu_);
   for (const auto& s : secrets_) {
-    if (s.id == bw::LowercaseUuid(id)) return SecretJson(s, corrupt_mac);
+    if (s.id == bw::LowercaseUuid(id) && project_readable_) return SecretJson(s, corrupt_mac);
   }
   return std::nullopt;
 }
@@ -199,7 +203,9 @@ nlohmann::json DoubleState::Sync(const std::string& org_id, bool corrupt_mac, bo
   std::lock_guard lock(mu_);
   *found = bw::LowercaseUuid(org_id) == org_id_;
   nlohmann::json data = nlohmann::json::array();
-  for (const auto& s : secrets_) data.push_back(SecretJson(s, corrupt_mac));
+  if (project_readable_) {
+    for (const auto& s : secrets_) data.push_back(SecretJson(s, corrupt_mac));
+  }
   return {{"object", "secretsSync"}, {"hasChanges", true}, {"secrets", {{"data", data}}}};
 }
 
@@ -225,8 +231,9 @@ Status DoubleState::SetFault(const nlohmann::json& body) {
   f.retry_after = body.value("retry_after", 1);
   f.delay_ms = body.value("delay_ms", 0);
   f.scope = body.value("scope", "api");
+  f.endpoint = body.value("endpoint", "");
   f.times = body.value("times", 0);
-  static const std::set<std::string> kModes = {"none", "401", "429", "500", "slow", "garbage", "badmac"};
+  static const std::set<std::string> kModes = {"none", "401", "404", "429", "500", "slow", "garbage", "badmac"};
   if (kModes.count(f.mode) == 0) return Error::Invalid("unknown fault mode " + f.mode);
   if (f.scope != "api" && f.scope != "identity" && f.scope != "all") return Error::Invalid("unknown scope " + f.scope);
   std::lock_guard lock(mu_);
@@ -244,11 +251,32 @@ void DoubleState::RevokeTokens() {
   bearers_.clear();
 }
 
-std::optional<Fault> DoubleState::TakeFault(bool identity) {
+Result<nlohmann::json> DoubleState::DeleteSecret(const nlohmann::json& body) {
+  const std::string key = body.at("key").get<std::string>();
+  const bool after_list = body.value("after_list", false);
+  std::lock_guard lock(mu_);
+  const auto it = std::find_if(secrets_.begin(), secrets_.end(), [&](const DoubleSecret& s) { return s.key == key; });
+  if (it == secrets_.end()) return Error::Invalid("no secret with key " + key);
+  const std::string id = it->id;
+  if (after_list) {
+    delete_after_list_ = key;
+  } else {
+    secrets_.erase(it);
+  }
+  return nlohmann::json{{"id", id}, {"deleted", !after_list}};
+}
+
+void DoubleState::SetProjectAccess(bool read) {
+  std::lock_guard lock(mu_);
+  project_readable_ = read;
+}
+
+std::optional<Fault> DoubleState::TakeFault(const std::string& endpoint) {
   std::lock_guard lock(mu_);
   if (fault_.mode == "none") return std::nullopt;
+  const bool identity = endpoint == "identity";
   const bool in_scope = fault_.scope == "all" || (fault_.scope == "identity") == identity;
-  if (!in_scope) return std::nullopt;
+  if (!in_scope || (!fault_.endpoint.empty() && fault_.endpoint != endpoint)) return std::nullopt;
   Fault f = fault_;
   if (fault_.times > 0 && --fault_.times == 0) fault_ = Fault{};
   counts_["faults_injected"]++;

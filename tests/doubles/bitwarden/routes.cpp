@@ -55,10 +55,12 @@ nlohmann::json ErrorBody(const std::string& message) {
           {"exceptionStackTrace", nullptr}, {"innerExceptionMessage", nullptr}, {"object", "error"}};
 }
 
-// Applies a fault; true when the response is complete. Sets *badmac for "badmac".
-bool ApplyFault(DoubleState& state, bool identity, httplib::Response& res, bool* badmac) {
+// Applies a fault to a request to `endpoint` (a stats name); true when the response is complete.
+// Sets *badmac for "badmac".
+bool ApplyFault(DoubleState& state, const std::string& endpoint, httplib::Response& res, bool* badmac) {
   *badmac = false;
-  const auto fault = state.TakeFault(identity);
+  const bool identity = endpoint == "identity";
+  const auto fault = state.TakeFault(endpoint);
   if (!fault) return false;
   const std::string& m = fault->mode;
   if (m == "slow") {
@@ -76,6 +78,10 @@ bool ApplyFault(DoubleState& state, bool identity, httplib::Response& res, bool*
     } else {
       res.status = 401;  // the real API answers 401 with an empty body
     }
+    return true;
+  }
+  if (m == "404") {
+    Reply(res, 404, ErrorBody("Resource not found."));
     return true;
   }
   if (m == "429") {
@@ -99,7 +105,7 @@ bool ApplyFault(DoubleState& state, bool identity, httplib::Response& res, bool*
 bool ApiPrologue(DoubleState& state, const std::string& endpoint, const httplib::Request& req,
                  httplib::Response& res, bool* badmac) {
   state.Count(endpoint);
-  if (ApplyFault(state, false, res, badmac)) return false;
+  if (ApplyFault(state, endpoint, res, badmac)) return false;
   if (!state.BearerValid(req.get_header_value("Authorization"))) {
     state.Count("unauthorized");
     res.status = 401;
@@ -116,7 +122,7 @@ void InstallRoutes(httplib::Server& server, DoubleState& state) {
   server.Post("/identity/connect/token", [&state](const httplib::Request& req, httplib::Response& res) {
     state.Count("identity");
     bool badmac = false;
-    if (ApplyFault(state, true, res, &badmac)) return;
+    if (ApplyFault(state, "identity", res, &badmac)) return;
     auto form = ParseForm(req.body);
     if (form["grant_type"] != "client_credentials" || form["scope"] != "api.secrets") {
       Reply(res, 400, {{"error", "invalid_request"}});
@@ -193,6 +199,14 @@ void InstallRoutes(httplib::Server& server, DoubleState& state) {
   server.Post("/_admin/fault", admin([&state](const httplib::Request& req, httplib::Response& res) {
                 Status s = state.SetFault(nlohmann::json::parse(req.body));
                 s ? Reply(res, 200, {{"ok", true}}) : Reply(res, 400, {{"error", s.error().message}});
+              }));
+  server.Post("/_admin/delete-secret", admin([&state](const httplib::Request& req, httplib::Response& res) {
+                auto r = state.DeleteSecret(nlohmann::json::parse(req.body));
+                r ? Reply(res, 200, *r) : Reply(res, 404, {{"error", r.error().message}});
+              }));
+  server.Post("/_admin/project-access", admin([&state](const httplib::Request& req, httplib::Response& res) {
+                state.SetProjectAccess(nlohmann::json::parse(req.body).at("read").get<bool>());
+                Reply(res, 200, {{"ok", true}});
               }));
   server.Post("/_admin/expires-in", admin([&state](const httplib::Request& req, httplib::Response& res) {
                 state.SetExpiresIn(nlohmann::json::parse(req.body).at("expires_in").get<int>());
