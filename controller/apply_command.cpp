@@ -18,10 +18,14 @@ void AddApplyCommand(CLI::App& app, CliContext& ctx) {
   auto plan_path = std::make_shared<std::string>();
   auto output = std::make_shared<std::string>("text");
   cmd->add_option("PLAN", *plan_path, "Plan file")->required();
-  cmd->add_option("--output,-o", *output, "Output format")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--output,-o", *output, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->footer(
+      "Applies in the state directory the plan was made for (a different --state-dir is refused).\n"
       "The plan is refused (exit 1) when the observed state moved since it was made;\n"
-      "make a new one with `ironward reconcile -f FILE --dry-run --out PLAN`.");
+      "make a new one with `ironward reconcile -f FILE --dry-run --out PLAN`.\n\n"
+      "Examples:\n"
+      "  ironward reconcile -f gateway.yaml --dry-run --out plan.json   # review it, then:\n"
+      "  ironward apply plan.json");
   cmd->callback([&ctx, plan_path, output] {
     auto saved = ReadPlanFile(*plan_path);
     if (!saved) {

@@ -4,6 +4,7 @@
 
 #include "controller/apply_run.h"
 #include "controller/cli.h"
+#include "controller/cli_conventions.h"
 #include "controller/command_support.h"
 #include "controller/plan_file.h"
 #include "controller/plan_output.h"
@@ -56,21 +57,27 @@ void AddReconcileCommand(CLI::App& app, CliContext& ctx) {
   auto o = std::make_shared<ReconcileOptions>();
   cmd->add_option("-f,--file", o->file, "Desired-state YAML")->required();
   cmd->add_flag("--dry-run", o->dry_run, "Observe and plan only; change nothing (exit 0 in sync, 2 changes pending, 1 error)");
-  cmd->add_option("--output,-o", o->output, "Output format")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--output,-o", o->output, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->add_option("--out", o->out, "With --dry-run: save the plan to this file for `ironward apply`");
   cmd->add_option("--textfile-dir", o->textfile_dir,
                   "After applying, write the run's metrics to DIR/ironward.prom atomically (node_exporter "
                   "textfile collector; same names as `ironward run`'s /metrics)");
   cmd->add_option("--lock-timeout", o->lock_timeout_seconds, "Seconds to wait for another writer to finish")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->footer(
       "Exit codes: with --dry-run 0 = in sync, 2 = changes pending, 1 = error;\n"
       "without it 0 = converged, 1 = error. The recap line reads\n"
-      "  Recap: ok=N changed=N failed=N skipped=N");
+      "  Recap: ok=N changed=N failed=N skipped=N\n\n"
+      "Examples:\n"
+      "  ironward reconcile -f gateway.yaml --dry-run            # the plan, nothing changed\n"
+      "  ironward reconcile -f gateway.yaml --dry-run -o json | jq '.resource_changes[].field_changes'\n"
+      "  ironward reconcile -f gateway.yaml                      # apply once\n"
+      "  sops -d gateway.yaml | ironward reconcile -f - --dry-run");
   cmd->callback([&ctx, o] {
     if (!o->textfile_dir.empty() && o->dry_run) {
       std::cerr << "Error: --textfile-dir records an apply; it cannot be combined with --dry-run\n";
-      ctx.exit_code = 1;
+      ctx.exit_code = kUsageExit;
       return;
     }
     if (!o->out.empty() && !o->dry_run) {

@@ -29,7 +29,11 @@ void AddRunCommand(CLI::App& app, CliContext& ctx) {
       "good desired state keeps running. The writer lock is held per pass only, so\n"
       "`ironward status` and `ironward reconcile --dry-run` work while it runs.\n"
       "Runs until SIGTERM/SIGINT, then exits 0; the proxy keeps running.\n"
-      "Exit 1 at startup: unusable --metrics-addr, state dir or file directory.");
+      "Exit 1 at startup: unusable --metrics-addr, state dir or file directory.\n"
+      "Logs at info unless --log-level says otherwise.\n\n"
+      "Examples:\n"
+      "  ironward run -f /etc/ironward/gateway.yaml\n"
+      "  ironward --state-dir /srv/ironward run -f gateway.yaml --metrics-addr 127.0.0.1:9466");
   cmd->callback([&ctx, o, harden_seconds] {
     if (o->file == "-") {  // a stream cannot be watched for changes
       std::cerr << "Error: run watches its desired-state file for changes; `-f -` (stdin) is not possible here. "

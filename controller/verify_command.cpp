@@ -294,7 +294,10 @@ void AddVerifyCommand(CLI::App& app, CliContext& ctx) {
       "The probe runs on the sandbox network (enforcement.network: internal) or the default bridge,\n"
       "with the proxy variables and the ironward CA like a sandbox, and is always removed.\n"
       "The result goes to status.json under \"verify\" (see `ironward status`).\n"
-      "Exit codes: 0 every check passed; 1 a check failed or the probe could not run.");
+      "Exit codes: 0 every check passed; 1 a check failed or the probe could not run.\n\n"
+      "Examples:\n"
+      "  ironward verify -f gateway.yaml\n"
+      "  ironward verify -f gateway.yaml --denied-url https://pastebin.com/");
   cmd->callback([&ctx, opt] { ctx.exit_code = RunVerify(*opt, ctx.global); });
 }
 

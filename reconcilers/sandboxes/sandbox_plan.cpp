@@ -1,5 +1,7 @@
 #include "reconcilers/sandboxes/sandbox_plan.h"
 
+#include "reconcilers/sandboxes/spec_fields.h"
+
 #include <exception>
 #include <set>
 
@@ -148,7 +150,17 @@ SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w,
       continue;
     }
     if (std::string why = ReplaceReason(s, w, c); !why.empty()) {
-      d.steps.push_back(Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name, why, &s, Blocked(s, w)});
+      std::vector<FieldChange> fields;
+      if (why.rfind("spec changed", 0) == 0 && c.info) {
+        fields = SpecFieldChanges(*c.info, BuildCreateSpec(s, w));
+        std::vector<std::string> names;
+        for (const auto& f : fields) {
+          if (std::find(names.begin(), names.end(), f.field) == names.end()) names.push_back(f.field);
+        }
+        if (!names.empty()) why += ": " + Join(names);
+      }
+      d.steps.push_back(
+          Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name, why, &s, Blocked(s, w), std::move(fields)});
     } else {
       if (const SecretEnvState st = SecretEnvOf(s, w); !st.missing.empty()) {
         d.warnings.push_back("sandbox '" + s.name + "' keeps running with the secretEnv values it was created with; " +

@@ -43,6 +43,7 @@ struct Step {
   /// Wanted but cannot be done yet (a secretEnv secret has no value): Apply reports it as a
   /// failure of this sandbox and leaves any existing container alone.
   std::string blocked;
+  std::vector<FieldChange> fields{};  ///< replace of a changed spec: what changes, field by field
 };
 
 struct SandboxDecision {

@@ -72,6 +72,7 @@ Change ToChange(const Step& step, const EgressWiring& w, const ObservedSandboxes
   c.address = Address(step.sandbox);
   c.type = kType;
   c.reason = step.reason + (step.blocked.empty() ? "" : "; blocked: " + step.blocked);
+  c.fields = step.fields;
   switch (step.kind) {
     case Step::Kind::kCreate: c.action = Action::kCreate; break;
     case Step::Kind::kReplace: c.action = Action::kReplace; c.disruptive = true; break;
@@ -274,7 +275,12 @@ Outcome SandboxesReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& pl
   bool transient = false;
   auto fail = [&](const Step& step, const Error& e) {
     failures.push_back(step.sandbox + ": " + e.message);
-    transient = transient || !e.terminal();
+    // 409 Conflict ("removal of container … is already in progress", "name … is already in use")
+    // means someone else changed the engine's state during this pass (`docker rm -f` racing our
+    // replace; the engine soak found it): the next pass sees the new state, so it is retried,
+    // never held. (A container gone before start is already kNotFound, transient; a 404 on
+    // create is a missing image, which only the operator can fix.)
+    transient = transient || !e.terminal() || docker::HttpStatusOf(e) == 409;
   };
   for (const Step& step : d.steps) {
     if (!step.blocked.empty()) {  // checked before removing anything: the old container stays

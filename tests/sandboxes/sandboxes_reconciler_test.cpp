@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "reconcilers/sandboxes/labels.h"
+#include "state/encoding.h"
 #include "tests/sandboxes/sandbox_test_support.h"
 
 namespace ironward::sandboxes {
@@ -119,6 +120,42 @@ TEST_F(SandboxesReconcilerTest, InSyncAfterApplyAndSecondApplyChangesNothing) {
   EXPECT_EQ(again.kind, Outcome::Kind::kDone);
   EXPECT_EQ(again.changed, 0);
   EXPECT_EQ(MutatingCalls(), 0U);
+}
+
+// The replace names the fields that change, the environment only by digest (it carries tokens).
+TEST_F(SandboxesReconcilerTest, SpecChangeNamesTheFieldsThatDiffer) {
+  Converge();
+  desired_.spec.sandboxes[0].env["TASK"] = "other";
+  desired_.spec.sandboxes[0].image = "local/agent:2";
+  ResourcePlan p = Plan();
+  ASSERT_EQ(p.changes.size(), 1U) << Visible(p);
+  EXPECT_THAT(p.changes[0].reason, HasSubstr("spec changed"));
+  EXPECT_THAT(p.changes[0].reason, HasSubstr(": image, env TASK"));
+  std::map<std::string, FieldChange> by_field;
+  for (const auto& f : p.changes[0].fields) by_field[f.field] = f;
+  ASSERT_EQ(by_field.count("image"), 1U) << Visible(p);
+  EXPECT_EQ(by_field["image"].after, "local/agent:2");
+  ASSERT_EQ(by_field.count("env TASK"), 1U);
+  EXPECT_EQ(by_field["env TASK"].action, Action::kUpdate);
+  EXPECT_EQ(by_field["env TASK"].after, "sha256:" + Sha256Hex("other").substr(0, 12)) << "values only as digests";
+  EXPECT_EQ(p.changes[0].fields.size(), 2U) << "nothing else differs";
+}
+
+// `docker rm -f` racing a replace: the engine answers 409 "removal already in progress" (the
+// engine soak found it held for good). Someone else changed the engine's state; the next pass
+// sees it. A missing image (404 on create) stays terminal: CreateFailureIsReportedPerSandbox.
+TEST_F(SandboxesReconcilerTest, AConflictWithAConcurrentRemovalIsRetriedNotHeld) {
+  Converge();
+  desired_.spec.sandboxes[0].env["TASK"] = "other";  // a replace: remove, then create
+  docker_.InjectError("RemoveContainer",
+                      docker::ApiError("remove container", 409, "removal of container x is already in progress"));
+  Outcome o = Apply();
+  EXPECT_EQ(o.kind, Outcome::Kind::kRetry) << o.message;
+  EXPECT_THAT(o.message, HasSubstr("409"));
+  docker_.InjectError("CreateContainer", docker::ApiError("create container", 409, "name is already in use"));
+  EXPECT_EQ(Apply().kind, Outcome::Kind::kRetry);
+  EXPECT_EQ(Apply().kind, Outcome::Kind::kDone) << "the next pass converges";
+  EXPECT_EQ(EnvOf(*docker_.CreateSpecOf("agent-1"), "TASK"), "other");
 }
 
 TEST_F(SandboxesReconcilerTest, SpecChangeIsAPlannedReplace) {
