@@ -10,6 +10,7 @@
 #include "reconcilers/daemon/pid_record.h"
 #include "reconcilers/daemon/process_identity.h"
 #include "reconcilers/daemon/readiness.h"
+#include "reconcilers/sandboxes/labels.h"
 #include "state/encoding.h"
 
 namespace ironward {
@@ -66,17 +67,41 @@ bool RefusalHolds(const state::StatusDoc& doc) {
   return Sha256Hex(ss.str()) == refused;
 }
 
+/// The sandboxes the last pass left running (status details "running") against the containers
+/// labelled ironward.dev/owner=<gateway> that run now.
+std::optional<LiveCheck> CheckSandboxes(const state::StatusDoc& doc, docker::DockerApi* docker) {
+  auto it = doc.resources.find("sandboxes");
+  if (it == doc.resources.end() || !it->second.details.contains("running")) return std::nullopt;
+  const auto& recorded = it->second.details["running"];
+  if (!recorded.is_number_integer() || recorded.get<long>() <= 0) return std::nullopt;
+  if (docker == nullptr) return LiveCheck{false, "no Docker engine client (DOCKER_HOST) to check the sandboxes"};
+  auto list = docker->ListContainers(sandboxes::OwnerFilter(doc.desired_name), /*all=*/true);
+  if (!list) return LiveCheck{false, "cannot list the sandboxes: " + list.error().message};
+  long running = 0;
+  std::string stopped;
+  for (const auto& c : *list) {
+    if (c.state == "running") ++running;
+    else stopped += (stopped.empty() ? "" : ", ") + c.name + " (" + c.status + ")";
+  }
+  const long want = recorded.get<long>();
+  if (running >= want) return LiveCheck{true, std::to_string(running) + " sandbox(es) running"};
+  return LiveCheck{false, std::to_string(running) + " of " + std::to_string(want) + " sandbox(es) running now" +
+                              (stopped.empty() ? " (the others are gone)" : "; not running: " + stopped)};
+}
+
 }  // namespace
 
 nlohmann::json LiveStatus::ToJson() const {
   nlohmann::json j = {{"ready", Ready()}, {"desired_refused_holds", refusal_holds}};
   if (daemon) j["daemon"] = {{"ready", daemon->ready}, {"message", daemon->message}};
+  if (sandboxes) j["sandboxes"] = {{"ready", sandboxes->ready}, {"message", sandboxes->message}};
   return j;
 }
 
-LiveStatus CheckLive(const state::StateReader& state, const state::StatusDoc& doc) {
+LiveStatus CheckLive(const state::StateReader& state, const state::StatusDoc& doc, docker::DockerApi* docker) {
   LiveStatus live;
   if (doc.resources.count("daemon") > 0) live.daemon = CheckProxy(state);
+  live.sandboxes = CheckSandboxes(doc, docker);
   live.refusal_holds = RefusalHolds(doc);
   return live;
 }

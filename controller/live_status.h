@@ -1,7 +1,8 @@
 // What `ironward status` checks at the moment it runs, on top of what the last pass recorded:
-// the supervised iron-proxy (the recorded process's identity, /healthz, its listeners) and
-// whether a recorded refusal of the desired-state file still holds. Cheap: no Docker call, no
-// reconcile, a few loopback requests.
+// the supervised iron-proxy (the recorded process's identity, /healthz, its listeners), the
+// sandbox containers it owns (one container list from the engine), and whether a recorded
+// refusal of the desired-state file still holds. Cheap: no reconcile, a few loopback requests
+// and at most one Docker call.
 #pragma once
 
 #include <optional>
@@ -9,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reconcilers/docker/docker_api.h"
 #include "state/state_dir.h"
 #include "state/status.h"
 
@@ -22,13 +24,16 @@ struct LiveCheck {
 struct LiveStatus {
   /// The proxy, when the last pass recorded a daemon resource (nullopt: nothing to check).
   std::optional<LiveCheck> daemon;
+  /// The owned sandboxes, when the last pass recorded running ones (nullopt: nothing to check).
+  std::optional<LiveCheck> sandboxes;
   /// The desired_refused alarm still holds: the `run` that recorded it is alive and the file
   /// still has the refused content.
   bool refusal_holds = false;
-  bool Ready() const { return !daemon || daemon->ready; }
+  bool Ready() const { return (!daemon || daemon->ready) && (!sandboxes || sandboxes->ready); }
   nlohmann::json ToJson() const;
 };
 
-LiveStatus CheckLive(const state::StateReader& state, const state::StatusDoc& doc);
+/// `docker` may be null (no engine client: the sandboxes check then says so when it is needed).
+LiveStatus CheckLive(const state::StateReader& state, const state::StatusDoc& doc, docker::DockerApi* docker);
 
 }  // namespace ironward

@@ -92,6 +92,11 @@ void PrintText(const state::StatusDoc& doc, const LiveStatus& live) {
     if (stalled && stalled->status == "True") state = "Stalled";
     std::cout << PadRight(name, 14) << " " << PadRight(state, 7) << " " << PadRight(ready ? ready->reason : "", 22) << " "
               << (ready ? ready->message : "") << "\n";
+    if (name == "sandboxes" && live.sandboxes && !live.sandboxes->ready) {
+      std::cout << PadRight("", 14) << "   LIVE NOW: NOT READY: " << live.sandboxes->message << " (recorded "
+                << (ready ? ready->status : "Unknown") << " at " << r.last_reconcile_time
+                << "; `ironward reconcile` or a running `ironward run` heals it)\n";
+    }
     if (name == "daemon" && live.daemon && !live.daemon->ready) {
       // Recorded by the last pass vs what is there now: say both.
       std::cout << PadRight("", 14) << "   LIVE NOW: NOT READY: " << live.daemon->message << " (recorded "
@@ -138,7 +143,11 @@ void AddStatusCommand(CLI::App& app, CliContext& ctx) {
     }
     if (loaded->warning) std::cerr << "Warning: " << *loaded->warning << "\n";
     const auto& doc = loaded->doc;
-    const LiveStatus live = CheckLive(reader, doc);
+    // The engine client only: nothing connects unless sandboxes are recorded running.
+    RealClock clock;
+    CurlHttpClient http;
+    auto engine = docker::DockerClient::FromEnvironment(http, clock);
+    const LiveStatus live = CheckLive(reader, doc, engine ? engine->get() : nullptr);
     const bool ready = AllReady(doc) && live.Ready();
     if (*output == "json") {
       auto j = state::ToJson(doc);

@@ -52,6 +52,15 @@ TEST_F(SystemTest, OneReconcileFromNothingConfinesTheSandboxToTheProxy) {
   ASSERT_TRUE(recorded.is_object() && recorded.contains("verify"));
   EXPECT_EQ(recorded["verify"]["passed"], true);
   EXPECT_EQ(recorded["verify"]["network"], network_);
+
+  // `status` is live for the sandboxes too: one removed behind ironward's back is named at once.
+  EXPECT_EQ(Ironward("status").code, 0);
+  ASSERT_EQ(Sh("env " + docker_host_ + " docker rm -f " + sandbox_ + " >/dev/null 2>&1").code, 0);
+  const CmdResult status = Ironward("status");
+  EXPECT_EQ(status.code, 1) << status.out;
+  EXPECT_THAT(status.out, HasSubstr("LIVE NOW: NOT READY: 0 of 1 sandbox(es) running now"));
+  const CmdResult json = Ironward("status -o json");
+  EXPECT_FALSE(nlohmann::json::parse(json.out)["live"]["sandboxes"]["ready"].get<bool>()) << json.out;
 }
 
 // 2. A tokens.rotation bump mints new tokens and recycles the sandbox, whose new token works.
