@@ -61,6 +61,7 @@ int RunApply(const spec::DesiredState& desired, const ApplyRunOptions& options) 
   const int drift = run::CountDrift(doc, run);
   RecordRun(doc, desired, run, FormatRfc3339(rt.clock.Now()), GitRevisionOf(desired.source_path));
   ClearRefusalOf(doc, desired, run);
+  doc.extra.erase("down");  // `ironward down` is undone by any pass that brings the gateway up
   if (auto s = state::SaveStatus(writer, doc); !s) {
     std::cerr << "Error: saving status: " << s.error().message << "\n";
     return 1;

@@ -39,9 +39,10 @@ LiveCheck CheckProxy(const state::StateReader& state) {
   return {true, pid + " serving"};
 }
 
-/// The process that wrote extra.run is still there (a pid reused by another program is not it:
-/// its command line must name ironward).
-bool RunAlive(const state::StatusDoc& doc) {
+}  // namespace
+
+/// A pid reused by another program is not it: its command line must name ironward.
+bool RunProcessAlive(const state::StatusDoc& doc) {
   auto it = doc.extra.find("run");
   if (it == doc.extra.end() || !it->is_object() || !it->contains("pid") || !(*it)["pid"].is_number_integer()) {
     return false;
@@ -54,9 +55,11 @@ bool RunAlive(const state::StatusDoc& doc) {
   return ss.str().find("ironward") != std::string::npos;
 }
 
+namespace {
+
 bool RefusalHolds(const state::StatusDoc& doc) {
   auto it = doc.extra.find("desired_refused");
-  if (it == doc.extra.end() || !it->is_object() || !RunAlive(doc)) return false;
+  if (it == doc.extra.end() || !it->is_object() || !RunProcessAlive(doc)) return false;
   const std::string path = JsonString(*it, "path");
   const std::string refused = JsonString(*it, "file_sha256");
   if (path.empty() || refused.empty()) return true;  // older records: trust the live daemon

@@ -34,6 +34,9 @@ struct LiveStatus {
 };
 
 /// `docker` may be null (no engine client: the sandboxes check then says so when it is needed).
+/// The `ironward run` that last wrote status (extra.run.pid) is still alive (and an ironward).
+bool RunProcessAlive(const state::StatusDoc& doc);
+
 LiveStatus CheckLive(const state::StateReader& state, const state::StatusDoc& doc, docker::DockerApi* docker);
 
 }  // namespace ironward

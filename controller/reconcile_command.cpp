@@ -82,7 +82,7 @@ void AddReconcileCommand(CLI::App& app, CliContext& ctx) {
     }
     if (!o->out.empty() && !o->dry_run) {
       std::cerr << "Error: --out saves a plan and needs --dry-run\n";
-      ctx.exit_code = 1;
+      ctx.exit_code = kUsageExit;
       return;
     }
     auto desired = LoadDesiredState(o->file, std::cerr);

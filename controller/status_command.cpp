@@ -81,9 +81,15 @@ void PrintStaleWired(const state::StatusDoc& doc) {
   for (const auto& cmd : commands) std::cout << "  re-create: " << cmd << "\n";
 }
 
-void PrintText(const state::StatusDoc& doc, const LiveStatus& live) {
+void PrintText(const state::StatusDoc& doc, const LiveStatus& live, const std::string& state_dir) {
   std::cout << "EgressGateway \"" << doc.desired_name << "\" from " << doc.desired_path << " (desired sha256:"
             << doc.desired_digest.substr(0, 12) << "), updated " << doc.updated << "\n\n";
+  if (auto it = doc.extra.find("down"); it != doc.extra.end() && it->is_object()) {
+    std::cout << "GATEWAY DOWN since " << JsonString(*it, "time") << " (`ironward down`"
+              << (it->value("complete", true) ? "" : ", not complete: run it again") << "). Bring it back with `"
+              << IronwardCommand(state_dir) << " reconcile -f " << doc.desired_path
+              << "`. The rows below are from before.\n\n";
+  }
   std::cout << PadRight("RESOURCE", 14) << " " << PadRight("READY", 7) << " " << PadRight("REASON", 22) << " MESSAGE\n";
   for (const auto& [name, r] : doc.resources) {
     const auto* ready = r.Find("Ready");
@@ -148,7 +154,8 @@ void AddStatusCommand(CLI::App& app, CliContext& ctx) {
     CurlHttpClient http;
     auto engine = docker::DockerClient::FromEnvironment(http, clock);
     const LiveStatus live = CheckLive(reader, doc, engine ? engine->get() : nullptr);
-    const bool ready = AllReady(doc) && live.Ready();
+    const bool down = doc.extra.count("down") > 0;  // `ironward down`: never Ready until a pass
+    const bool ready = !down && AllReady(doc) && live.Ready();
     if (*output == "json") {
       auto j = state::ToJson(doc);
       j["ready"] = ready;
@@ -159,7 +166,7 @@ void AddStatusCommand(CLI::App& app, CliContext& ctx) {
                 << IronwardCommand(reader.root().string()) << " reconcile -f FILE` first.\n";
       PrintExtras(doc, live);  // e.g. the daemon refused the only desired-state file it was given
     } else {
-      PrintText(doc, live);
+      PrintText(doc, live, reader.root().string());
     }
     ctx.exit_code = ready ? 0 : 1;
   });

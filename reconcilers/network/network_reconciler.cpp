@@ -25,12 +25,6 @@ std::string AttachAddress(const std::string& container, const std::string& net) 
   return "network.attachment[\"" + container + "\"," + "\"" + net + "\"]";
 }
 
-bool Owned(const docker::NetworkInfo& n) {
-  auto it = n.labels.find(kManagedLabel);
-  auto role = n.labels.find(kRoleLabel);
-  return it != n.labels.end() && it->second == "true" && role != n.labels.end() && role->second == kRoleSandboxNetwork;
-}
-
 nlohmann::json NetworkSummary(const docker::NetworkInfo& n) {
   return {{"id", n.id.substr(0, 12)}, {"internal", n.internal}, {"subnet", n.subnet}, {"gateway", n.gateway},
           {"bridge", BridgeOf(n)}};
@@ -115,6 +109,12 @@ NetworkFacts FactsOf(const spec::Spec& spec, const NetworkActions& a, const Obse
 
 }  // namespace
 
+bool OwnedNetwork(const docker::NetworkInfo& n) {
+  auto it = n.labels.find(kManagedLabel);
+  auto role = n.labels.find(kRoleLabel);
+  return it != n.labels.end() && it->second == "true" && role != n.labels.end() && role->second == kRoleSandboxNetwork;
+}
+
 docker::Labels NetworkLabels() { return {{kManagedLabel, "true"}, {kRoleLabel, kRoleSandboxNetwork}}; }
 
 std::string BridgeNameFor(const std::string& network_name) { return "iw-" + Sha256Hex(network_name).substr(0, 8); }
@@ -139,7 +139,7 @@ Result<NetworkActions> ComputeActions(const spec::Spec& spec, const ObservedNetw
                            kFirewallOwnerFile + "); left alone: another ironward state directory on this host "
                            "may own it (its `ironward status` shows its network resource)");
     }
-    if (o.network && Owned(*o.network)) {
+    if (o.network && OwnedNetwork(*o.network)) {
       if (o.network->containers.empty()) {
         a.network = NetworkActions::NetOp::kDelete;
         a.network_reason = "enforcement.network is none; network " + e.network_name + " is no longer wanted";
@@ -165,7 +165,7 @@ Result<NetworkActions> ComputeActions(const spec::Spec& spec, const ObservedNetw
   if (!o.network) {
     a.network = NetworkActions::NetOp::kCreate;
     a.network_reason = "network " + e.network_name + " does not exist";
-  } else if (!Owned(*o.network)) {
+  } else if (!OwnedNetwork(*o.network)) {
     return Error::Terminal("network " + e.network_name +
                            " exists but is not ironward's (no ironward.dev/role=sandbox-network label); "
                            "remove it or choose another enforcement.networkName");

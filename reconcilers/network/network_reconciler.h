@@ -35,6 +35,8 @@ inline constexpr const char* kFirewallOwnerFile = "firewall.json";
 
 /// Labels marking the network as ironward's.
 docker::Labels NetworkLabels();
+/// The network carries NetworkLabels() (ironward made it).
+bool OwnedNetwork(const docker::NetworkInfo& n);
 /// The host bridge name ironward gives the network: "iw-" + 8 hex of sha256(name).
 std::string BridgeNameFor(const std::string& network_name);
 /// The host interface of an existing network (its bridge-name option, else Docker's br-<id12>).

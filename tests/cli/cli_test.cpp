@@ -544,6 +544,79 @@ TEST_F(CliTest, CommandLineConventions) {
   EXPECT_EQ(Ironward("completion fish").code, 64);
 }
 
+// `ironward down`: planned like reconcile, stops the proxy, keeps CA and tokens (a reconcile
+// brings the same gateway back), says so in status; --purge leaves an empty state directory.
+TEST_F(CliTest, DownTearsDownAndReconcileBringsTheSameGatewayBack) {
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
+  const std::string tokens = ReadFile(state_ / "mappings.json");
+  const std::string ca = ReadFile(state_ / "ca.crt");
+  const pid_t proxy = nlohmann::json::parse(ReadFile(state_ / "iron-proxy.pid"))["pid"].get<pid_t>();
+
+  const auto before = Snapshot(state_);
+  auto plan = Ironward("down -f " + spec_.string() + " --dry-run");
+  EXPECT_EQ(plan.code, 2) << plan.err;
+  EXPECT_NE(plan.out.find("- daemon.iron-proxy (ironward_proxy_daemon): stop iron-proxy pid " + std::to_string(proxy)),
+            std::string::npos)
+      << plan.out;
+  EXPECT_EQ(Snapshot(state_), before) << "a dry run changes nothing";
+
+  auto down = Ironward("down -f " + spec_.string());
+  EXPECT_EQ(down.code, 0) << down.err << down.out;
+  EXPECT_NE(down.out.find("Recap: ok=3 changed=1 failed=0"), std::string::npos) << down.out;
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        const std::string stat = ReadFile("/proc/" + std::to_string(proxy) + "/stat");
+        return stat.empty() || stat.find(") Z ") != std::string::npos;
+      },
+      std::chrono::seconds(5)))
+      << "the proxy is stopped";
+  auto status = Ironward("status");
+  EXPECT_EQ(status.code, 1);
+  EXPECT_NE(status.out.find("GATEWAY DOWN since "), std::string::npos) << status.out;
+  EXPECT_EQ(Ironward("down -f " + spec_.string() + " --dry-run").code, 0) << "nothing left to tear down";
+
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
+  EXPECT_EQ(ReadFile(state_ / "mappings.json"), tokens) << "the same tokens";
+  EXPECT_EQ(ReadFile(state_ / "ca.crt"), ca) << "the same CA";
+  EXPECT_EQ(Ironward("status").code, 0) << "a pass brings it back up";
+
+  auto purge = Ironward("down -f " + spec_.string() + " --purge");
+  EXPECT_EQ(purge.code, 0) << purge.err << purge.out;
+  ASSERT_TRUE(std::filesystem::is_directory(state_));
+  EXPECT_TRUE(std::filesystem::is_empty(state_)) << "--purge leaves an empty state directory";
+  EXPECT_EQ(transcript_.find(kSecretValue), std::string::npos);
+}
+
+// A running `ironward run` would undo the teardown: down refuses and changes nothing.
+TEST_F(CliTest, DownIsRefusedWhileARunManagesTheStateDirectory) {
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
+  const pid_t stand_in = ::fork();
+  ASSERT_GE(stand_in, 0);
+  if (stand_in == 0) {
+    ::execl("/bin/bash", "bash", "-c", "exec -a ironward sleep 60", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reap{stand_in};
+  ASSERT_TRUE(testing::Eventually(
+      [&] { return ReadFile("/proc/" + std::to_string(stand_in) + "/cmdline").rfind("ironward", 0) == 0; },
+      std::chrono::seconds(5)));
+  auto doc = nlohmann::json::parse(ReadFile(state_ / "status.json"));
+  doc["run"] = {{"pid", stand_in}};
+  WriteFile(state_ / "status.json", doc.dump(2));
+  ::chmod((state_ / "status.json").c_str(), 0600);
+  const auto before = Snapshot(state_);
+  auto down = Ironward("down -f " + spec_.string());
+  EXPECT_EQ(down.code, 1);
+  EXPECT_NE(down.err.find("Stop it first"), std::string::npos) << down.err;
+  EXPECT_EQ(Snapshot(state_), before);
+}
+
 TEST_F(CliTest, MissingSecretFailsClosedNamingTheVariable) {
   extra_env_ = "OPENAI_API_KEY=";
   auto r = Ironward("reconcile -f " + spec_.string());

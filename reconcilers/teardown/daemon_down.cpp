@@ -1,0 +1,58 @@
+#include "reconcilers/teardown/daemon_down.h"
+
+#include "reconcilers/daemon/daemon_control.h"
+#include "reconcilers/daemon/process_identity.h"
+#include "reconcilers/daemon/spawn.h"
+#include "state/encoding.h"
+
+namespace ironward::teardown {
+
+Result<ObservedProxy> DaemonDown::Observe(const ReconcileContext&, const ReadDeps& deps) const {
+  ObservedProxy o;
+  auto text = deps.state.Read(daemon::kPidFile);
+  if (!text) return text.error();
+  if (text->has_value()) {
+    if (auto rec = daemon::ParsePidRecord(**text); rec) o.record = std::move(*rec);
+  }
+  pid_t running_pid = 0;
+  if (o.record && o.record->pid > 0) {
+    o.running = daemon::CheckIdentity({o.record->pid, o.record->nonce, o.record->starttime}) == daemon::Liveness::kAlive;
+    if (o.running) running_pid = o.record->pid;
+  }
+  o.strays = static_cast<int>(daemon::FindStrays((deps.state.root() / daemon::kProxyHomeDir).string(), running_pid).size());
+  o.fingerprint = Sha256Hex(std::to_string(running_pid) + "|" + std::to_string(o.strays) + "|" +
+                            (o.record ? "record" : "none"));
+  return o;
+}
+
+ResourcePlan DaemonDown::Diff(ReconcileContext&, const ObservedProxy& o, const Clock&) const {
+  ResourcePlan plan;
+  plan.observed_fingerprint = o.fingerprint;
+  plan.desired_digest = "down";
+  if (!o.running && o.strays == 0 && !o.record) return plan;
+  Change c;
+  c.action = Action::kDelete;
+  c.address = "daemon.iron-proxy";
+  c.type = "ironward_proxy_daemon";
+  c.disruptive = o.running;
+  if (o.running) {
+    c.reason = "stop iron-proxy pid " + std::to_string(o.record->pid) + " (SIGTERM, then SIGKILL after the grace period)";
+    c.before = {{"pid", o.record->pid}, {"state", "running"}};
+  } else {
+    c.reason = "iron-proxy is not running; remove its pid record";
+    c.before = {{"state", "not running"}};
+  }
+  if (o.strays > 0) c.reason += "; stop " + std::to_string(o.strays) + " stray iron-proxy process(es) of this state dir";
+  c.after = nullptr;
+  plan.changes.push_back(std::move(c));
+  return plan;
+}
+
+Outcome DaemonDown::Apply(ReconcileContext&, const ResourcePlan&, WriteDeps& deps) {
+  auto stopped = daemon::StopProxy(deps.state);
+  if (!stopped) return Outcome::Failed(stopped.error(), "StopFailed");
+  return Outcome::Done(stopped->was_running || stopped->strays_stopped > 0 ? 1 : 0,
+                       stopped->message.empty() ? "iron-proxy stopped" : stopped->message);
+}
+
+}  // namespace ironward::teardown
