@@ -58,10 +58,10 @@ BaselineVerdict EvaluateBaseline(Baseline baseline, const std::vector<SignalResu
         verdict.missing.emplace_back(kAnyFirewall);
       }
       require(kSshPasswordAuth);
-      require(kProxyConfigured);
+      require(kIronProxyEnabled);
       break;
     case Baseline::kCatalin:
-      for (auto name : {kTailscale, kUfw, kFail2ban, kSshPasswordAuth, kProxyConfigured}) require(name);
+      for (auto name : {kTailscale, kUfw, kFail2ban, kSshPasswordAuth, kIronProxyEnabled}) require(name);
       break;
     case Baseline::kParanoid:
       for (auto name : kSignalNames) require(name);

@@ -28,8 +28,8 @@ struct BaselineVerdict {
 };
 
 /// A requirement is met only by a "pass" (fail, warn and skip all count as missing).
-///   minimal  = any one of ufw/firewalld/nftables/tailscale + ssh_password_auth + proxy_configured
-///   catalin  = tailscale + ufw + fail2ban + ssh_password_auth + proxy_configured
+///   minimal  = any one of ufw/firewalld/nftables/tailscale + ssh-password-auth + iron-proxy-enabled
+///   catalin  = tailscale + ufw + fail2ban + ssh-password-auth + iron-proxy-enabled
 ///   paranoid = all ten signals
 BaselineVerdict EvaluateBaseline(Baseline baseline, const std::vector<SignalResult>& signals);
 

@@ -31,8 +31,8 @@ SignalResult ProbeNftables(const ProbeEnv& env);
 SignalResult ProbeFail2ban(const ProbeEnv& env);
 SignalResult ProbeSshPasswordAuth(const ProbeEnv& env);
 SignalResult ProbeSshRootLogin(const ProbeEnv& env);
-SignalResult ProbeProxyConfigured(const ProbeEnv& env);
-SignalResult ProbeProxyRunning(const ProbeEnv& env);
+SignalResult ProbeIronProxyEnabled(const ProbeEnv& env);
+SignalResult ProbeIronProxyRunning(const ProbeEnv& env);
 SignalResult ProbeDockerSeccomp(const ProbeEnv& env);
 
 // Shared by the probes (signals_common.cpp).

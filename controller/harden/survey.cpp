@@ -21,8 +21,8 @@ namespace {
 using Probe = SignalResult (*)(const ProbeEnv&);
 
 constexpr std::array<Probe, kSignalNames.size()> kProbes = {
-    ProbeTailscale,       ProbeUfw,          ProbeFirewalld,       ProbeNftables,     ProbeFail2ban,
-    ProbeSshPasswordAuth, ProbeSshRootLogin, ProbeProxyConfigured, ProbeProxyRunning, ProbeDockerSeccomp};
+    ProbeTailscale,       ProbeUfw,          ProbeFirewalld,        ProbeNftables,         ProbeFail2ban,
+    ProbeSshPasswordAuth, ProbeSshRootLogin, ProbeIronProxyEnabled, ProbeIronProxyRunning, ProbeDockerSeccomp};
 
 // Shared between RunSurvey and the probe threads; the last owner frees it.
 struct Board {

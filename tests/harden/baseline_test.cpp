@@ -23,7 +23,7 @@ void SetStatus(std::vector<SignalResult>* signals, std::string_view name, Signal
 TEST(BaselineTest, MinimalNeedsAnyOneFirewallPlusSshAndProxy) {
   auto signals = AllWith(SignalStatus::kFail);
   SetStatus(&signals, kSshPasswordAuth, SignalStatus::kPass);
-  SetStatus(&signals, kProxyConfigured, SignalStatus::kPass);
+  SetStatus(&signals, kIronProxyEnabled, SignalStatus::kPass);
   BaselineVerdict v = EvaluateBaseline(Baseline::kMinimal, signals);
   EXPECT_FALSE(v.satisfied);
   EXPECT_THAT(v.missing, ElementsAre("firewall"));
@@ -36,12 +36,12 @@ TEST(BaselineTest, MinimalNeedsAnyOneFirewallPlusSshAndProxy) {
 
 TEST(BaselineTest, MinimalListsEverythingMissingInOrder) {
   BaselineVerdict v = EvaluateBaseline(Baseline::kMinimal, AllWith(SignalStatus::kFail));
-  EXPECT_THAT(v.missing, ElementsAre("firewall", "ssh_password_auth", "proxy_configured"));
+  EXPECT_THAT(v.missing, ElementsAre("firewall", "ssh-password-auth", "iron-proxy-enabled"));
 }
 
 TEST(BaselineTest, CatalinNeedsItsFiveSignals) {
   auto signals = AllWith(SignalStatus::kFail);
-  for (auto name : {kUfw, kSshPasswordAuth, kProxyConfigured}) SetStatus(&signals, name, SignalStatus::kPass);
+  for (auto name : {kUfw, kSshPasswordAuth, kIronProxyEnabled}) SetStatus(&signals, name, SignalStatus::kPass);
   SetStatus(&signals, kTailscale, SignalStatus::kSkip);
   BaselineVerdict v = EvaluateBaseline(Baseline::kCatalin, signals);
   EXPECT_FALSE(v.satisfied);
@@ -59,7 +59,7 @@ TEST(BaselineTest, ParanoidNeedsAllTenAndWarnOrSkipCountsAsMissing) {
   SetStatus(&signals, kNftables, SignalStatus::kWarn);
   BaselineVerdict v = EvaluateBaseline(Baseline::kParanoid, signals);
   EXPECT_FALSE(v.satisfied);
-  EXPECT_THAT(v.missing, ElementsAre("nftables", "docker_seccomp"));
+  EXPECT_THAT(v.missing, ElementsAre("nftables", "docker-seccomp"));
 }
 
 TEST(BaselineTest, NamesRoundTrip) {

@@ -41,6 +41,19 @@ TEST(ReportTest, JsonHasTheDocumentedShape) {
   EXPECT_EQ(j["missing"], nlohmann::json({"tailscale", "fail2ban"}));
 }
 
+// The names are a contract with SIEM users: exactly the upstream survey's, in its order.
+TEST(ReportTest, SignalNamesAreTheUpstreamOnes) {
+  const std::vector<std::string> upstream = {"tailscale",          "ufw",
+                                             "firewalld",          "nftables",
+                                             "fail2ban",           "ssh-password-auth",
+                                             "ssh-root-login",     "iron-proxy-enabled",
+                                             "iron-proxy-running", "docker-seccomp"};
+  const nlohmann::json j = ToJson(Sample());
+  std::vector<std::string> names;
+  for (const auto& s : j["signals"]) names.push_back(s["name"].get<std::string>());
+  EXPECT_EQ(names, upstream);
+}
+
 TEST(ReportTest, TableShowsOnlyFailingSignalsByDefault) {
   std::string text = RenderText(Sample(), /*show_all=*/false, /*colour=*/false);
   EXPECT_THAT(text, HasSubstr("SIGNAL"));
@@ -89,10 +102,10 @@ TEST(ReportTest, NothingFailingSaysSo) {
 TEST(ReportTest, MinimalFirewallRequirementIsSpelledOut) {
   BaselineVerdict v;
   v.baseline = Baseline::kMinimal;
-  v.missing = {"firewall", "proxy_configured"};
+  v.missing = {"firewall", "iron-proxy-enabled"};
   EXPECT_EQ(SummaryLine(v),
             "Baseline minimal: NOT satisfied (missing: firewall (one of ufw, firewalld, nftables, tailscale), "
-            "proxy_configured)");
+            "iron-proxy-enabled)");
 }
 
 }  // namespace

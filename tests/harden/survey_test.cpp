@@ -138,7 +138,7 @@ TEST(HardenCommandTest, TextOutputIsUncolouredWhenNotATty) {
   std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_EQ(ctx.exit_code, 0);
   EXPECT_THAT(out, HasSubstr("Baseline minimal: "));
-  EXPECT_THAT(out, HasSubstr("proxy_configured"));
+  EXPECT_THAT(out, HasSubstr("iron-proxy-enabled"));
   EXPECT_EQ(out.find("\033["), std::string::npos);
   std::filesystem::remove_all(ctx.global.state_dir);
 }
