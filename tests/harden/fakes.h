@@ -46,6 +46,7 @@ class FakeRunner final : public CommandRunner {
 class FakeFiles final : public FileReader {
  public:
   void Put(const std::string& path, std::string content) { files_[path] = std::move(content); }
+  void Remove(const std::string& path) { files_.erase(path); }
   void Deny(const std::string& path) { denied_[path] = true; }
   void Symlink(const std::string& path) { symlinks_[path] = true; }
 
