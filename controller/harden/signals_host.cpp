@@ -1,43 +1,10 @@
-// iron-proxy-enabled, iron-proxy-running (ironward's own state dir) and docker-seccomp.
+// iron-proxy-enabled (ironward's own state dir) and docker-seccomp.
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "controller/harden/signals.h"
 
 namespace ironward::harden {
-namespace {
-
-constexpr std::string_view kReconcileFix = "run `ironward reconcile -f FILE`";
-
-// The Ready condition of resources.daemon in status.json, or an explanation of why there is none.
-struct ReadyCondition {
-  bool found = false;
-  std::string status, reason, message;
-};
-
-ReadyCondition FindDaemonReady(const nlohmann::json& j) {
-  ReadyCondition ready;
-  const auto resources = j.find("resources");
-  if (resources == j.end() || !resources->is_object()) return ready;
-  const auto daemon = resources->find("daemon");
-  if (daemon == resources->end() || !daemon->is_object()) return ready;
-  const auto conditions = daemon->find("conditions");
-  if (conditions == daemon->end() || !conditions->is_array()) return ready;
-  for (const auto& c : *conditions) {
-    if (!c.is_object() || c.value("type", nlohmann::json()) != "Ready") continue;
-    auto str = [&](const char* key) {
-      auto it = c.find(key);
-      return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    ready.found = true;
-    ready.status = str("status");
-    ready.reason = str("reason");
-    ready.message = str("message");
-  }
-  return ready;
-}
-
-}  // namespace
 
 SignalResult ProbeIronProxyEnabled(const ProbeEnv& env) {
   const std::string path = env.state_dir + "/proxy.yaml";
@@ -60,38 +27,6 @@ SignalResult ProbeIronProxyEnabled(const ProbeEnv& env) {
       break;
   }
   return Make(kIronProxyEnabled, SignalStatus::kWarn, "cannot inspect " + info.error, "");
-}
-
-SignalResult ProbeIronProxyRunning(const ProbeEnv& env) {
-  const std::string path = env.state_dir + "/status.json";
-  const FileRead read = env.files.Read(path, /*follow_symlinks=*/false);
-  switch (read.outcome) {
-    case FileRead::Outcome::kOk:
-      break;
-    case FileRead::Outcome::kMissing:
-      return Make(kIronProxyRunning, SignalStatus::kFail, path + " not found (ironward has not run here)",
-                  std::string(kReconcileFix));
-    case FileRead::Outcome::kDenied:
-      return Make(kIronProxyRunning, SignalStatus::kWarn, "cannot read " + read.error, std::string(kRunAsRoot));
-    default:
-      return Make(kIronProxyRunning, SignalStatus::kWarn, "cannot read " + read.error, "");
-  }
-  const nlohmann::json j = nlohmann::json::parse(read.content, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Make(kIronProxyRunning, SignalStatus::kWarn, path + " is not a JSON object", std::string(kReconcileFix));
-  }
-  const ReadyCondition ready = FindDaemonReady(j);
-  if (!ready.found) {
-    return Make(kIronProxyRunning, SignalStatus::kFail, "status.json has no Ready condition for the proxy daemon",
-                std::string(kReconcileFix));
-  }
-  if (ready.status == "True") {
-    return Make(kIronProxyRunning, SignalStatus::kPass, "proxy daemon Ready (status.json)", "");
-  }
-  std::string why = ready.reason.empty() ? "" : ", " + FirstLine(ready.reason, 60);
-  if (!ready.message.empty()) why += ": " + FirstLine(ready.message, 120);
-  return Make(kIronProxyRunning, SignalStatus::kFail, "proxy daemon Ready=" + FirstLine(ready.status, 20) + why,
-              "see `ironward status`, then " + std::string(kReconcileFix));
 }
 
 SignalResult ProbeDockerSeccomp(const ProbeEnv& env) {
