@@ -5,9 +5,20 @@
 namespace ironward::harden {
 namespace {
 
-bool Passes(const std::vector<SignalResult>& signals, std::string_view name) {
-  return std::any_of(signals.begin(), signals.end(),
-                     [&](const SignalResult& s) { return s.name == name && s.status == SignalStatus::kPass; });
+// The signal's status; a signal the survey did not report counts as failed.
+SignalStatus StatusOf(const std::vector<SignalResult>& signals, std::string_view name) {
+  auto it = std::find_if(signals.begin(), signals.end(), [&](const SignalResult& s) { return s.name == name; });
+  return it == signals.end() ? SignalStatus::kFail : it->status;
+}
+
+bool Met(const Requirement& requirement, const std::vector<SignalResult>& signals) {
+  bool applies = false;
+  for (std::string_view name : requirement) {
+    const SignalStatus status = StatusOf(signals, name);
+    if (status == SignalStatus::kPass) return true;
+    if (status != SignalStatus::kSkip) applies = true;
+  }
+  return !applies;
 }
 
 }  // namespace
@@ -45,29 +56,29 @@ std::optional<Baseline> ParseBaseline(std::string_view name) {
   return std::nullopt;
 }
 
+std::vector<Requirement> Requirements(Baseline baseline) {
+  switch (baseline) {
+    case Baseline::kMinimal:
+      return {{kUfw, kFirewalld, kNftables, kTailscale}, {kSshPasswordAuth}, {kIronProxyEnabled}};
+    case Baseline::kCatalin:
+      return {{kTailscale}, {kUfw}, {kFail2ban}, {kSshPasswordAuth}, {kIronProxyEnabled}};
+    case Baseline::kParanoid:
+      break;
+  }
+  std::vector<Requirement> all;
+  for (std::string_view name : kSignalNames) all.push_back({name});
+  return all;
+}
+
 BaselineVerdict EvaluateBaseline(Baseline baseline, const std::vector<SignalResult>& signals) {
   BaselineVerdict verdict;
   verdict.baseline = baseline;
-  auto require = [&](std::string_view name) {
-    if (!Passes(signals, name)) verdict.missing.emplace_back(name);
-  };
-  switch (baseline) {
-    case Baseline::kMinimal:
-      if (!Passes(signals, kUfw) && !Passes(signals, kFirewalld) && !Passes(signals, kNftables) &&
-          !Passes(signals, kTailscale)) {
-        verdict.missing.emplace_back(kAnyFirewall);
-      }
-      require(kSshPasswordAuth);
-      require(kProxyConfigured);
-      break;
-    case Baseline::kCatalin:
-      for (auto name : {kTailscale, kUfw, kFail2ban, kSshPasswordAuth, kProxyConfigured}) require(name);
-      break;
-    case Baseline::kParanoid:
-      for (auto name : kSignalNames) require(name);
-      break;
+  for (const Requirement& requirement : Requirements(baseline)) {
+    if (Met(requirement, signals)) continue;
+    verdict.unmet.emplace_back(requirement.begin(), requirement.end());
+    verdict.missing.insert(verdict.missing.end(), requirement.begin(), requirement.end());
   }
-  verdict.satisfied = verdict.missing.empty();
+  verdict.satisfied = verdict.unmet.empty();
   return verdict;
 }
 

@@ -17,20 +17,28 @@ enum class Baseline { kMinimal, kCatalin, kParanoid };
 std::string_view BaselineName(Baseline baseline);
 std::optional<Baseline> ParseBaseline(std::string_view name);
 
-/// Name used in `missing` when minimal's "any one firewall" requirement is not met.
-inline constexpr std::string_view kAnyFirewall = "firewall";
+/// One requirement: met when any one of its signals passes (a single name is a hard requirement).
+using Requirement = std::vector<std::string_view>;
+
+/// In order:
+///   minimal  = (ufw | firewalld | nftables | tailscale) + ssh-password-auth + iron-proxy-enabled
+///   catalin  = tailscale + ufw + fail2ban + ssh-password-auth + iron-proxy-enabled
+///   paranoid = each of the ten signals
+std::vector<Requirement> Requirements(Baseline baseline);
 
 struct BaselineVerdict {
   Baseline baseline = Baseline::kMinimal;
   bool satisfied = false;
-  /// Requirements not met, in baseline order: signal names, or kAnyFirewall.
+  /// Every signal of every unmet requirement, in baseline order (an unmet group lists all its
+  /// members: each one is an acceptable fix). The JSON "missing".
   std::vector<std::string> missing;
+  /// The unmet requirements themselves, for the text summary ("one of ufw/firewalld/...").
+  std::vector<std::vector<std::string>> unmet;
 };
 
-/// A requirement is met only by a "pass" (fail, warn and skip all count as missing).
-///   minimal  = any one of ufw/firewalld/nftables/tailscale + ssh_password_auth + proxy_configured
-///   catalin  = tailscale + ufw + fail2ban + ssh_password_auth + proxy_configured
-///   paranoid = all ten signals
+/// A requirement is met when one of its signals passes. It is unmet when none passes and at least
+/// one of them failed or warned: a skip (the check does not apply here, e.g. no sshd) never
+/// counts as missing, so a requirement whose signals all skip is met.
 BaselineVerdict EvaluateBaseline(Baseline baseline, const std::vector<SignalResult>& signals);
 
 }  // namespace ironward::harden

@@ -33,10 +33,11 @@ std::string SummaryLine(const BaselineVerdict& verdict) {
   std::string line = "Baseline " + std::string(BaselineName(verdict.baseline)) + ": ";
   if (verdict.satisfied) return line + "satisfied";
   line += "NOT satisfied (missing: ";
-  for (std::size_t i = 0; i < verdict.missing.size(); ++i) {
+  for (std::size_t i = 0; i < verdict.unmet.size(); ++i) {
+    const std::vector<std::string>& requirement = verdict.unmet[i];
     if (i > 0) line += ", ";
-    line += verdict.missing[i] == kAnyFirewall ? "firewall (one of ufw, firewalld, nftables, tailscale)"
-                                               : verdict.missing[i];
+    if (requirement.size() > 1) line += "one of ";
+    for (std::size_t j = 0; j < requirement.size(); ++j) line += (j > 0 ? "/" : "") + requirement[j];
   }
   return line + ")";
 }

@@ -19,21 +19,22 @@ struct SignalResult {
   std::string fix;     ///< how to fix it ("" when nothing to do)
 };
 
-// Stable signal names (JSON "name", baseline "missing"); users script against them.
+// Stable signal names (JSON "name", baseline "missing"), exactly the upstream survey's: SIEM rules
+// match on them. A rename needs a note in docs/harden.md ("Renamed in this version").
 inline constexpr std::string_view kTailscale = "tailscale";
 inline constexpr std::string_view kUfw = "ufw";
 inline constexpr std::string_view kFirewalld = "firewalld";
 inline constexpr std::string_view kNftables = "nftables";
 inline constexpr std::string_view kFail2ban = "fail2ban";
-inline constexpr std::string_view kSshPasswordAuth = "ssh_password_auth";
-inline constexpr std::string_view kSshRootLogin = "ssh_root_login";
-inline constexpr std::string_view kProxyConfigured = "proxy_configured";
-inline constexpr std::string_view kProxyRunning = "proxy_running";
-inline constexpr std::string_view kDockerSeccomp = "docker_seccomp";
+inline constexpr std::string_view kSshPasswordAuth = "ssh-password-auth";
+inline constexpr std::string_view kSshRootLogin = "ssh-root-login";
+inline constexpr std::string_view kIronProxyEnabled = "iron-proxy-enabled";
+inline constexpr std::string_view kIronProxyRunning = "iron-proxy-running";
+inline constexpr std::string_view kDockerSeccomp = "docker-seccomp";
 
 /// Every signal, in report order.
 inline constexpr std::array<std::string_view, 10> kSignalNames = {
-    kTailscale,       kUfw,          kFirewalld,       kNftables,     kFail2ban,
-    kSshPasswordAuth, kSshRootLogin, kProxyConfigured, kProxyRunning, kDockerSeccomp};
+    kTailscale,       kUfw,          kFirewalld,        kNftables,         kFail2ban,
+    kSshPasswordAuth, kSshRootLogin, kIronProxyEnabled, kIronProxyRunning, kDockerSeccomp};
 
 }  // namespace ironward::harden

@@ -10,6 +10,7 @@
 
 #include "controller/harden/command_runner.h"
 #include "controller/harden/file_reader.h"
+#include "controller/harden/proxy_probe.h"
 #include "controller/harden/signal.h"
 
 namespace ironward::harden {
@@ -17,6 +18,7 @@ namespace ironward::harden {
 struct ProbeEnv {
   CommandRunner& runner;
   FileReader& files;
+  ProxyProbe& proxy;
   std::chrono::milliseconds timeout{3000};  ///< per command
   bool is_root = false;
   bool linux_host = true;
@@ -31,12 +33,13 @@ SignalResult ProbeNftables(const ProbeEnv& env);
 SignalResult ProbeFail2ban(const ProbeEnv& env);
 SignalResult ProbeSshPasswordAuth(const ProbeEnv& env);
 SignalResult ProbeSshRootLogin(const ProbeEnv& env);
-SignalResult ProbeProxyConfigured(const ProbeEnv& env);
-SignalResult ProbeProxyRunning(const ProbeEnv& env);
+SignalResult ProbeIronProxyEnabled(const ProbeEnv& env);
+SignalResult ProbeIronProxyRunning(const ProbeEnv& env);
 SignalResult ProbeDockerSeccomp(const ProbeEnv& env);
 
 // Shared by the probes (signals_common.cpp).
 inline constexpr std::string_view kRunAsRoot = "run as root (sudo ironward harden)";
+inline constexpr std::string_view kReconcileFix = "run `ironward reconcile -f FILE`";
 
 SignalResult Make(std::string_view name, SignalStatus status, std::string detail, std::string fix = "");
 /// Runs argv; when the command did not run to completion returns the signal to report

@@ -1,95 +1,32 @@
-// proxy_configured, proxy_running (ironward's own state dir) and docker_seccomp.
+// iron-proxy-enabled (ironward's own state dir) and docker-seccomp.
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "controller/harden/signals.h"
 
 namespace ironward::harden {
-namespace {
 
-constexpr std::string_view kReconcileFix = "run `ironward reconcile -f FILE`";
-
-// The Ready condition of resources.daemon in status.json, or an explanation of why there is none.
-struct ReadyCondition {
-  bool found = false;
-  std::string status, reason, message;
-};
-
-ReadyCondition FindDaemonReady(const nlohmann::json& j) {
-  ReadyCondition ready;
-  const auto resources = j.find("resources");
-  if (resources == j.end() || !resources->is_object()) return ready;
-  const auto daemon = resources->find("daemon");
-  if (daemon == resources->end() || !daemon->is_object()) return ready;
-  const auto conditions = daemon->find("conditions");
-  if (conditions == daemon->end() || !conditions->is_array()) return ready;
-  for (const auto& c : *conditions) {
-    if (!c.is_object() || c.value("type", nlohmann::json()) != "Ready") continue;
-    auto str = [&](const char* key) {
-      auto it = c.find(key);
-      return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    ready.found = true;
-    ready.status = str("status");
-    ready.reason = str("reason");
-    ready.message = str("message");
-  }
-  return ready;
-}
-
-}  // namespace
-
-SignalResult ProbeProxyConfigured(const ProbeEnv& env) {
+SignalResult ProbeIronProxyEnabled(const ProbeEnv& env) {
   const std::string path = env.state_dir + "/proxy.yaml";
   const FileInfo info = env.files.Stat(path);
   switch (info.kind) {
     case FileInfo::Kind::kRegular:
-      return Make(kProxyConfigured, SignalStatus::kPass, path + " present", "");
+      return Make(kIronProxyEnabled, SignalStatus::kPass, path + " present", "");
     case FileInfo::Kind::kMissing:
-      return Make(kProxyConfigured, SignalStatus::kFail, path + " not found", std::string(kReconcileFix));
+      return Make(kIronProxyEnabled, SignalStatus::kFail, path + " not found", std::string(kReconcileFix));
     case FileInfo::Kind::kSymlink:
-      return Make(kProxyConfigured, SignalStatus::kFail, path + " is a symlink (ironward never follows one)",
+      return Make(kIronProxyEnabled, SignalStatus::kFail, path + " is a symlink (ironward never follows one)",
                   "remove the symlink, then " + std::string(kReconcileFix));
     case FileInfo::Kind::kDenied:
-      return Make(kProxyConfigured, SignalStatus::kWarn, "cannot inspect " + info.error, std::string(kRunAsRoot));
+      return Make(kIronProxyEnabled, SignalStatus::kWarn, "cannot inspect " + info.error, std::string(kRunAsRoot));
     case FileInfo::Kind::kDirectory:
     case FileInfo::Kind::kOther:
-      return Make(kProxyConfigured, SignalStatus::kFail, path + " is not a regular file",
+      return Make(kIronProxyEnabled, SignalStatus::kFail, path + " is not a regular file",
                   "remove it, then " + std::string(kReconcileFix));
     case FileInfo::Kind::kError:
       break;
   }
-  return Make(kProxyConfigured, SignalStatus::kWarn, "cannot inspect " + info.error, "");
-}
-
-SignalResult ProbeProxyRunning(const ProbeEnv& env) {
-  const std::string path = env.state_dir + "/status.json";
-  const FileRead read = env.files.Read(path, /*follow_symlinks=*/false);
-  switch (read.outcome) {
-    case FileRead::Outcome::kOk:
-      break;
-    case FileRead::Outcome::kMissing:
-      return Make(kProxyRunning, SignalStatus::kFail, path + " not found (ironward has not run here)",
-                  std::string(kReconcileFix));
-    case FileRead::Outcome::kDenied:
-      return Make(kProxyRunning, SignalStatus::kWarn, "cannot read " + read.error, std::string(kRunAsRoot));
-    default:
-      return Make(kProxyRunning, SignalStatus::kWarn, "cannot read " + read.error, "");
-  }
-  const nlohmann::json j = nlohmann::json::parse(read.content, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Make(kProxyRunning, SignalStatus::kWarn, path + " is not a JSON object", std::string(kReconcileFix));
-  }
-  const ReadyCondition ready = FindDaemonReady(j);
-  if (!ready.found) {
-    return Make(kProxyRunning, SignalStatus::kFail, "status.json has no Ready condition for the proxy daemon",
-                std::string(kReconcileFix));
-  }
-  if (ready.status == "True") return Make(kProxyRunning, SignalStatus::kPass, "proxy daemon Ready (status.json)", "");
-  std::string why = ready.reason.empty() ? "" : ", " + FirstLine(ready.reason, 60);
-  if (!ready.message.empty()) why += ": " + FirstLine(ready.message, 120);
-  return Make(kProxyRunning, SignalStatus::kFail, "proxy daemon Ready=" + FirstLine(ready.status, 20) + why,
-              "see `ironward status`, then " + std::string(kReconcileFix));
+  return Make(kIronProxyEnabled, SignalStatus::kWarn, "cannot inspect " + info.error, "");
 }
 
 SignalResult ProbeDockerSeccomp(const ProbeEnv& env) {

@@ -1,4 +1,4 @@
-// ssh_password_auth and ssh_root_login, from sshd_config (+ Includes). Last directive wins, as
+// ssh-password-auth and ssh-root-login, from sshd_config (+ Includes). Last directive wins, as
 // the issue specifies; when sshd's own first-value rule would pick something else, the detail
 // says so.
 #include "controller/harden/signals.h"

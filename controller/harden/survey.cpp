@@ -21,8 +21,8 @@ namespace {
 using Probe = SignalResult (*)(const ProbeEnv&);
 
 constexpr std::array<Probe, kSignalNames.size()> kProbes = {
-    ProbeTailscale,       ProbeUfw,          ProbeFirewalld,       ProbeNftables,     ProbeFail2ban,
-    ProbeSshPasswordAuth, ProbeSshRootLogin, ProbeProxyConfigured, ProbeProxyRunning, ProbeDockerSeccomp};
+    ProbeTailscale,       ProbeUfw,          ProbeFirewalld,        ProbeNftables,         ProbeFail2ban,
+    ProbeSshPasswordAuth, ProbeSshRootLogin, ProbeIronProxyEnabled, ProbeIronProxyRunning, ProbeDockerSeccomp};
 
 // Shared between RunSurvey and the probe threads; the last owner frees it.
 struct Board {
@@ -40,14 +40,15 @@ HardenReport RunSurvey(const SurveyDeps& deps) {
   const auto start = std::chrono::steady_clock::now();
   std::shared_ptr<CommandRunner> runner = deps.runner ? deps.runner : std::make_shared<RealCommandRunner>();
   std::shared_ptr<FileReader> files = deps.files ? deps.files : std::make_shared<RealFileReader>();
+  std::shared_ptr<ProxyProbe> proxy = deps.proxy ? deps.proxy : std::make_shared<RealProxyProbe>();
   auto board = std::make_shared<Board>();
 
   for (std::size_t i = 0; i < kProbes.size(); ++i) {
-    auto task = [board, runner, files, deps, i] {
+    auto task = [board, runner, files, proxy, deps, i] {
       SignalResult result;
       try {
-        ProbeEnv env{*runner,         *files,         deps.probe_timeout, deps.is_root,
-                     deps.linux_host, deps.state_dir, deps.sshd_config};
+        ProbeEnv env{*runner,      *files,          *proxy,         deps.probe_timeout,
+                     deps.is_root, deps.linux_host, deps.state_dir, deps.sshd_config};
         result = kProbes[i](env);
       } catch (const std::exception& e) {
         result = Make(kSignalNames[i], SignalStatus::kWarn, std::string("probe failed: ") + e.what(), "");

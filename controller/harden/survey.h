@@ -10,6 +10,7 @@
 #include "controller/harden/baseline.h"
 #include "controller/harden/command_runner.h"
 #include "controller/harden/file_reader.h"
+#include "controller/harden/proxy_probe.h"
 #include "controller/harden/report.h"
 
 namespace ironward::harden {
@@ -19,6 +20,7 @@ bool RunningAsRoot();
 struct SurveyDeps {
   std::shared_ptr<CommandRunner> runner;  ///< null → RealCommandRunner
   std::shared_ptr<FileReader> files;      ///< null → RealFileReader
+  std::shared_ptr<ProxyProbe> proxy;      ///< null → RealProxyProbe
   std::string state_dir = "/var/lib/ironward";
   std::string sshd_config = "/etc/ssh/sshd_config";
   Baseline baseline = Baseline::kMinimal;

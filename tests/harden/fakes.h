@@ -8,6 +8,7 @@
 
 #include "controller/harden/command_runner.h"
 #include "controller/harden/file_reader.h"
+#include "controller/harden/proxy_probe.h"
 
 namespace ironward::harden::testing {
 
@@ -42,10 +43,13 @@ class FakeRunner final : public CommandRunner {
   std::chrono::milliseconds last_timeout_{0};
 };
 
-/// Files by absolute path; "denied" paths answer EACCES; symlinks are recorded separately.
+/// Files by absolute path; "denied" paths answer EACCES; symlinks are recorded separately. A
+/// directory exists when made with Dir() or when it holds a file.
 class FakeFiles final : public FileReader {
  public:
   void Put(const std::string& path, std::string content) { files_[path] = std::move(content); }
+  void Remove(const std::string& path) { files_.erase(path); }
+  void Dir(const std::string& path) { dirs_[path] = true; }
   void Deny(const std::string& path) { denied_[path] = true; }
   void Symlink(const std::string& path) { symlinks_[path] = true; }
 
@@ -67,6 +71,8 @@ class FakeFiles final : public FileReader {
       info.kind = FileInfo::Kind::kSymlink;
     } else if (files_.count(path) != 0) {
       info.kind = FileInfo::Kind::kRegular;
+    } else if (dirs_.count(path) != 0 || !List(path).empty()) {
+      info.kind = FileInfo::Kind::kDirectory;
     } else {
       info.kind = FileInfo::Kind::kMissing;
     }
@@ -87,6 +93,45 @@ class FakeFiles final : public FileReader {
   std::map<std::string, std::string> files_;
   std::map<std::string, bool> denied_;
   std::map<std::string, bool> symlinks_;
+  std::map<std::string, bool> dirs_;
+};
+
+/// Scripted liveness and listener answers; records what it was asked. Thread-safe.
+class FakeProxyProbe final : public ProxyProbe {
+ public:
+  void SetLiveness(daemon::Liveness liveness) {
+    std::lock_guard<std::mutex> lock(mu_);
+    liveness_ = liveness;
+  }
+  void SetAccepts(bool accepts) {
+    std::lock_guard<std::mutex> lock(mu_);
+    accepts_ = accepts;
+  }
+  daemon::Liveness Identity(const daemon::ProcessIdentity& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    identities_.push_back(id);
+    return liveness_;
+  }
+  bool Accepts(const daemon::Endpoint& ep, std::chrono::milliseconds) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    endpoints_.push_back(ep.ToString());
+    return accepts_;
+  }
+  std::vector<daemon::ProcessIdentity> identities() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return identities_;
+  }
+  std::vector<std::string> endpoints() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return endpoints_;
+  }
+
+ private:
+  std::mutex mu_;
+  daemon::Liveness liveness_ = daemon::Liveness::kAlive;
+  bool accepts_ = true;
+  std::vector<daemon::ProcessIdentity> identities_;
+  std::vector<std::string> endpoints_;
 };
 
 }  // namespace ironward::harden::testing

@@ -38,7 +38,20 @@ TEST(ReportTest, JsonHasTheDocumentedShape) {
   EXPECT_EQ(j["signals"][1]["status"], "pass");
   EXPECT_EQ(j["baseline"], "catalin");
   EXPECT_EQ(j["satisfied"], false);
-  EXPECT_EQ(j["missing"], nlohmann::json({"tailscale", "fail2ban"}));
+  EXPECT_EQ(j["missing"], nlohmann::json({"fail2ban"}));  // tailscale skipped: not missing
+}
+
+// The names are a contract with SIEM users: exactly the upstream survey's, in its order.
+TEST(ReportTest, SignalNamesAreTheUpstreamOnes) {
+  const std::vector<std::string> upstream = {"tailscale",          "ufw",
+                                             "firewalld",          "nftables",
+                                             "fail2ban",           "ssh-password-auth",
+                                             "ssh-root-login",     "iron-proxy-enabled",
+                                             "iron-proxy-running", "docker-seccomp"};
+  const nlohmann::json j = ToJson(Sample());
+  std::vector<std::string> names;
+  for (const auto& s : j["signals"]) names.push_back(s["name"].get<std::string>());
+  EXPECT_EQ(names, upstream);
 }
 
 TEST(ReportTest, TableShowsOnlyFailingSignalsByDefault) {
@@ -49,7 +62,7 @@ TEST(ReportTest, TableShowsOnlyFailingSignalsByDefault) {
   EXPECT_THAT(text, Not(HasSubstr("ufw")));
   EXPECT_THAT(text, Not(HasSubstr("tailscale not installed")));
   EXPECT_THAT(text, HasSubstr("8 passing or skipped signals not shown (use --all)"));
-  EXPECT_THAT(text, HasSubstr("Baseline catalin: NOT satisfied (missing: tailscale, fail2ban)\n"));
+  EXPECT_THAT(text, HasSubstr("Baseline catalin: NOT satisfied (missing: fail2ban)\n"));
   EXPECT_THAT(text, Not(HasSubstr("\033[")));
 }
 
@@ -86,13 +99,15 @@ TEST(ReportTest, NothingFailingSaysSo) {
   EXPECT_THAT(text, HasSubstr("Baseline paranoid: satisfied"));
 }
 
-TEST(ReportTest, MinimalFirewallRequirementIsSpelledOut) {
-  BaselineVerdict v;
-  v.baseline = Baseline::kMinimal;
-  v.missing = {"firewall", "proxy_configured"};
-  EXPECT_EQ(SummaryLine(v),
-            "Baseline minimal: NOT satisfied (missing: firewall (one of ufw, firewalld, nftables, tailscale), "
-            "proxy_configured)");
+TEST(ReportTest, AnUnmetGroupIsSpelledOutAsOneOf) {
+  HardenReport r;
+  for (auto name : kSignalNames) r.signals.push_back({std::string(name), SignalStatus::kFail, "no", ""});
+  r.verdict = EvaluateBaseline(Baseline::kMinimal, r.signals);
+  EXPECT_EQ(SummaryLine(r.verdict),
+            "Baseline minimal: NOT satisfied (missing: one of ufw/firewalld/nftables/tailscale, ssh-password-auth, "
+            "iron-proxy-enabled)");
+  EXPECT_EQ(ToJson(r)["missing"], nlohmann::json({"ufw", "firewalld", "nftables", "tailscale", "ssh-password-auth",
+                                                  "iron-proxy-enabled"}));
 }
 
 }  // namespace

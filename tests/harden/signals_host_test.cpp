@@ -1,4 +1,4 @@
-// proxy_configured, proxy_running and docker_seccomp through fake files and command output.
+// iron-proxy-enabled and docker-seccomp through fake files and command output.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,14 +9,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class HostSignalsTest : public SurveyFixture {
- protected:
-  void SetStatus(const std::string& json) { files_->Put(std::string(kState) + "/status.json", json); }
-};
+class HostSignalsTest : public SurveyFixture {};
 
 TEST_F(HostSignalsTest, HealthyHostPassesProxyAndDocker) {
-  EXPECT_EQ(Signal(kProxyConfigured).status, SignalStatus::kPass);
-  EXPECT_EQ(Signal(kProxyRunning).status, SignalStatus::kPass);
+  EXPECT_EQ(Signal(kIronProxyEnabled).status, SignalStatus::kPass);
   SignalResult docker = Signal(kDockerSeccomp);
   EXPECT_EQ(docker.status, SignalStatus::kPass);
   EXPECT_EQ(docker.detail, "seccomp enabled (profile builtin)");
@@ -24,62 +20,23 @@ TEST_F(HostSignalsTest, HealthyHostPassesProxyAndDocker) {
 
 TEST_F(HostSignalsTest, ProxyYamlMissingFails) {
   files_ = std::make_shared<FakeFiles>();
-  SignalResult s = Signal(kProxyConfigured);
+  SignalResult s = Signal(kIronProxyEnabled);
   EXPECT_EQ(s.status, SignalStatus::kFail);
   EXPECT_THAT(s.fix, HasSubstr("ironward reconcile"));
 }
 
 TEST_F(HostSignalsTest, ProxyYamlSymlinkIsNotConfigured) {
   files_->Symlink(std::string(kState) + "/proxy.yaml");
-  SignalResult s = Signal(kProxyConfigured);
+  SignalResult s = Signal(kIronProxyEnabled);
   EXPECT_EQ(s.status, SignalStatus::kFail);
   EXPECT_THAT(s.detail, HasSubstr("symlink"));
 }
 
 TEST_F(HostSignalsTest, StateDirUnreadableWarnsRunAsRoot) {
   files_->Deny(std::string(kState) + "/proxy.yaml");
-  files_->Deny(std::string(kState) + "/status.json");
-  for (auto name : {kProxyConfigured, kProxyRunning}) {
-    SignalResult s = Signal(name);
-    EXPECT_EQ(s.status, SignalStatus::kWarn) << name;
-    EXPECT_THAT(s.fix, HasSubstr("run as root")) << name;
-  }
-}
-
-TEST_F(HostSignalsTest, StatusJsonMissingFailsWithReconcileHint) {
-  files_ = std::make_shared<FakeFiles>();
-  SignalResult s = Signal(kProxyRunning);
-  EXPECT_EQ(s.status, SignalStatus::kFail);
-  EXPECT_THAT(s.fix, HasSubstr("run `ironward reconcile"));
-}
-
-TEST_F(HostSignalsTest, StatusJsonUnparsableWarns) {
-  SetStatus("{\"resources\": {\"daemon\": ");
-  EXPECT_EQ(Signal(kProxyRunning).status, SignalStatus::kWarn);
-  SetStatus("[1,2,3]");
-  EXPECT_EQ(Signal(kProxyRunning).status, SignalStatus::kWarn);
-}
-
-TEST_F(HostSignalsTest, StatusJsonSymlinkIsRefused) {
-  files_->Symlink(std::string(kState) + "/status.json");
-  EXPECT_EQ(Signal(kProxyRunning).status, SignalStatus::kWarn);
-}
-
-TEST_F(HostSignalsTest, DaemonNotReadyFailsWithReason) {
-  SetStatus(R"({"resources":{"daemon":{"conditions":[{"type":"Ready","status":"False","reason":"CrashLoop",
-                "message":"iron-proxy exited 1"}]}}})");
-  SignalResult s = Signal(kProxyRunning);
-  EXPECT_EQ(s.status, SignalStatus::kFail);
-  EXPECT_EQ(s.detail, "proxy daemon Ready=False, CrashLoop: iron-proxy exited 1");
-}
-
-TEST_F(HostSignalsTest, NoDaemonResourceFails) {
-  SetStatus(R"({"resources":{"ca":{"conditions":[{"type":"Ready","status":"True"}]}}})");
-  EXPECT_EQ(Signal(kProxyRunning).status, SignalStatus::kFail);
-  SetStatus(R"({"resources":{"daemon":{"conditions":"Ready"}}})");
-  EXPECT_EQ(Signal(kProxyRunning).status, SignalStatus::kFail);
-  SetStatus(R"({"resources":{"daemon":{"conditions":[{"type":"Ready","status":true}]}}})");
-  EXPECT_EQ(Signal(kProxyRunning).status, SignalStatus::kFail);
+  SignalResult s = Signal(kIronProxyEnabled);
+  EXPECT_EQ(s.status, SignalStatus::kWarn);
+  EXPECT_THAT(s.fix, HasSubstr("run as root"));
 }
 
 TEST_F(HostSignalsTest, DockerUnconfinedSeccompFails) {

@@ -1,4 +1,4 @@
-// ssh_password_auth / ssh_root_login from sshd_config: last directive wins, Include, Match.
+// ssh-password-auth / ssh-root-login from sshd_config: last directive wins, Include, Match.
 #include "controller/harden/sshd_config.h"
 
 #include <gmock/gmock.h>

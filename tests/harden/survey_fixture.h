@@ -8,12 +8,24 @@
 #include <string_view>
 
 #include "controller/harden/survey.h"
+#include "reconcilers/daemon/pid_record.h"
 #include "tests/harden/fakes.h"
 
 namespace ironward::harden::testing {
 
 inline constexpr const char* kSshd = "/etc/ssh/sshd_config";
 inline constexpr const char* kState = "/state";
+inline constexpr pid_t kProxyPid = 4242;
+
+/// iron-proxy.pid as the daemon reconciler writes it.
+inline std::string PidFileText(pid_t pid) {
+  daemon::PidRecord record;
+  record.pid = pid;
+  record.nonce = "n0nce";
+  record.starttime = 777;
+  record.state = daemon::RecordState::kRunning;
+  return daemon::SerializePidRecord(record);
+}
 
 class SurveyFixture : public ::testing::Test {
  protected:
@@ -38,7 +50,8 @@ class SurveyFixture : public ::testing::Test {
                 "PasswordAuthentication no\n"
                 "KbdInteractiveAuthentication no\n"
                 "UsePAM yes\n");
-    files_->Put(std::string(kState) + "/proxy.yaml", "listen: 127.0.0.1:9090\n");
+    files_->Put(std::string(kState) + "/proxy.yaml", "proxy:\n  tunnel_listen: 127.0.0.1:9090\n");
+    files_->Put(std::string(kState) + "/iron-proxy.pid", PidFileText(kProxyPid));
     files_->Put(std::string(kState) + "/status.json",
                 R"({"resources":{"daemon":{"conditions":[{"type":"Ready","status":"True","reason":"Running"}]}}})");
   }
@@ -47,6 +60,7 @@ class SurveyFixture : public ::testing::Test {
     SurveyDeps d;
     d.runner = runner_;
     d.files = files_;
+    d.proxy = proxy_;
     d.state_dir = kState;
     d.sshd_config = kSshd;
     d.is_root = true;
@@ -70,6 +84,7 @@ class SurveyFixture : public ::testing::Test {
 
   std::shared_ptr<FakeRunner> runner_ = std::make_shared<FakeRunner>();
   std::shared_ptr<FakeFiles> files_ = std::make_shared<FakeFiles>();
+  std::shared_ptr<FakeProxyProbe> proxy_ = std::make_shared<FakeProxyProbe>();
   std::shared_ptr<SurveyDeps> deps_override_;
 };
 

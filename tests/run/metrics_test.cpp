@@ -80,7 +80,7 @@ TEST(MetricsTest, DomainGaugesComeFromStatusDetailsAndAbsentOnesAreOmitted) {
   doc.resources["secrets"].details = {{"fetched_at", "2026-01-01T00:00:10Z"}};
   doc.resources["enforcement"].details = {{"compliant", 3}, {"non_compliant", 1}};
   doc.resources["sandboxes"].details = {{"managed", 2}, {"running", 1}};
-  doc.extra["harden"] = {{"signals", {{{"name", "ufw"}, {"status", "fail"}}, {{"name", "ssh_root_login"}, {"status", "pass"}}}}};
+  doc.extra["harden"] = {{"signals", {{{"name", "ufw"}, {"status", "fail"}}, {{"name", "ssh-root-login"}, {"status", "pass"}}}}};
   m.SetFromStatus(doc);
   m.SetDesiredRefused(true);
   text = m.Render();
@@ -93,7 +93,7 @@ TEST(MetricsTest, DomainGaugesComeFromStatusDetailsAndAbsentOnesAreOmitted) {
   EXPECT_NE(text.find("ironward_sandboxes_running 1\n"), std::string::npos);
   EXPECT_NE(text.find("ironward_harden_signal{name=\"ufw\",status=\"fail\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("ironward_harden_signal{name=\"ufw\",status=\"pass\"} 0\n"), std::string::npos);
-  EXPECT_NE(text.find("ironward_harden_signal{name=\"ssh_root_login\",status=\"pass\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("ironward_harden_signal{name=\"ssh-root-login\",status=\"pass\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("ironward_desired_state_refused 1\n"), std::string::npos);
   EXPECT_NE(text.find("ironward_ready 0\n"), std::string::npos) << "no resource has a Ready condition";
 }

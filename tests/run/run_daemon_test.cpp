@@ -556,7 +556,7 @@ TEST_F(RunDaemonTest, HardenSurveyIsRecordedInStatusAndMetrics) {
   EXPECT_EQ(h["signals"].size(), 10U);
   EXPECT_TRUE(h.contains("checked_at"));
   ASSERT_TRUE(Eventually([&] {
-    return Get("/metrics").second.find("ironward_harden_signal{name=\"ssh_password_auth\",status=") != std::string::npos;
+    return Get("/metrics").second.find("ironward_harden_signal{name=\"ssh-password-auth\",status=") != std::string::npos;
   })) << Get("/metrics").second;
   ASSERT_TRUE(Eventually([&] { return Ironward("status").second.find("Host hardening") != std::string::npos; }))
       << Ironward("status").second;
