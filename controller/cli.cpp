@@ -40,6 +40,7 @@ int RunCli(int argc, char** argv) {
   AddVerifyCommand(app, ctx);
   AddRunCommand(app, ctx);
   AddWiringCommand(app, ctx);
+  AddProvidersCommand(app, ctx);
   AddVersionCommand(app, ctx);
   AddCompletionCommand(app, ctx);
   app.parse_complete_callback([&ctx, &app, log_level] {

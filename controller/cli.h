@@ -31,5 +31,6 @@ void AddHardenCommand(CLI::App& app, CliContext& ctx);
 void AddVerifyCommand(CLI::App& app, CliContext& ctx);
 void AddRunCommand(CLI::App& app, CliContext& ctx);
 void AddWiringCommand(CLI::App& app, CliContext& ctx);
+void AddProvidersCommand(CLI::App& app, CliContext& ctx);
 
 }  // namespace ironward
