@@ -41,6 +41,7 @@ int RunCli(int argc, char** argv) {
   AddRunCommand(app, ctx);
   AddWiringCommand(app, ctx);
   AddDownCommand(app, ctx);
+  AddProvidersCommand(app, ctx);
   AddVersionCommand(app, ctx);
   AddCompletionCommand(app, ctx);
   app.parse_complete_callback([&ctx, &app, log_level] {

@@ -32,5 +32,6 @@ void AddVerifyCommand(CLI::App& app, CliContext& ctx);
 void AddRunCommand(CLI::App& app, CliContext& ctx);
 void AddWiringCommand(CLI::App& app, CliContext& ctx);
 void AddDownCommand(CLI::App& app, CliContext& ctx);
+void AddProvidersCommand(CLI::App& app, CliContext& ctx);
 
 }  // namespace ironward

@@ -59,6 +59,10 @@ struct SecretFacts {
   std::map<std::string, std::string> sandbox_digests;  ///< secret name -> sha256 of value
   std::map<std::string, std::string> sandbox_values;   ///< SENSITIVE, as `values`
   std::map<std::string, std::string> sandbox_missing;  ///< secret name -> why it has no value
+  /// Names of the `optional: true` providers whose key has no value: left out of proxy.yaml (no
+  /// secrets entry, hosts not allowlisted unless spec.allowlist has them) until a pass finds it.
+  /// Their proxy tokens stay (mappings), so sandboxes and `ironward wiring` are unaffected.
+  std::set<std::string> skipped_providers;
 };
 
 struct ConfigFacts {

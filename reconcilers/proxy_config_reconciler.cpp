@@ -55,6 +55,26 @@ bool CollectInputs(const ReconcileContext& ctx, const ObservedProxyConfig& obser
     return false;
   }
   in->tokens = ctx.facts.mappings->tokens;
+  // Optional providers without a key are left out. While the secrets are not known (the secrets
+  // resource failed, a Bitwarden fetch is pending, or a command that does not read secrets such
+  // as `wiring`), each optional provider stays as the file on disk has it: no flip either way
+  // without knowing its key.
+  const auto& secrets = ctx.facts.secrets;
+  if (secrets && !secrets->pending) {
+    in->skipped_providers = secrets->skipped_providers;
+  } else {
+    nlohmann::json on_disk = nlohmann::json::object();
+    if (observed.exists) {
+      try {
+        on_disk = proxy_config::SummarizeConfig(YAML::Load(observed.text), {}).value("providers", on_disk);
+      } catch (const std::exception&) {
+        // Unparsable: rewritten whole; every optional provider waits for its key to be known.
+      }
+    }
+    for (const auto& p : ctx.desired.spec.providers) {
+      if (p.optional && !on_disk.contains(p.secret)) in->skipped_providers.insert(p.name);
+    }
+  }
   return true;
 }
 

@@ -1,5 +1,7 @@
 // proxy.yaml (0600): iron-proxy's config, rendered from the desired state, the CA paths and
-// the token mappings. Drift (an edited, deleted or loosened file) is planned as an update.
+// the token mappings, leaving out the optional providers the secrets resource found no key for
+// (SecretFacts::skipped_providers; it runs earlier in the engine's order). Drift (an edited,
+// deleted or loosened file) is planned as an update.
 #pragma once
 
 #include <sys/types.h>

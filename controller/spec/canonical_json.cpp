@@ -121,6 +121,7 @@ nlohmann::json ToJson(const DesiredState& state) {
       if (p.in.query) in.push_back("query");
       provider["in"] = in;
     }
+    if (p.optional) provider["optional"] = true;  // likewise
     providers.push_back(std::move(provider));
   }
   json sandboxes = json::array();

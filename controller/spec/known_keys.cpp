@@ -17,7 +17,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
         "maxRestartBackoff", "upstreamResponseHeaderTimeout"}},
       {"spec.proxy.source", {"url", "sha256", "checksumsUrl"}},
       {"spec.ca", {"algorithm", "validity", "renewBefore", "rotation"}},
-      {"spec.providers[]", {"name", "secret", "hosts", "headers", "in"}},
+      {"spec.providers[]", {"name", "secret", "hosts", "headers", "in", "optional"}},
       {"spec.credentials", {"source", "envFile", "bitwarden", "allowEnvFallback"}},
       {"spec.credentials.bitwarden",
        {"projectId", "accessTokenEnv", "serverUrl", "apiUrl", "identityUrl", "refreshInterval",

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "controller/spec/parse.h"
+#include "controller/spec/provider_catalog.h"
 #include "controller/spec/units.h"
 #include "controller/spec/validators.h"
 #include "state/encoding.h"
@@ -71,34 +72,54 @@ std::optional<TokenPlaces> ReadTokenPlaces(Diag& diag, const Field& field) {
   return in;
 }
 
+/// A catalog name fills what the entry leaves out; any other name needs `secret` and `hosts`.
 void ParseProvider(Diag& diag, const Field& field, Provider* out) {
   Map m(diag, field, "spec.providers[]");
   if (!m.valid()) return;
+  std::set<std::string> catalog_names;
+  for (const auto& c : ProviderCatalog()) catalog_names.insert(c.name);
   if (auto f = m.Require("name")) {
     if (auto s = ReadString(diag, *f)) {
       if (!IsProviderName(*s)) {
+        const std::string near = Suggest(*s, catalog_names);
         diag.ErrorAt(f->pos, f->path,
                      "'" + *s + "' is not a valid provider name (lowercase letters, digits and "
-                     "'-', starting with a letter or digit, at most 63 characters)");
+                     "'-', starting with a letter or digit, at most 63 characters)" +
+                         (near.empty() ? "" : "; did you mean '" + near + "' from the built-in catalog?"));
       } else {
         out->name = *s;
+        if (const Provider* c = FindCatalogProvider(*s)) *out = *c;
       }
     }
   }
-  if (auto f = m.Require("secret")) {
-    if (auto s = ReadString(diag, *f)) {
+  const auto secret = m.Get("secret");
+  const auto hosts = m.Get("hosts");
+  if (!out->name.empty() && out->hosts.empty() && (!secret || !hosts)) {
+    // Not a catalog name (a catalog entry always has hosts): say what is missing and what exists.
+    const std::string missing = !secret && !hosts ? "'secret' and 'hosts'" : !secret ? "'secret'" : "'hosts'";
+    const std::string near = Suggest(out->name, catalog_names);
+    diag.ErrorAt(m.pos(), m.path(),
+                 "'" + out->name + "' is not in the built-in provider catalog, so it needs " + missing +
+                     (near.empty() ? "" : "; did you mean '" + near + "'?") + " (catalog: " + CatalogNames() +
+                     "; `ironward providers` shows their secrets and hosts)");
+  }
+  if (secret) {
+    if (auto s = ReadString(diag, *secret)) {
       if (!IsEnvVarName(*s)) {
-        diag.ErrorAt(f->pos, f->path,
+        diag.ErrorAt(secret->pos, secret->path,
                      "'" + *s + "' is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
       } else if (s->rfind(kReservedEnvPrefix, 0) == 0) {
-        diag.ErrorAt(f->pos, f->path,
+        diag.ErrorAt(secret->pos, secret->path,
                      "'" + *s + "': names starting with IRONWARD_ are reserved for ironward");
       } else {
         out->secret = *s;
       }
     }
   }
-  if (auto f = m.Require("hosts")) out->hosts = ReadHosts(diag, *f, false);
+  if (hosts) out->hosts = ReadHosts(diag, *hosts, false);
+  if (auto f = m.Get("optional")) {
+    if (auto b = ReadBool(diag, *f)) out->optional = *b;
+  }
   if (auto f = m.Get("headers")) {
     if (auto list = ReadStringList(diag, *f)) {
       if (list->empty()) {

@@ -39,6 +39,14 @@ std::vector<std::string> ProviderSecretNames(const Spec& spec) {
   return names;
 }
 
+std::vector<std::string> RequiredProviderSecretNames(const Spec& spec) {
+  std::vector<std::string> names;
+  for (const auto& p : spec.providers) {
+    if (!p.optional) names.push_back(p.secret);
+  }
+  return names;
+}
+
 std::vector<std::string> SandboxSecretNames(const Spec& spec) {
   std::set<std::string> names;
   for (const auto& s : spec.sandboxes) {

@@ -82,12 +82,17 @@ struct TokenPlaces {
   bool operator==(const TokenPlaces&) const = default;
 };
 
+/// One provider, with what the built-in catalog (provider_catalog.h) fills in for a catalog name
+/// already applied: downstream code never needs to look at the catalog.
 struct Provider {
   std::string name;    ///< [a-z0-9][a-z0-9-]*, unique
   std::string secret;  ///< env var name (env source) or the secret's key in Bitwarden
   std::vector<std::string> hosts;
   std::vector<std::string> headers = {"Authorization"};
   TokenPlaces in;
+  /// A missing key leaves this provider out of the proxy config (Degraded) instead of failing
+  /// the pass; it is added on the first pass that finds the key.
+  bool optional = false;
 };
 
 /// "header", "path", "query" joined with ", " in that order.
@@ -216,6 +221,8 @@ struct Spec {
 
 /// The secrets of spec.providers, in declared order (what the proxy swaps in).
 std::vector<std::string> ProviderSecretNames(const Spec& spec);
+/// Those of the providers that are not `optional`: a pass fails closed without any of them.
+std::vector<std::string> RequiredProviderSecretNames(const Spec& spec);
 /// The secrets spec.sandboxes[].secretEnv names, sorted and unique (the loader refuses a
 /// provider's secret there, so the two lists never overlap).
 std::vector<std::string> SandboxSecretNames(const Spec& spec);

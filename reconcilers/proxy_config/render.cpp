@@ -28,10 +28,14 @@ YAML::Node StringList(const std::vector<std::string>& items) {
 YAML::Node Transforms(const RenderInputs& in, const ProxyVersion& version) {
   const auto& spec = in.desired->spec;
   YAML::Node transforms(YAML::NodeType::Sequence);
+  std::vector<const spec::Provider*> providers;
+  for (const auto& p : spec.providers) {
+    if (in.skipped_providers.count(p.name) == 0) providers.push_back(&p);
+  }
 
   // The allowlist always comes first: without it iron-proxy allows everything.
   std::vector<std::string> domains;
-  for (const auto& p : spec.providers) domains.insert(domains.end(), p.hosts.begin(), p.hosts.end());
+  for (const auto* p : providers) domains.insert(domains.end(), p->hosts.begin(), p->hosts.end());
   domains.insert(domains.end(), spec.allowlist.begin(), spec.allowlist.end());
   std::sort(domains.begin(), domains.end());
   domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
@@ -40,11 +44,12 @@ YAML::Node Transforms(const RenderInputs& in, const ProxyVersion& version) {
   allowlist["config"]["domains"] = StringList(domains);
   transforms.push_back(allowlist);
 
-  if (spec.providers.empty()) return transforms;
+  if (providers.empty()) return transforms;
   const bool file_source =
       spec.credentials.source == spec::CredentialSource::kBitwarden && version.AtLeast(0, 42);
   YAML::Node entries(YAML::NodeType::Sequence);
-  for (const auto& p : spec.providers) {
+  for (const auto* provider : providers) {
+    const spec::Provider& p = *provider;
     YAML::Node e;
     if (file_source) {
       e["source"]["type"] = "file";

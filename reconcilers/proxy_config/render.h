@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include <yaml-cpp/yaml.h>
@@ -25,6 +26,9 @@ struct RenderInputs {
   std::string ca_cert_path;
   std::string ca_key_path;
   std::map<std::string, std::string> tokens;  ///< provider -> proxy token (sensitive)
+  /// Optional providers without a key (SecretFacts::skipped_providers): not rendered at all, so
+  /// neither their secrets entry nor their hosts (unless spec.allowlist has them).
+  std::set<std::string> skipped_providers;
   std::string secrets_dir;  ///< where secret files live (file source, >= 0.42 with Bitwarden)
 };
 

@@ -39,7 +39,7 @@ bool RecordFresh(const std::optional<SecretRecord>& record, const spec::Spec& sp
                  std::optional<std::string>* next_in) {
   const auto& b = spec.credentials.bitwarden;
   if (!record || record->project_id != b.project_id) return false;
-  for (const auto& name : spec::ProviderSecretNames(spec)) {
+  for (const auto& name : spec::RequiredProviderSecretNames(spec)) {
     if (record->secrets.count(name) == 0) return false;
   }
   SystemTime fetched;
@@ -247,13 +247,15 @@ RefreshResult BitwardenSource::Refresh(const spec::Spec& spec, WriteDeps& deps) 
     values[s.key] = s.value;
   }
   std::string missing;
-  std::map<std::string, std::string> sandbox_missing;
+  std::map<std::string, std::string> soft_missing;  // secretEnv and optional providers: not a failure
   std::vector<std::string> warnings;
   bool not_found = false;
   const std::vector<std::string> providers = spec::ProviderSecretNames(spec);
+  const std::vector<std::string> required = spec::RequiredProviderSecretNames(spec);
   for (const auto& name : wanted) {
     std::string problem;
     const bool provider = std::find(providers.begin(), providers.end(), name) != providers.end();
+    const bool optional = provider && std::find(required.begin(), required.end(), name) == required.end();
     if (seen[name] == 0) problem = "not found";
     else if (seen[name] > 1) problem = "found " + std::to_string(seen[name]) + " times (keys must be unique)";
     else if (values[name].empty()) problem = "empty";
@@ -270,9 +272,10 @@ RefreshResult BitwardenSource::Refresh(const spec::Spec& spec, WriteDeps& deps) 
       values[name] = std::move(checked.value);
     }
     if (problem.empty()) continue;
-    if (!provider) {
-      // A secretEnv secret: only the sandboxes that name it wait for it.
-      sandbox_missing[name] = problem + " in Bitwarden project " + b.project_id +
+    if (!provider || (optional && (seen[name] == 0 || problem == "empty"))) {
+      // A secretEnv secret: only the sandboxes that name it wait for it. An optional provider's
+      // key: only that provider is left out (SecretFacts::skipped_providers).
+      soft_missing[name] = problem + " in Bitwarden project " + b.project_id +
                               (seen[name] == 0 ? std::string(" ") + NotFoundHint(secrets->empty()) : "");
       values.erase(name);
       continue;
@@ -309,13 +312,13 @@ RefreshResult BitwardenSource::Refresh(const spec::Spec& spec, WriteDeps& deps) 
     spdlog::warn("secrets: cannot write {}: {}", kSecretRecordFile, s.error().message);
   }
   last_good_ = values;
-  last_missing_ = sandbox_missing;
+  last_missing_ = soft_missing;
   last_warnings_ = warnings;
   last_fetched_at_ = now;
   last_failure_.reset();
   schedule_->OnSuccess();
   r.values = std::move(values);
-  r.missing = std::move(sandbox_missing);
+  r.missing = std::move(soft_missing);
   r.fetched_at = now;
   spdlog::info("bitwarden: fetched {} secret(s) of project {}{}", r.values.size(), b.project_id,
                r.rotated.empty() ? "" : " (" + std::to_string(r.rotated.size()) + " rotated)");

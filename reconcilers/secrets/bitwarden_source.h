@@ -51,8 +51,9 @@ struct BitwardenObservation {
   std::optional<std::string> last_failure;  ///< why the last fetch failed (cleared by a success)
   std::optional<std::string> next_attempt_in;  ///< "42s" while backing off / waiting
   std::map<std::string, std::string> values;   ///< last good values of the wanted names
-  /// secretEnv names the last good fetch did not get, with the reason (a missing one fails only
-  /// the sandboxes that name it, never the fetch).
+  /// secretEnv names and optional providers' keys the last good fetch did not get, with the
+  /// reason (a missing one fails only the sandboxes that name it or leaves that provider out,
+  /// never the fetch).
   std::map<std::string, std::string> missing;
   std::vector<std::string> value_warnings;  ///< provider keys of the last good fetch trimmed of CR/LF
   std::string last_fetched_at;
@@ -123,7 +124,7 @@ class BitwardenSource {
   std::unique_ptr<bw::RefreshSchedule> schedule_;
   std::unique_ptr<bw::Client> client_;
   std::map<std::string, std::string> last_good_;
-  std::map<std::string, std::string> last_missing_;  ///< secretEnv names the last good fetch lacked
+  std::map<std::string, std::string> last_missing_;  ///< secretEnv names and optional providers' keys the last good fetch lacked
   std::vector<std::string> last_warnings_;          ///< provider keys of the last good fetch trimmed
   std::string last_fetched_at_;
   std::optional<std::string> last_failure_;

@@ -12,7 +12,7 @@ bool IsIn(const std::vector<std::string>& names, const std::string& name) {
 }
 
 bool Covers(const std::map<std::string, std::string>& values, const spec::Spec& spec) {
-  for (const auto& name : spec::ProviderSecretNames(spec)) {
+  for (const auto& name : spec::RequiredProviderSecretNames(spec)) {
     if (values.count(name) == 0) return false;
   }
   return true;
@@ -27,6 +27,9 @@ SecretFacts DigestFacts(const std::map<std::string, std::string>& digests, bool 
     if (IsIn(providers, name)) facts.digests[name] = digest;
     else if (IsIn(sandbox, name)) facts.sandbox_digests[name] = digest;
   }
+  for (const auto& p : spec.providers) {
+    if (p.optional && facts.digests.count(p.secret) == 0) facts.skipped_providers.insert(p.name);
+  }
   facts.combined_digest = CombinedDigest(facts.digests, file_delivery);
   return facts;
 }
@@ -40,8 +43,10 @@ SecretFacts FactsOf(const std::map<std::string, std::string>& values, bool file_
     if (facts.digests.count(name) != 0) facts.values[name] = value;
     else if (facts.sandbox_digests.count(name) != 0) facts.sandbox_values[name] = value;
   }
+  const auto sandbox = spec::SandboxSecretNames(spec);
   for (const auto& [name, why] : missing) {
-    if (facts.sandbox_digests.count(name) == 0) facts.sandbox_missing[name] = why;
+    // An optional provider's key without a value is in skipped_providers, not here.
+    if (IsIn(sandbox, name) && facts.sandbox_digests.count(name) == 0) facts.sandbox_missing[name] = why;
   }
   return facts;
 }
@@ -59,6 +64,34 @@ void WarnSandboxMissing(ResourcePlan& plan, const SecretFacts& facts) {
   for (const auto& [name, why] : facts.sandbox_missing) {
     plan.warnings.push_back("secretEnv secret " + name + ": " + why +
                             "; the sandboxes that name it are not (re)created until it has a value");
+  }
+}
+
+std::vector<std::string> SkippedProviderWarnings(const SecretFacts& facts, const spec::Spec& spec,
+                                                 const std::string& where, const std::string& then) {
+  std::vector<std::string> out;
+  for (const auto& p : spec.providers) {
+    if (facts.skipped_providers.count(p.name) == 0) continue;
+    out.push_back("Degraded: optional provider '" + p.name + "' is left out of the proxy config (no secrets entry; " +
+                  "its hosts are refused unless spec.allowlist lists them): " + p.secret + " has no value " + where +
+                  "; set it there and " + then);
+  }
+  return out;
+}
+
+void AddSkippedProviders(Outcome& done, const std::vector<std::string>& warnings, const SecretFacts& facts) {
+  if (facts.skipped_providers.empty()) return;
+  done.details["skipped_providers"] = facts.skipped_providers;
+  std::string joined;
+  for (const auto& w : warnings) joined += (joined.empty() ? "" : "; ") + w.substr(std::string("Degraded: ").size());
+  done.details["degraded"] = done.details.contains("degraded")
+                                 ? done.details["degraded"].get<std::string>() + "; " + joined
+                                 : joined;
+  done.reason = "Degraded";
+  if (done.message.rfind("Degraded: ", 0) == 0) {
+    done.message += "; " + joined;
+  } else {
+    done.message = "Degraded: " + joined + (done.message.empty() ? "" : "; " + done.message);
   }
 }
 
@@ -85,7 +118,7 @@ std::optional<SecretFacts> RecordedFacts(const BitwardenObservation& b, const sp
     auto it = b.record->secrets.find(name);
     if (it != b.record->secrets.end() && !it->second.sha256.empty()) digests[name] = it->second.sha256;
   }
-  for (const auto& name : spec::ProviderSecretNames(spec)) {
+  for (const auto& name : spec::RequiredProviderSecretNames(spec)) {
     if (digests.count(name) == 0) return std::nullopt;
   }
   SecretFacts known = DigestFacts(digests, b.file_delivery, spec);

@@ -19,15 +19,17 @@ namespace ironward::secrets {
 
 bool IsIn(const std::vector<std::string>& names, const std::string& name);
 
-/// Every provider's key is there (a missing secretEnv secret holds back only its sandboxes).
+/// Every non-optional provider's key is there (a missing secretEnv secret holds back only its
+/// sandboxes, a missing optional provider's key only that provider).
 bool Covers(const std::map<std::string, std::string>& values, const spec::Spec& spec);
 
 /// Facts from digests alone (name -> sha256); names that are neither a provider's nor a
-/// secretEnv secret are dropped.
+/// secretEnv secret are dropped. An optional provider without a digest is in skipped_providers.
 SecretFacts DigestFacts(const std::map<std::string, std::string>& digests, bool file_delivery,
                         const spec::Spec& spec);
 
-/// Facts from values (`missing`: secretEnv names without one, and why).
+/// Facts from values (`missing`: secretEnv names without one, and why; optional providers' names
+/// there are ignored, DigestFacts finds them).
 SecretFacts FactsOf(const std::map<std::string, std::string>& values, bool file_delivery, const spec::Spec& spec,
                     const std::map<std::string, std::string>& missing);
 
@@ -37,6 +39,15 @@ std::map<std::string, std::string> ProviderValues(const std::map<std::string, st
 
 /// Plan warnings for secretEnv secrets without a value: those sandboxes are not (re)created.
 void WarnSandboxMissing(ResourcePlan& plan, const SecretFacts& facts);
+
+/// One "Degraded: optional provider 'P' is left out …" warning per skipped provider, in declared
+/// order: its key has no value `where` ("in Bitwarden project X"); "set it there and `then`".
+std::vector<std::string> SkippedProviderWarnings(const SecretFacts& facts, const spec::Spec& spec,
+                                                 const std::string& where, const std::string& then);
+
+/// Marks a done outcome Degraded with `warnings` (from SkippedProviderWarnings) in its message
+/// and details (`skipped_providers`, `degraded`); nothing when no provider is skipped.
+void AddSkippedProviders(Outcome& done, const std::vector<std::string>& warnings, const SecretFacts& facts);
 
 /// name -> "sha256:<12 hex>" of each value / of each recorded digest.
 nlohmann::json DigestSummary(const std::map<std::string, std::string>& values);

@@ -33,7 +33,8 @@ void ResolveEnv(const spec::Spec& spec, const std::map<std::string, std::string>
       source = "in credentials.envFile " + spec.credentials.env_file;
     }
     if (value.empty()) {
-      o->missing.push_back(p.secret + " (provider " + p.name + ")");
+      // An optional provider is left out instead (SecretFacts::skipped_providers).
+      if (!p.optional) o->missing.push_back(p.secret + " (provider " + p.name + ")");
       continue;
     }
     CheckedValue checked = CheckProviderValue(p.secret, source, std::move(value));
@@ -92,6 +93,31 @@ void AddFileChange(ResourcePlan& plan, const std::map<std::string, std::string>&
   c.before = {{"files", before}};
   c.after = {{"files", after}};
   plan.changes.push_back(std::move(c));
+}
+
+/// The Degraded warnings of the optional providers left out for want of a key, with where to set
+/// it for this credential source and when that takes effect.
+std::vector<std::string> SkippedWarnings(const spec::Spec& spec, const SecretFacts& facts) {
+  const auto& cred = spec.credentials;
+  if (cred.source == spec::CredentialSource::kBitwarden) {
+    return SkippedProviderWarnings(facts, spec, "in Bitwarden project " + cred.bitwarden.project_id,
+                                   "the next fetch adds the provider (refreshInterval " +
+                                       spec::FormatDuration(cred.bitwarden.refresh_interval) + ")");
+  }
+  if (!cred.env_file.empty()) {
+    return SkippedProviderWarnings(facts, spec, "in ironward's environment or in " + cred.env_file,
+                                   "the next pass adds the provider (`ironward run` starts one as soon as " +
+                                       cred.env_file + " changes)");
+  }
+  return SkippedProviderWarnings(facts, spec, "in ironward's environment",
+                                 "run ironward again (`ironward run` reads its environment only at start: restart "
+                                 "it, or use credentials.envFile, which every pass re-reads)");
+}
+
+void NoteSkipped(ResourcePlan& plan, const spec::Spec& spec, const SecretFacts& facts) {
+  if (facts.skipped_providers.empty()) return;
+  for (auto& w : SkippedWarnings(spec, facts)) plan.warnings.push_back(std::move(w));
+  plan.details["skipped_providers"] = facts.skipped_providers;
 }
 
 constexpr const char* kFailClosed = "; no secret values yet, so iron-proxy is not started (fail closed)";
@@ -154,6 +180,8 @@ ResourcePlan SecretsReconciler::Diff(ReconcileContext& ctx, const ObservedSecret
     ResourcePlan bw = DiffBitwarden(ctx, o, clock);
     bw.warnings.insert(bw.warnings.begin(), plan.warnings.begin(), plan.warnings.end());
     if (ctx.facts.secrets) WarnSandboxMissing(bw, *ctx.facts.secrets);
+    // Pending: whether an optional provider's key exists is known only after the fetch.
+    if (!bw.error && ctx.facts.secrets && !ctx.facts.secrets->pending) NoteSkipped(bw, spec, *ctx.facts.secrets);
     return bw;
   }
   if (o.source_error) {
@@ -189,6 +217,7 @@ ResourcePlan SecretsReconciler::Diff(ReconcileContext& ctx, const ObservedSecret
   plan.details = {{"source", spec::ToString(spec.credentials.source)},
                   {"secrets", DigestSummary(o.values)},
                   {"checked_at", FormatRfc3339(clock.Now())}};
+  NoteSkipped(plan, spec, *ctx.facts.secrets);
   return plan;
 }
 
@@ -327,6 +356,7 @@ Outcome SecretsReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan
     done.message = std::to_string(observed->value_warnings.size()) +
                    " secret value(s) trimmed of a trailing line break (details.warnings name them)";
   }
+  AddSkippedProviders(done, SkippedWarnings(ctx.desired.spec, *ctx.facts.secrets), *ctx.facts.secrets);
   return done;
 }
 
@@ -381,6 +411,7 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
                       {"values_in_memory", false},
                       {"degraded", "Bitwarden: " + e.message},
                       {"checked_at", FormatRfc3339(deps.clock.Now())}};
+      AddSkippedProviders(done, SkippedWarnings(spec, *ctx.facts.secrets), *ctx.facts.secrets);
       return done;
     } else {
       Outcome failed = Outcome::Failed(Error{e.kind, "Bitwarden: " + e.message + kFailClosed},
@@ -447,6 +478,7 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
                     " secret value(s) trimmed of a trailing line break (details.warnings name them)";
   }
   if (!ctx.facts.secrets->sandbox_missing.empty()) done.details["sandbox_secrets_missing"] = ctx.facts.secrets->sandbox_missing;
+  AddSkippedProviders(done, SkippedWarnings(spec, *ctx.facts.secrets), *ctx.facts.secrets);
   return done;
 }
 

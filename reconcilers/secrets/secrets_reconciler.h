@@ -1,7 +1,9 @@
 // Secrets: resolves every provider's real key from the configured credential source and hands
 // the values (memory only) to the daemon through SecretFacts. Status and secrets.json get only
 // digests and fetch times. A missing or empty value is an error naming the variable: the proxy
-// is never started without a key it should swap in (fail closed).
+// is never started without a key it should swap in (fail closed). The exception is a provider
+// with `optional: true`: it is left out (SecretFacts::skipped_providers, which the proxy config
+// renderer skips) and the plan and outcome say Degraded, naming it and where to set its key.
 //
 // Sources: `env` (ironward's environment + optional 0600 env file) and `bitwarden`
 // (bitwarden_source.h: fetched at apply on the refresh schedule, never in a dry run). With
@@ -29,7 +31,7 @@ inline constexpr const char* kSecretsType = "ironward_secrets";
 
 struct ObservedSecrets {
   std::map<std::string, std::string> values;  ///< env source: secret name -> value (sensitive)
-  std::vector<std::string> missing;           ///< env source: "NAME (provider p)"
+  std::vector<std::string> missing;           ///< env source: "NAME (provider p)" (never an optional one)
   std::vector<std::string> invalid;           ///< env source: provider keys refused (secret_value.h)
   /// Provider keys whose trailing CR/LF was trimmed (both sources; names only, never values).
   std::vector<std::string> value_warnings;

@@ -14,11 +14,13 @@ struct UncoveredFinding {
   std::string variable;
   std::string where;  ///< "ironward's environment" or "sandbox 'agent-1'"
   bool strict = false;  ///< strict ones fail under enforcement.uncoveredProviders: fail
+  std::string catalog_name;  ///< the catalog provider whose key it is ("" for warn-only ones)
   std::string Message() const;
 };
 
-/// Strict: ANTHROPIC_API_KEY, AZURE_OPENAI_API_KEY, GEMINI_API_KEY (swappable only when a
-/// provider declares them, with the right `headers:`). Warn-only: AWS_ACCESS_KEY_ID,
+/// Strict: the catalog keys that go in another header than Authorization (ANTHROPIC_API_KEY,
+/// AZURE_OPENAI_API_KEY, GEMINI_API_KEY; swappable only when a provider declares them, which the
+/// catalog name alone does with the right header). Warn-only: AWS_ACCESS_KEY_ID,
 /// AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_API_KEY (signed or file-based
 /// credentials a header swap cannot cover). A variable a provider declares as its `secret` is
 /// covered and never reported for ironward's own environment.

@@ -84,7 +84,8 @@ class CliTest : public testing::PackagedReleaseTest {
 };
 
 TEST_F(CliTest, EveryCommandHasHelp) {
-  for (const char* cmd : {"", "validate", "reconcile", "apply", "status", "run", "verify", "harden", "wiring"}) {
+  for (const char* cmd : {"", "validate", "reconcile", "apply", "status", "run", "verify", "harden", "wiring",
+                          "providers"}) {
     const auto r = Ironward(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd;
@@ -656,6 +657,70 @@ TEST_F(CliTest, UncoveredProviderWarnsOrFailsByPolicy) {
   EXPECT_EQ(fail.code, 1);
   EXPECT_NE(fail.out.find("uncoveredProviders: fail"), std::string::npos) << fail.out;
   EXPECT_EQ((warn.out + warn.err + fail.out + fail.err).find("g-123"), std::string::npos);
+}
+
+TEST_F(CliTest, ProvidersListsTheCatalogAsAnAlignedTableAndAsJson) {
+  const auto text = Ironward("providers");
+  ASSERT_EQ(text.code, 0) << text.err;
+  std::istringstream lines(text.out);
+  std::string header;
+  std::string first;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  EXPECT_EQ(header.rfind("NAME", 0), 0U) << text.out;
+  EXPECT_EQ(first.rfind("openrouter ", 0), 0U) << text.out;
+  for (const char* column : {"SECRET", "HOSTS", "HEADERS"}) {
+    EXPECT_NE(header.find(column), std::string::npos) << column;
+  }
+  EXPECT_EQ(first.find("OPENROUTER_API_KEY"), header.find("SECRET")) << "aligned:\n" << text.out;
+  EXPECT_EQ(first.find("openrouter.ai, *.openrouter.ai"), header.find("HOSTS")) << text.out;
+  EXPECT_TRUE(std::regex_search(text.out, std::regex("\\nazure-openai +AZURE_OPENAI_API_KEY +\\*\\.openai\\.azure\\.com +api-key\\n")))
+      << text.out;
+
+  const auto json = nlohmann::json::parse(Ironward("providers -o json").out);
+  ASSERT_EQ(json["providers"].size(), 11U);
+  EXPECT_EQ(json["providers"][0], (nlohmann::json{{"name", "openrouter"},
+                                                  {"secret", "OPENROUTER_API_KEY"},
+                                                  {"hosts", {"openrouter.ai", "*.openrouter.ai"}},
+                                                  {"headers", {"Authorization"}}}));
+  EXPECT_EQ(Ironward("providers -o yaml").code, 64);
+  EXPECT_NE(Ironward("providers --help").out.find("Examples:"), std::string::npos);
+}
+
+// `optional: true`: without a key the provider is left out of proxy.yaml and the gateway runs
+// (Degraded); once the env file has the key, the next reconcile adds the provider.
+TEST_F(CliTest, OptionalProviderWithoutAKeyIsLeftOutUntilTheEnvFileHasIt) {
+  const std::string key = "sk-ant-OPTIONAL-REAL-KEY-do-not-leak-93b1";
+  const auto env_file = tmp_.path() / "secrets.env";
+  WriteFile(env_file, "# no Anthropic key yet\n");
+  ::chmod(env_file.c_str(), 0600);
+  WriteFile(spec_, testing::With(gateway_, "  allowlist:",
+                                 "    - name: anthropic\n      optional: true\n  credentials:\n    envFile: " +
+                                     env_file.string() + "\n  allowlist:"));
+  const auto without = Ironward("reconcile -f " + spec_.string());
+  EXPECT_EQ(without.code, 0) << without.out << without.err;
+  EXPECT_NE(without.out.find("Degraded: optional provider 'anthropic' is left out of the proxy config"),
+            std::string::npos)
+      << without.out;
+  EXPECT_EQ(Ironward("status").code, 0) << "every resource Ready, the proxy running";
+  auto config = ReadFile(state_ / "proxy.yaml");
+  EXPECT_EQ(config.find("ANTHROPIC_API_KEY"), std::string::npos) << config;
+  EXPECT_EQ(config.find("api.anthropic.com"), std::string::npos) << config;
+  EXPECT_NE(config.find("OPENAI_API_KEY"), std::string::npos);
+  EXPECT_NE(nlohmann::json::parse(ReadFile(state_ / "mappings.json"))["providers"].count("anthropic"), 0U)
+      << "its proxy token exists, so sandboxes and wiring are unaffected";
+
+  WriteFile(env_file, "ANTHROPIC_API_KEY='" + key + "'\n");
+  const auto with = Ironward("reconcile -f " + spec_.string());
+  EXPECT_EQ(with.code, 0) << with.out << with.err;
+  EXPECT_EQ(with.out.find("left out"), std::string::npos) << with.out;
+  config = ReadFile(state_ / "proxy.yaml");
+  EXPECT_NE(config.find("ANTHROPIC_API_KEY"), std::string::npos) << config;
+  EXPECT_NE(config.find("api.anthropic.com"), std::string::npos) << config;
+  EXPECT_NE(config.find("x-api-key"), std::string::npos) << "the catalog's header";
+  EXPECT_EQ(Ironward("status").code, 0);
+  EXPECT_EQ(transcript_.find(key), std::string::npos);
+  EXPECT_EQ(ReadFile(state_ / "status.json").find(key), std::string::npos);
 }
 
 }  // namespace

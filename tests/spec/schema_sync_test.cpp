@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "controller/spec/loader.h"
+#include "controller/spec/provider_catalog.h"
 #include "controller/spec/units.h"
 #include "tests/spec/spec_test_util.h"
 
@@ -164,6 +165,18 @@ TEST_F(SchemaSyncTest, SchemaDefaultsMatchLoaderDefaults) {
       };
   check(schema_, actual, "");
   EXPECT_GE(compared, 25) << "too few defaults compared; is the schema missing defaults?";
+}
+
+// The schema makes secret and hosts required only for names outside the catalog: its list of
+// catalog names must be the binary's.
+TEST_F(SchemaSyncTest, CatalogNamesInTheSchemaAreTheBuiltInCatalog) {
+  const json* provider = At("spec.providers[]");
+  ASSERT_NE(provider, nullptr);
+  EXPECT_EQ((*provider)["required"], json::array({"name"}));
+  EXPECT_EQ((*provider)["then"]["required"], json::array({"secret", "hosts"}));
+  json names = json::array();
+  for (const auto& p : ProviderCatalog()) names.push_back(p.name);
+  EXPECT_EQ((*provider)["if"]["properties"]["name"]["not"]["enum"], names);
 }
 
 }  // namespace
