@@ -11,14 +11,18 @@ SignalStatus StatusOf(const std::vector<SignalResult>& signals, std::string_view
   return it == signals.end() ? SignalStatus::kFail : it->status;
 }
 
+/// A single signal that skips (no sshd: nothing to harden there) is not missing. A group ("one
+/// of ufw/firewalld/nftables/tailscale") needs one member that passes: every member skipping
+/// means none of them is on the host, which is exactly what the group asks for.
 bool Met(const Requirement& requirement, const std::vector<SignalResult>& signals) {
-  bool applies = false;
-  for (std::string_view name : requirement) {
-    const SignalStatus status = StatusOf(signals, name);
-    if (status == SignalStatus::kPass) return true;
-    if (status != SignalStatus::kSkip) applies = true;
+  if (requirement.size() == 1) {
+    const SignalStatus status = StatusOf(signals, requirement.front());
+    return status == SignalStatus::kPass || status == SignalStatus::kSkip;
   }
-  return !applies;
+  for (std::string_view name : requirement) {
+    if (StatusOf(signals, name) == SignalStatus::kPass) return true;
+  }
+  return false;
 }
 
 }  // namespace

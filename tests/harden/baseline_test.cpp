@@ -64,10 +64,12 @@ TEST(BaselineTest, SkipIsNeverMissing) {
   BaselineVerdict v = EvaluateBaseline(Baseline::kMinimal, signals);
   EXPECT_TRUE(v.satisfied);
   EXPECT_THAT(v.missing, IsEmpty());
-  // A group whose members all skip does not apply either.
+  // A group whose members all skip is a host without any firewall: unmet, every member missing.
   auto no_firewall_tools = AllWith(SignalStatus::kPass);
   for (auto name : {kUfw, kFirewalld, kNftables, kTailscale}) SetStatus(&no_firewall_tools, name, SignalStatus::kSkip);
-  EXPECT_TRUE(EvaluateBaseline(Baseline::kMinimal, no_firewall_tools).satisfied);
+  const BaselineVerdict none = EvaluateBaseline(Baseline::kMinimal, no_firewall_tools);
+  EXPECT_FALSE(none.satisfied);
+  EXPECT_THAT(none.missing, ElementsAre("ufw", "firewalld", "nftables", "tailscale"));
 }
 
 TEST(BaselineTest, CatalinNeedsItsFiveSignals) {
