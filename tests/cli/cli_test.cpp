@@ -41,6 +41,35 @@ struct CmdResult {
 /// A base port whose six listeners (tunnel, http, metrics, management, dns, https) are free.
 int FreePortBase() { return testing::FreeLoopbackPorts(6, 10000); }
 
+/// A process named "ironward" standing in for an `ironward run` (status and down check that the
+/// recorded pid lives and is an ironward); killed and reaped on destruction.
+class RunStandIn {
+ public:
+  RunStandIn() : pid_(::fork()) {
+    if (pid_ == 0) {
+      ::execl("/bin/bash", "bash", "-c", "exec -a ironward sleep 60", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~RunStandIn() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  RunStandIn(const RunStandIn&) = delete;
+  RunStandIn& operator=(const RunStandIn&) = delete;
+  pid_t pid() const { return pid_; }
+  /// Once exec'd: its command line names ironward.
+  bool Ready() const {
+    return pid_ > 0 && testing::Eventually(
+                           [&] { return ReadFile("/proc/" + std::to_string(pid_) + "/cmdline").rfind("ironward", 0) == 0; },
+                           std::chrono::seconds(5));
+  }
+
+ private:
+  pid_t pid_;
+};
+
 /// The project's iron-proxy test double, packaged once like a real release (file:// source).
 class CliTest : public testing::PackagedReleaseTest {
  protected:
@@ -292,7 +321,7 @@ TEST_F(CliTest, NotAPlanFileIsAClearError) {
   auto r = Ironward("apply " + (tmp_.path() / "x.json").string());
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("not an ironward plan file"), std::string::npos);
-  EXPECT_EQ(Ironward("reconcile -f " + spec_.string() + " --out /tmp/p.json").code, 1);
+  EXPECT_EQ(Ironward("reconcile -f " + spec_.string() + " --out /tmp/p.json").code, 64) << "--out needs --dry-run";
 }
 
 TEST_F(CliTest, SecondWriterIsRefusedWhileTheLockIsHeld) {
@@ -437,12 +466,7 @@ TEST_F(CliTest, StatusIsLiveAfterTheProxyIsKilled) {
   const auto rec = nlohmann::json::parse(ReadFile(state_ / "iron-proxy.pid"));
   const pid_t pid = rec["pid"].get<pid_t>();
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  ASSERT_TRUE(testing::Eventually(
-      [&] {
-        const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-        return stat.empty() || stat.find(") Z ") != std::string::npos;  // gone, or a zombie nobody reaped yet
-      },
-      std::chrono::seconds(5)));
+  ASSERT_TRUE(testing::Eventually([&] { return testing::ProcessGone(pid); }, std::chrono::seconds(5)));
   const auto status_before = ReadFile(state_ / "status.json");
 
   auto text = Ironward("status");
@@ -465,22 +489,9 @@ TEST_F(CliTest, ARefusalAlarmIsShownOnlyWhileItHoldsAndClearedByTheNextGoodPass)
   auto doc = nlohmann::json::parse(ReadFile(state_ / "status.json"));
   // What a `run` records when the file on disk is invalid; a process named "ironward" stands in
   // for it (status checks that the recorded pid lives and is an ironward).
-  const pid_t stand_in = ::fork();
-  ASSERT_GE(stand_in, 0);
-  if (stand_in == 0) {
-    ::execl("/bin/bash", "bash", "-c", "exec -a ironward sleep 60", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  struct Reap {
-    pid_t pid;
-    ~Reap() {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  } reap{stand_in};
-  ASSERT_TRUE(testing::Eventually(
-      [&] { return ReadFile("/proc/" + std::to_string(stand_in) + "/cmdline").rfind("ironward", 0) == 0; },
-      std::chrono::seconds(5)));
+  const RunStandIn run;
+  ASSERT_TRUE(run.Ready());
+  const pid_t stand_in = run.pid();
   const std::string refused_text = "apiVersion: [broken\n";
   doc["desired_refused"] = {{"time", "2026-12-07T00:00:00Z"}, {"path", spec_.string()},
                             {"file_sha256", Sha256Hex(refused_text)}, {"reason", "InvalidDesiredState"},
@@ -564,12 +575,7 @@ TEST_F(CliTest, DownTearsDownAndReconcileBringsTheSameGatewayBack) {
   auto down = Ironward("down -f " + spec_.string());
   EXPECT_EQ(down.code, 0) << down.err << down.out;
   EXPECT_NE(down.out.find("Recap: ok=3 changed=1 failed=0"), std::string::npos) << down.out;
-  EXPECT_TRUE(testing::Eventually(
-      [&] {
-        const std::string stat = ReadFile("/proc/" + std::to_string(proxy) + "/stat");
-        return stat.empty() || stat.find(") Z ") != std::string::npos;
-      },
-      std::chrono::seconds(5)))
+  EXPECT_TRUE(testing::Eventually([&] { return testing::ProcessGone(proxy); }, std::chrono::seconds(5)))
       << "the proxy is stopped";
   auto status = Ironward("status");
   EXPECT_EQ(status.code, 1);
@@ -588,25 +594,38 @@ TEST_F(CliTest, DownTearsDownAndReconcileBringsTheSameGatewayBack) {
   EXPECT_EQ(transcript_.find(kSecretValue), std::string::npos);
 }
 
+// The .deb's prerm on `remove` tears the gateway down: no proxy keeps running with the real keys.
+// (Run with this test's binary, file and state dir in place of the installed paths; no systemd here.)
+TEST_F(CliTest, PackageRemovalLeavesNoProxyRunning) {
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
+  const pid_t proxy = nlohmann::json::parse(ReadFile(state_ / "iron-proxy.pid"))["pid"].get<pid_t>();
+  std::string prerm = ReadFile(std::filesystem::path(PACKAGE_SCRIPT).parent_path().parent_path() / "packaging" /
+                               "debian" / "prerm");
+  ASSERT_NE(prerm.find("/usr/bin/ironward --state-dir /var/lib/ironward down -f /etc/ironward/gateway.yaml"),
+            std::string::npos);
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"/usr/bin/ironward", IRONWARD_BIN}, {"/var/lib/ironward", state_.string()},
+           {"/etc/ironward/gateway.yaml", spec_.string()}, {"/run/systemd/system", (tmp_.path() / "no-systemd").string()}}) {
+    for (auto at = prerm.find(from); at != std::string::npos; at = prerm.find(from, at + to.size())) {
+      prerm.replace(at, from.size(), to);
+    }
+  }
+  const auto script = tmp_.path() / "prerm";
+  WriteFile(script, prerm);
+  EXPECT_EQ(std::system(("sh " + script.string() + " upgrade >/dev/null 2>&1").c_str()), 0);
+  EXPECT_EQ(::kill(proxy, 0), 0) << "an upgrade leaves the gateway running";
+  EXPECT_EQ(std::system(("sh " + script.string() + " remove >/dev/null 2>&1").c_str()), 0);
+  EXPECT_TRUE(testing::Eventually([&] { return testing::ProcessGone(proxy); }, std::chrono::seconds(5)))
+      << "remove stops the proxy";
+  EXPECT_TRUE(std::filesystem::exists(state_ / "mappings.json")) << "the state directory is kept";
+}
+
 // A running `ironward run` would undo the teardown: down refuses and changes nothing.
 TEST_F(CliTest, DownIsRefusedWhileARunManagesTheStateDirectory) {
   ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
-  const pid_t stand_in = ::fork();
-  ASSERT_GE(stand_in, 0);
-  if (stand_in == 0) {
-    ::execl("/bin/bash", "bash", "-c", "exec -a ironward sleep 60", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  struct Reap {
-    pid_t pid;
-    ~Reap() {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  } reap{stand_in};
-  ASSERT_TRUE(testing::Eventually(
-      [&] { return ReadFile("/proc/" + std::to_string(stand_in) + "/cmdline").rfind("ironward", 0) == 0; },
-      std::chrono::seconds(5)));
+  const RunStandIn run;
+  ASSERT_TRUE(run.Ready());
+  const pid_t stand_in = run.pid();
   auto doc = nlohmann::json::parse(ReadFile(state_ / "status.json"));
   doc["run"] = {{"pid", stand_in}};
   WriteFile(state_ / "status.json", doc.dump(2));

@@ -75,6 +75,20 @@ TEST(UncoveredTest, AProviderDeclaringTheVariableCoversIt) {
   EXPECT_TRUE(FindUncovered(d.spec, {{"ANTHROPIC_API_KEY", "x"}}).empty());
 }
 
+/// One reconciler over a MapEnvironment and an empty state dir; PlanOf plans a desired state.
+class SecretsPlanTest : public ::testing::Test {
+ protected:
+  ResourcePlan PlanOf(const spec::DesiredState& d, Facts* facts) {
+    ReconcileContext ctx{d, *facts, true};
+    return r_.Plan(ctx, ReadDeps{clock_, reader_});
+  }
+  TempDir tmp_;
+  FakeClock clock_;
+  state::StateReader reader_{tmp_.path()};
+  MapEnvironment env_;
+  SecretsReconciler r_{&env_};
+};
+
 TEST(SecretsReconcilerTest, PublishesValuesAndOnlyDigestsInDetails) {
   TempDir tmp;
   FakeClock clock;
@@ -142,17 +156,11 @@ TEST(SecretValueTest, TrailingLineBreaksAreTrimmedOtherControlCharactersRefused)
 }
 
 // An env file written with a stray CR in a quoted value, or a value exported with a newline.
-TEST(SecretsReconcilerTest, ALineBreakAtTheEndIsTrimmedWithAWarningOneInsideIsRefused) {
-  TempDir tmp;
-  FakeClock clock;
-  state::StateReader reader(tmp.path());
-  MapEnvironment env;
-  env.vars = {{"OPENROUTER_API_KEY", "sk-or-123\n"}, {"OPENAI_API_KEY", "sk-oa-456"}};
-  SecretsReconciler r(&env);
+TEST_F(SecretsPlanTest, ALineBreakAtTheEndIsTrimmedWithAWarningOneInsideIsRefused) {
+  env_.vars = {{"OPENROUTER_API_KEY", "sk-or-123\n"}, {"OPENAI_API_KEY", "sk-oa-456"}};
   const auto d = Desired(ironward::testing::kBaseYaml);
   Facts facts;
-  ReconcileContext ctx{d, facts, true};
-  const auto plan = r.Plan(ctx, ReadDeps{clock, reader});
+  const auto plan = PlanOf(d, &facts);
   ASSERT_FALSE(plan.error) << plan.error->message;
   ASSERT_TRUE(facts.secrets);
   EXPECT_EQ(facts.secrets->values.at("OPENROUTER_API_KEY"), "sk-or-123");
@@ -161,41 +169,34 @@ TEST(SecretsReconcilerTest, ALineBreakAtTheEndIsTrimmedWithAWarningOneInsideIsRe
             std::string::npos)
       << plan.warnings[0];
 
-  env.vars["OPENAI_API_KEY"] = "sk-oa\r\n456";
-  Facts facts2;
-  ReconcileContext ctx2{d, facts2, true};
-  const auto refused = r.Plan(ctx2, ReadDeps{clock, reader});
+  env_.vars["OPENAI_API_KEY"] = "sk-oa\r\n456";
+  Facts refused_facts;
+  const auto refused = PlanOf(d, &refused_facts);
   ASSERT_TRUE(refused.error);
-  EXPECT_TRUE(refused.error->terminal());
+  EXPECT_TRUE(refused.error->terminal()) << "no env file: only a restart with the variable fixed helps";
   EXPECT_EQ(refused.error_reason, "SecretValueInvalid");
   EXPECT_NE(refused.error->message.find("secret 'OPENAI_API_KEY' in ironward's environment contains a carriage "
                                         "return (CR) inside its value"),
             std::string::npos)
       << refused.error->message;
   EXPECT_EQ(refused.error->message.find("456"), std::string::npos);
-  EXPECT_FALSE(facts2.secrets) << "the proxy is not started with a key it would break";
+  EXPECT_FALSE(refused_facts.secrets) << "the proxy is not started with a key it would break";
 }
 
 // A sandbox's secretEnv value goes into a container's environment, where a PEM key is normal.
-TEST(SecretsReconcilerTest, ASecretEnvValueMayHoldLineBreaks) {
-  TempDir tmp;
-  FakeClock clock;
-  state::StateReader reader(tmp.path());
-  MapEnvironment env;
-  env.vars = {{"OPENROUTER_API_KEY", "sk-or-123"}, {"OPENAI_API_KEY", "sk-oa-456"},
-              {"DEPLOY_KEY", "-----BEGIN KEY-----\nabc\n-----END KEY-----\n"}};
-  SecretsReconciler r(&env);
+TEST_F(SecretsPlanTest, ASecretEnvValueMayHoldLineBreaks) {
+  env_.vars = {{"OPENROUTER_API_KEY", "sk-or-123"}, {"OPENAI_API_KEY", "sk-oa-456"},
+               {"DEPLOY_KEY", "-----BEGIN KEY-----\nabc\n-----END KEY-----\n"}};
   const auto d = Desired(std::string(ironward::testing::kBaseYaml) + R"(  sandboxes:
     - name: agent-1
       image: "local/agent:1"
       secretEnv: {DEPLOY_KEY: DEPLOY_KEY}
 )");
   Facts facts;
-  ReconcileContext ctx{d, facts, true};
-  const auto plan = r.Plan(ctx, ReadDeps{clock, reader});
+  const auto plan = PlanOf(d, &facts);
   ASSERT_FALSE(plan.error) << plan.error->message;
   EXPECT_TRUE(plan.warnings.empty());
-  EXPECT_EQ(facts.secrets->sandbox_values.at("DEPLOY_KEY"), env.vars["DEPLOY_KEY"]);
+  EXPECT_EQ(facts.secrets->sandbox_values.at("DEPLOY_KEY"), env_.vars["DEPLOY_KEY"]);
 }
 
 TEST(SecretsReconcilerTest, SecretEnvValuesReachOnlyTheSandboxesAndAMissingOneIsAWarning) {

@@ -82,6 +82,15 @@ inline pid_t SpawnLogged(std::vector<std::string> args, const std::string& log,
   ::_exit(127);
 }
 
+/// The process runs nothing any more: it is gone, or a zombie nobody has reaped yet (a detached
+/// proxy's parent may be a reaper outside the test).
+inline bool ProcessGone(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  return stat.empty() || stat.find(") Z ") != std::string::npos;
+}
+
 /// Polls `pred` every 25 ms until it holds or `timeout` passes; the last answer.
 template <class Pred>
 bool Eventually(Pred pred, std::chrono::milliseconds timeout) {

@@ -35,6 +35,8 @@ for s in postinst prerm postrm; do
   [ -x "$T/control/$s" ] || fail "maintainer script $s missing or not executable"
   sh -n "$T/control/$s" || fail "$s is not valid sh"
 done
+grep -q 'ironward --state-dir /var/lib/ironward down -f /etc/ironward/gateway.yaml' "$T/control/prerm" ||
+  fail "prerm does not tear the gateway down on remove"
 
 dpkg-deb -x "$deb" "$T/root"
 ver=$("$T/root/usr/bin/ironward" --version)

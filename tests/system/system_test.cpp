@@ -122,6 +122,38 @@ TEST_F(SystemTest, CaRotationCompletesInThreeReconcilesRecyclingTheSandboxOnBund
   EXPECT_EQ(DryRun().code, 0);
 }
 
+// `ironward down` on the real engine and firewall: the sandbox, the proxy, the sandbox network and
+// the table go; status says the gateway is down; a reconcile brings the same gateway back.
+TEST_F(SystemTest, DownRemovesWhatThisStateDirCreatedAndReconcileBringsItBack) {
+  ASSERT_FALSE(SandboxId().empty());
+  const std::string token = Token();
+  const pid_t proxy = ProxyPid();
+  const CmdResult plan = Ironward("down -f " + Quote(spec_.string()) + " --dry-run");
+  EXPECT_EQ(plan.code, 2) << plan.out;
+  EXPECT_THAT(plan.out, HasSubstr("- sandboxes.container[\"" + sandbox_ + "\"]"));
+  EXPECT_THAT(plan.out, HasSubstr("- network.docker[\"" + network_ + "\"]"));
+  EXPECT_THAT(plan.out, HasSubstr("- network.firewall[\"inet ironward\"]"));
+
+  const CmdResult down = Ironward("down -f " + Quote(spec_.string()));
+  ASSERT_EQ(down.code, 0) << down.out;
+  EXPECT_TRUE(SandboxId().empty()) << "the sandbox is gone";
+  EXPECT_EQ(engine_->Call("GET", "/networks/" + network_).first, 404) << "the sandbox network is gone";
+  EXPECT_NE(Sh("nft list table inet ironward").code, 0) << "the firewall table is gone";
+  EXPECT_TRUE(Eventually([&] { return testing::ProcessGone(proxy); }, seconds(5)))
+      << "the proxy is stopped";
+  EXPECT_FALSE(std::filesystem::exists(state_ / "iron-proxy.pid"));
+  const CmdResult status = Ironward("status");
+  EXPECT_EQ(status.code, 1);
+  EXPECT_THAT(status.out, HasSubstr("GATEWAY DOWN since"));
+
+  const CmdResult back = Reconcile();
+  ASSERT_EQ(back.code, 0) << back.out;
+  EXPECT_FALSE(SandboxId().empty());
+  EXPECT_EQ(Token(), token) << "the same tokens";
+  EXPECT_EQ(Sh("nft list table inet ironward").code, 0);
+  ExpectRequestViaProxyWorks("after down and reconcile");
+}
+
 // 4. Under `ironward run`, a sandbox removed out of band comes back (a Docker event triggers the
 //    pass: the periodic check is 10 min away); SIGTERM then stops the daemon with exit 0.
 TEST_F(SystemTest, RunBringsBackASandboxRemovedOutOfBandAndStopsOnSigterm) {
