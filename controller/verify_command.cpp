@@ -32,6 +32,7 @@ struct VerifyOptions {
   bool echo_upstream = false;
   int timeout_seconds = 90;
   bool no_record = false;
+  std::string output = "text";
 };
 
 bool HostMatches(const std::string& pattern, const std::string& host) {
@@ -244,17 +245,6 @@ int RunVerify(const VerifyOptions& opt, const GlobalOptions& global) {
   }
   const bool passed = error.empty() && verify::AllPassed(rows);
   if (!error.empty()) std::cerr << "Error: verify could not run: " << error << "\n";
-  if (!rows.empty()) PrintTable(rows);
-  std::cout << (passed ? "Verify: PASS" : "Verify: FAIL");
-  if (!passed && error.empty()) {
-    std::string failing;
-    for (const auto& r : rows) {
-      if (r.result == "FAIL") failing += (failing.empty() ? "" : ", ") + r.check;
-    }
-    std::cout << " (" << failing << ")";
-  }
-  std::cout << "\n";
-
   nlohmann::json checks = nlohmann::json::array();
   for (const auto& r : rows) {
     checks.push_back({{"check", r.check}, {"expected", r.expected}, {"got", r.got}, {"result", r.result}});
@@ -262,6 +252,20 @@ int RunVerify(const VerifyOptions& opt, const GlobalOptions& global) {
   section["passed"] = passed;
   section["checks"] = checks;
   if (!error.empty()) section["error"] = error;
+  if (opt.output == "json") {
+    std::cout << section.dump(2) << "\n";  // the same section status.json records
+  } else {
+    if (!rows.empty()) PrintTable(rows);
+    std::cout << (passed ? "Verify: PASS" : "Verify: FAIL");
+    if (!passed && error.empty()) {
+      std::string failing;
+      for (const auto& r : rows) {
+        if (r.result == "FAIL") failing += (failing.empty() ? "" : ", ") + r.check;
+      }
+      std::cout << " (" << failing << ")";
+    }
+    std::cout << "\n";
+  }
   if (!opt.no_record) Record(state_dir, section);
   return passed ? 0 : 1;
 }
@@ -288,6 +292,9 @@ void AddVerifyCommand(CLI::App& app, CliContext& ctx) {
                 "always fails");
   cmd->add_option("--timeout", opt->timeout_seconds, "Seconds to wait for the probe container (default 90)");
   cmd->add_flag("--no-record", opt->no_record, "Do not record the result in status.json");
+  cmd->add_option("--output,-o", opt->output, "Output format (json: the section recorded in status.json)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   cmd->footer(
       "Checks: direct-egress (blocked), allowlisted (reached upstream via the proxy), token-swap,\n"
       "not-allowlisted (403 from the proxy), loopback and imds via the proxy (refused).\n"

@@ -534,6 +534,9 @@ TEST_F(CliTest, CommandLineConventions) {
   EXPECT_EQ(Ironward("status --output yaml").code, 64);
   EXPECT_EQ(Ironward("run -f -").code, 64) << "a stream cannot be watched";
 
+  const auto valid = nlohmann::json::parse(Ironward("validate -f " + spec_.string() + " -o json").out);
+  EXPECT_TRUE(valid["valid"].get<bool>());
+  EXPECT_EQ(valid["name"], "test");
   auto from_stdin = Ironward("validate -f - < " + spec_.string());
   EXPECT_EQ(from_stdin.code, 0) << from_stdin.err;
   auto plan = Ironward("reconcile -f - --dry-run < " + spec_.string());
