@@ -42,6 +42,7 @@ int RunCli(int argc, char** argv) {
   AddWiringCommand(app, ctx);
   AddDownCommand(app, ctx);
   AddProvidersCommand(app, ctx);
+  AddDoctorCommand(app, ctx);
   AddVersionCommand(app, ctx);
   AddCompletionCommand(app, ctx);
   app.parse_complete_callback([&ctx, &app, log_level] {

@@ -33,5 +33,6 @@ void AddRunCommand(CLI::App& app, CliContext& ctx);
 void AddWiringCommand(CLI::App& app, CliContext& ctx);
 void AddDownCommand(CLI::App& app, CliContext& ctx);
 void AddProvidersCommand(CLI::App& app, CliContext& ctx);
+void AddDoctorCommand(CLI::App& app, CliContext& ctx);
 
 }  // namespace ironward

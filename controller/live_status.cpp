@@ -14,9 +14,8 @@
 #include "state/encoding.h"
 
 namespace ironward {
-namespace {
 
-LiveCheck CheckProxy(const state::StateReader& state) {
+LiveCheck CheckProxyLive(const state::StateReader& state) {
   auto text = state.Read(daemon::kPidFile);
   if (!text || !text->has_value()) return {false, "iron-proxy is not running (no " + std::string(daemon::kPidFile) + ")"};
   auto rec = daemon::ParsePidRecord(**text);
@@ -38,8 +37,6 @@ LiveCheck CheckProxy(const state::StateReader& state) {
   if (const std::string why = daemon::CheckHealthy(nullptr, *eps); !why.empty()) return {false, pid + ": " + why};
   return {true, pid + " serving"};
 }
-
-}  // namespace
 
 /// A pid reused by another program is not it: its command line must name ironward.
 bool RunProcessAlive(const state::StatusDoc& doc) {
@@ -103,7 +100,7 @@ nlohmann::json LiveStatus::ToJson() const {
 
 LiveStatus CheckLive(const state::StateReader& state, const state::StatusDoc& doc, docker::DockerApi* docker) {
   LiveStatus live;
-  if (doc.resources.count("daemon") > 0) live.daemon = CheckProxy(state);
+  if (doc.resources.count("daemon") > 0) live.daemon = CheckProxyLive(state);
   live.sandboxes = CheckSandboxes(doc, docker);
   live.refusal_holds = RefusalHolds(doc);
   return live;

@@ -33,6 +33,10 @@ struct LiveStatus {
   nlohmann::json ToJson() const;
 };
 
+/// The recorded iron-proxy process (pid record + identity), its /healthz and listeners: the
+/// daemon part of CheckLive, also `ironward doctor`'s proxy check.
+LiveCheck CheckProxyLive(const state::StateReader& state);
+
 /// `docker` may be null (no engine client: the sandboxes check then says so when it is needed).
 /// The `ironward run` that last wrote status (extra.run.pid) is still alive (and an ironward).
 bool RunProcessAlive(const state::StatusDoc& doc);

@@ -114,7 +114,7 @@ class CliTest : public testing::PackagedReleaseTest {
 
 TEST_F(CliTest, EveryCommandHasHelp) {
   for (const char* cmd : {"", "validate", "reconcile", "apply", "status", "run", "verify", "harden", "wiring",
-                          "providers"}) {
+                          "providers", "doctor"}) {
     const auto r = Ironward(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd;
@@ -480,6 +480,41 @@ TEST_F(CliTest, StatusIsLiveAfterTheProxyIsKilled) {
   EXPECT_FALSE(j["ready"].get<bool>());
   EXPECT_FALSE(j["live"]["daemon"]["ready"].get<bool>());
   EXPECT_EQ(ReadFile(state_ / "status.json"), status_before) << "status reads, it never reconciles";
+}
+
+TEST_F(CliTest, DoctorPassesOnAFreshGatewayAndFailsTheProxyCheckWithAFixOnceItIsKilled) {
+  ASSERT_EQ(Ironward("reconcile -f " + spec_.string()).code, 0) << transcript_;
+  const auto row = [](const nlohmann::json& j, const std::string& name) {
+    for (const auto& c : j["checks"]) {
+      if (c["check"] == name) return c;
+    }
+    return nlohmann::json();
+  };
+  auto ok = Ironward("doctor -f " + spec_.string() + " -o json");
+  EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
+  const auto before = nlohmann::json::parse(ok.out);
+  EXPECT_TRUE(before["passed"].get<bool>());
+  EXPECT_EQ(row(before, "desired-state")["result"], "pass");
+  EXPECT_EQ(row(before, "proxy")["result"], "pass");
+  EXPECT_EQ(row(before, "ca")["result"], "pass");
+  EXPECT_EQ(row(before, "docker")["result"], "skip") << "no sandboxes, enforcement.network none";
+
+  const pid_t pid = nlohmann::json::parse(ReadFile(state_ / "iron-proxy.pid"))["pid"].get<pid_t>();
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(testing::Eventually([&] { return testing::ProcessGone(pid); }, std::chrono::seconds(5)));
+  auto bad = Ironward("doctor -f " + spec_.string() + " -o json");
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  const auto after = nlohmann::json::parse(bad.out);
+  EXPECT_FALSE(after["passed"].get<bool>());
+  const auto proxy = row(after, "proxy");
+  EXPECT_EQ(proxy["result"], "fail");
+  EXPECT_NE(proxy["detail"].get<std::string>().find("is not running"), std::string::npos) << proxy;
+  EXPECT_EQ(proxy["fix"], "ironward --state-dir '" + state_.string() + "' reconcile -f " + spec_.string());
+  auto text = Ironward("doctor -f " + spec_.string());
+  EXPECT_EQ(text.code, 1);
+  EXPECT_NE(text.out.find("proxy          | fail   | "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("fix: ironward --state-dir"), std::string::npos) << text.out;
+  EXPECT_EQ(transcript_.find(kSecretValue), std::string::npos);
 }
 
 // A refusal recorded by `ironward run` is shown only while it holds, and a successful pass of the
