@@ -12,6 +12,7 @@
 #include "controller/doctor/checks.h"
 #include "controller/harden/survey.h"
 #include "controller/live_status.h"
+#include "state/encoding.h"
 #include "state/status.h"
 
 namespace ironward {
@@ -42,7 +43,7 @@ doctor::Check SurveyOf(const std::string& state_dir) {
 }
 
 std::vector<doctor::Check> RunChecks(const std::string& file, const std::string& state_dir) {
-  const doctor::Hints hints{IronwardCommand(state_dir), file};
+  const doctor::Hints hints{IronwardCommand(state_dir), ShellQuote(file)};  // a path to paste as is
   const state::StateReader reader(state_dir);
   std::vector<doctor::Check> checks;
   std::ostringstream errors;

@@ -22,6 +22,8 @@ struct Findings {
   std::string detail;
   std::string fix;
   bool warn = false;
+  std::string seen;  ///< the tools that are installed ("ufw, nftables")
+  void Saw(const std::string& tool) { seen += (seen.empty() ? "" : ", ") + tool; }
   void Add(const std::string& what, const std::string& how) {
     detail += (detail.empty() ? "" : "; ") + what;
     fix += (fix.empty() ? "" : "; ") + how;
@@ -37,6 +39,7 @@ std::string Unknown(const std::string& tool, const harden::CommandResult& r) {
 void CheckUfw(harden::CommandRunner& runner, const Target& t, Findings& f) {
   const auto r = runner.Run({"ufw", "status", "verbose"}, kTimeout);
   if (r.outcome == harden::CommandResult::Outcome::kNotFound) return;
+  f.Saw("ufw");
   const std::string rule = "ufw allow in on " + t.bridge + " to " + t.gateway + " port " + t.ports + " proto tcp";
   if (!r.ok()) return f.Add(Unknown("ufw", r), "run doctor as root, or add: " + rule);
   if (r.out.find("Status: active") == std::string::npos) return;
@@ -57,6 +60,7 @@ void CheckUfw(harden::CommandRunner& runner, const Target& t, Findings& f) {
 void CheckFirewalld(harden::CommandRunner& runner, const Target& t, Findings& f) {
   const auto r = runner.Run({"firewall-cmd", "--state"}, kTimeout);
   if (r.outcome == harden::CommandResult::Outcome::kNotFound) return;
+  f.Saw("firewalld");
   if (r.outcome != harden::CommandResult::Outcome::kExited || r.out.find("running") != 0) return;  // not running
   const auto trusted = runner.Run({"firewall-cmd", "--zone=trusted", "--query-interface=" + t.bridge}, kTimeout);
   if (trusted.ok()) return;
@@ -85,6 +89,7 @@ bool AcceptsBridge(const nlohmann::json& rule, const std::string& bridge) {
 void CheckNft(harden::CommandRunner& runner, const Target& t, Findings& f) {
   const auto r = runner.Run({"nft", "-j", "list", "ruleset"}, kTimeout);
   if (r.outcome == harden::CommandResult::Outcome::kNotFound) return;
+  f.Saw("nftables");
   if (!r.ok()) return f.Add(Unknown("nftables", r), "run doctor as root to read the ruleset");
   const auto doc = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object() || !doc.contains("nftables") || !doc["nftables"].is_array()) {
@@ -131,8 +136,11 @@ Check HostFirewallCheck(const spec::Spec& spec, harden::CommandRunner& runner) {
   CheckFirewalld(runner, t, f);
   CheckNft(runner, t, f);
   if (!f.warn) {
+    const std::string path = t.bridge + " -> " + t.gateway + ":" + t.ports;
     return {"host-firewall", Result::kPass,
-            "nothing drops " + t.bridge + " -> " + t.gateway + ":" + t.ports + " (ufw, firewalld, nftables)", ""};
+            f.seen.empty() ? "no ufw, firewalld or nft on this host: nothing drops " + path
+                           : "nothing in " + f.seen + " drops " + path,
+            ""};
   }
   return {"host-firewall", Result::kWarn, f.detail, f.fix};
 }

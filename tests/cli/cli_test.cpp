@@ -509,7 +509,7 @@ TEST_F(CliTest, DoctorPassesOnAFreshGatewayAndFailsTheProxyCheckWithAFixOnceItIs
   const auto proxy = row(after, "proxy");
   EXPECT_EQ(proxy["result"], "fail");
   EXPECT_NE(proxy["detail"].get<std::string>().find("is not running"), std::string::npos) << proxy;
-  EXPECT_EQ(proxy["fix"], "ironward --state-dir '" + state_.string() + "' reconcile -f " + spec_.string());
+  EXPECT_EQ(proxy["fix"], "ironward --state-dir " + state_.string() + " reconcile -f " + spec_.string());
   auto text = Ironward("doctor -f " + spec_.string());
   EXPECT_EQ(text.code, 1);
   EXPECT_NE(text.out.find("proxy          | fail   | "), std::string::npos) << text.out;

@@ -39,7 +39,14 @@ TEST_F(HostFirewallCheckTest, OnlyTableInetIronwardPasses) {
   runner_.Set("nft -j list ruleset", CommandResult::Exited(0, Ruleset("")));
   const auto c = HostFirewallCheck(spec_, runner_);
   EXPECT_EQ(c.result, Result::kPass) << c.detail;
-  EXPECT_NE(c.detail.find("172.30.99.1:9090,9091"), std::string::npos) << c.detail;
+  EXPECT_EQ(c.detail, "nothing in nftables drops " + bridge_ + " -> 172.30.99.1:9090,9091");
+}
+
+TEST_F(HostFirewallCheckTest, NoFirewallToolInstalledPassesAndSaysSo) {
+  const auto c = HostFirewallCheck(spec_, runner_);
+  EXPECT_EQ(c.result, Result::kPass);
+  EXPECT_EQ(c.detail.rfind("no ufw, firewalld or nft on this host", 0), 0U) << c.detail;
+  EXPECT_EQ(runner_.calls().size(), 3U) << "ufw, firewall-cmd and nft were each asked";
 }
 
 TEST_F(HostFirewallCheckTest, DropPolicyInputChainInAnotherTableWarnsWithTheAcceptRule) {
