@@ -470,10 +470,19 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
     list += (list.empty() ? "" : ", ") + r.plan.resource;
   }
   if (!behind.empty()) failed_names += " (skipped behind it, failing too: " + behind + ")";
+  // A resource held after a failure (back-off or a terminal wait) is not ready either, though
+  // this pass did not apply it: /readyz must not say "resources ok" over it (the engine soak
+  // found a sandbox held while /readyz answered 200).
+  int held = 0;
+  for (const auto& r : run.resources) {
+    if (!r.skipped || r.skip_reason.rfind(kHeldPrefix, 0) != 0 || r.Failed()) continue;
+    ++held;
+    failed_names += (failed_names.empty() ? "" : ", ") + r.plan.resource + " (held)";
+  }
   {
     std::lock_guard guard(health_mu_);
     first_pass_done_ = true;
-    last_failed_ = run.failed;
+    last_failed_ = run.failed + held;
     last_failed_names_ = failed_names;
     if (auto it = doc.resources.find("daemon"); it != doc.resources.end() && it->second.details.contains("running") &&
                                                 it->second.details["running"].is_boolean()) {

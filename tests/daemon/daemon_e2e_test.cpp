@@ -3,19 +3,30 @@
 // local TLS upstream (trusted by the proxy through SSL_CERT_FILE), which sees the real secret.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "daemon_harness.h"
 
 namespace ironward::daemon {
 namespace {
 
-TEST(DaemonEndToEndTest, TunnelledRequestArrivesWithTheRealSecret) {
+/// A state dir whose provider "openrouter" covers localhost, and a local TLS upstream the proxy
+/// trusts (SSL_CERT_FILE through spec.proxy.upstreamCaFile).
+class DaemonEndToEndTest : public ::testing::Test {
+ protected:
+  DaemonEndToEndTest() {
+    doubletest::MakeUpstreamPki(pki_);
+    up_ = std::make_unique<doubletest::Upstream>(pki_.path() + "/up.crt", pki_.path() + "/up.key");
+    h.desired().spec.proxy.upstream_ca_file = pki_.path() + "/upca.crt";
+    h.AddProvider({"localhost"});
+  }
   test::DaemonHarness h;
-  doubletest::TempDir pki;
-  doubletest::MakeUpstreamPki(pki);
-  doubletest::Upstream up(pki.path() + "/up.crt", pki.path() + "/up.key");
-  h.desired().spec.proxy.upstream_ca_file = pki.path() + "/upca.crt";
-  h.AddProvider({"localhost"});
+  doubletest::TempDir pki_;
+  std::unique_ptr<doubletest::Upstream> up_;
+};
 
+TEST_F(DaemonEndToEndTest, TunnelledRequestArrivesWithTheRealSecret) {
+  doubletest::Upstream& up = *up_;
   const Outcome out = h.Pass();
   ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.reason << ": " << out.message;
 
@@ -42,13 +53,8 @@ TEST(DaemonEndToEndTest, TunnelledRequestArrivesWithTheRealSecret) {
 
 // `in: [path, query]`: keys APIs take in the URL (Telegram's /bot<TOKEN>/, Google's ?key=) reach
 // the upstream with the real secret while the sandbox only ever held the token.
-TEST(DaemonEndToEndTest, TokensInThePathAndTheQueryArriveAsTheRealSecret) {
-  test::DaemonHarness h;
-  doubletest::TempDir pki;
-  doubletest::MakeUpstreamPki(pki);
-  doubletest::Upstream up(pki.path() + "/up.crt", pki.path() + "/up.key");
-  h.desired().spec.proxy.upstream_ca_file = pki.path() + "/upca.crt";
-  h.AddProvider({"localhost"});
+TEST_F(DaemonEndToEndTest, TokensInThePathAndTheQueryArriveAsTheRealSecret) {
+  doubletest::Upstream& up = *up_;
   h.desired().spec.providers[0].in = spec::TokenPlaces{true, true, true};
   h.Render();
   const Outcome out = h.Pass();

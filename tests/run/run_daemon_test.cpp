@@ -314,6 +314,25 @@ TEST_F(RunDaemonTest, AKeyAddedToTheEnvFileHealsTheSecretsWithoutAnEditOrSighup)
   EXPECT_TRUE(Alive(ProxyPid()));
 }
 
+// A resource held after a terminal apply failure stays not ready in /readyz at the passes that
+// skip it: its plan is clean, so before, the next pass found nothing failed and /readyz said
+// "resources ok" (the engine soak found a sandbox held that way).
+TEST_F(RunDaemonTest, AHeldResourceKeepsReadyzFailing) {
+  // A wrong release pin: the download is refused (terminal), never installed.
+  Replace(testing::With(gateway_, sha_, std::string(64, '1')));
+  Start();
+  ASSERT_TRUE(Eventually([&] { return Log().find("  binary         failed") != std::string::npos; })) << Log();
+  // Another pass, which skips the held binary (a state file changed behind ironward's back).
+  const auto mappings = state_ / "mappings.json";
+  ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(mappings); })) << Log();
+  ASSERT_EQ(::chmod(mappings.c_str(), 0644), 0);
+  EXPECT_TRUE(Eventually([&] {
+    const auto ready = Get("/readyz?verbose");
+    return ready.first == 503 && ready.second.find("binary (held)") != std::string::npos;
+  })) << Get("/readyz?verbose").second << Log();
+  EXPECT_NE(Log().find("Held: terminal error"), std::string::npos) << "the second pass skipped it";
+}
+
 TEST_F(RunDaemonTest, InvalidEditLeavesEverythingRunningAndIsReported) {
   StartReady();
   const pid_t proxy = ProxyPid();
