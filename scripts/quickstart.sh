@@ -52,6 +52,6 @@ if [ -f "$PIDFILE" ]; then
   PID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$PIDFILE")
   echo
   echo "The demo proxy runs on 127.0.0.1:19090 (CONNECT) and :19091 (HTTP), pid $PID."
-  echo "Stop it with: kill $PID"
+  echo "Stop it with: IRONWARD_STATE_DIR=$DEMO/state $IW down -f $DEMO/gateway.yaml   (docs/down.md)"
 fi
 echo "Demo state is in $DEMO/state (IRONWARD_STATE_DIR). Remove $DEMO to start over."
