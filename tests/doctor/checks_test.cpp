@@ -4,6 +4,7 @@
 
 #include "controller/doctor/checks.h"
 #include "reconcilers/ca/openssl_ca.h"
+#include "tests/fakes/fake_docker.h"
 
 namespace ironward::doctor {
 namespace {
@@ -50,6 +51,20 @@ TEST(DoctorSkipTest, DockerIsSkippedOnlyWithoutSandboxesAndWithoutTheInternalNet
   s.enforcement.network = spec::NetworkMode::kNone;
   s.sandboxes.emplace_back();
   EXPECT_TRUE(NeedsDocker(s));
+}
+
+// The engine is asked (Ping) when something needs it: down is a failure with the DOCKER_HOST
+// hint, up is a pass.
+TEST(DoctorChecksTest, DockerPingsTheEngineWhenSomethingNeedsIt) {
+  spec::Spec s;
+  s.sandboxes.emplace_back();
+  docker::FakeDocker engine;
+  EXPECT_EQ(DockerCheck(s, &engine, "").result, Result::kPass);
+  engine.SetEngineDown(true);
+  const auto down = DockerCheck(s, &engine, "");
+  EXPECT_EQ(down.result, Result::kFail);
+  EXPECT_NE(down.detail.find("cannot reach the Docker engine"), std::string::npos) << down.detail;
+  EXPECT_NE(down.fix.find("DOCKER_HOST"), std::string::npos) << down.fix;
 }
 
 TEST(DoctorSkipTest, BitwardenChecksTheTokenVariableOnlyForTheBitwardenSourceAndNeverShowsIt) {
