@@ -44,19 +44,6 @@ bool HostMatches(const std::string& pattern, const std::string& host) {
 }
 
 /// First concrete host of the providers, else of the allowlist ("*.x" becomes "x").
-std::string DefaultAllowedUrl(const spec::Spec& spec) {
-  std::vector<std::string> hosts;
-  for (const auto& p : spec.providers) hosts.insert(hosts.end(), p.hosts.begin(), p.hosts.end());
-  hosts.insert(hosts.end(), spec.allowlist.begin(), spec.allowlist.end());
-  for (const auto& h : hosts) {
-    if (h.find('*') == std::string::npos) return "https://" + h + "/";
-  }
-  for (const auto& h : hosts) {
-    if (h.rfind("*.", 0) == 0) return "https://" + h.substr(2) + "/";
-  }
-  return "";
-}
-
 /// Closes over the probe container: removed on every path out.
 class ProbeContainer {
  public:
@@ -98,7 +85,7 @@ Result<ProbeSetup> Prepare(const spec::DesiredState& desired, const VerifyOption
   p.inputs.direct_target = opt.direct_target;
   p.inputs.denied_url = opt.denied_url;
   p.inputs.echo_upstream = opt.echo_upstream;
-  p.inputs.allowed_url = !opt.allowed_url.empty() ? opt.allowed_url : DefaultAllowedUrl(spec);
+  p.inputs.allowed_url = !opt.allowed_url.empty() ? opt.allowed_url : verify::DefaultAllowedUrl(spec);
 
   // The token of the provider covering the allowlisted host (as a sandbox would send it).
   std::string token;

@@ -155,4 +155,25 @@ bool AllPassed(const std::vector<CheckRow>& rows) {
   return !rows.empty();
 }
 
+std::string DefaultAllowedUrl(const spec::Spec& spec) {
+  // Hosts sure to be in the proxy's allowlist first: an optional provider's hosts are left out
+  // while its key is missing, so they come last. In each group a plain host beats a wildcard.
+  std::vector<std::string> required;
+  std::vector<std::string> optional;
+  for (const auto& p : spec.providers) {
+    auto& into = p.optional ? optional : required;
+    into.insert(into.end(), p.hosts.begin(), p.hosts.end());
+  }
+  for (const std::vector<std::string>* group :
+       std::initializer_list<const std::vector<std::string>*>{&required, &spec.allowlist, &optional}) {
+    for (const auto& h : *group) {
+      if (h.find('*') == std::string::npos) return "https://" + h + "/";
+    }
+    for (const auto& h : *group) {
+      if (h.rfind("*.", 0) == 0) return "https://" + h.substr(2) + "/";
+    }
+  }
+  return "";
+}
+
 }  // namespace ironward::verify

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "controller/spec/spec.h"
+
 namespace ironward::verify {
 
 struct ProbeInputs {
@@ -51,5 +53,9 @@ bool AllPassed(const std::vector<CheckRow>& rows);
 
 /// Host[:port] of an http(s) URL ("" when it is not one).
 std::string HostOfUrl(const std::string& url);
+/// `verify`'s default allowlisted URL: https:// on the first host sure to be allowlisted (a
+/// required provider's, then spec.allowlist; an optional provider's, which is left out while its
+/// key is missing, last); a wildcard `*.x` as `x`; "" when there is none.
+std::string DefaultAllowedUrl(const spec::Spec& spec);
 
 }  // namespace ironward::verify

@@ -111,5 +111,28 @@ TEST(VerifyProbeTest, HostOfUrl) {
   EXPECT_EQ(HostOfUrl("nonsense"), "");
 }
 
+// An optional provider's hosts are left out of the proxy's allowlist while its key is missing:
+// the default probe URL prefers a required provider, then spec.allowlist.
+TEST(VerifyDefaultsTest, TheDefaultAllowedUrlAvoidsAnOptionalProvider) {
+  spec::Spec s;
+  spec::Provider optional;
+  optional.name = "gemini";
+  optional.hosts = {"generativelanguage.googleapis.com"};
+  optional.optional = true;
+  spec::Provider required;
+  required.name = "openrouter";
+  required.hosts = {"*.openrouter.ai"};
+  s.providers = {optional, required};
+  s.allowlist = {"api.github.com"};
+  EXPECT_EQ(DefaultAllowedUrl(s), "https://openrouter.ai/") << "the required provider first, even as a wildcard";
+  s.providers = {optional};
+  EXPECT_EQ(DefaultAllowedUrl(s), "https://api.github.com/") << "then spec.allowlist, the optional provider last";
+  s.allowlist.clear();
+  s.providers = {optional};
+  EXPECT_EQ(DefaultAllowedUrl(s), "https://generativelanguage.googleapis.com/");
+  s.providers.clear();
+  EXPECT_EQ(DefaultAllowedUrl(s), "");
+}
+
 }  // namespace
 }  // namespace ironward::verify
