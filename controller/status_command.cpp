@@ -81,6 +81,8 @@ void PrintStaleWired(const state::StatusDoc& doc) {
   for (const auto& cmd : commands) std::cout << "  re-create: " << cmd << "\n";
 }
 
+const std::optional<LiveCheck> kNoCheck;  ///< resources status does not check live
+
 void PrintText(const state::StatusDoc& doc, const LiveStatus& live, const std::string& state_dir) {
   std::cout << "EgressGateway \"" << doc.desired_name << "\" from " << doc.desired_path << " (desired sha256:"
             << doc.desired_digest.substr(0, 12) << "), updated " << doc.updated << "\n\n";
@@ -98,14 +100,10 @@ void PrintText(const state::StatusDoc& doc, const LiveStatus& live, const std::s
     if (stalled && stalled->status == "True") state = "Stalled";
     std::cout << PadRight(name, 14) << " " << PadRight(state, 7) << " " << PadRight(ready ? ready->reason : "", 22) << " "
               << (ready ? ready->message : "") << "\n";
-    if (name == "sandboxes" && live.sandboxes && !live.sandboxes->ready) {
-      std::cout << PadRight("", 14) << "   LIVE NOW: NOT READY: " << live.sandboxes->message << " (recorded "
-                << (ready ? ready->status : "Unknown") << " at " << r.last_reconcile_time
-                << "; `ironward reconcile` or a running `ironward run` heals it)\n";
-    }
-    if (name == "daemon" && live.daemon && !live.daemon->ready) {
-      // Recorded by the last pass vs what is there now: say both.
-      std::cout << PadRight("", 14) << "   LIVE NOW: NOT READY: " << live.daemon->message << " (recorded "
+    // Recorded by the last pass vs what is there now: say both.
+    const std::optional<LiveCheck>& now = name == "daemon" ? live.daemon : name == "sandboxes" ? live.sandboxes : kNoCheck;
+    if (now && !now->ready) {
+      std::cout << PadRight("", 14) << "   LIVE NOW: NOT READY: " << now->message << " (recorded "
                 << (ready ? ready->status : "Unknown") << " at " << r.last_reconcile_time
                 << "; `ironward reconcile` or a running `ironward run` heals it)\n";
     }

@@ -13,14 +13,8 @@
 namespace ironward::network {
 namespace {
 
-constexpr const char* kNetworkType = "ironward_network";
-constexpr const char* kFirewallType = "ironward_firewall";
 constexpr const char* kAttachType = "ironward_network_attachment";
 
-std::string NetworkAddress(const std::string& name) { return "network.docker[\"" + name + "\"]"; }
-std::string TableAddress() {
-  return std::string("network.firewall[\"") + netfilter::kTableFamily + " " + netfilter::kTableName + "\"]";
-}
 std::string AttachAddress(const std::string& container, const std::string& net) {
   return "network.attachment[\"" + container + "\"," + "\"" + net + "\"]";
 }
@@ -108,6 +102,11 @@ NetworkFacts FactsOf(const spec::Spec& spec, const NetworkActions& a, const Obse
 }
 
 }  // namespace
+
+std::string NetworkAddress(const std::string& name) { return "network.docker[\"" + name + "\"]"; }
+std::string TableAddress() {
+  return std::string("network.firewall[\"") + netfilter::kTableFamily + " " + netfilter::kTableName + "\"]";
+}
 
 bool OwnedNetwork(const docker::NetworkInfo& n) {
   auto it = n.labels.find(kManagedLabel);

@@ -37,6 +37,11 @@ inline constexpr const char* kFirewallOwnerFile = "firewall.json";
 docker::Labels NetworkLabels();
 /// The network carries NetworkLabels() (ironward made it).
 bool OwnedNetwork(const docker::NetworkInfo& n);
+/// Plan identities of the sandbox network and of the firewall table (reconcile and down share them).
+inline constexpr const char* kNetworkType = "ironward_network";
+inline constexpr const char* kFirewallType = "ironward_firewall";
+std::string NetworkAddress(const std::string& name);
+std::string TableAddress();
 /// The host bridge name ironward gives the network: "iw-" + 8 hex of sha256(name).
 std::string BridgeNameFor(const std::string& network_name);
 /// The host interface of an existing network (its bridge-name option, else Docker's br-<id12>).

@@ -12,9 +12,7 @@
 namespace ironward::sandboxes {
 namespace {
 
-constexpr const char* kType = "ironward_sandbox";
 
-std::string Address(const std::string& sandbox) { return "sandboxes.container[\"" + sandbox + "\"]"; }
 
 Error NoEngine() {
   return Error::Terminal(
@@ -69,8 +67,8 @@ const OwnedContainer* FindOwned(const ObservedSandboxes& o, const std::string& i
 
 Change ToChange(const Step& step, const EgressWiring& w, const ObservedSandboxes& o) {
   Change c;
-  c.address = Address(step.sandbox);
-  c.type = kType;
+  c.address = ContainerAddress(step.sandbox);
+  c.type = kSandboxType;
   c.reason = step.reason + (step.blocked.empty() ? "" : "; blocked: " + step.blocked);
   c.fields = step.fields;
   switch (step.kind) {
@@ -330,5 +328,7 @@ Outcome SandboxesReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& pl
   done.details = details;
   return done;
 }
+
+std::string ContainerAddress(const std::string& container) { return "sandboxes.container[\"" + container + "\"]"; }
 
 }  // namespace ironward::sandboxes

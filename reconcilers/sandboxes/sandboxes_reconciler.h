@@ -38,6 +38,9 @@ class SandboxesReconciler final : public ResourceReconciler<ObservedSandboxes> {
 };
 
 inline constexpr const char* kPasswdFile = "/etc/passwd";
+/// Plan identity of a sandbox container (reconcile and down share it).
+inline constexpr const char* kSandboxType = "ironward_sandbox";
+std::string ContainerAddress(const std::string& container);
 inline constexpr const char* kConfigDir = "/etc/ironward";
 
 /// The mount policy inputs of this host: $HOME (or `home`), the homes of the people in /etc/passwd,

@@ -24,14 +24,19 @@ void ResolveEnv(const spec::Spec& spec, const std::map<std::string, std::string>
     }
     file_values = std::move(*parsed);
   }
-  for (const auto& p : spec.providers) {
-    std::string value;
-    std::string source = "in ironward's environment";
-    if (auto it = own.find(p.secret); it != own.end()) value = it->second;
-    if (value.empty()) {
-      if (auto it = file_values.find(p.secret); it != file_values.end()) value = it->second;
-      source = "in credentials.envFile " + spec.credentials.env_file;
+  // ironward's own environment first, then the file; `source` says where the value came from.
+  auto lookup = [&](const std::string& name, std::string* source) {
+    if (auto it = own.find(name); it != own.end() && !it->second.empty()) {
+      *source = "in ironward's environment";
+      return it->second;
     }
+    *source = "in credentials.envFile " + spec.credentials.env_file;
+    auto it = file_values.find(name);
+    return it != file_values.end() ? it->second : std::string();
+  };
+  for (const auto& p : spec.providers) {
+    std::string source;
+    std::string value = lookup(p.secret, &source);
     if (value.empty()) {
       // An optional provider is left out instead (SecretFacts::skipped_providers).
       if (!p.optional) o->missing.push_back(p.secret + " (provider " + p.name + ")");
@@ -46,11 +51,8 @@ void ResolveEnv(const spec::Spec& spec, const std::map<std::string, std::string>
     o->values[p.secret] = std::move(checked.value);
   }
   for (const auto& name : spec::SandboxSecretNames(spec)) {
-    std::string value;
-    if (auto it = own.find(name); it != own.end()) value = it->second;
-    if (value.empty()) {
-      if (auto it = file_values.find(name); it != file_values.end()) value = it->second;
-    }
+    std::string source;
+    std::string value = lookup(name, &source);
     if (value.empty()) {
       o->sandbox_missing[name] = "not set (or empty) in ironward's environment" +
                                  (spec.credentials.env_file.empty() ? "" : " or in " + spec.credentials.env_file);

@@ -1,6 +1,7 @@
 #include "reconcilers/teardown/daemon_down.h"
 
 #include "reconcilers/daemon/daemon_control.h"
+#include "reconcilers/daemon/daemon_plan.h"
 #include "reconcilers/daemon/process_identity.h"
 #include "reconcilers/daemon/spawn.h"
 #include "state/encoding.h"
@@ -32,8 +33,8 @@ ResourcePlan DaemonDown::Diff(ReconcileContext&, const ObservedProxy& o, const C
   if (!o.running && o.strays == 0 && !o.record) return plan;
   Change c;
   c.action = Action::kDelete;
-  c.address = "daemon.iron-proxy";
-  c.type = "ironward_proxy_daemon";
+  c.address = daemon::kAddress;
+  c.type = daemon::kType;
   c.disruptive = o.running;
   if (o.running) {
     c.reason = "stop iron-proxy pid " + std::to_string(o.record->pid) + " (SIGTERM, then SIGKILL after the grace period)";

@@ -38,8 +38,8 @@ ResourcePlan NetworkDown::Diff(ReconcileContext&, const ObservedNetwork& o, cons
   if (o.table_ours) {
     Change c;
     c.action = Action::kDelete;
-    c.address = "network.firewall[\"inet ironward\"]";
-    c.type = "ironward_network";
+    c.address = network::TableAddress();
+    c.type = network::kFirewallType;
     c.disruptive = true;
     c.reason = o.table ? "delete the firewall table inet ironward this state dir loaded"
                        : "the firewall table is already gone; forget firewall.json";
@@ -50,8 +50,8 @@ ResourcePlan NetworkDown::Diff(ReconcileContext&, const ObservedNetwork& o, cons
   if (o.network && o.network_ours) {
     Change c;
     c.action = Action::kDelete;
-    c.address = "network.docker[\"" + o.network->name + "\"]";
-    c.type = "ironward_network";
+    c.address = network::NetworkAddress(o.network->name);
+    c.type = network::kNetworkType;
     c.disruptive = true;
     c.reason = "remove the sandbox network " + o.network->name;
     c.before = {{"id", o.network->id.substr(0, 12)}, {"subnet", o.network->subnet}};

@@ -2,14 +2,11 @@
 
 #include "reconcilers/docker/docker_api.h"
 #include "reconcilers/sandboxes/labels.h"
+#include "reconcilers/sandboxes/sandboxes_reconciler.h"
 #include "state/encoding.h"
 
 namespace ironward::teardown {
 namespace {
-
-constexpr const char* kType = "ironward_sandbox";
-
-std::string Address(const docker::ContainerSummary& c) { return "sandboxes.container[\"" + c.name + "\"]"; }
 
 bool OnNetwork(const docker::ContainerSummary& c, const std::string& network) {
   return c.networks.count(network) > 0 || c.network_mode == network;
@@ -67,8 +64,8 @@ ResourcePlan SandboxesDown::Diff(ReconcileContext&, const ObservedContainers& o,
   for (const auto& c : o.owned) {
     Change ch;
     ch.action = Action::kDelete;
-    ch.address = Address(c);
-    ch.type = kType;
+    ch.address = sandboxes::ContainerAddress(c.name);
+    ch.type = sandboxes::kSandboxType;
     ch.disruptive = true;
     ch.reason = "remove sandbox container " + c.name + " (" + c.id.substr(0, 12) + ", " + c.state + ")";
     ch.before = {{"id", c.id.substr(0, 12)}, {"state", c.state}, {"image", c.image}};
