@@ -106,11 +106,12 @@ Runtime::Runtime() {
 }
 
 ReadDeps Runtime::Reads(const state::StateReader& state) {
-  return ReadDeps{clock, state, &read_only_http, &host, read_only_docker.get(), &read_only_firewall};
+  return ReadDeps{clock, state, &read_only_http, &host, read_only_docker.get(), &read_only_firewall,
+                  {&read_only_ufw, &read_only_firewalld}};
 }
 
 WriteDeps Runtime::Writes(state::StateWriter& state) {
-  return WriteDeps{clock, state, &http, &host, docker.get(), &firewall};
+  return WriteDeps{clock, state, &http, &host, docker.get(), &firewall, {&ufw, &firewalld}};
 }
 
 Result<HttpResponse> ReadOnlyHttpClient::Send(const HttpRequest& request) {

@@ -9,13 +9,15 @@
 #include <string>
 
 #include "controller/cli.h"
-#include "controller/harden/command_runner.h"
+#include "reconcilers/io/command_runner.h"
 #include "controller/spec/spec.h"
 #include "reconcilers/io/clock.h"
 #include "reconcilers/io/host_info.h"
 #include "reconcilers/io/http_client.h"
 #include "reconcilers/docker/docker_client.h"
 #include "reconcilers/docker/read_only_docker.h"
+#include "reconcilers/host_firewall/firewalld.h"
+#include "reconcilers/host_firewall/ufw.h"
 #include "reconcilers/network/nft_firewall.h"
 #include "reconcilers/network/libnft_runner.h"
 #include "reconcilers/reconciler.h"
@@ -75,6 +77,12 @@ struct Runtime {
   netfilter::LibNftRunner nft;
   netfilter::NftFirewall firewall{nft};
   netfilter::ReadOnlyFirewall read_only_firewall{firewall};
+  /// ufw and firewalld through their CLIs (reconcilers/host_firewall), and their dry-run views.
+  RealCommandRunner commands;
+  hostfw::UfwFirewall ufw{commands};
+  hostfw::FirewalldFirewall firewalld{commands};
+  hostfw::ReadOnlyHostFirewall read_only_ufw{ufw};
+  hostfw::ReadOnlyHostFirewall read_only_firewalld{firewalld};
 
   /// What a dry run gets: reads only.
   ReadDeps Reads(const state::StateReader& state);

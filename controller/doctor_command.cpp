@@ -62,8 +62,8 @@ std::vector<doctor::Check> RunChecks(const std::string& file, const std::string&
   }
   checks.push_back(CaOf(reader, hints));
   if (desired) {
-    harden::RealCommandRunner runner;
-    checks.push_back(doctor::HostFirewallCheck(desired->spec, runner));
+    RealCommandRunner runner;
+    checks.push_back(doctor::HostFirewallCheck(*desired, runner, hints));
     checks.push_back(doctor::BitwardenCheck(desired->spec, [](const std::string& name) -> std::optional<std::string> {
       const char* v = std::getenv(name.c_str());
       return v ? std::optional<std::string>(v) : std::nullopt;

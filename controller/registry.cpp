@@ -2,6 +2,7 @@
 #include "reconcilers/binary/binary_reconciler.h"
 #include "reconcilers/ca/ca_reconciler.h"
 #include "reconcilers/daemon/daemon_reconciler.h"
+#include "reconcilers/host_firewall/host_firewall_reconciler.h"
 #include "reconcilers/mappings_reconciler.h"
 #include "reconcilers/network/network_reconciler.h"
 #include "reconcilers/proxy_config_reconciler.h"
@@ -20,6 +21,9 @@ std::vector<std::unique_ptr<Reconciler>> MakeReconcilers(std::shared_ptr<daemon:
   // Before the proxy config and daemon: with bind: sandbox-network the proxy binds the
   // network's gateway, which exists only once the bridge does.
   out.push_back(std::make_unique<network::NetworkReconciler>());
+  // Right after the network whose bridge it names: sandbox -> proxy traffic must pass ufw /
+  // firewalld before the proxy is declared Ready.
+  out.push_back(std::make_unique<hostfw::HostFirewallReconciler>());
   out.push_back(std::make_unique<ProxyConfigReconciler>());
   daemon::DaemonOptions daemon_options;
   daemon_options.exits = std::move(exits);

@@ -33,6 +33,9 @@ class DockerApi;
 namespace netfilter {
 class Firewall;
 }
+namespace hostfw {
+class HostFirewall;
+}
 
 /// Terraform's action vocabulary; kReplace prints as "-/+" and is ["delete","create"] in JSON.
 enum class Action { kNoop, kCreate, kUpdate, kDelete, kReplace };
@@ -118,6 +121,8 @@ struct ReadDeps {
   docker::DockerApi* docker = nullptr;
   /// Host packet filter; in a dry run a wrapper that refuses every change.
   netfilter::Firewall* firewall = nullptr;
+  /// The host's firewall front ends (ufw, firewalld); in a dry run wrappers that refuse changes.
+  std::vector<hostfw::HostFirewall*> host_firewalls{};
 };
 
 /// Everything Apply may change. Only the controller's apply path constructs one.
@@ -128,9 +133,10 @@ struct WriteDeps {
   const HostInfo* host = nullptr;
   docker::DockerApi* docker = nullptr;
   netfilter::Firewall* firewall = nullptr;
+  std::vector<hostfw::HostFirewall*> host_firewalls{};
 
   /// The read-only view of the same dependencies (apply re-observes before acting).
-  ReadDeps Read() const { return ReadDeps{clock, state, http, host, docker, firewall}; }
+  ReadDeps Read() const { return ReadDeps{clock, state, http, host, docker, firewall, host_firewalls}; }
 };
 
 /// Shared per-run context: the desired state and the facts published by earlier reconcilers.

@@ -9,7 +9,7 @@
 
 #include "controller/doctor/check.h"
 #include "controller/harden/baseline.h"
-#include "controller/harden/command_runner.h"
+#include "reconcilers/io/command_runner.h"
 #include "controller/spec/spec.h"
 #include "reconcilers/docker/docker_api.h"
 #include "reconcilers/io/clock.h"
@@ -42,10 +42,10 @@ Check BitwardenCheck(const spec::Spec& spec, const EnvLookup& env);
 /// The harden survey's minimal baseline: warn listing what is missing.
 Check SurveyCheck(const harden::BaselineVerdict& verdict, const std::string& fixes);
 
-/// With enforcement.network internal: what on this host would drop sandbox -> proxy traffic
-/// (ufw default deny incoming, firewalld running, an nftables input chain with policy drop
-/// outside table inet ironward).
-Check HostFirewallCheck(const spec::Spec& spec, harden::CommandRunner& runner);
+/// With enforcement.network internal: what on this host would drop sandbox -> proxy traffic: an
+/// active ufw or firewalld without the accept (observed as the host_firewall reconciler does), an
+/// nftables input chain with policy drop outside table inet ironward and ufw's own chains.
+Check HostFirewallCheck(const spec::DesiredState& desired, CommandRunner& runner, const Hints& hints);
 
 /// Name of a skipped check when the desired state did not load.
 Check SkippedForDesiredState(const std::string& name);

@@ -4,26 +4,23 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/doctor/checks.h"
-#include "reconcilers/network/network_reconciler.h"
-#include "reconcilers/proxy_config/render.h"
+#include "reconcilers/host_firewall/firewalld.h"
+#include "reconcilers/host_firewall/host_firewall_reconciler.h"
+#include "reconcilers/host_firewall/ufw.h"
 
 namespace ironward::doctor {
 namespace {
 
 constexpr std::chrono::milliseconds kTimeout{3000};
 
-struct Target {
-  std::string bridge;
-  std::string gateway;
-  std::string ports;  ///< "9090,9091"
-};
-
 struct Findings {
   std::string detail;
   std::string fix;
   bool warn = false;
   std::string seen;  ///< the tools that are installed ("ufw, nftables")
+  bool ufw_active = false;  ///< its chains are judged by ufw's own rules, not as raw nftables
   void Saw(const std::string& tool) { seen += (seen.empty() ? "" : ", ") + tool; }
+  void Attribute(hostfw::Tool tool) { ufw_active = ufw_active || tool == hostfw::Tool::kUfw; }
   void Add(const std::string& what, const std::string& how) {
     detail += (detail.empty() ? "" : "; ") + what;
     fix += (fix.empty() ? "" : "; ") + how;
@@ -31,41 +28,34 @@ struct Findings {
   }
 };
 
-std::string Unknown(const std::string& tool, const harden::CommandResult& r) {
-  return tool + " could not be checked (" + harden::Describe(r, kTimeout) + ")";
+std::string Unknown(const std::string& tool, const CommandResult& r) {
+  return tool + " could not be checked (" + Describe(r, kTimeout) + ")";
 }
 
-/// ufw active with default deny/reject incoming, unless a rule already lets the bridge in.
-void CheckUfw(harden::CommandRunner& runner, const Target& t, Findings& f) {
-  const auto r = runner.Run({"ufw", "status", "verbose"}, kTimeout);
-  if (r.outcome == harden::CommandResult::Outcome::kNotFound) return;
-  f.Saw("ufw");
-  const std::string rule = "ufw allow in on " + t.bridge + " to " + t.gateway + " port " + t.ports + " proto tcp";
-  if (!r.ok()) return f.Add(Unknown("ufw", r), "run doctor as root, or add: " + rule);
-  if (r.out.find("Status: active") == std::string::npos) return;
-  const bool deny = r.out.find("deny (incoming)") != std::string::npos ||
-                    r.out.find("reject (incoming)") != std::string::npos;
-  if (!deny) return;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);) {
-    if (line.find(" on " + t.bridge) != std::string::npos && line.find("ALLOW IN") != std::string::npos &&
-        line.find(t.gateway) != std::string::npos) {
-      return;
+/// ufw and firewalld through the same observation the host_firewall reconciler makes.
+void CheckTools(CommandRunner& runner, const spec::DesiredState& desired, const hostfw::Opening& opening,
+                const Hints& hints, Findings& f) {
+  hostfw::UfwFirewall ufw(runner, kTimeout);
+  hostfw::FirewalldFirewall firewalld(runner, kTimeout);
+  const bool managed = desired.spec.enforcement.host_firewall == spec::HostFirewallMode::kAuto;
+  for (hostfw::HostFirewall* tool : std::vector<hostfw::HostFirewall*>{&ufw, &firewalld}) {
+    const std::string name(hostfw::ToolName(tool->Kind()));
+    auto st = tool->Observe(opening);
+    if (!st) {
+      f.Saw(name);
+      f.Add(name + " could not be checked (" + st.error().message + ")",
+            "run doctor as root, or add: " + hostfw::AllowCommand(tool->Kind(), opening, ""));
+      continue;
     }
+    if (!st->installed) continue;
+    f.Saw(name);
+    if (st->active && st->blocks) f.Attribute(tool->Kind());
+    if (!st->active || !st->blocks || st->admitted) continue;
+    const std::string by_hand = hostfw::AllowCommand(tool->Kind(), opening, st->where);
+    f.Add(name + " is " + st->detail + " and has no accept for " + opening.Describe(),
+          managed ? hints.Reconcile() + "   (adds it: enforcement.hostFirewall is auto; by hand: " + by_hand + ")"
+                  : by_hand + "   (enforcement.hostFirewall is off: ironward leaves " + name + " to you)");
   }
-  f.Add("ufw is active with default deny incoming", rule);
-}
-
-/// firewalld running, unless the bridge is already in the trusted zone.
-void CheckFirewalld(harden::CommandRunner& runner, const Target& t, Findings& f) {
-  const auto r = runner.Run({"firewall-cmd", "--state"}, kTimeout);
-  if (r.outcome == harden::CommandResult::Outcome::kNotFound) return;
-  f.Saw("firewalld");
-  if (r.outcome != harden::CommandResult::Outcome::kExited || r.out.find("running") != 0) return;  // not running
-  const auto trusted = runner.Run({"firewall-cmd", "--zone=trusted", "--query-interface=" + t.bridge}, kTimeout);
-  if (trusted.ok()) return;
-  f.Add("firewalld is running and " + t.bridge + " is not in the trusted zone",
-        "firewall-cmd --zone=trusted --add-interface=" + t.bridge);
 }
 
 /// A rule of that chain accepting everything from the bridge (iifname == bridge ... accept).
@@ -85,10 +75,29 @@ bool AcceptsBridge(const nlohmann::json& rule, const std::string& bridge) {
   return from_bridge && accept;
 }
 
-/// Base chains on the input hook with policy drop, outside table inet ironward.
-void CheckNft(harden::CommandRunner& runner, const Target& t, Findings& f) {
+/// A chain of ufw's (its rules jump to ufw-* / ufw6-* chains): ufw's verdict was taken above.
+bool UfwChain(const nlohmann::json& items, const std::string& family, const std::string& table, const std::string& chain) {
+  for (const auto& other : items) {
+    if (!other.is_object() || !other.contains("rule")) continue;
+    const auto& rule = other["rule"];
+    if (rule.value("family", "") != family || rule.value("table", "") != table || rule.value("chain", "") != chain) continue;
+    if (!rule.contains("expr") || !rule["expr"].is_array()) continue;
+    for (const auto& e : rule["expr"]) {
+      for (const char* verb : {"jump", "goto"}) {
+        if (!e.contains(verb)) continue;
+        const std::string target = e[verb].value("target", "");
+        if (target.rfind("ufw-", 0) == 0 || target.rfind("ufw6-", 0) == 0) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/// Base chains on the input hook with policy drop, outside table inet ironward (and, while ufw is
+/// active, outside ufw's chains).
+void CheckNft(CommandRunner& runner, const hostfw::Opening& t, Findings& f) {
   const auto r = runner.Run({"nft", "-j", "list", "ruleset"}, kTimeout);
-  if (r.outcome == harden::CommandResult::Outcome::kNotFound) return;
+  if (r.outcome == CommandResult::Outcome::kNotFound) return;
   f.Saw("nftables");
   if (!r.ok()) return f.Add(Unknown("nftables", r), "run doctor as root to read the ruleset");
   const auto doc = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
@@ -105,6 +114,7 @@ void CheckNft(harden::CommandRunner& runner, const Target& t, Findings& f) {
     if (c.value("hook", "") != "input" || c.value("policy", "") != "drop") continue;
     if (family == "inet" && table == "ironward") continue;
     if (family != "inet" && family != "ip") continue;  // ip6/arp/bridge/netdev: not this IPv4 traffic
+    if (f.ufw_active && UfwChain(items, family, table, name)) continue;
     bool handled = false;
     for (const auto& other : items) {
       if (!other.is_object() || !other.contains("rule")) continue;
@@ -117,26 +127,24 @@ void CheckNft(harden::CommandRunner& runner, const Target& t, Findings& f) {
     if (handled) continue;
     f.Add("nftables chain " + family + " " + table + " " + name + " (input hook) has policy drop",
           "nft insert rule " + family + " " + table + " " + name + " iifname \"" + t.bridge + "\" ip daddr " + t.gateway +
-              " tcp dport { " + t.ports + " } accept");
+              " tcp dport { " + t.PortList() + " } accept");
   }
 }
 
 }  // namespace
 
-Check HostFirewallCheck(const spec::Spec& spec, harden::CommandRunner& runner) {
-  if (spec.enforcement.network != spec::NetworkMode::kInternal) {
+Check HostFirewallCheck(const spec::DesiredState& desired, CommandRunner& runner, const Hints& hints) {
+  if (desired.spec.enforcement.network != spec::NetworkMode::kInternal) {
     return {"host-firewall", Result::kSkip, "enforcement.network is not internal", ""};
   }
-  auto gateway = proxy_config::GatewayOf(spec.enforcement.network_subnet);
-  if (!gateway) return {"host-firewall", Result::kFail, gateway.error().message, ""};
-  const Target t{network::BridgeNameFor(spec.enforcement.network_name), *gateway,
-                 std::to_string(spec.proxy.tunnel_port) + "," + std::to_string(spec.proxy.http_port)};
+  auto opening = hostfw::DesiredOpening(desired, "");
+  if (!opening) return {"host-firewall", Result::kFail, opening.error().message, ""};
+  const hostfw::Opening& t = **opening;
   Findings f;
-  CheckUfw(runner, t, f);
-  CheckFirewalld(runner, t, f);
+  CheckTools(runner, desired, t, hints, f);
   CheckNft(runner, t, f);
   if (!f.warn) {
-    const std::string path = t.bridge + " -> " + t.gateway + ":" + t.ports;
+    const std::string path = t.bridge + " -> " + t.gateway + ":" + t.PortList();
     return {"host-firewall", Result::kPass,
             f.seen.empty() ? "no ufw, firewalld or nft on this host: nothing drops " + path
                            : "nothing in " + f.seen + " drops " + path,

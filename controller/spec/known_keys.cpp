@@ -24,7 +24,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
         "retryInterval"}},
       {"spec.tokens", {"rotation"}},
       {"spec.enforcement",
-       {"mode", "network", "uncoveredProviders", "selector", "networkName", "networkSubnet", "requireDigest"}},
+       {"mode", "network", "uncoveredProviders", "selector", "networkName", "networkSubnet", "requireDigest", "hostFirewall"}},
       {"spec.sandboxes[]",
        {"name", "image", "command", "env", "mounts", "resources", "ports", "user", "capAdd", "restart", "oneshot",
         "healthcheck", "noProxy", "requireDigest", "secretEnv"}},

@@ -322,6 +322,11 @@ void ParseEnforcement(Diag& diag, const Field& field, EnforcementSpec* out) {
   if (auto f = m.Get("requireDigest")) {
     if (auto b = ReadBool(diag, *f)) out->require_digest = *b;
   }
+  if (auto f = m.Get("hostFirewall")) {
+    if (auto s = ReadChoice(diag, *f, {"auto", "off"})) {
+      out->host_firewall = *s == "auto" ? HostFirewallMode::kAuto : HostFirewallMode::kOff;
+    }
+  }
   if (auto f = m.Get("networkSubnet")) {
     if (auto s = ReadString(diag, *f)) {
       std::string err = CheckCidr(*s, true);

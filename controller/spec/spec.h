@@ -124,6 +124,9 @@ struct TokensSpec {
 
 enum class EnforcementMode { kOff, kWarn, kEnforce };
 enum class NetworkMode { kNone, kInternal };
+/// auto: with network internal, ironward adds the accept the sandbox network needs to an active
+/// ufw / firewalld (reconcilers/host_firewall); off: it never touches them (doctor still reports).
+enum class HostFirewallMode { kAuto, kOff };
 enum class UncoveredPolicy { kWarn, kFail };
 
 struct EnforcementSpec {
@@ -134,6 +137,7 @@ struct EnforcementSpec {
   std::string network_name = "ironward-sandboxes";       ///< docker network for kInternal
   std::string network_subnet = "172.30.99.0/24";         ///< its subnet; gateway = .1
   bool require_digest = false;  ///< every sandbox image must be pinned by @sha256: digest
+  HostFirewallMode host_firewall = HostFirewallMode::kAuto;  ///< YAML hostFirewall: auto | off
 };
 
 struct Resources {

@@ -16,14 +16,14 @@
 #include <string>
 #include <vector>
 
-#include "controller/harden/command_runner.h"
+#include "reconcilers/io/command_runner.h"
 
 namespace ironward::netfilter {
 
-class LibNftRunner final : public harden::CommandRunner {
+class LibNftRunner final : public CommandRunner {
  public:
   /// argv[0] must be "nft"; anything else is kNotFound (this runner runs nothing else).
-  harden::CommandResult Run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override;
+  CommandResult Run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override;
 };
 
 }  // namespace ironward::netfilter

@@ -26,13 +26,13 @@ bool Unsafe(const std::string& s, bool is_rule_text) {
   return depth != 0;
 }
 
-bool IsMissingTable(const harden::CommandResult& r) {
-  return r.outcome == harden::CommandResult::Outcome::kExited && r.exit_code != 0 &&
+bool IsMissingTable(const CommandResult& r) {
+  return r.outcome == CommandResult::Outcome::kExited && r.exit_code != 0 &&
          r.err.find("No such file or directory") != std::string::npos;
 }
 
-Error NftError(const std::string& what, const harden::CommandResult& r, std::chrono::milliseconds timeout) {
-  return Error::Transient("nft " + what + ": " + harden::Describe(r, timeout));
+Error NftError(const std::string& what, const CommandResult& r, std::chrono::milliseconds timeout) {
+  return Error::Transient("nft " + what + ": " + Describe(r, timeout));
 }
 
 /// A 0600 temp file holding the script, removed when this goes out of scope.

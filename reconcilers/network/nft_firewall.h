@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "controller/harden/command_runner.h"
+#include "reconcilers/io/command_runner.h"
 #include "reconcilers/network/firewall.h"
 
 namespace ironward::netfilter {
@@ -20,7 +20,7 @@ class NftFirewall final : public Firewall {
  public:
   /// `table` is kTableName in production; integration tests use their own name so they never
   /// touch a real installation's table.
-  explicit NftFirewall(harden::CommandRunner& runner, std::string table = kTableName,
+  explicit NftFirewall(CommandRunner& runner, std::string table = kTableName,
                        std::chrono::milliseconds timeout = std::chrono::seconds(10))
       : runner_(runner), table_(std::move(table)), timeout_(timeout) {}
 
@@ -29,7 +29,7 @@ class NftFirewall final : public Firewall {
   Status DeleteTable() override;
 
  private:
-  harden::CommandRunner& runner_;
+  CommandRunner& runner_;
   std::string table_;
   std::chrono::milliseconds timeout_;
 };

@@ -17,7 +17,7 @@ class StatePurge final : public ResourceReconciler<ObservedStateDir> {
  public:
   std::string_view Name() const override { return "state"; }
   /// Nothing that still runs may lose its CA, tokens or binary.
-  std::vector<std::string_view> DependsOn() const override { return {"sandboxes", "daemon", "network"}; }
+  std::vector<std::string_view> DependsOn() const override { return {"sandboxes", "daemon", "network", "host_firewall"}; }
   Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:

@@ -7,6 +7,7 @@
 //   daemon     the supervised iron-proxy (and strays of this state dir) is stopped
 //   network    the sandbox network (only when labelled ironward's and nothing else is attached)
 //              and the firewall table, when this state dir loaded it (firewall.json), are removed
+//   host_firewall  the ufw / firewalld accepts this state dir added (host-firewall.json) are removed
 //   state      --purge only: every file in the state directory (CA, tokens, binary, secrets,
 //              status) is removed, leaving it empty
 // Without --purge the CA, the tokens and the binary stay: a later `reconcile` brings the same
@@ -23,7 +24,7 @@ namespace ironward::teardown {
 
 inline constexpr const char* kDownMarker = "down";  ///< status.json section `ironward down` writes
 
-/// In execution order: sandboxes, daemon, network, then state when `purge`.
+/// In execution order: sandboxes, daemon, network, host_firewall, then state when `purge`.
 std::vector<std::unique_ptr<Reconciler>> MakeTeardownReconcilers(bool purge);
 
 }  // namespace ironward::teardown

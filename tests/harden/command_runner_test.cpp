@@ -1,6 +1,6 @@
 // The real CommandRunner against real processes: timeouts kill the whole group, missing
 // binaries are distinct, output is capped, the environment is minimal.
-#include "controller/harden/command_runner.h"
+#include "reconcilers/io/command_runner.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/harden/command_runner.h"
+#include "reconcilers/io/command_runner.h"
 #include "controller/harden/file_reader.h"
 #include "controller/harden/proxy_probe.h"
 

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "controller/harden/command_runner.h"
+#include "reconcilers/io/command_runner.h"
 #include "reconcilers/network/nft_firewall.h"
 #include "reconcilers/network/ruleset.h"
 
@@ -22,7 +22,7 @@ class LibNftRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (CAP_NET_ADMIN) for nftables";
-    if (harden::FindExecutable("nft").empty()) GTEST_SKIP() << "nft (package nftables) is not installed";
+    if (FindExecutable("nft").empty()) GTEST_SKIP() << "nft (package nftables) is not installed";
     (void)program_.Run({"nft", "delete", "table", "inet", table_}, milliseconds(5000));
   }
   void TearDown() override { (void)program_.Run({"nft", "delete", "table", "inet", table_}, milliseconds(5000)); }
@@ -41,7 +41,7 @@ class LibNftRunnerTest : public ::testing::Test {
 
   const std::string table_ = "iwtest_lib" + std::to_string(::getpid());
   LibNftRunner lib_;
-  harden::RealCommandRunner program_;
+  RealCommandRunner program_;
   NftFirewall via_lib_{lib_, table_};
   NftFirewall via_program_{program_, table_};
 };
@@ -86,7 +86,7 @@ TEST_F(LibNftRunnerTest, ErrorsComeBackAsTextLikeTheProgramsExitStatus) {
   const auto bad = lib_.Run({"nft", "add", "rule", "inet", table_, "nochain", "this", "is", "not", "nft"}, milliseconds(1000));
   const std::string out = testing::internal::GetCapturedStdout();
   const std::string err = testing::internal::GetCapturedStderr();
-  EXPECT_EQ(r.outcome, harden::CommandResult::Outcome::kExited);
+  EXPECT_EQ(r.outcome, CommandResult::Outcome::kExited);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("No such file or directory"));
   EXPECT_EQ(bad.exit_code, 1);
@@ -94,7 +94,7 @@ TEST_F(LibNftRunnerTest, ErrorsComeBackAsTextLikeTheProgramsExitStatus) {
   EXPECT_EQ(out, "") << "nothing on our stdout";
   EXPECT_EQ(err, "") << "nothing on our stderr";
 
-  EXPECT_EQ(lib_.Run({"iptables", "-L"}, milliseconds(1000)).outcome, harden::CommandResult::Outcome::kNotFound);
+  EXPECT_EQ(lib_.Run({"iptables", "-L"}, milliseconds(1000)).outcome, CommandResult::Outcome::kNotFound);
   EXPECT_EQ(lib_.Run({"nft"}, milliseconds(1000)).exit_code, 2);
 }
 

@@ -1,4 +1,4 @@
-#include "controller/harden/command_runner.h"
+#include "reconcilers/io/command_runner.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,10 +14,10 @@
 #include <cstring>
 #include <sstream>
 
-namespace ironward::harden {
+namespace ironward {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 class Fd {
  public:
@@ -122,7 +122,7 @@ CommandResult RealCommandRunner::Run(const std::vector<std::string>& argv, std::
     return SpawnFailed("pipe", errno);
   }
 
-  const Clock::time_point deadline = Clock::now() + timeout;
+  const Steady::time_point deadline = Steady::now() + timeout;
   pid_t pid = ::fork();
   if (pid < 0) return SpawnFailed("fork", errno);
   if (pid == 0) {
@@ -139,7 +139,7 @@ CommandResult RealCommandRunner::Run(const std::vector<std::string>& argv, std::
   bool timed_out = false;
   bool exited = false;
   bool gone = false;
-  Clock::time_point drain_until{};
+  Steady::time_point drain_until{};
   std::array<Fd*, 3> fds{&out_r, &err_r, &st_r};
   std::array<std::string*, 2> sinks{&result.out, &result.err};
   char buf[8192];
@@ -158,12 +158,12 @@ CommandResult RealCommandRunner::Run(const std::vector<std::string>& argv, std::
       gone = state == ChildState::kGone;
       exited = state != ChildState::kRunning;
     }
-    if (exited && drain_until == Clock::time_point{}) {
+    if (exited && drain_until == Steady::time_point{}) {
       // Whatever it left in its group may hold the pipes open: drain briefly, then stop.
-      drain_until = Clock::now() + std::chrono::milliseconds(100);
+      drain_until = Steady::now() + std::chrono::milliseconds(100);
     }
     if (exited && n == 0) break;
-    const Clock::time_point now = Clock::now();
+    const Steady::time_point now = Steady::now();
     if (now >= deadline) {
       timed_out = !exited;
       break;
@@ -250,4 +250,4 @@ std::string Describe(const CommandResult& result, std::chrono::milliseconds time
   return "unknown outcome";
 }
 
-}  // namespace ironward::harden
+}  // namespace ironward

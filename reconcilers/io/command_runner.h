@@ -1,5 +1,6 @@
-// Command seam of the harden survey: run a program (never a shell) with a minimal environment,
-// a timeout and an output cap. RealCommandRunner is the real one; tests inject a fake.
+// Command seam: run a program (never a shell) with a minimal environment, a timeout and an output
+// cap. Used by the harden survey, doctor, the nftables runner and the host firewalls (ufw,
+// firewalld). RealCommandRunner is the real one; tests inject a fake (tests/doctor/argv_runner.h).
 #pragma once
 
 #include <chrono>
@@ -8,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace ironward::harden {
+namespace ironward {
 
 /// The environment every probe command gets, and nothing else.
 inline constexpr const char* kProbePath = "/usr/sbin:/usr/bin:/sbin:/bin";
@@ -85,4 +86,4 @@ std::string FindExecutable(const std::string& name, const std::string& search_pa
 /// Short human description of a non-success result ("timed out after 3000 ms", "exit 2: <stderr line>").
 std::string Describe(const CommandResult& result, std::chrono::milliseconds timeout);
 
-}  // namespace ironward::harden
+}  // namespace ironward

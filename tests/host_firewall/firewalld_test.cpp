@@ -1,0 +1,104 @@
+// FirewalldFirewall against firewalld 1.3's real `--list-all-zones` output (captured in a network
+// namespace, firewalld_list_all_zones.txt) through a scripted command runner.
+#include <gtest/gtest.h>
+
+#include "reconcilers/host_firewall/firewalld.h"
+#include "tests/core/test_util.h"
+#include "tests/fakes/argv_runner.h"
+
+namespace ironward::hostfw {
+namespace {
+
+std::string Captured() {
+  return ::ironward::testing::ReadFile(std::string(IRONWARD_TEST_SOURCE_DIR) + "/firewalld_list_all_zones.txt");
+}
+
+Opening FwdGw(std::vector<int> ports = {9090, 9091}) { return {"iw-test", "172.31.9.0/24", "172.31.9.1", ports, "gw"}; }
+
+TEST(FirewalldZonesTest, ParsesTheRealOutput) {
+  auto zones = ParseFirewalldZones(Captured());
+  ASSERT_TRUE(zones.ok()) << zones.error().message;
+  ASSERT_EQ(zones->size(), 9U);
+  const FirewalldZone* pub = nullptr;
+  for (const auto& z : *zones) {
+    if (z.name == "public") pub = &z;
+  }
+  ASSERT_NE(pub, nullptr);
+  EXPECT_EQ(pub->target, "default");
+  EXPECT_EQ(pub->ports, std::vector<std::string>{"8080/tcp"});
+  ASSERT_EQ(pub->rich_rules.size(), 1U);
+  EXPECT_EQ(pub->rich_rules[0], RichRules(FwdGw({9090}))[0]) << "the rule ironward writes reads back verbatim";
+}
+
+TEST(FirewalldZonesTest, SourceBindingWinsOverInterfaceOverDefault) {
+  auto zones = ParseFirewalldZones(Captured());
+  ASSERT_TRUE(zones.ok());
+  EXPECT_EQ(ZoneFor(*zones, FwdGw(), "public")->name, "public");
+  Opening on_eth9 = FwdGw();
+  on_eth9.bridge = "eth9";
+  EXPECT_EQ(ZoneFor(*zones, on_eth9, "public")->name, "trusted");
+  Opening sourced = on_eth9;
+  sourced.subnet = "10.9.0.0/16";
+  EXPECT_EQ(ZoneFor(*zones, sourced, "public")->name, "internal");
+  EXPECT_EQ(ZoneFor(*zones, FwdGw(), "nosuch"), nullptr);
+}
+
+TEST(FirewalldFirewallTest, ObserveFindsTheZoneAndWhatItAdmits) {
+  ::ironward::testing::ArgvRunner runner;
+  runner.Set("firewall-cmd --list-all-zones", CommandResult::Exited(0, Captured()));
+  runner.Set("firewall-cmd --get-default-zone", CommandResult::Exited(0, "public\n"));
+  FirewalldFirewall fw(runner);
+  auto partial = fw.Observe(FwdGw());
+  ASSERT_TRUE(partial.ok()) << partial.error().message;
+  EXPECT_TRUE(partial->installed && partial->active && partial->blocks);
+  EXPECT_EQ(partial->where, "public");
+  EXPECT_FALSE(partial->admitted) << "9091 has neither a rich rule nor an open port";
+  EXPECT_EQ(partial->detail, "running, zone public (target default)");
+
+  auto both = fw.Observe(FwdGw({8080, 9090}));  // 8080 by the zone's ports, 9090 by the rich rule
+  ASSERT_TRUE(both.ok());
+  EXPECT_TRUE(both->admitted);
+
+  Opening trusted = FwdGw();
+  trusted.bridge = "eth9";
+  auto accept = fw.Observe(trusted);
+  ASSERT_TRUE(accept.ok());
+  EXPECT_FALSE(accept->blocks) << "target ACCEPT lets everything in";
+  EXPECT_TRUE(accept->admitted);
+  EXPECT_EQ(runner.calls().back(), "firewall-cmd --list-all-zones") << "no default-zone call when the bridge is bound";
+}
+
+TEST(FirewalldFirewallTest, NotRunningOrNoSystemBusIsInactiveNotAnError) {
+  ::ironward::testing::ArgvRunner runner;
+  FirewalldFirewall fw(runner);
+  runner.Set("firewall-cmd --list-all-zones", CommandResult::Exited(252, "", "FirewallD is not running"));
+  auto stopped = fw.Observe(FwdGw());
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_TRUE(stopped->installed);
+  EXPECT_FALSE(stopped->active);
+  runner.Set("firewall-cmd --list-all-zones",
+             CommandResult::Exited(36, "", "Error: DBUS_ERROR: Failed to connect to socket /run/dbus/system_bus_socket"));
+  auto nobus = fw.Observe(FwdGw());
+  ASSERT_TRUE(nobus.ok());
+  EXPECT_FALSE(nobus->active);
+  runner.Set("firewall-cmd --list-all-zones", CommandResult::Exited(11, "", "Error: ACCESS_DENIED"));
+  EXPECT_FALSE(fw.Observe(FwdGw()).ok());
+}
+
+TEST(FirewalldFirewallTest, AllowAndRevokeChangeRuntimeAndPermanent) {
+  ::ironward::testing::ArgvRunner runner;
+  std::string rules;
+  for (const auto& r : RichRules(FwdGw())) rules += " --add-rich-rule=" + r;
+  runner.Set("firewall-cmd --zone=public" + rules, CommandResult::Exited(0, "success\n"));
+  runner.Set("firewall-cmd --permanent --zone=public" + rules, CommandResult::Exited(0, "success\n"));
+  FirewalldFirewall fw(runner);
+  ASSERT_TRUE(fw.Allow(FwdGw(), "public").ok());
+  EXPECT_EQ(runner.calls().size(), 2U);
+  EXPECT_FALSE(fw.Revoke(FwdGw(), "public").ok()) << "remove commands are not scripted: not found";
+  EXPECT_FALSE(fw.Allow(FwdGw(), "").ok()) << "no zone";
+  EXPECT_NE(FirewalldAllowCommand(FwdGw(), "public").find("--permanent --zone=public --add-rich-rule='rule family="),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ironward::hostfw
