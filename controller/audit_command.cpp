@@ -134,13 +134,16 @@ int RunAudit(const AuditOptions& o, const std::string& state_dir) {
 void AddAuditCommand(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("audit", "What the sandboxes tried to reach and what the proxy refused (iron-proxy's request records)");
   auto o = std::make_shared<AuditOptions>();
-  cmd->add_option("--since", o->since, "Only records from this far back (30m, 1h, 2d) or since an RFC 3339 time");
-  cmd->add_option("--host", o->host, "Only hosts matching this glob (*.github.com, api.*), case-insensitive");
+  cmd->add_option("--since", o->since, "Only records from this far back (30m, 1h, 2d) or since an RFC 3339 time")
+      ->type_name("DURATION|TIME");
+  cmd->add_option("--host", o->host, "Only hosts matching this glob (*.github.com, api.*), case-insensitive")
+      ->type_name("PATTERN");
   cmd->add_flag("--denied", o->denied, "Only rejected requests");
   cmd->add_flag("--follow", o->follow, "Print new records as lines as they are written, until Ctrl-C");
   cmd->add_flag("--suggest", o->suggest,
                 "Print spec.allowlist entries (YAML) that would admit the rejected hosts; for review, never applied");
-  cmd->add_option("-f,--file", o->file, "With --suggest: the desired state, to skip hosts it already admits and print its allowlist too");
+  cmd->add_option("-f,--file", o->file, "With --suggest: the desired state, to skip hosts it already admits and print its allowlist too")
+      ->type_name("FILE");
   cmd->add_option("--output,-o", o->output, "Output format")->check(CLI::IsMember({"text", "json", "csv"}))->capture_default_str();
   cmd->footer(
       "Reads iron-proxy.log and its rotated copies (.1 .. .3) in the state directory. The summary\n"
@@ -149,7 +152,7 @@ void AddAuditCommand(CLI::App& app, CliContext& ctx) {
       "else client addresses). A CONNECT and each request inside the tunnel are records of their own.\n"
       "Summaries never show paths; --follow lines show them with proxy tokens redacted. Header values\n"
       "are never logged by the proxy nor shown here.\n"
-      "Exit 0; 1 when the log cannot be read (or never existed); 64 for a usage error.\n\n"
+      "Exit 0; 1 when the log cannot be read (or never existed); 64 for a usage error. Details: docs/audit.md\n\n"
       "Examples:\n"
       "  ironward audit                                 # every host since the oldest rotated log\n"
       "  ironward audit --since 1h --denied             # what was refused in the last hour\n"

@@ -33,7 +33,7 @@ std::string Joined(const std::vector<std::string>& items, const char* sep, std::
 
 std::string Duration(double ms) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1fms", ms);
+  std::snprintf(buf, sizeof buf, ms < 1 ? "%.3fms" : "%.1fms", ms);  // sub-millisecond decisions are common
   return buf;
 }
 

@@ -52,7 +52,9 @@ Result<int> LogTail::Open(const std::string& name) const {
   if (fd < 0) {
     if (errno == ENOENT) return -1;
     if (errno == ELOOP) return Error::Terminal(path + " is a symbolic link; refusing to follow it");
-    return Error::Terminal("cannot read " + path + ": " + std::strerror(errno));
+    const int err = errno;
+    return Error::Terminal("cannot read " + path + ": " + std::strerror(err) +
+                           (err == EACCES ? " (it is 0600: run as the user ironward runs as, e.g. with sudo)" : ""));
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

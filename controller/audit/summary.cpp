@@ -44,7 +44,8 @@ void Summary::Add(const Record& r) {
     if (!h.last_seen || *r.time > *h.last_seen) h.last_seen = r.time;
   }
   if (const std::string src = SourceAddress(r.remote_addr); !src.empty()) h.sources.insert(src);
-  if (!r.rejected_by.empty()) h.rejected_by.insert(r.rejected_by);
+  // iron-proxy also names the rejecting transform on a reject that then failed (action error).
+  if (r.action == "reject" && !r.rejected_by.empty()) h.rejected_by.insert(r.rejected_by);
 }
 
 std::vector<HostStats> Summary::Hosts() const {
