@@ -16,6 +16,8 @@ constexpr std::size_t kChunk = 64 * 1024;
 constexpr std::size_t kMaxLine = 1024 * 1024;
 /// Rotations caught up with in one Poll before it gives the rest to the next call.
 constexpr int kMaxRounds = 8;
+/// Fingerprints of finished generations kept (a few more than the rotated copies).
+constexpr std::size_t kSeenGenerations = 16;
 
 std::string PreadPrefix(int fd, std::size_t n) {
   std::string out(n, '\0');
@@ -91,7 +93,18 @@ Status LogTail::Start(From from) {
   for (auto& b : backlog_) ::close(b.fd);
   backlog_.clear();
   CloseLive();
-  if (from == From::kNow) return OpenLive(true);
+  seen_.clear();
+  if (from == From::kNow) {
+    // The copies there now are history this reader skips: never to be read as "new" later.
+    for (int i = 1; i <= daemon::kLogKeep; ++i) {
+      auto fd = Open(name_ + "." + std::to_string(i));
+      if (!fd) return fd.error();
+      if (*fd < 0) continue;
+      Remember(PreadPrefix(*fd, kFingerprintBytes));
+      ::close(*fd);
+    }
+    return OpenLive(true);
+  }
   // A rotation between the opens would pair a stale .1 with a fresh live file: check that each
   // name still points at the file opened, and start over if not.
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -114,6 +127,7 @@ Status LogTail::Start(From from) {
     }
     if (stable) break;
   }
+  for (const auto& b : backlog_) Remember(PreadPrefix(b.fd, kFingerprintBytes));
   return Status::Ok();
 }
 
@@ -163,43 +177,56 @@ bool LogTail::SameGeneration() const {
   return fingerprint_.empty() || PreadPrefix(live_fd_, fingerprint_.size()) == fingerprint_;
 }
 
+void LogTail::Remember(std::string fingerprint) {
+  if (fingerprint.empty()) return;
+  seen_.push_back(std::move(fingerprint));
+  if (seen_.size() > kSeenGenerations) seen_.erase(seen_.begin());
+}
+
+bool LogTail::Seen(int fd) const {
+  for (const auto& fp : seen_) {
+    if (PreadPrefix(fd, fp.size()) == fp) return true;
+  }
+  return false;
+}
+
 Status LogTail::Recover(const LineFn& on_line) {
   ++rotations_;
-  // Nothing of this generation was seen: nothing identifies it, nothing was left half read.
-  if (fingerprint_.empty()) return Status::Ok();
-  int ours = 0;  // which copy holds the generation we were reading
-  for (int i = 1; i <= daemon::kLogKeep && ours == 0; ++i) {
-    auto fd = Open(name_ + "." + std::to_string(i));
-    if (!fd) return fd.error();
-    if (*fd < 0) continue;
-    if (SizeOf(*fd) >= offset_ && PreadPrefix(*fd, fingerprint_.size()) == fingerprint_) ours = i;
-    ::close(*fd);
-  }
-  if (ours == 0) ++lost_;  // rotated out of the last copy: every copy there is is newer
-  // Ours from where we stopped, then the newer generations (more than one rotation since) whole.
-  for (int i = ours == 0 ? daemon::kLogKeep : ours; i >= 1; --i) {
+  // Every copy is a generation: ours (read from where we stopped), one read or skipped before
+  // (seen), or a newer one that came and went since the last Poll (read whole). Oldest first.
+  bool found = false;
+  for (int i = daemon::kLogKeep; i >= 1; --i) {
     const std::string rotated = name_ + "." + std::to_string(i);
     auto fd = Open(rotated);
     if (!fd) return fd.error();
     if (*fd < 0) continue;
-    auto drained = Drain(*fd, rotated, i == ours ? offset_ : 0, true, on_line);
+    const bool ours = !found && !fingerprint_.empty() && SizeOf(*fd) >= offset_ &&
+                      PreadPrefix(*fd, fingerprint_.size()) == fingerprint_;
+    Result<off_t> drained = offset_;
+    if (ours || !Seen(*fd)) {
+      drained = Drain(*fd, rotated, ours ? offset_ : 0, true, on_line);
+      if (!ours) Remember(PreadPrefix(*fd, kFingerprintBytes));
+    }
     ::close(*fd);
     if (!drained) return drained.error();
+    found = found || ours;
   }
+  if (!fingerprint_.empty() && !found) ++lost_;  // rotated out of the last copy before we got to it
+  Remember(fingerprint_);
   return Status::Ok();
 }
 
 Status LogTail::Poll(const LineFn& on_line) {
   const std::vector<Backlog> backlog = std::move(backlog_);
   backlog_.clear();
-  Status failed;
+  Status read_ok;  // after a failure the remaining copies are only closed
   for (const auto& b : backlog) {
-    if (failed) {
-      if (auto drained = Drain(b.fd, b.name, 0, true, on_line); !drained) failed = drained.error();
+    if (read_ok) {
+      if (auto drained = Drain(b.fd, b.name, 0, true, on_line); !drained) read_ok = drained.error();
     }
     ::close(b.fd);
   }
-  if (!failed) return failed;
+  if (!read_ok) return read_ok;
   for (int round = 0; round < kMaxRounds; ++round) {
     if (live_fd_ < 0) {
       if (auto s = OpenLive(false); !s) return s;
@@ -212,6 +239,7 @@ Status LogTail::Poll(const LineFn& on_line) {
       auto drained = Drain(live_fd_, name_, offset_, false, on_line);
       if (!drained) return drained.error();
       ++rotations_;
+      Remember(fingerprint_);
       CloseLive();
       if (!present) return Status::Ok();
       continue;

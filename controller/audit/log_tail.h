@@ -5,8 +5,10 @@
 // keeps an offset into the live file sees it shrink. LogTail remembers the first bytes of the
 // generation it reads (a fingerprint); when the live file is shorter than its offset, or starts
 // with other bytes, it finds that generation among .1, .2, .3 by the fingerprint and reads what
-// it had not read yet from there, then the new live file from its start. A live file replaced
-// by another inode (deleted and re-created) is drained through the old descriptor first.
+// it had not read yet from there, then any newer copy (several rotations between two reads)
+// whole, then the new live file from its start. Copies it read or skipped before are known by
+// their fingerprints and never read again. A live file replaced by another inode (deleted and
+// re-created) is drained through the old descriptor first.
 //
 // Lines are delivered whole and once, in the order written. The live file's unterminated last
 // line is left for the next Poll (the proxy is mid-write); a rotated file's is delivered (the
@@ -66,6 +68,8 @@ class LogTail {
   Result<int> Open(const std::string& name) const;  ///< -1 when missing
   Status OpenLive(bool at_end);
   Status Recover(const LineFn& on_line);
+  void Remember(std::string fingerprint);
+  bool Seen(int fd) const;  ///< the file starts like a generation already read or skipped
   Result<off_t> Drain(int fd, const std::string& name, off_t offset, bool final, const LineFn& on_line);
   bool SameGeneration() const;
   void CloseLive();
@@ -78,6 +82,7 @@ class LogTail {
   ino_t live_ino_ = 0;
   off_t offset_ = 0;          ///< after the last line delivered from the live file
   std::string fingerprint_;   ///< the first bytes of the live generation being read
+  std::vector<std::string> seen_;  ///< fingerprints of generations read (or skipped) before
   std::vector<std::string> files_read_;
   bool live_seen_ = false;
   std::uint64_t lost_ = 0;

@@ -118,6 +118,25 @@ TEST_F(LogTailTest, TwoRotationsBetweenPollsAreCaughtUpFromTheOlderCopy) {
   // What was left of a (from .2), all of b (.1), then the live file.
   EXPECT_EQ(Poll(tail), Concat(Concat(Expected("a-", 3, 4), Expected("b-", 0, 2)), Expected("c-", 0, 1)));
   EXPECT_EQ(tail.lost(), 0U);
+  // One more rotation: a and b moved on to .3 and .2 and are not read again.
+  Append("c-", 1, 2);
+  Rotate();
+  Append("d-", 0, 1);
+  EXPECT_EQ(Poll(tail), Concat(Expected("c-", 1, 2), Expected("d-", 0, 1)));
+}
+
+TEST_F(LogTailTest, CopiesThatPredateTheReaderAreNeverReadAsNew) {
+  Append("x-", 0, 2, live().string() + ".1");  // history when the reader starts
+  Append("g-", 0, 2);
+  LogTail tail(dir());
+  ASSERT_TRUE(tail.Start(LogTail::From::kNow).ok());
+  Append("a-", 0, 1);
+  EXPECT_EQ(Poll(tail), Expected("a-", 0, 1));
+  // Truncated by hand (not a rotation: no copy of it anywhere). Nothing is re-read from .1.
+  ASSERT_EQ(::truncate(live().c_str(), 0), 0);
+  Append("b-", 0, 1);
+  EXPECT_EQ(Poll(tail), Expected("b-", 0, 1));
+  EXPECT_EQ(tail.lost(), 1U) << "the reader cannot tell a hand truncation from a lost generation";
 }
 
 TEST_F(LogTailTest, AGenerationRotatedPastTheLastCopyIsCountedLost) {
