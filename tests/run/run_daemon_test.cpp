@@ -619,6 +619,12 @@ TEST_F(RunDaemonTest, ProxyRequestRecordsBecomeMetricsThatMatchAudit) {
 
   const auto audit = Ironward("audit -o json");
   ASSERT_EQ(audit.first, 0) << audit.second;
+  const auto mappings = nlohmann::json::parse(ReadFile(state_ / "mappings.json"));
+  for (const auto& [name, mapping] : mappings["providers"].items()) {
+    const std::string token = mapping["token"];
+    EXPECT_EQ((audit.second + m).find(token), std::string::npos) << "a proxy token in audit or /metrics output";
+  }
+  for (const char* secret : {kSecretValue, kSecondSecret}) EXPECT_EQ((audit.second + m).find(secret), std::string::npos);
   const auto j = nlohmann::json::parse(audit.second);
   ASSERT_EQ(j["hosts"].size(), 2U) << audit.second;
   for (const auto& h : j["hosts"]) {
