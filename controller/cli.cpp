@@ -43,6 +43,7 @@ int RunCli(int argc, char** argv) {
   AddDownCommand(app, ctx);
   AddProvidersCommand(app, ctx);
   AddDoctorCommand(app, ctx);
+  AddAuditCommand(app, ctx);
   AddVersionCommand(app, ctx);
   AddCompletionCommand(app, ctx);
   app.parse_complete_callback([&ctx, &app, log_level] {

@@ -34,5 +34,6 @@ void AddWiringCommand(CLI::App& app, CliContext& ctx);
 void AddDownCommand(CLI::App& app, CliContext& ctx);
 void AddProvidersCommand(CLI::App& app, CliContext& ctx);
 void AddDoctorCommand(CLI::App& app, CliContext& ctx);
+void AddAuditCommand(CLI::App& app, CliContext& ctx);
 
 }  // namespace ironward

@@ -80,7 +80,9 @@ std::string BashCompletion(const CLI::App& app) {
          "  done\n"
          "  case \"${COMP_WORDS[COMP_CWORD-1]}\" in\n"
          "    -f|--file|--out|--state-dir) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
-         "    -o|--output) COMPREPLY=($(compgen -W \"text json\" -- \"$cur\")); return ;;\n"
+         "    -o|--output)\n"
+         "      if [[ \"$cmd\" == audit ]]; then opts=\"text json csv\"; else opts=\"text json\"; fi\n"
+         "      COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\")); return ;;\n"
          "  esac\n"
          "  if [[ -z \"$cmd\" ]]; then\n"
          "    COMPREPLY=($(compgen -W \"" + Joined(Commands(app)) + " " + Joined(LongOptions(app)) +

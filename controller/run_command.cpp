@@ -17,6 +17,10 @@ void AddRunCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--metrics-addr", o->metrics_addr,
                   "Loopback HOST:PORT for /livez /readyz /metrics (\"off\" disables; non-loopback is refused)")
       ->capture_default_str();
+  cmd->add_option("--metrics-host-limit", o->metrics_host_limit,
+                  "Hosts with their own label value in ironward_proxy_requests_total; the rest count as host=\"other\"")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
   cmd->add_option("--harden-interval", *harden_seconds,
                   "Seconds between host hardening surveys recorded in status and /metrics (0 = never)")
       ->check(CLI::NonNegativeNumber)

@@ -61,6 +61,8 @@ const nlohmann::json* DetailsOf(const state::StatusDoc& doc, const char* resourc
 
 }  // namespace
 
+std::string EscapeLabel(const std::string& value) { return Esc(value); }
+
 std::string ResultLabel(const ResourceResult& r) {
   if (r.skipped) return "skipped";
   if (r.plan.error || !r.outcome) return r.plan.error ? "error" : "success";

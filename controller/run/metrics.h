@@ -27,6 +27,9 @@ inline constexpr double kTimeBuckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 /// "success" | "requeue_after" | "requeue" | "error" | "skipped" (controller-runtime's labels + skipped).
 std::string ResultLabel(const ResourceResult& r);
 
+/// A label value escaped for the exposition format (backslash, double quote, newline).
+std::string EscapeLabel(const std::string& value);
+
 /// Resources with planned changes although the desired state is the one of the last recorded run
 /// and they were Ready then: the actual state drifted (proxy killed, file edited, container removed).
 int CountDrift(const state::StatusDoc& before, const RunResult& run);

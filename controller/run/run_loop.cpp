@@ -31,6 +31,7 @@
 #include "controller/run/http_endpoint.h"
 #include "controller/run/mailbox.h"
 #include "controller/run/metrics.h"
+#include "controller/run/proxy_metrics.h"
 #include "controller/run/proxy_watch.h"
 #include "controller/run/systemd_notify.h"
 #include "controller/run/work_queue.h"
@@ -139,6 +140,7 @@ class Daemon {
   Metrics metrics_;
   WorkQueue queue_;
   SystemdNotifier notifier_;
+  std::unique_ptr<ProxyRequestMetrics> proxy_requests_;  ///< iron-proxy.log records (with the endpoint only)
   std::unique_ptr<HttpEndpoint> http_;
   std::unique_ptr<DockerEventWatcher> docker_watch_;   ///< ironward.dev/owner=<name>
   std::unique_ptr<DockerEventWatcher> policed_watch_;  ///< spec.enforcement.selector
@@ -441,6 +443,7 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
   spdlog::info("pass: {}", Join(reasons));
   TrackRecordedProxy();
   ReapProxies();  // so the daemon reconciler can tell how a dead proxy ended
+  if (proxy_requests_) proxy_requests_->Poll();  // before the pass may rotate iron-proxy.log
   WriteDeps deps = rt_.Writes(writer_);
   const RunResult run = engine_.Apply(*desired_, deps, apply);
   TrackRecordedProxy();
@@ -615,7 +618,9 @@ int Daemon::Run() {
       std::cerr << "Error: " << addr.error().message << "\n";
       return 1;
     }
-    http_ = std::make_unique<HttpEndpoint>([this] { return ReadyChecks(); }, [this] { return metrics_.Render(); });
+    proxy_requests_ = std::make_unique<ProxyRequestMetrics>(options_.state_dir, options_.metrics_host_limit);
+    http_ = std::make_unique<HttpEndpoint>([this] { return ReadyChecks(); },
+                                           [this] { return metrics_.Render() + proxy_requests_->Render(); });
     if (auto s = http_->Start(*addr); !s) {
       std::cerr << "Error: " << s.error().message << "\n";
       return 1;

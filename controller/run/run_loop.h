@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 
 namespace ironward::run {
@@ -22,6 +23,8 @@ struct RunOptions {
   /// How often the harden survey is refreshed into status and /metrics (0 = never).
   std::chrono::seconds harden_interval{std::chrono::hours(1)};
   std::chrono::milliseconds lock_timeout{5000};
+  /// Hosts with a label value of their own in ironward_proxy_requests_total (proxy_metrics.h).
+  std::size_t metrics_host_limit = 50;
 };
 
 /// Runs until SIGTERM/SIGINT; returns the exit code (0 on a clean stop, 1 on a startup error).

@@ -114,7 +114,7 @@ class CliTest : public testing::PackagedReleaseTest {
 
 TEST_F(CliTest, EveryCommandHasHelp) {
   for (const char* cmd : {"", "validate", "reconcile", "apply", "status", "run", "verify", "harden", "wiring",
-                          "providers", "doctor"}) {
+                          "providers", "doctor", "audit"}) {
     const auto r = Ironward(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << cmd;

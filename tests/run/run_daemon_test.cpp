@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../core/test_util.h"
+#include "tests/core/audit_lines.h"
 #include "reconcilers/daemon/daemon_control.h"
 #include "reconcilers/daemon/pid_record.h"
 
@@ -591,6 +592,49 @@ TEST_F(RunDaemonTest, OneShotReconcileWritesTheTextfile) {
   EXPECT_NE(prom.find("ironward_proxy_up 1\n"), std::string::npos) << prom;
   EXPECT_NE(prom.find("# TYPE ironward_reconcile_time_seconds histogram"), std::string::npos);
   EXPECT_EQ(Ironward("reconcile -f " + spec_.string() + " --dry-run --textfile-dir " + dir.string()).first, 64) << "a usage error";
+}
+
+// iron-proxy's request records become ironward_proxy_requests_total (the name and action values
+// the shipped alert rules use) with the same numbers `ironward audit` reports.
+TEST_F(RunDaemonTest, ProxyRequestRecordsBecomeMetricsThatMatchAudit) {
+  StartReady();
+  const int tunnel = metrics_port_ - 6;  // FreePortBase(): six proxy listeners, then /metrics
+  EXPECT_EQ(testing::ProxyConnect(tunnel, "api.github.com:443"), 200);
+  EXPECT_EQ(testing::ProxyConnect(tunnel, "api.github.com:443"), 200);
+  EXPECT_EQ(testing::ProxyConnect(tunnel, "blocked.example.com:443"), 403);
+  auto value = [](const std::string& text, const std::string& series) -> long {
+    const auto at = ("\n" + text).find("\n" + series + " ");
+    return at == std::string::npos ? -1 : std::stol(text.substr(at + series.size() + 1));
+  };
+  const std::string reject = R"(ironward_proxy_requests_total{host="blocked.example.com",action="reject"})";
+  const std::string allow = R"(ironward_proxy_requests_total{host="api.github.com",action="allow"})";
+  std::string m;
+  ASSERT_TRUE(Eventually([&] {
+    m = Get("/metrics").second;
+    return value(m, reject) == 1 && value(m, allow) == 2;
+  })) << m;
+  EXPECT_EQ(value(m, "ironward_proxy_hosts_seen_total"), 2) << m;
+  EXPECT_EQ(value(m, R"(ironward_proxy_requests_total{host="other",action="reject"})"), 0) << m;
+  EXPECT_NE(m.find("# TYPE ironward_proxy_requests_total counter\n"), std::string::npos);
+
+  const auto audit = Ironward("audit -o json");
+  ASSERT_EQ(audit.first, 0) << audit.second;
+  const auto mappings = nlohmann::json::parse(ReadFile(state_ / "mappings.json"));
+  for (const auto& [name, mapping] : mappings["providers"].items()) {
+    const std::string token = mapping["token"];
+    EXPECT_EQ((audit.second + m).find(token), std::string::npos) << "a proxy token in audit or /metrics output";
+  }
+  for (const char* secret : {kSecretValue, kSecondSecret}) EXPECT_EQ((audit.second + m).find(secret), std::string::npos);
+  const auto j = nlohmann::json::parse(audit.second);
+  ASSERT_EQ(j["hosts"].size(), 2U) << audit.second;
+  for (const auto& h : j["hosts"]) {
+    const std::string host = h["host"];
+    for (const auto& [column, action] : {std::pair{"allowed", "allow"}, {"rejected", "reject"}, {"errors", "error"}}) {
+      const long n = h[column].get<long>();
+      EXPECT_EQ(std::max(value(m, "ironward_proxy_requests_total{host=\"" + host + "\",action=\"" + action + "\"}"), 0L), n)
+          << host << " " << action << "\n" << m;
+    }
+  }
 }
 
 }  // namespace
