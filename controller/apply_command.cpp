@@ -43,6 +43,7 @@ void AddApplyCommand(CLI::App& app, CliContext& ctx) {
     }
     spec::DesiredState desired = *loaded.state;
     desired.source_path = saved->desired_path;
+    desired.source_paths = saved->desired_paths;
     if (desired.digest != saved->plan.value("desired_digest", "")) {
       std::cerr << "Error: " << *plan_path << " is damaged: its desired-state digest does not match\n";
       ctx.exit_code = 1;
@@ -76,7 +77,7 @@ void AddApplyCommand(CLI::App& app, CliContext& ctx) {
       const std::string why = StaleReason(saved, fresh);
       if (why.empty()) return std::string();
       return "stale plan " + *plan_path + ": " + why + ". Nothing was changed. Make a new plan with `" +
-             IronwardCommand(state_dir) + " reconcile -f " + ShellQuote(saved.desired_path) + " --dry-run --out " +
+             IronwardCommand(state_dir) + " reconcile " + FileArgs(saved.desired_paths) + " --dry-run --out " +
              ShellQuote(*plan_path) + "`.";
     };
     ctx.exit_code = RunApply(desired, options);
