@@ -34,7 +34,10 @@ void AddApplyCommand(CLI::App& app, CliContext& ctx) {
       return;
     }
     // The desired state comes from the plan itself, not from the file on disk today.
-    const auto loaded = spec::LoadString(saved->desired_yaml, saved->desired_path);
+    // With overlays the stored text is their merge: its positions are not those of any one file.
+    const std::string name =
+        saved->desired_paths.size() > 1 ? *plan_path + " (merged desired state)" : saved->desired_path;
+    const auto loaded = spec::LoadString(saved->desired_yaml, name);
     if (!loaded.ok()) {
       for (const auto& e : loaded.errors) std::cerr << e.ToString() << "\n";
       std::cerr << "Error: the desired state stored in " << *plan_path << " no longer validates\n";

@@ -99,6 +99,9 @@ TEST_F(OverlayCliTest, ValidatePrintsTheMergedDocumentThatLoadsBackToTheSameDige
   EXPECT_NE(yaml.find("  allowlist:\n    - pypi.org\n"), std::string::npos) << yaml;
   EXPECT_EQ(yaml.find("api.github.com"), std::string::npos) << "a list without names is replaced\n" << yaml;
 
+  // One file is printed as it is written, comments and all.
+  EXPECT_EQ(Ironward("validate -f '" + base_.string() + "' -o yaml").out, ReadFile(base_));
+
   const auto merged = tmp_.path() / "merged.yaml";
   WriteFile(merged, yaml);
   EXPECT_EQ(ValidateJson("-f '" + merged.string() + "'")["digest"], ValidateJson(Files())["digest"]);
@@ -124,6 +127,9 @@ TEST_F(OverlayCliTest, ASemanticErrorIsReportedInTheOverlayFileThatSetTheValue) 
       << r.err;
   EXPECT_EQ(r.err.find(base_.string() + ":"), std::string::npos) << "nothing is wrong in the base\n" << r.err;
   EXPECT_EQ(r.out, "");
+  const auto as_yaml = Ironward("validate " + Files() + " -o yaml");
+  EXPECT_EQ(as_yaml.code, 1);
+  EXPECT_EQ(as_yaml.out, "") << "nothing is printed for an invalid merge";
 
   // A mapping in the base against a scalar in the overlay: both places named.
   WriteFile(host_, "spec:\n  ca: ecdsa-p256\n");

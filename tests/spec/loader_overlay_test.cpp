@@ -325,6 +325,23 @@ TEST(OverlayTest, TheMergedYamlLoadsBackToTheSameStateKeepingStringsStrings) {
   EXPECT_EQ(again.state->spec.proxy.version, "0.40.0");
 }
 
+// The merge is written back as YAML (UTF-8): text that is not UTF-8 could not come back the same.
+// Found by fuzz_spec_loader (a stray 0x81 in a URL came back as U+FFFD).
+TEST(OverlayTest, TextThatIsNotUtf8IsAnErrorAtItsPositionAndUtf8RoundTrips) {
+  const auto bad = Merge({"spec:\n  sandboxes:\n    - name: agent-1\n      env: {NOTE: \"caf\xC3\"}\n"});
+  EXPECT_TRUE(HasErrorIn(bad, "host.yaml", 4, 23, "not valid UTF-8"));
+  const auto overlong = Merge({"metadata: {name: \"a\xC0\xAF\"}\n"});
+  EXPECT_TRUE(HasErrorIn(overlong, "host.yaml", 1, 20, "not valid UTF-8"));
+
+  const std::string note = "caf\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x98\x80";  // two, three and four bytes
+  const auto good = Merge({"spec:\n  sandboxes:\n    - name: agent-1\n      env: {NOTE: \"" + note + "\"}\n"});
+  ASSERT_TRUE(good.ok()) << testing::Dump(good);
+  EXPECT_EQ(SandboxNamed(good.state->spec, "agent-1").env.at("NOTE"), note);
+  const auto again = LoadString(good.state->raw_text, "merged.yaml");
+  ASSERT_TRUE(again.ok()) << testing::Dump(again);
+  EXPECT_EQ(again.state->digest, good.state->digest);
+}
+
 TEST(OverlayTest, AnAliasSharedInTheBaseIsNotChangedThroughTheOtherUse) {
   // yaml-cpp shares one node for an anchor and its aliases: the merge must never write into
   // the files' trees, or agent-2 would get agent-1's overlay too.
