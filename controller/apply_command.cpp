@@ -34,7 +34,10 @@ void AddApplyCommand(CLI::App& app, CliContext& ctx) {
       return;
     }
     // The desired state comes from the plan itself, not from the file on disk today.
-    const auto loaded = spec::LoadString(saved->desired_yaml, saved->desired_path);
+    // With overlays the stored text is their merge: its positions are not those of any one file.
+    const std::string name =
+        saved->desired_paths.size() > 1 ? *plan_path + " (merged desired state)" : saved->desired_path;
+    const auto loaded = spec::LoadString(saved->desired_yaml, name);
     if (!loaded.ok()) {
       for (const auto& e : loaded.errors) std::cerr << e.ToString() << "\n";
       std::cerr << "Error: the desired state stored in " << *plan_path << " no longer validates\n";
@@ -43,6 +46,7 @@ void AddApplyCommand(CLI::App& app, CliContext& ctx) {
     }
     spec::DesiredState desired = *loaded.state;
     desired.source_path = saved->desired_path;
+    desired.source_paths = saved->desired_paths;
     if (desired.digest != saved->plan.value("desired_digest", "")) {
       std::cerr << "Error: " << *plan_path << " is damaged: its desired-state digest does not match\n";
       ctx.exit_code = 1;
@@ -76,7 +80,7 @@ void AddApplyCommand(CLI::App& app, CliContext& ctx) {
       const std::string why = StaleReason(saved, fresh);
       if (why.empty()) return std::string();
       return "stale plan " + *plan_path + ": " + why + ". Nothing was changed. Make a new plan with `" +
-             IronwardCommand(state_dir) + " reconcile -f " + ShellQuote(saved.desired_path) + " --dry-run --out " +
+             IronwardCommand(state_dir) + " reconcile " + FileArgs(saved.desired_paths) + " --dry-run --out " +
              ShellQuote(*plan_path) + "`.";
     };
     ctx.exit_code = RunApply(desired, options);

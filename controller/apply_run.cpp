@@ -14,19 +14,25 @@
 namespace ironward {
 namespace {
 
-/// `ironward run` records a refusal of its desired-state file in status ("desired_refused"). A
-/// successful pass of that same file (now valid) means the refusal no longer holds.
+/// `ironward run` records a refusal of its desired-state files in status ("desired_refused"). A
+/// successful pass of those same files (now valid) means the refusal no longer holds.
 void ClearRefusalOf(state::StatusDoc& doc, const spec::DesiredState& desired, const RunResult& run) {
   auto it = doc.extra.find("desired_refused");
   if (it == doc.extra.end() || run.failed > 0) return;
-  std::error_code a;
-  std::error_code b;
-  const std::string path = it->is_object() && it->contains("path") && (*it)["path"].is_string()
-                               ? (*it)["path"].get<std::string>()
-                               : "";
-  const auto refused = std::filesystem::weakly_canonical(path, a);
-  const auto loaded = std::filesystem::weakly_canonical(desired.source_path, b);
-  if (path.empty() || (!a && !b && refused == loaded)) doc.extra.erase(it);
+  const std::vector<std::string> refused = RefusedPaths(*it);
+  if (refused.empty()) {
+    doc.extra.erase(it);
+    return;
+  }
+  if (refused.size() != desired.source_paths.size()) return;
+  for (std::size_t i = 0; i < refused.size(); ++i) {
+    std::error_code a;
+    std::error_code b;
+    const auto r = std::filesystem::weakly_canonical(refused[i], a);
+    const auto l = std::filesystem::weakly_canonical(desired.source_paths[i], b);
+    if (a || b || r != l) return;
+  }
+  doc.extra.erase(it);
 }
 
 }  // namespace
@@ -59,7 +65,7 @@ int RunApply(const spec::DesiredState& desired, const ApplyRunOptions& options) 
 
   state::StatusDoc doc = std::move(loaded->doc);
   const int drift = run::CountDrift(doc, run);
-  RecordRun(doc, desired, run, FormatRfc3339(rt.clock.Now()), GitRevisionOf(desired.source_path));
+  RecordRun(doc, desired, run, FormatRfc3339(rt.clock.Now()), GitRevisionOf(desired.source_paths));
   ClearRefusalOf(doc, desired, run);
   doc.extra.erase("down");  // `ironward down` is undone by any pass that brings the gateway up
   if (auto s = state::SaveStatus(writer, doc); !s) {

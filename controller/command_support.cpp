@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <iostream>
 #include <sstream>
 
+#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -42,16 +44,39 @@ void SetupLogging(const GlobalOptions& global) {
   }
 }
 
-std::optional<spec::DesiredState> LoadDesiredState(const std::string& path, std::ostream& err) {
+CLI::Option* AddDesiredFileOption(CLI::App* cmd, std::vector<std::string>* files, const std::string& help) {
+  cmd->parse_complete_callback([files] {
+    if (std::count(files->begin(), files->end(), "-") > 1) {
+      throw CLI::ValidationError("--file", "`-f -` (stdin) can be given only once");
+    }
+  });
+  // One value per -f: `-f a.yaml b.yaml` is an error, not a silent overlay.
+  return cmd->add_option("-f,--file", *files, help + "; repeat -f to merge overlays in order")
+      ->required()
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
+std::optional<spec::DesiredState> LoadDesiredState(const std::vector<std::string>& paths, std::ostream& err) {
   // `-f -`: the desired state on stdin (e.g. `sops -d gateway.yaml | ironward reconcile -f -`).
-  const bool from_stdin = path == "-";
-  std::string stdin_text;
-  if (from_stdin) {
-    std::ostringstream buf;
-    buf << std::cin.rdbuf();
-    stdin_text = buf.str();
+  std::vector<spec::Source> sources;
+  std::vector<spec::Diagnostic> unreadable;
+  for (const auto& path : paths) {
+    if (path == "-") {
+      std::ostringstream buf;
+      buf << std::cin.rdbuf();
+      sources.push_back({"<stdin>", buf.str()});
+    } else if (auto text = spec::ReadSourceFile(path, &unreadable)) {
+      sources.push_back({path, std::move(*text)});
+    }
   }
-  const auto result = from_stdin ? spec::LoadString(stdin_text, "<stdin>") : spec::LoadFile(path);
+  spec::LoadResult result;
+  if (unreadable.empty()) {
+    result = spec::LoadSources(sources);
+  } else {
+    result.errors = std::move(unreadable);
+  }
   for (const auto& w : result.warnings) {
     spec::Diagnostic d = w;
     d.message = "warning: " + d.message;
@@ -59,14 +84,55 @@ std::optional<spec::DesiredState> LoadDesiredState(const std::string& path, std:
   }
   for (const auto& e : result.errors) err << e.ToString() << "\n";
   if (!result.ok()) {
-    err << path << ": " << result.errors.size() << " error(s); nothing was changed\n";
+    err << FilesLabel(paths) << ": " << result.errors.size() << " error(s); nothing was changed\n";
     return std::nullopt;
   }
   auto desired = *result.state;
-  if (from_stdin) return desired;  // no file: no git revision, nothing to watch
-  std::error_code ec;
-  if (auto abs = std::filesystem::absolute(path, ec); !ec) desired.source_path = abs.lexically_normal().string();
+  // stdin has no path: no git revision, nothing to watch.
+  for (const auto& path : paths) {
+    if (path == "-") continue;
+    std::error_code ec;
+    const auto abs = std::filesystem::absolute(path, ec);
+    desired.source_paths.push_back(ec ? path : abs.lexically_normal().string());
+  }
+  desired.source_path = desired.source_paths.empty() ? "" : desired.source_paths.front();
   return desired;
+}
+
+std::string FileArgs(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const auto& p : paths) out += (out.empty() ? "-f " : " -f ") + (p == "-" ? p : ShellQuote(p));
+  return out.empty() ? "-f FILE" : out;
+}
+
+std::string FilesLabel(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const auto& p : paths) out += (out.empty() ? "" : " + ") + p;
+  return out;
+}
+
+std::string DesiredFilesDigest(const std::vector<std::string>& paths) {
+  std::string digests;
+  for (const auto& path : paths) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    digests += (in ? Sha256Hex(text.str()) : std::string("missing")) + "\n";
+  }
+  if (paths.size() == 1) return digests.substr(0, digests.size() - 1);  // as recorded before overlays
+  return Sha256Hex(digests);
+}
+
+std::vector<std::string> RefusedPaths(const nlohmann::json& refusal) {
+  std::vector<std::string> out;
+  if (refusal.is_object() && refusal.contains("paths") && refusal["paths"].is_array()) {
+    for (const auto& p : refusal["paths"]) {
+      if (p.is_string()) out.push_back(p.get<std::string>());
+    }
+    return out;
+  }
+  if (const std::string path = JsonString(refusal, "path"); !path.empty()) out.push_back(path);
+  return out;
 }
 
 std::string PadRight(std::string s, std::size_t n) {
@@ -172,6 +238,17 @@ std::string GitRevisionOf(const std::string& file) {
     dir = dir.parent_path();
   }
   return "";
+}
+
+std::string GitRevisionOf(const std::vector<std::string>& files) {
+  std::vector<std::string> seen;
+  for (const auto& f : files) {
+    const std::string rev = GitRevisionOf(f);
+    if (!rev.empty() && std::find(seen.begin(), seen.end(), rev) == seen.end()) seen.push_back(rev);
+  }
+  std::string out;
+  for (const auto& r : seen) out += (out.empty() ? "" : "+") + r;
+  return out;
 }
 
 std::string JsonString(const nlohmann::json& j, const char* key) {

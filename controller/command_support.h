@@ -7,9 +7,14 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "controller/cli.h"
 #include "reconcilers/io/command_runner.h"
+
+namespace CLI {
+class Option;
+}
 #include "controller/spec/spec.h"
 #include "reconcilers/io/clock.h"
 #include "reconcilers/io/host_info.h"
@@ -34,8 +39,26 @@ std::string IronwardCommand(const std::string& state_dir);
 /// spdlog to stderr at --log-level; a bad level is reported and "info" used.
 void SetupLogging(const GlobalOptions& global);
 
-/// Loads and validates; prints every diagnostic as FILE:LINE:COL: message to `err`.
-std::optional<spec::DesiredState> LoadDesiredState(const std::string& path, std::ostream& err);
+/// Adds `-f,--file FILE` to `cmd`, one file per `-f`, repeatable: the desired state, then
+/// overlays merged onto it in order (docs/desired-state.md#overlays). `-f -` (stdin) may be
+/// given once; twice is a usage error (exit 64).
+CLI::Option* AddDesiredFileOption(CLI::App* cmd, std::vector<std::string>* files, const std::string& help);
+
+/// Loads (several files: merged in order; "-" is stdin) and validates; prints every diagnostic
+/// as FILE:LINE:COL: message to `err`. source_path(s) are made absolute.
+std::optional<spec::DesiredState> LoadDesiredState(const std::vector<std::string>& paths, std::ostream& err);
+
+/// The files as the arguments of a command to paste: "-f 'a.yaml' -f 'hosts/web1.yaml'".
+std::string FileArgs(const std::vector<std::string>& paths);
+/// The files in a sentence: "a.yaml + hosts/web1.yaml".
+std::string FilesLabel(const std::vector<std::string>& paths);
+
+/// What `run` and `status` compare to tell whether the desired-state files changed: the
+/// SHA-256 of the file's bytes ("missing" when it cannot be read); with several files the
+/// SHA-256 of theirs, one per line, in order.
+std::string DesiredFilesDigest(const std::vector<std::string>& paths);
+/// The files of a desired_refused record in status.json: "paths", or the older "path" alone.
+std::vector<std::string> RefusedPaths(const nlohmann::json& refusal);
 
 /// Writes `text` to `path` (outside the state directory: a plan, a wiring file) atomically: a
 /// 0600 temp file beside it, fsync, rename. Never follows a symlink at the temp path. `what`
@@ -94,5 +117,9 @@ struct Runtime {
 /// and packed refs, detached HEAD, linked worktrees), or "" outside a repository or before its
 /// first commit. Uncommitted edits of `file` are not flagged.
 std::string GitRevisionOf(const std::string& file);
+/// The revision of a desired state made of several files: the distinct revisions of the
+/// repositories holding them, in file order, joined by "+" (one id when they share a
+/// repository; files outside a repository add nothing).
+std::string GitRevisionOf(const std::vector<std::string>& files);
 
 }  // namespace ironward

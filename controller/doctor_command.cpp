@@ -42,12 +42,13 @@ doctor::Check SurveyOf(const std::string& state_dir) {
   return doctor::SurveyCheck(report.verdict, fixes);
 }
 
-std::vector<doctor::Check> RunChecks(const std::string& file, const std::string& state_dir) {
-  const doctor::Hints hints{IronwardCommand(state_dir), ShellQuote(file)};  // a path to paste as is
+std::vector<doctor::Check> RunChecks(const std::vector<std::string>& files, const std::string& state_dir) {
+  // Hints.file follows a "-f ": the arguments without the first one.
+  const doctor::Hints hints{IronwardCommand(state_dir), FileArgs(files).substr(3), FilesLabel(files)};
   const state::StateReader reader(state_dir);
   std::vector<doctor::Check> checks;
   std::ostringstream errors;
-  const auto desired = LoadDesiredState(file, errors);
+  const auto desired = LoadDesiredState(files, errors);
   checks.push_back(doctor::DesiredStateCheck(desired.has_value(), errors.str(), hints));
   const LiveCheck proxy = CheckProxyLive(reader);
   checks.push_back(doctor::ProxyCheck(proxy.ready, proxy.message, RunManages(reader), hints));
@@ -80,9 +81,9 @@ std::vector<doctor::Check> RunChecks(const std::string& file, const std::string&
 
 void AddDoctorCommand(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("doctor", "Live checks of this host and state directory, each with a fix hint");
-  auto file = std::make_shared<std::string>();
+  auto files = std::make_shared<std::vector<std::string>>();
   auto output = std::make_shared<std::string>("text");
-  cmd->add_option("-f,--file", *file, "Desired-state YAML (apiVersion ironward.dev/v1)")->required();
+  AddDesiredFileOption(cmd, files.get(), "Desired-state YAML (apiVersion ironward.dev/v1)");
   cmd->add_option("--output,-o", *output, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->footer(
       "Checks: desired-state, proxy, docker, ca, host-firewall, bitwarden, survey (docs/doctor.md).\n"
@@ -92,8 +93,8 @@ void AddDoctorCommand(CLI::App& app, CliContext& ctx) {
       "Examples:\n"
       "  ironward doctor -f gateway.yaml\n"
       "  ironward --state-dir /srv/ironward doctor -f gateway.yaml -o json | jq '.checks[] | select(.result != \"pass\")'");
-  cmd->callback([&ctx, file, output] {
-    const auto checks = RunChecks(*file, ResolveStateDir(ctx.global));
+  cmd->callback([&ctx, files, output] {
+    const auto checks = RunChecks(*files, ResolveStateDir(ctx.global));
     if (*output == "json") {
       std::cout << doctor::ToJson(checks).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {

@@ -18,7 +18,7 @@ namespace ironward {
 namespace {
 
 struct DownOptions {
-  std::string file;
+  std::vector<std::string> files;
   bool dry_run = false;
   bool purge = false;
   std::string output = "text";
@@ -83,8 +83,7 @@ int RunDown(const spec::DesiredState& desired, const DownOptions& o, const std::
 void AddDownCommand(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("down", "Tear down what this state directory created (plan it with --dry-run)");
   auto o = std::make_shared<DownOptions>();
-  cmd->add_option("-f,--file", o->file, "The desired-state YAML that was applied (names the gateway and network)")
-      ->required();
+  AddDesiredFileOption(cmd, &o->files, "The desired-state YAML that was applied (names the gateway and network)");
   cmd->add_flag("--dry-run", o->dry_run, "Plan only; change nothing (exit 0 nothing to do, 2 changes pending, 1 error)");
   cmd->add_flag("--purge", o->purge, "Also remove the CA, the tokens, the binary and every other state file");
   cmd->add_option("--output,-o", o->output, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
@@ -104,7 +103,7 @@ void AddDownCommand(CLI::App& app, CliContext& ctx) {
       "  systemctl stop ironward && ironward down -f /etc/ironward/gateway.yaml\n"
       "  ironward down -f gateway.yaml --purge        # leave an empty state directory");
   cmd->callback([&ctx, o] {
-    auto desired = LoadDesiredState(o->file, std::cerr);
+    auto desired = LoadDesiredState(o->files, std::cerr);
     if (!desired) {
       ctx.exit_code = 1;
       return;

@@ -184,6 +184,7 @@ void RecordRun(state::StatusDoc& doc, const spec::DesiredState& desired, const R
                const std::string& now, const std::string& revision) {
   doc.desired_name = desired.name;
   doc.desired_path = desired.source_path;
+  doc.desired_paths = desired.source_paths;
   doc.desired_digest = desired.digest;
   doc.updated = now;
   for (const auto& r : run.resources) {

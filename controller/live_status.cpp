@@ -57,14 +57,10 @@ namespace {
 bool RefusalHolds(const state::StatusDoc& doc) {
   auto it = doc.extra.find("desired_refused");
   if (it == doc.extra.end() || !it->is_object() || !RunProcessAlive(doc)) return false;
-  const std::string path = JsonString(*it, "path");
+  const std::vector<std::string> paths = RefusedPaths(*it);
   const std::string refused = JsonString(*it, "file_sha256");
-  if (path.empty() || refused.empty()) return true;  // older records: trust the live daemon
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return refused == "missing";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Sha256Hex(ss.str()) == refused;
+  if (paths.empty() || refused.empty()) return true;  // older records: trust the live daemon
+  return DesiredFilesDigest(paths) == refused;
 }
 
 /// The sandboxes the last pass left running (status details "running") against the containers

@@ -34,6 +34,7 @@ Status WritePlanFile(const std::string& path, const spec::DesiredState& desired,
   const auto abs = std::filesystem::absolute(state_dir, ec);
   j["ironward_plan"] = {{"version", kPlanFileVersion},
                         {"desired_path", desired.source_path},
+                        {"desired_paths", desired.source_paths},
                         {"desired_yaml", desired.raw_text},
                         {"state_dir", ec ? state_dir : abs.lexically_normal().string()},
                         {"gateway", desired.name}};
@@ -54,6 +55,8 @@ Result<SavedPlan> ReadPlanFile(const std::string& path) {
       return Error::Terminal(path + ": unsupported plan file version " + meta.at("version").dump());
     }
     saved.desired_path = meta.at("desired_path").get<std::string>();
+    saved.desired_paths = meta.value("desired_paths", std::vector<std::string>{});
+    if (saved.desired_paths.empty() && !saved.desired_path.empty()) saved.desired_paths = {saved.desired_path};
     saved.desired_yaml = meta.at("desired_yaml").get<std::string>();
     saved.state_dir = meta.value("state_dir", "");
     saved.gateway = meta.value("gateway", "");

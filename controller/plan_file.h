@@ -19,7 +19,8 @@ Status WritePlanFile(const std::string& path, const spec::DesiredState& desired,
 
 struct SavedPlan {
   nlohmann::json plan;       ///< the JSON plan as saved
-  std::string desired_path;
+  std::string desired_path;                ///< the (first) desired-state file
+  std::vector<std::string> desired_paths;  ///< every file, with overlays (the yaml is their merge)
   std::string desired_yaml;
   std::string state_dir;  ///< absolute; "" in plans written before it was recorded
   std::string gateway;

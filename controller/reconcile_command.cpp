@@ -13,7 +13,7 @@ namespace ironward {
 namespace {
 
 struct ReconcileOptions {
-  std::string file;
+  std::vector<std::string> files;
   bool dry_run = false;
   std::string output = "text";
   std::string out;
@@ -55,7 +55,7 @@ int RunDryRun(const spec::DesiredState& desired, const ReconcileOptions& o, cons
 void AddReconcileCommand(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("reconcile", "Make the host match the desired state once (or plan it with --dry-run)");
   auto o = std::make_shared<ReconcileOptions>();
-  cmd->add_option("-f,--file", o->file, "Desired-state YAML")->required();
+  AddDesiredFileOption(cmd, &o->files, "Desired-state YAML");
   cmd->add_flag("--dry-run", o->dry_run, "Observe and plan only; change nothing (exit 0 in sync, 2 changes pending, 1 error)");
   cmd->add_option("--output,-o", o->output, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->add_option("--out", o->out, "With --dry-run: save the plan to this file for `ironward apply`");
@@ -73,6 +73,7 @@ void AddReconcileCommand(CLI::App& app, CliContext& ctx) {
       "  ironward reconcile -f gateway.yaml --dry-run            # the plan, nothing changed\n"
       "  ironward reconcile -f gateway.yaml --dry-run -o json | jq '.resource_changes[].field_changes'\n"
       "  ironward reconcile -f gateway.yaml                      # apply once\n"
+      "  ironward reconcile -f base.yaml -f hosts/web1.yaml      # a base and this host's overlay\n"
       "  sops -d gateway.yaml | ironward reconcile -f - --dry-run");
   cmd->callback([&ctx, o] {
     if (!o->textfile_dir.empty() && o->dry_run) {
@@ -85,7 +86,7 @@ void AddReconcileCommand(CLI::App& app, CliContext& ctx) {
       ctx.exit_code = kUsageExit;
       return;
     }
-    auto desired = LoadDesiredState(o->file, std::cerr);
+    auto desired = LoadDesiredState(o->files, std::cerr);
     if (!desired) {
       ctx.exit_code = 1;
       return;

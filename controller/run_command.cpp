@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 #include "controller/cli.h"
@@ -13,7 +14,7 @@ void AddRunCommand(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("run", "Reconcile continuously: watch the desired state and the host, self-heal, serve health and metrics");
   auto o = std::make_shared<run::RunOptions>();
   auto harden_seconds = std::make_shared<long>(3600);
-  cmd->add_option("-f,--file", o->file, "Desired-state YAML (watched; a new valid version is applied at once)")->required();
+  AddDesiredFileOption(cmd, &o->files, "Desired-state YAML (watched; a new valid version is applied at once)");
   cmd->add_option("--metrics-addr", o->metrics_addr,
                   "Loopback HOST:PORT for /livez /readyz /metrics (\"off\" disables; non-loopback is refused)")
       ->capture_default_str();
@@ -26,10 +27,11 @@ void AddRunCommand(CLI::App& app, CliContext& ctx) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->footer(
-      "Passes run when the file changes (by content), the proxy exits, a Docker object labelled\n"
-      "ironward.dev/owner=<metadata.name> changes, at spec.reconcile.interval (jittered), on\n"
-      "SIGHUP (re-read the file, clear back-off, force a pass) and when a resource asks to be\n"
-      "requeued. An invalid new file is refused and reported in `ironward status`; the last\n"
+      "Passes run when the file changes (by content; with overlays, any of the files), the proxy\n"
+      "exits, a Docker object labelled ironward.dev/owner=<metadata.name> changes, at\n"
+      "spec.reconcile.interval (jittered), on SIGHUP (re-read the files, clear back-off, force a\n"
+      "pass) and when a resource asks to be requeued. An invalid new file is refused and reported\n"
+      "in `ironward status`; the last\n"
       "good desired state keeps running. The writer lock is held per pass only, so\n"
       "`ironward status` and `ironward reconcile --dry-run` work while it runs.\n"
       "Runs until SIGTERM/SIGINT, then exits 0; the proxy keeps running.\n"
@@ -37,9 +39,10 @@ void AddRunCommand(CLI::App& app, CliContext& ctx) {
       "Logs at info unless --log-level says otherwise.\n\n"
       "Examples:\n"
       "  ironward run -f /etc/ironward/gateway.yaml\n"
+      "  ironward run -f /etc/ironward/base.yaml -f /etc/ironward/hosts/$(hostname).yaml\n"
       "  ironward --state-dir /srv/ironward run -f gateway.yaml --metrics-addr 127.0.0.1:9466");
   cmd->callback([&ctx, o, harden_seconds] {
-    if (o->file == "-") {  // a stream cannot be watched for changes
+    if (std::find(o->files.begin(), o->files.end(), "-") != o->files.end()) {  // a stream cannot be watched
       std::cerr << "Error: run watches its desired-state file for changes; `-f -` (stdin) is not possible here. "
                    "Give it a file.\n";
       ctx.exit_code = kUsageExit;

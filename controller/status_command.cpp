@@ -81,15 +81,27 @@ void PrintStaleWired(const state::StatusDoc& doc) {
   for (const auto& cmd : commands) std::cout << "  re-create: " << cmd << "\n";
 }
 
+/// 12 characters of each commit id ("a+b" when the files are in several repositories).
+std::string ShortRevision(const std::string& revision) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= revision.size()) {
+    const std::size_t end = std::min(revision.find('+', start), revision.size());
+    out += (out.empty() ? "" : "+") + revision.substr(start, std::min<std::size_t>(end - start, 12));
+    start = end + 1;
+  }
+  return out;
+}
+
 const std::optional<LiveCheck> kNoCheck;  ///< resources status does not check live
 
 void PrintText(const state::StatusDoc& doc, const LiveStatus& live, const std::string& state_dir) {
-  std::cout << "EgressGateway \"" << doc.desired_name << "\" from " << doc.desired_path << " (desired sha256:"
+  std::cout << "EgressGateway \"" << doc.desired_name << "\" from " << FilesLabel(doc.desired_paths) << " (desired sha256:"
             << doc.desired_digest.substr(0, 12) << "), updated " << doc.updated << "\n\n";
   if (auto it = doc.extra.find("down"); it != doc.extra.end() && it->is_object()) {
     std::cout << "GATEWAY DOWN since " << JsonString(*it, "time") << " (`ironward down`"
               << (it->value("complete", true) ? "" : ", not complete: run it again") << "). Bring it back with `"
-              << IronwardCommand(state_dir) << " reconcile -f " << doc.desired_path
+              << IronwardCommand(state_dir) << " reconcile " << FileArgs(doc.desired_paths)
               << "`. The rows below are from before.\n\n";
   }
   std::cout << PadRight("RESOURCE", 14) << " " << PadRight("READY", 7) << " " << PadRight("REASON", 22) << " MESSAGE\n";
@@ -121,7 +133,7 @@ void PrintText(const state::StatusDoc& doc, const LiveStatus& live, const std::s
     for (const auto& h : doc.history) {
       std::cout << "  " << h.time << "  " << PadRight(h.result, 9) << " changed=" << h.changed << " failed=" << h.failed
                 << "  " << h.duration_seconds << "s  desired " << h.desired_digest.substr(0, 12)
-                << (h.revision.empty() ? "" : "  rev " + h.revision.substr(0, 12)) << "\n";
+                << (h.revision.empty() ? "" : "  rev " + ShortRevision(h.revision)) << "\n";
     }
   }
 }

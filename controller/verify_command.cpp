@@ -24,7 +24,7 @@ constexpr const char* kProbeLabel = "ironward.dev/verify-probe";
 constexpr const char* kCaInContainer = "/etc/ssl/certs/ironward-egress-ca.crt";
 
 struct VerifyOptions {
-  std::string file;
+  std::vector<std::string> files;
   std::string image;
   std::string direct_target = "1.1.1.1:443";
   std::string allowed_url;
@@ -203,7 +203,7 @@ void Record(const std::string& state_dir, const nlohmann::json& section) {
 }
 
 int RunVerify(const VerifyOptions& opt, const GlobalOptions& global) {
-  auto desired = LoadDesiredState(opt.file, std::cerr);
+  auto desired = LoadDesiredState(opt.files, std::cerr);
   if (!desired) return 1;
   Runtime rt;
   if (!rt.docker) {
@@ -263,7 +263,7 @@ void AddVerifyCommand(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand(
       "verify", "Probe the egress setup from a short-lived container wired like a sandbox (exit 0 pass, 1 fail)");
   auto opt = std::make_shared<VerifyOptions>();
-  cmd->add_option("-f,--file", opt->file, "Desired-state YAML (the one `ironward reconcile` applied)")->required();
+  AddDesiredFileOption(cmd, &opt->files, "Desired-state YAML (the one `ironward reconcile` applied)");
   cmd->add_option("--image", opt->image,
                   "Probe image (needs sh and curl); default: the first declared sandbox's image");
   cmd->add_option("--direct-target", opt->direct_target,

@@ -30,7 +30,7 @@ namespace {
 constexpr int kUsageError = 64;
 
 struct WiringOptions {
-  std::string file;
+  std::vector<std::string> files;
   std::string format = "env";
   std::vector<std::string> services;
   std::string out;
@@ -68,7 +68,7 @@ std::vector<std::string> Unique(const std::vector<std::string>& list) {
 }
 
 int RunWiring(const spec::DesiredState& desired, const WiringOptions& o, const std::string& state_dir) {
-  const std::string reconcile = IronwardCommand(state_dir) + " reconcile -f " + ShellQuote(o.file);
+  const std::string reconcile = IronwardCommand(state_dir) + " reconcile " + FileArgs(o.files);
   const state::StateReader reader(state_dir);
   if (auto root = reader.StatRoot(); !root) {
     std::cerr << "Error: " << root.error().message << "\nNothing is applied in " << state_dir
@@ -149,7 +149,7 @@ void AddWiringCommand(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand(
       "wiring", "Print what a container started by another launcher needs to sit behind the gateway");
   auto o = std::make_shared<WiringOptions>();
-  cmd->add_option("-f,--file", o->file, "Desired-state YAML (already applied with `ironward reconcile`)")->required();
+  AddDesiredFileOption(cmd, &o->files, "Desired-state YAML (already applied with `ironward reconcile`)");
   cmd->add_option("--format", o->format, "env | docker-args | compose | json (default env)")
       ->check(CLI::IsMember({"env", "docker-args", "compose", "json"}));
   cmd->add_option("--service", o->services, "With --format compose: a service to wire (repeat for more)");
@@ -178,7 +178,7 @@ void AddWiringCommand(CLI::App& app, CliContext& ctx) {
       ctx.exit_code = kUsageError;
       return;
     }
-    auto desired = LoadDesiredState(o->file, std::cerr);
+    auto desired = LoadDesiredState(o->files, std::cerr);
     if (!desired) {
       ctx.exit_code = 1;
       return;

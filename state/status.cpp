@@ -82,7 +82,7 @@ nlohmann::json ToJson(const StatusDoc& doc) {
     Put(entry, "duration_seconds", "durationSeconds", h.duration_seconds);
     history.push_back(std::move(entry));
   }
-  nlohmann::json out = {{"version", doc.version},   {"desired", {{"name", doc.desired_name}, {"path", doc.desired_path}, {"digest", doc.desired_digest}}},
+  nlohmann::json out = {{"version", doc.version},   {"desired", {{"name", doc.desired_name}, {"path", doc.desired_path}, {"paths", doc.desired_paths}, {"digest", doc.desired_digest}}},
                         {"updated", doc.updated},   {"resources", resources},
                         {"history", history}};
   for (const auto& [k, v] : doc.extra.items()) out[k] = v;
@@ -97,6 +97,13 @@ StatusDoc FromJson(const nlohmann::json& j) {
   const auto& desired = j.at("desired");
   doc.desired_name = desired.value("name", "");
   doc.desired_path = desired.value("path", "");
+  if (desired.contains("paths") && desired["paths"].is_array()) {
+    for (const auto& p : desired["paths"]) {
+      if (p.is_string()) doc.desired_paths.push_back(p.get<std::string>());
+    }
+  } else if (!doc.desired_path.empty()) {
+    doc.desired_paths = {doc.desired_path};  // written before overlays
+  }
   doc.desired_digest = desired.value("digest", "");
   doc.updated = j.value("updated", "");
   for (const auto& [name, r] : j.at("resources").items()) {

@@ -54,7 +54,8 @@ struct HistoryEntry {
 struct StatusDoc {
   int version = kStatusVersion;
   std::string desired_name;
-  std::string desired_path;
+  std::string desired_path;                ///< the (first) desired-state file
+  std::vector<std::string> desired_paths;  ///< every file, with overlays, in order
   std::string desired_digest;
   std::string updated;
   std::map<std::string, ResourceStatus> resources;

@@ -24,8 +24,10 @@ struct Check {
 /// How the fix hints name commands: "ironward" or "ironward --state-dir 'DIR'", and the -f FILE.
 struct Hints {
   std::string ironward = "ironward";
-  std::string file;
+  std::string file;   ///< the -f argument(s) to paste: "'gw.yaml'" or "'base.yaml' -f 'host.yaml'"
+  std::string label = {};  ///< how a message names the desired state ("" = file)
   std::string Reconcile() const { return ironward + " reconcile -f " + file; }
+  const std::string& Label() const { return label.empty() ? file : label; }
 };
 
 /// Only fail fails: warn and skip do not.

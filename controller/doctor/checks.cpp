@@ -8,7 +8,7 @@
 namespace ironward::doctor {
 
 Check DesiredStateCheck(bool loaded, const std::string& errors, const Hints& hints) {
-  if (loaded) return {"desired-state", Result::kPass, hints.file + " loads and validates", ""};
+  if (loaded) return {"desired-state", Result::kPass, hints.Label() + " loads and validates", ""};
   std::istringstream in(errors);
   std::string line;
   std::string first;
@@ -23,7 +23,7 @@ Check DesiredStateCheck(bool loaded, const std::string& errors, const Hints& hin
     }
   }
   if (total > shown) first += "; (" + std::to_string(total - shown) + " more)";
-  return {"desired-state", Result::kFail, first.empty() ? hints.file + " does not load" : first,
+  return {"desired-state", Result::kFail, first.empty() ? hints.Label() + " does not load" : first,
           "ironward validate -f " + hints.file};
 }
 

@@ -6,6 +6,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <csignal>
@@ -61,14 +62,6 @@ constexpr milliseconds kLockRetry{1000};
 /// status.json "desired_refused" keeps at most this many diagnostics.
 constexpr std::size_t kMaxRefusalErrors = 20;
 
-std::string ReadWholeFile(const std::string& path, bool* exists) {
-  std::ifstream in(path, std::ios::binary);
-  *exists = static_cast<bool>(in);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 ResultKind KindOf(const ResourceResult& r) {
   if (r.skipped) return ResultKind::kNotApplied;
   if (r.plan.error && !r.outcome) return r.plan.error->terminal() ? ResultKind::kTerminal : ResultKind::kRetry;
@@ -99,7 +92,7 @@ class Daemon {
         writer_(options_.state_dir),
         exits_(std::make_shared<daemon::ExitLedger>()),
         engine_(MakeReconcilers(exits_)),
-        watch_(options_.file),
+        files_label_(FilesLabel(options_.files)),
         state_watch_(options_.state_dir),
         rng_(std::random_device{}()) {}
 
@@ -131,7 +124,9 @@ class Daemon {
   state::StateWriter writer_;
   std::shared_ptr<daemon::ExitLedger> exits_;  ///< before engine_: the daemon reconciler reads it
   Engine engine_;
-  FileWatch watch_;
+  std::string files_label_;  ///< "base.yaml + hosts/web1.yaml", for logs
+  /// One per desired-state file: a change to any of them re-reads them all.
+  std::vector<std::unique_ptr<FileWatch>> watches_;
   StateWatch state_watch_;
   /// spec.credentials.envFile: a fixed or added secret there is picked up at once.
   std::unique_ptr<FileWatch> env_watch_;
@@ -155,7 +150,7 @@ class Daemon {
   std::set<pid_t> proxy_pids_;  ///< proxies seen in iron-proxy.pid, reaped once they exit
 
   std::optional<spec::DesiredState> desired_;  ///< the last good desired state (what runs)
-  std::string file_digest_;                     ///< sha256 of the file bytes last looked at
+  std::string file_digest_;                     ///< DesiredFilesDigest last looked at
   std::optional<SteadyClock::time_point> file_check_due_;
   bool file_check_forced_ = false;
   std::optional<SteadyClock::time_point> state_check_due_;  ///< a state file changed: pass then
@@ -189,12 +184,18 @@ bool Daemon::SetUpFds() {
   signal_fd_ = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
   timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (signal_fd_ < 0 || timer_fd_ < 0 || epoll_ < 0 || !watch_.ok() || mailbox_.fd() < 0) {
-    std::cerr << "Error: setting up the event loop (signalfd/timerfd/epoll/inotify on " << options_.file
+  bool watched = true;
+  for (const auto& f : options_.files) {
+    watches_.push_back(std::make_unique<FileWatch>(f));
+    watched = watched && watches_.back()->ok();
+  }
+  if (signal_fd_ < 0 || timer_fd_ < 0 || epoll_ < 0 || !watched || mailbox_.fd() < 0) {
+    std::cerr << "Error: setting up the event loop (signalfd/timerfd/epoll/inotify on " << files_label_
               << "): " << std::strerror(errno) << "\n";
     return false;
   }
-  std::vector<int> fds = {signal_fd_, timer_fd_, watch_.fd(), mailbox_.fd()};
+  std::vector<int> fds = {signal_fd_, timer_fd_, mailbox_.fd()};
+  for (const auto& w : watches_) fds.push_back(w->fd());
   if (state_watch_.ok()) {
     fds.push_back(state_watch_.fd());
   } else {
@@ -304,21 +305,20 @@ void Daemon::ApplyExtras(state::StatusDoc& doc) const {
 }
 
 void Daemon::CheckDesiredFile(bool force, SteadyClock::time_point now) {
-  bool exists = false;
-  const std::string text = ReadWholeFile(options_.file, &exists);
-  const std::string digest = exists ? Sha256Hex(text) : "missing";
+  const std::string digest = DesiredFilesDigest(options_.files);
   if (!force && digest == file_digest_) return;  // same bytes (touch, chmod, our own rewrite): nothing to do
   file_digest_ = digest;
 
-  auto loaded = spec::LoadFile(options_.file);
+  auto loaded = spec::LoadFiles(options_.files);
   if (!loaded.ok()) {
     nlohmann::json errors = nlohmann::json::array();
     for (const auto& e : loaded.errors) {
       if (errors.size() < kMaxRefusalErrors) errors.push_back(e.ToString());
     }
-    if (errors.empty()) errors.push_back(options_.file + ": cannot be read");
+    if (errors.empty()) errors.push_back(files_label_ + ": cannot be read");
     refusal_ = {{"time", FormatRfc3339(rt_.clock.Now())},
-                {"path", options_.file},
+                {"path", options_.files.front()},
+                {"paths", options_.files},
                 {"file_sha256", digest},
                 {"reason", "InvalidDesiredState"},
                 {"message", desired_ ? "the file on disk is invalid; still running the last good desired state (sha256:" +
@@ -326,7 +326,7 @@ void Daemon::CheckDesiredFile(bool force, SteadyClock::time_point now) {
                                      : "the file on disk is invalid and there is no good desired state yet; nothing is "
                                        "being changed"},
                 {"errors", errors}};
-    spdlog::error("refusing {}: {} error(s); {}", options_.file, loaded.errors.size(),
+    spdlog::error("refusing {}: {} error(s); {}", files_label_, loaded.errors.size(),
                   refusal_["message"].get<std::string>());
     for (const auto& e : loaded.errors) spdlog::error("  {}", e.ToString());
     {
@@ -339,15 +339,20 @@ void Daemon::CheckDesiredFile(bool force, SteadyClock::time_point now) {
                    s.error().message);
     }
     if (!ready_announced_) {
-      notifier_.Ready("refusing " + options_.file + ": " + errors.front().get<std::string>());
+      notifier_.Ready("refusing " + files_label_ + ": " + errors.front().get<std::string>());
       ready_announced_ = true;
     }
     return;
   }
   for (const auto& w : loaded.warnings) spdlog::warn("{}", w.ToString());
   spec::DesiredState next = *loaded.state;
-  std::error_code ec;
-  if (auto abs = std::filesystem::absolute(options_.file, ec); !ec) next.source_path = abs.lexically_normal().string();
+  next.source_paths.clear();
+  for (const auto& f : options_.files) {
+    std::error_code ec;
+    const auto abs = std::filesystem::absolute(f, ec);
+    next.source_paths.push_back(ec ? f : abs.lexically_normal().string());
+  }
+  next.source_path = next.source_paths.front();
   const bool changed = !desired_ || desired_->digest != next.digest;
   if (desired_ && changed) spdlog::info("desired state changed: sha256:{} -> sha256:{}", desired_->digest.substr(0, 12),
                                         next.digest.substr(0, 12));
@@ -450,7 +455,7 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
   ReapProxies();  // proxies the pass stopped
   const int drift = CountDrift(doc, run);
 
-  RecordRun(doc, *desired_, run, FormatRfc3339(rt_.clock.Now()), GitRevisionOf(desired_->source_path));
+  RecordRun(doc, *desired_, run, FormatRfc3339(rt_.clock.Now()), GitRevisionOf(desired_->source_paths));
   ApplyExtras(doc);
   doc.extra["run"] = {{"pid", ::getpid()},
                       {"last_pass", FormatRfc3339(rt_.clock.Now())},
@@ -529,7 +534,7 @@ void Daemon::HandleSignal() {
     if (info.ssi_signo == SIGCHLD) {
       ReapProxies();
     } else if (info.ssi_signo == SIGHUP) {
-      spdlog::info("SIGHUP: re-reading {} and forcing a pass", options_.file);
+      spdlog::info("SIGHUP: re-reading {} and forcing a pass", files_label_);
       queue_.ClearHolds();
       file_check_due_ = SteadyClock::now();
       file_check_forced_ = true;
@@ -629,7 +634,7 @@ int Daemon::Run() {
   }
   if (auto w = notifier_.watchdog_interval()) next_watchdog_ = SteadyClock::now() + *w;
   StartHelpers();
-  spdlog::info("ironward run: watching {} (state {})", options_.file, options_.state_dir);
+  spdlog::info("ironward run: watching {} (state {})", files_label_, options_.state_dir);
   CheckDesiredFile(true, SteadyClock::now());
 
   std::array<epoll_event, 8> events{};
@@ -678,8 +683,9 @@ int Daemon::Run() {
       } else if (fd == timer_fd_) {
         std::uint64_t expirations = 0;
         [[maybe_unused]] const ssize_t r = ::read(timer_fd_, &expirations, sizeof(expirations));
-      } else if (fd == watch_.fd()) {
-        if (watch_.Drain() && !file_check_due_) file_check_due_ = now + kFileDebounce;
+      } else if (auto w = std::find_if(watches_.begin(), watches_.end(), [fd](const auto& x) { return x->fd() == fd; });
+                 w != watches_.end()) {
+        if ((*w)->Drain() && !file_check_due_) file_check_due_ = now + kFileDebounce;
       } else if (fd == state_watch_.fd() && state_watch_.ok()) {
         const auto changed = state_watch_.Drain();
         state_changes_.insert(changed.begin(), changed.end());

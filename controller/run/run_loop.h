@@ -2,7 +2,8 @@
 //
 // One thread runs every pass (the same Engine and reconcilers as `ironward reconcile`, created
 // once and kept for the daemon's lifetime) and sleeps in epoll between them on:
-//   inotify   the desired-state file and its directory (content digest decides)
+//   inotify   the desired-state files (a base and its overlays) and their directories (content
+//             digest decides)
 //   pidfd     the supervised proxy exiting
 //   eventfd   the mailbox: Docker events (helper thread), harden survey results (helper thread)
 //   signalfd  SIGTERM/SIGINT (stop, exit 0), SIGHUP (forced pass: re-read file, clear back-off)
@@ -13,11 +14,12 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace ironward::run {
 
 struct RunOptions {
-  std::string file;
+  std::vector<std::string> files;  ///< the desired state, then overlays merged in order
   std::string state_dir;
   std::string metrics_addr = "127.0.0.1:9466";  ///< "" or "off" = no HTTP endpoint
   /// How often the harden survey is refreshed into status and /metrics (0 = never).

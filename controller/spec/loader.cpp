@@ -21,6 +21,9 @@ namespace {
 using detail::Diag;
 using detail::Field;
 using detail::Map;
+using detail::Pos;
+using detail::PosOf;
+using detail::PosOfNode;
 
 constexpr std::size_t kMaxFileBytes = 1024 * 1024;
 
@@ -43,8 +46,12 @@ class DocumentCounter : public YAML::EventHandler {
   void OnMapEnd() override {}
 };
 
+}  // namespace
+
+namespace detail {
+
 void ParseDocument(Diag& diag, const YAML::Node& root, DesiredState* out) {
-  Map doc(diag, Field{"", root, detail::PosOf(root.Mark())}, "");
+  Map doc(diag, Field{"", root, PosOfNode(root, {1, 1})}, "");
   if (!doc.valid()) return;
   if (auto f = doc.Require("apiVersion")) {
     if (auto s = detail::ReadString(diag, *f); s && *s != kApiVersion) {
@@ -93,21 +100,30 @@ void ParseDocument(Diag& diag, const YAML::Node& root, DesiredState* out) {
   detail::CrossCheck(diag, s);
 }
 
-void Parse(Diag& diag, const std::string& text, DesiredState* out) {
+std::optional<YAML::Node> ParseText(Diag& diag, const std::string& text, int line_offset, bool allow_empty) {
+  const Pos first{line_offset + 1, 1};
   if (text.size() > kMaxFileBytes) {
-    diag.ErrorAt({1, 1}, "",
-                 "the file exceeds the size limit of " + std::to_string(kMaxFileBytes) + " bytes");
-    return;
+    diag.ErrorAt(first, "", "the file exceeds the size limit of " + std::to_string(kMaxFileBytes) + " bytes");
+    return std::nullopt;
   }
   if (text.find('\0') != std::string::npos) {
-    diag.ErrorAt({1, 1}, "", "the file contains NUL bytes; expected UTF-8 YAML text");
-    return;
+    diag.ErrorAt(first, "", "the file contains NUL bytes; expected UTF-8 YAML text");
+    return std::nullopt;
   }
+  // An overlay is parsed after one blank line per line of the files before it: its marks then
+  // say which file each node came from (Diag maps them back). A byte-order mark would no longer
+  // be at the start of the stream, so it goes.
+  std::string padded;
+  if (line_offset > 0) {
+    padded.assign(static_cast<std::size_t>(line_offset), '\n');
+    padded += text.rfind("\xEF\xBB\xBF", 0) == 0 ? text.substr(3) : text;
+  }
+  const std::string& input = line_offset > 0 ? padded : text;
   // yaml-cpp 0.7's LoadAll never terminates on a stray ',' at document level (the parser
   // keeps returning empty documents without consuming it), so count documents ourselves
   // with an event pass that notices when the parser stops advancing.
   DocumentCounter counter;
-  std::istringstream events(text);
+  std::istringstream events(input);
   YAML::Parser parser(events);
   int documents = 0;
   YAML::Mark second;
@@ -118,44 +134,41 @@ void Parse(Diag& diag, const std::string& text, DesiredState* out) {
       if (!parser.HandleNextDocument(counter)) break;
       if (static_cast<std::size_t>(counter.start.pos) == last_pos) {
         const std::size_t at = static_cast<std::size_t>(counter.start.pos);
-        const std::string what = at < text.size() ? std::string(1, text[at]) : "end of input";
-        diag.ErrorAt(detail::PosOf(counter.start), "", "YAML syntax error: unexpected '" + what + "'");
-        return;
+        const std::string what = at < input.size() ? std::string(1, input[at]) : "end of input";
+        diag.ErrorAt(PosOf(counter.start), "", "YAML syntax error: unexpected '" + what + "'");
+        return std::nullopt;
       }
       last_pos = static_cast<std::size_t>(counter.start.pos);
       if (++documents == 2) second = counter.start;
     }
   } catch (const YAML::DeepRecursion& e) {
-    diag.ErrorAt(detail::PosOf(e.mark), "", "YAML nesting is too deep");
-    return;
+    diag.ErrorAt(PosOf(e.mark), "", "YAML nesting is too deep");
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
-    diag.ErrorAt(detail::PosOf(e.mark), "", "YAML syntax error: " + e.msg);
-    return;
+    diag.ErrorAt(PosOf(e.mark), "", "YAML syntax error: " + e.msg);
+    return std::nullopt;
   }
   if (documents == 0) {
-    diag.ErrorAt({1, 1}, "", "the file has no YAML document; expected an EgressGateway");
-    return;
+    if (allow_empty) return YAML::Node();  // an overlay with nothing (yet) to change
+    diag.ErrorAt(first, "", "the file has no YAML document; expected an EgressGateway");
+    return std::nullopt;
   }
   if (documents > 1) {
-    diag.ErrorAt(detail::PosOf(second), "", "expected exactly one YAML document; a second one starts here");
-    return;
+    diag.ErrorAt(PosOf(second), "", "expected exactly one YAML document; a second one starts here");
+    return std::nullopt;
   }
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = YAML::Load(input);
   } catch (const YAML::Exception& e) {
-    diag.ErrorAt(detail::PosOf(e.mark), "", "YAML syntax error: " + e.msg);
-    return;
+    diag.ErrorAt(PosOf(e.mark), "", "YAML syntax error: " + e.msg);
+    return std::nullopt;
   }
-  if (!detail::CheckStructure(diag, root)) return;
-  ParseDocument(diag, root, out);
+  if (!CheckStructure(diag, root)) return std::nullopt;
+  return root;
 }
 
-bool ByPosition(const Diagnostic& a, const Diagnostic& b) {
-  return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-}
-
-}  // namespace
+}  // namespace detail
 
 std::string Diagnostic::ToString() const {
   if (line <= 0) return file + ": " + message;
@@ -167,19 +180,18 @@ LoadResult LoadString(const std::string& text, const std::string& name) {
   Diag diag(name);
   DesiredState state;
   try {
-    Parse(diag, text, &state);
+    if (auto root = detail::ParseText(diag, text, 0, false)) detail::ParseDocument(diag, *root, &state);
   } catch (const YAML::Exception& e) {
     diag.ErrorAt(detail::PosOf(e.mark), "", "YAML error: " + e.msg);
   } catch (const std::exception& e) {
     diag.ErrorAt({1, 1}, "", std::string("internal error while loading: ") + e.what());
   }
-  result.errors = std::move(diag.errors());
-  result.warnings = std::move(diag.warnings());
-  std::stable_sort(result.errors.begin(), result.errors.end(), ByPosition);
-  std::stable_sort(result.warnings.begin(), result.warnings.end(), ByPosition);
+  result.errors = diag.TakeErrors();
+  result.warnings = diag.TakeWarnings();
   if (result.errors.empty()) {
     try {
       state.source_path.clear();  // in-memory; LoadFile sets the path
+      state.source_paths.clear();
       state.raw_text = text;
       state.digest = ComputeDigest(state);
       result.state = std::move(state);
@@ -190,38 +202,47 @@ LoadResult LoadString(const std::string& text, const std::string& name) {
   return result;
 }
 
-LoadResult LoadFile(const std::string& path) {
-  LoadResult result;
+std::optional<std::string> ReadSourceFile(const std::string& path, std::vector<Diagnostic>* errors) {
   try {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
-      result.errors.push_back({path, 0, 0, "cannot read file: it is a directory"});
-      return result;
+      errors->push_back({path, 0, 0, "cannot read file: it is a directory"});
+      return std::nullopt;
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       const int err = errno;
-      result.errors.push_back(
+      errors->push_back(
           {path, 0, 0, std::string("cannot read file: ") + (err != 0 ? std::strerror(err) : "open failed")});
-      return result;
+      return std::nullopt;
     }
     std::string text;
     char buf[65536];
     while (in.read(buf, sizeof buf) || in.gcount() > 0) {
       text.append(buf, static_cast<std::size_t>(in.gcount()));
-      if (text.size() > kMaxFileBytes) break;  // LoadString reports the size
+      if (text.size() > kMaxFileBytes) break;  // the loader reports the size
     }
     if (in.bad()) {
-      result.errors.push_back({path, 0, 0, "cannot read file: I/O error"});
-      return result;
+      errors->push_back({path, 0, 0, "cannot read file: I/O error"});
+      return std::nullopt;
     }
-    result = LoadString(text, path);
-    if (result.state) result.state->source_path = path;
-    return result;
+    return text;
   } catch (const std::exception& e) {
-    result.errors.push_back({path, 0, 0, std::string("cannot read file: ") + e.what()});
-    return result;
+    errors->push_back({path, 0, 0, std::string("cannot read file: ") + e.what()});
+    return std::nullopt;
   }
+}
+
+LoadResult LoadFile(const std::string& path) {
+  LoadResult result;
+  const auto text = ReadSourceFile(path, &result.errors);
+  if (!text) return result;
+  result = LoadString(*text, path);
+  if (result.state) {
+    result.state->source_path = path;
+    result.state->source_paths = {path};
+  }
+  return result;
 }
 
 }  // namespace ironward::spec

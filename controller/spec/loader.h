@@ -35,6 +35,23 @@ LoadResult LoadFile(const std::string& path);
 /// `name` is what diagnostics print as FILE.
 LoadResult LoadString(const std::string& text, const std::string& name);
 
+/// One input of LoadSources: what diagnostics call it (its path, "<stdin>") and its text.
+struct Source {
+  std::string name;
+  std::string text;
+};
+/// Several files merged in order: the first is the base, each later one an overlay on what the
+/// ones before it give (docs/desired-state.md#overlays). Every diagnostic names the file that
+/// set the value. `raw_text` of the result is the merged document as YAML (LoadString of it
+/// gives the same state and digest). One source is exactly LoadString.
+LoadResult LoadSources(const std::vector<Source>& sources);
+/// Reads each path (all of them, reporting every unreadable one), then LoadSources; sets
+/// source_path (the first) and source_paths.
+LoadResult LoadFiles(const std::vector<std::string>& paths);
+/// The text of a desired-state file (at most one byte over the size limit, which the loader
+/// reports), or nullopt after adding "PATH: cannot read file: ..." to `errors`.
+std::optional<std::string> ReadSourceFile(const std::string& path, std::vector<Diagnostic>* errors);
+
 /// Canonical JSON of the defaulted spec (sorted keys, resolved defaults): the digest input.
 nlohmann::json ToJson(const DesiredState& state);
 /// The optional fields of a sandbox that are set (ports, user, capAdd, restart, oneshot, healthcheck,

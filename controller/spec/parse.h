@@ -9,6 +9,13 @@
 
 namespace ironward::spec::detail {
 
+/// loader.cpp: the checks of one file's text (size, NUL bytes, exactly one document, keys and
+/// nesting), then its tree. `line_offset`: the lines of the files before it (see Pos).
+/// `allow_empty`: a file with no document (an overlay) gives a null node instead of an error.
+std::optional<YAML::Node> ParseText(Diag& diag, const std::string& text, int line_offset, bool allow_empty);
+/// loader.cpp: the whole document into `out`, every problem reported.
+void ParseDocument(Diag& diag, const YAML::Node& root, DesiredState* out);
+
 void ParseProxy(Diag& diag, const Field& field, ProxySpec* out);                // parse_proxy.cpp
 void ParseCa(Diag& diag, const Field& field, CaSpec* out);                      // parse_proxy.cpp
 void ParseProviders(Diag& diag, const Field& field, std::vector<Provider>* out);  // parse_spec.cpp

@@ -236,7 +236,7 @@ void ParseVarMap(Diag& diag, const Field& field, const char* what,
   for (auto kv = field.node.begin(); kv != field.node.end(); ++kv) {
     if (!kv->first.IsScalar()) continue;  // reported by CheckStructure
     const std::string& name = kv->first.Scalar();
-    const Pos key_pos = PosOf(kv->first.Mark());
+    const Pos key_pos = PosOfNode(kv->first, field.pos);
     const std::string path = Child(field.path, name);
     if (diag.Has(path)) continue;  // duplicate key: reported by CheckStructure
     diag.Record(path, key_pos);
@@ -245,7 +245,7 @@ void ParseVarMap(Diag& diag, const Field& field, const char* what,
                    "'" + name + "' is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
       continue;
     }
-    on_var(name, Field{path, kv->second, kv->second.IsNull() ? key_pos : PosOf(kv->second.Mark())});
+    on_var(name, Field{path, kv->second, PosOfNode(kv->second, key_pos)});
   }
 }
 

@@ -239,8 +239,11 @@ struct DesiredState {
   std::string name;  ///< metadata.name
   Spec spec;
 
-  std::string source_path;  ///< file it was loaded from ("" for in-memory)
-  std::string raw_text;     ///< the YAML as read (never contains secret values)
+  std::string source_path;  ///< file it was loaded from, the first with overlays ("" for in-memory)
+  /// Every file it was merged from, in order (the base, then each overlay); {} for in-memory.
+  std::vector<std::string> source_paths;
+  /// The YAML as read, or with overlays the merged document (never contains secret values).
+  std::string raw_text;
   std::string digest;       ///< sha256 hex of the canonical JSON of `spec` + name
 };
 

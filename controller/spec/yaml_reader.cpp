@@ -94,6 +94,22 @@ Pos PosOf(const YAML::Mark& mark) {
   return {mark.line + 1, mark.column + 1};
 }
 
+Pos PosOfNode(const YAML::Node& node, Pos fallback) {
+  if (!node.IsDefined() || node.IsNull()) return fallback;
+  if (!node.Mark().is_null()) return PosOf(node.Mark());
+  if (node.IsMap() && node.size() > 0) return PosOfNode(node.begin()->first, fallback);
+  if (node.IsSequence() && node.size() > 0) return PosOfNode(node[0], fallback);
+  return fallback;
+}
+
+Kind ClassifyPlain(std::string_view s) {
+  if (Matches(s, {"", "~", "null", "Null", "NULL"})) return Kind::kNull;
+  if (Matches(s, {"true", "True", "TRUE", "false", "False", "FALSE"})) return Kind::kBool;
+  if (IsCoreInt(s)) return Kind::kInt;
+  if (IsCoreFloat(s)) return Kind::kFloat;
+  return Kind::kString;
+}
+
 Kind Classify(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
@@ -175,14 +191,38 @@ Pos Diag::Find(const std::string& path) const {
   }
 }
 
-void Diag::Add(std::vector<Diagnostic>* list, Pos pos, const std::string& path,
-               const std::string& message) {
+void Diag::Add(std::vector<Entry>* list, Pos pos, const std::string& path, const std::string& message) {
   if (list->size() > kMaxErrors) return;
   if (list->size() == kMaxErrors) {
-    list->push_back({file_, pos.line, pos.col, "too many problems; stopping here"});
+    list->push_back({pos, "too many problems; stopping here"});
     return;
   }
-  list->push_back({file_, pos.line, pos.col, Label(path) + ": " + message});
+  list->push_back({pos, Label(path) + ": " + message});
+}
+
+const SourceSpan& Diag::SpanOf(Pos pos) const {
+  // The last file starting before the line (spans are in order of their offsets).
+  const SourceSpan* span = &spans_.front();
+  for (const auto& s : spans_) {
+    if (pos.line > s.line_offset) span = &s;
+  }
+  return *span;
+}
+
+std::string Diag::Where(Pos pos) const {
+  return SpanOf(pos).file + ":" + std::to_string(LocalLine(pos)) + ":" + std::to_string(pos.col);
+}
+
+std::vector<Diagnostic> Diag::Take(std::vector<Entry>* list) const {
+  // Cross-file lines sort the files in command-line order, each by position.
+  std::stable_sort(list->begin(), list->end(), [](const Entry& a, const Entry& b) {
+    return std::tie(a.pos.line, a.pos.col) < std::tie(b.pos.line, b.pos.col);
+  });
+  std::vector<Diagnostic> out;
+  out.reserve(list->size());
+  for (auto& e : *list) out.push_back({SpanOf(e.pos).file, LocalLine(e.pos), e.pos.col, std::move(e.message)});
+  list->clear();
+  return out;
 }
 
 void Diag::Error(const std::string& path, const std::string& message) {
@@ -213,7 +253,7 @@ Map::Map(Diag& diag, const Field& field, const std::string& keys_path)
   for (auto kv = field.node.begin(); kv != field.node.end(); ++kv) {
     if (!kv->first.IsScalar()) continue;  // reported by CheckStructure
     const std::string& key = kv->first.Scalar();
-    const Pos key_pos = PosOf(kv->first.Mark());
+    const Pos key_pos = PosOfNode(kv->first, pos_);
     if (allowed.count(key) == 0) {
       const std::string hint = Suggest(key, allowed);
       diag_.ErrorAt(key_pos, path_,
@@ -223,8 +263,7 @@ Map::Map(Diag& diag, const Field& field, const std::string& keys_path)
       continue;
     }
     if (fields_.count(key) != 0) continue;  // duplicate: reported by CheckStructure
-    Field f{Child(path_, key), kv->second, key_pos};
-    if (!kv->second.IsNull()) f.pos = PosOf(kv->second.Mark());
+    Field f{Child(path_, key), kv->second, PosOfNode(kv->second, key_pos)};
     diag_.Record(f.path, f.pos);
     fields_.emplace(key, std::move(f));
   }
@@ -290,7 +329,7 @@ struct Walker {
       if (!inserted) {
         diag.ErrorAt(key_pos, path,
                      "duplicate key '" + key + "' (first defined at line " +
-                         std::to_string(it->second.line) + ")");
+                         std::to_string(diag.LocalLine(it->second)) + ")");
         continue;
       }
       Walk(kv->second, Child(path, key), depth + 1);

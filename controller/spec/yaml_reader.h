@@ -19,16 +19,24 @@
 
 namespace ironward::spec::detail {
 
-/// 1-based position.
+/// 1-based position. With several files (overlays) `line` counts across all of them: each
+/// file is parsed after as many blank lines as the files before it have, so a node's own
+/// yaml-cpp mark says which file set it; Diag turns it back into FILE:LINE:COL.
 struct Pos {
   int line = 1;
   int col = 1;
 };
 Pos PosOf(const YAML::Mark& mark);
+/// Where `node` is: its mark; for a mapping or list the merge of overlays built (no mark of its
+/// own), where its first entry is; `fallback` for null and empty ones (the caller passes the
+/// position of the key that holds it).
+Pos PosOfNode(const YAML::Node& node, Pos fallback);
 
 enum class Kind { kNull, kBool, kInt, kFloat, kString, kSequence, kMapping };
 /// YAML 1.2 core-schema type of a node (quoted scalars are always strings).
 Kind Classify(const YAML::Node& node);
+/// The type an unquoted, untagged scalar with this text has (kNull for "", "~", "null").
+Kind ClassifyPlain(std::string_view text);
 /// "an integer", "a string", "a list", ...
 const char* Describe(Kind kind);
 
@@ -40,11 +48,19 @@ std::string Item(const std::string& path, std::size_t index);
 /// Closest candidate by (case-insensitive) edit distance, or "" when nothing is close.
 std::string Suggest(std::string_view key, const std::set<std::string>& candidates);
 
+/// One input file: its name in diagnostics and the line (across all files) before its first.
+struct SourceSpan {
+  std::string file;
+  int line_offset = 0;
+};
+
 /// Collects diagnostics and remembers where each path was found, so checks that run after
 /// parsing (cross-field checks) can still point at the right line.
 class Diag {
  public:
-  explicit Diag(std::string file) : file_(std::move(file)) {}
+  explicit Diag(std::string file) : spans_{{std::move(file), 0}} {}
+  /// Several files, in order, each starting after the lines of the ones before.
+  explicit Diag(std::vector<SourceSpan> spans) : spans_(std::move(spans)) {}
 
   void Record(const std::string& path, Pos pos) { positions_.emplace(path, pos); }
   bool Has(const std::string& path) const { return positions_.count(path) != 0; }
@@ -56,18 +72,29 @@ class Diag {
   void Warn(const std::string& path, const std::string& message);
   void WarnAt(Pos pos, const std::string& path, const std::string& message);
 
-  std::vector<Diagnostic>& errors() { return errors_; }
-  std::vector<Diagnostic>& warnings() { return warnings_; }
-  const std::string& file() const { return file_; }
+  bool HasErrors() const { return !errors_.empty(); }
+  /// Every error as FILE:LINE:COL of the file it is in, in file order, then by position.
+  std::vector<Diagnostic> TakeErrors() { return Take(&errors_); }
+  std::vector<Diagnostic> TakeWarnings() { return Take(&warnings_); }
+
+  /// The line within its own file of a (cross-file) position.
+  int LocalLine(Pos pos) const { return pos.line - SpanOf(pos).line_offset; }
+  /// "FILE:LINE:COL" of a position, for messages that name a second place.
+  std::string Where(Pos pos) const;
 
  private:
-  void Add(std::vector<Diagnostic>* list, Pos pos, const std::string& path,
-           const std::string& message);
+  struct Entry {
+    Pos pos;
+    std::string message;
+  };
+  void Add(std::vector<Entry>* list, Pos pos, const std::string& path, const std::string& message);
+  const SourceSpan& SpanOf(Pos pos) const;
+  std::vector<Diagnostic> Take(std::vector<Entry>* list) const;
 
-  std::string file_;
+  std::vector<SourceSpan> spans_;
   std::map<std::string, Pos> positions_;
-  std::vector<Diagnostic> errors_;
-  std::vector<Diagnostic> warnings_;
+  std::vector<Entry> errors_;
+  std::vector<Entry> warnings_;
 };
 
 /// A value found at `path` ("spec.proxy.tunnelPort", "spec.providers[0]").

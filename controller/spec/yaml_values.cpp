@@ -83,8 +83,7 @@ std::optional<std::vector<Field>> ReadSeq(Diag& diag, const Field& field) {
   std::vector<Field> out;
   std::size_t i = 0;
   for (const auto& item : field.node) {
-    Field f{Item(field.path, i++), item, field.pos};
-    if (!item.IsNull()) f.pos = PosOf(item.Mark());
+    Field f{Item(field.path, i++), item, PosOfNode(item, field.pos)};
     diag.Record(f.path, f.pos);
     out.push_back(std::move(f));
   }

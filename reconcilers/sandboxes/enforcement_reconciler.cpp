@@ -141,7 +141,7 @@ Result<ObservedEnforcement> EnforcementReconciler::Observe(const ReconcileContex
     if (labels.wired_by == ctx.desired.name && current) {
       c.stale = StaleReason(c.info, *current);
       if (!c.stale.empty()) {
-        c.recreate = RecreateCommand(c.info, ctx.desired.source_path);
+        c.recreate = RecreateCommand(c.info, ctx.desired.source_paths);
         in.tokens_known = false;  // its old tokens are reported as staleness, not as a violation
       }
     }

@@ -26,10 +26,12 @@ std::string Words(const std::string& list, const std::string& flag) {
   return out;
 }
 
-std::string WiringCommand(const std::string& spec_path, const std::string& format, const std::string& services,
-                          const std::string& out) {
-  std::string cmd = "ironward wiring -f " + (spec_path.empty() ? std::string("FILE") : ShellQuote(spec_path)) +
-                    " --format " + format + Words(services, "--service");
+std::string WiringCommand(const std::vector<std::string>& spec_paths, const std::string& format,
+                          const std::string& services, const std::string& out) {
+  std::string cmd = "ironward wiring";
+  for (const auto& p : spec_paths) cmd += " -f " + ShellQuote(p);
+  if (spec_paths.empty()) cmd += " -f FILE";
+  cmd += " --format " + format + Words(services, "--service");
   if (!out.empty()) cmd += " --out " + ShellQuote(out);
   return cmd;
 }
@@ -52,13 +54,13 @@ std::string StaleReason(const docker::ContainerInfo& c, const EgressWiring& curr
          ShortDigest(current.PostureDigest()) + ")";
 }
 
-std::string RecreateCommand(const docker::ContainerInfo& c, const std::string& spec_path) {
+std::string RecreateCommand(const docker::ContainerInfo& c, const std::vector<std::string>& spec_paths) {
   const ContainerLabels labels = ReadLabels(c.config.labels);
   const std::string project = LabelValue(c.config.labels, kComposeProject);
   const std::string service = LabelValue(c.config.labels, kComposeService);
   if (project.empty() || service.empty()) {
     return "docker rm -f " + ShellQuote(c.name) + ", then start it again with the arguments of `" +
-           WiringCommand(spec_path, "docker-args", "", labels.wiring_file) + "`";
+           WiringCommand(spec_paths, "docker-args", "", labels.wiring_file) + "`";
   }
   // Compose 1.x is the docker-compose program; 2.x is the `docker compose` plugin.
   const std::string version = LabelValue(c.config.labels, kComposeVersion);
@@ -69,7 +71,7 @@ std::string RecreateCommand(const docker::ContainerInfo& c, const std::string& s
   compose += " up -d --force-recreate" + Words(services, "");
   const std::string dir = LabelValue(c.config.labels, kComposeWorkingDir);
   if (!dir.empty()) compose = "cd " + ShellQuote(dir) + " && " + compose;
-  return WiringCommand(spec_path, "compose", services, labels.wiring_file.empty() ? "OVERRIDE" : labels.wiring_file) +
+  return WiringCommand(spec_paths, "compose", services, labels.wiring_file.empty() ? "OVERRIDE" : labels.wiring_file) +
          " && " + compose;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "reconcilers/docker/docker_types.h"
 #include "reconcilers/sandboxes/wiring.h"
@@ -18,7 +19,8 @@ std::string StaleReason(const docker::ContainerInfo& c, const EgressWiring& curr
 /// The command that re-creates `c` with fresh wiring: for a compose service, regenerate the
 /// override (`ironward wiring ... --out FILE`) and `up -d --force-recreate SERVICE` with the
 /// project's own files; for anything else, `docker rm -f` and start it again with fresh
-/// `ironward wiring` arguments. `spec_path` is the desired-state file ("" = unknown).
-std::string RecreateCommand(const docker::ContainerInfo& c, const std::string& spec_path);
+/// `ironward wiring` arguments. `spec_paths`: the desired-state file(s), a base and its
+/// overlays in order ({} = unknown).
+std::string RecreateCommand(const docker::ContainerInfo& c, const std::vector<std::string>& spec_paths);
 
 }  // namespace ironward::sandboxes

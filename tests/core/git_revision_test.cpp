@@ -69,6 +69,30 @@ TEST_F(GitRevisionTest, FileInARepositoryGivesTheFullCommitIdHeadPointsTo) {
   EXPECT_EQ(GitRevisionOf((repo / "gateway.yaml").string()), second) << "the repository's HEAD, not the file's last commit";
 }
 
+// Overlays: the revision of a base and its host files covers every file, in order.
+TEST_F(GitRevisionTest, SeveralFilesGiveTheirRepositoriesRevisionsInOrder) {
+  const auto fleet = tmp_.path() / "fleet";
+  const std::string fleet_head = InitWithCommit(fleet);
+  std::filesystem::create_directories(fleet / "hosts");
+  WriteFile(fleet / "hosts" / "web1.yaml", "metadata: {name: web1}\n");
+  Git(fleet, "add hosts");
+  Git(fleet, "commit -q -m web1");
+  const std::string with_host = Git(fleet, "rev-parse HEAD");
+  ASSERT_NE(with_host, fleet_head);
+  const std::string base = (fleet / "gateway.yaml").string();
+  const std::string host = (fleet / "hosts" / "web1.yaml").string();
+  EXPECT_EQ(GitRevisionOf(std::vector<std::string>{base, host}), with_host) << "one repository: one id";
+
+  const auto local = tmp_.path() / "local";
+  const std::string local_head = InitWithCommit(local);
+  const std::string local_file = (local / "gateway.yaml").string();
+  EXPECT_EQ(GitRevisionOf(std::vector<std::string>{base, local_file}), with_host + "+" + local_head);
+  EXPECT_EQ(GitRevisionOf(std::vector<std::string>{local_file, base}), local_head + "+" + with_host);
+  // A file outside any repository (here, none of the temp dir's parents) adds nothing.
+  WriteFile(tmp_.path() / "loose.yaml", "metadata: {name: loose}\n");
+  EXPECT_EQ(GitRevisionOf(std::vector<std::string>{(tmp_.path() / "loose.yaml").string(), base}), with_host);
+}
+
 TEST_F(GitRevisionTest, FileOutsideAnyRepositoryGivesNothing) {
   WriteFile(tmp_.path() / "gateway.yaml", "metadata: {name: one}\n");
   ASSERT_NE(std::system(("git -C '" + tmp_.path().string() + "' rev-parse --git-dir >/dev/null 2>&1").c_str()), 0)

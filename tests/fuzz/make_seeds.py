@@ -35,10 +35,17 @@ def b64url(data):
 shutil.rmtree(CORPUS, ignore_errors=True)
 
 # Desired state: the examples (valid) and the loader's invalid test files.
-for path in sorted(glob.glob(os.path.join(ROOT, "examples/*.yaml")) + [os.path.join(ROOT, "examples/gitops/repo/gateway.yaml")]):
+for path in sorted(glob.glob(os.path.join(ROOT, "examples/*.yaml"))):
     text = open(path, "rb").read()
     put("fuzz_spec_loader", os.path.basename(path), text)
     put("fuzz_proxy_render", os.path.basename(path), text)
+gitops_base = open(os.path.join(ROOT, "examples/gitops/repo/base.yaml"), "rb").read()
+put("fuzz_spec_loader", "gitops-base.yaml", gitops_base)
+put("fuzz_proxy_render", "gitops-base.yaml", gitops_base)
+# Overlays: fuzz_spec_loader merges the parts of an input split at "#@overlay" lines.
+for path in sorted(glob.glob(os.path.join(ROOT, "examples/gitops/repo/hosts/*.yaml"))):
+    put("fuzz_spec_loader", "gitops-overlay-" + os.path.basename(path),
+        gitops_base + b"\n#@overlay\n" + open(path, "rb").read())
 for path in sorted(glob.glob(os.path.join(ROOT, "tests/spec/testdata/invalid/*.yaml"))):
     put("fuzz_spec_loader", "invalid-" + os.path.basename(path), open(path, "rb").read())
 

@@ -51,6 +51,12 @@ if command -v systemd-analyze >/dev/null 2>&1; then
   # Only the unit's own syntax: the binary path is checked against the extracted copy's.
   sed "s|/usr/bin/ironward|$T/root/usr/bin/ironward|" "$T/root/usr/lib/systemd/system/ironward.service" >"$T/ironward.service"
   out=$(systemd-analyze verify "$T/ironward.service" 2>&1 || true)
-  if grep -iE 'unknown (key|lvalue)|invalid|failed to parse' <<<"$out"; then fail "systemd-analyze: $out"; fi
+  if grep -iE 'unknown (key|lvalue)|invalid|failed to parse' <<<"$out"; then fail "systemd-analyze: $out"; fi  # With the fleet drop-in of examples/gitops (its %H picks the host's file) on top.
+  mkdir "$T/units" "$T/units/ironward.service.d"
+  cp "$T/ironward.service" "$T/units/"
+  sed "s|/usr/bin/ironward|$T/root/usr/bin/ironward|" "$T/root/usr/share/doc/ironward/examples/gitops/ironward-gitops.conf" \
+    >"$T/units/ironward.service.d/gitops.conf"
+  out=$(SYSTEMD_UNIT_PATH="$T/units:" systemd-analyze verify "$T/units/ironward.service" 2>&1 || true)
+  if grep -iE 'unknown (key|lvalue)|invalid|failed to|specifier' <<<"$out"; then fail "systemd-analyze (gitops drop-in): $out"; fi
 fi
 echo "deb: all checks passed"

@@ -637,5 +637,58 @@ TEST_F(RunDaemonTest, ProxyRequestRecordsBecomeMetricsThatMatchAudit) {
   }
 }
 
+// Overlays (`run -f base.yaml -f hosts/web1.yaml`): the host's file is watched like the base, so
+// an edit of it alone is applied; an invalid one is refused naming it, the last good state runs.
+TEST_F(RunDaemonTest, AnEditOfTheOverlayFileAloneIsApplied) {
+  const auto host = spec_.parent_path() / "hosts" / "web1.yaml";
+  std::filesystem::create_directories(host.parent_path());
+  WriteFile(host, "spec:\n  allowlist: [\"api.github.com\", \"pypi.org\"]\n");
+  auto replace_host = [&](const std::string& text) {  // an editor's or git's atomic replace
+    const auto tmp = host.parent_path() / ".web1.yaml.tmp";
+    WriteFile(tmp, text);
+    std::filesystem::rename(tmp, host);
+  };
+  Start({"-f", host.string(), "--harden-interval", "0"});
+  ASSERT_TRUE(Eventually([&] { return Get("/readyz").first == 200; }, seconds(40))) << Get("/readyz?verbose").second << Log();
+  EXPECT_NE(ReadFile(state_ / "proxy.yaml").find("pypi.org"), std::string::npos) << "the overlay is applied";
+  auto s = Status();
+  EXPECT_EQ(s["desired"]["paths"], nlohmann::json::array({spec_.string(), host.string()})) << s.dump(2);
+  const std::string before = s["desired"].value("digest", "");
+  const std::size_t runs = s["history"].size();
+
+  replace_host("spec:\n  allowlist: [\"api.github.com\", \"example.org\"]\n");
+  ASSERT_TRUE(Eventually([&] {
+    const std::string proxy_yaml = ReadFile(state_ / "proxy.yaml");
+    return proxy_yaml.find("example.org") != std::string::npos && proxy_yaml.find("pypi.org") == std::string::npos;
+  })) << Log();
+  ASSERT_TRUE(Eventually([&] {
+    const auto now = Status();
+    return now["desired"].value("digest", "") != before && now["history"].size() > runs;
+  })) << Status().dump(2);
+  EXPECT_EQ(Status()["history"].back().value("result", ""), "converged");
+  EXPECT_NE(Log().find("desired state changed"), std::string::npos) << Log();
+  EXPECT_EQ(ReadFile(spec_), gateway_) << "the base was not touched";
+
+  // A mapping replaced by a scalar in the host's file: refused with both places named.
+  const pid_t proxy = ProxyPid();
+  const std::string applied = Status()["desired"].value("digest", "");
+  replace_host("spec:\n  proxy: loopback\n");
+  ASSERT_TRUE(Eventually([&] { return Status().contains("desired_refused"); })) << Log();
+  const auto refused = Status()["desired_refused"];
+  EXPECT_EQ(refused["paths"], nlohmann::json::array({spec_.string(), host.string()}));
+  EXPECT_NE(refused["errors"].dump().find(host.string() + ":2:10: spec.proxy: a scalar here cannot replace a mapping set at " +
+                                          spec_.string() + ":6:3"),
+            std::string::npos)
+      << refused.dump(2);
+  EXPECT_EQ(Status()["desired"].value("digest", ""), applied);
+  EXPECT_EQ(ProxyPid(), proxy);
+  EXPECT_TRUE(Alive(proxy));
+  const auto status = Ironward("status");
+  EXPECT_NE(status.second.find("DESIRED STATE REFUSED"), std::string::npos) << "it holds: shown\n" << status.second;
+
+  replace_host("spec:\n  allowlist: [\"api.github.com\", \"example.org\"]\n");  // fixed: the refusal clears
+  ASSERT_TRUE(Eventually([&] { return !Status().contains("desired_refused"); })) << Status().dump(2) << Log();
+}
+
 }  // namespace
 }  // namespace ironward

@@ -27,6 +27,7 @@ class WiredContainersTest : public test_support::SandboxFixture {
     SandboxFixture::SetUp();
     desired_.spec.enforcement.mode = spec::EnforcementMode::kEnforce;
     desired_.source_path = "/etc/ironward/gateway.yaml";
+    desired_.source_paths = {desired_.source_path};
   }
 
   EgressWiring CurrentWiring() {

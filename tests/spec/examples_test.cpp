@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "controller/spec/loader.h"
 
@@ -51,6 +52,38 @@ TEST(ExamplesTest, FullExampleUsesEverySection) {
   EXPECT_EQ(s.proxy.source.url,
             "https://github.com/ironsh/iron-proxy/releases/download/v{version}/"
             "iron-proxy_{version}_{os}_{arch}.tar.gz");
+}
+
+// examples/gitops/repo is a fleet: the base and every host's overlay merge clean, and each host
+// gets what its file's comments say.
+TEST(ExamplesTest, EveryGitopsHostMergesOntoTheBaseWithoutErrorsOrWarnings) {
+  const fs::path repo = fs::path(IRONWARD_SOURCE_DIR) / "examples" / "gitops" / "repo";
+  const std::string base = (repo / "base.yaml").string();
+  const auto alone = LoadFile(base);
+  ASSERT_TRUE(alone.ok()) << Diagnostics(alone);
+  const auto hosts = YamlFiles(repo / "hosts");
+  ASSERT_GE(hosts.size(), 2U);
+  std::map<std::string, Spec> specs;
+  for (const auto& h : hosts) {
+    const auto r = LoadFiles({base, h.string()});
+    ASSERT_TRUE(r.ok()) << h << "\n" << Diagnostics(r);
+    EXPECT_TRUE(r.warnings.empty()) << h << "\n" << Diagnostics(r);
+    EXPECT_EQ(r.state->name, h.stem().string()) << "each host's file names its gateway after the host";
+    EXPECT_NE(r.state->digest, alone.state->digest) << h;
+    specs[h.stem().string()] = r.state->spec;
+  }
+  const auto names = [](const std::vector<Sandbox>& list) {
+    std::vector<std::string> out;
+    for (const auto& s : list) out.push_back(s.name);
+    return out;
+  };
+  EXPECT_EQ(names(specs.at("web1").sandboxes), (std::vector<std::string>{"triage", "review", "research"}));
+  EXPECT_EQ(specs.at("web1").sandboxes[0].env.at("LOG_FORMAT"), "json");
+  EXPECT_EQ(specs.at("web1").sandboxes[0].env.at("REGION"), "eu");
+  EXPECT_EQ(specs.at("web1").providers.size(), 3U);
+  EXPECT_EQ(names(specs.at("web2").sandboxes), (std::vector<std::string>{"triage"}));
+  EXPECT_EQ(specs.at("web2").sandboxes[0].resources.memory_bytes, 1024LL * 1024 * 1024);
+  EXPECT_EQ(specs.at("web2").sandboxes[0].resources.pids, 256);
 }
 
 TEST(ExamplesTest, InvalidDocumentsAreRejectedWithTheAnnouncedError) {
