@@ -27,7 +27,7 @@ struct AuditOptions {
   bool denied = false;
   bool follow = false;
   bool suggest = false;
-  std::string file;
+  std::vector<std::string> files;  ///< -f, repeatable (overlays)
   std::string output = "text";
 };
 
@@ -42,7 +42,7 @@ audit::SandboxNames LookUpNames() {
 std::string UsageProblem(const AuditOptions& o) {
   if (o.suggest && o.follow) return "--suggest summarises what was rejected; it cannot be combined with --follow";
   if (o.suggest && o.output != "text") return "--suggest prints desired-state YAML; drop -o " + o.output;
-  if (!o.file.empty() && !o.suggest) return "-f is only used by --suggest (to skip hosts the desired state admits)";
+  if (!o.files.empty() && !o.suggest) return "-f is only used by --suggest (to skip hosts the desired state admits)";
   return "";
 }
 
@@ -74,11 +74,11 @@ int Summarise(audit::LogTail& tail, const audit::Filter& filter, const AuditOpti
   const audit::SummaryContext ctx{&filter, &stats, matched};
   if (o.suggest) {
     std::optional<spec::DesiredState> desired;
-    if (!o.file.empty()) {
-      desired = LoadDesiredState(o.file, std::cerr);
+    if (!o.files.empty()) {
+      desired = LoadDesiredState(o.files, std::cerr);
       if (!desired) return 1;
     }
-    audit::SuggestInput in{&hosts, &names, desired ? &desired->spec : nullptr, o.file,
+    audit::SuggestInput in{&hosts, &names, desired ? &desired->spec : nullptr, FilesLabel(o.files),
                            filter.since ? audit::FormatMillis(*filter.since) : ""};
     std::cout << audit::SuggestYaml(in);
   } else if (o.output == "json") {
@@ -142,8 +142,9 @@ void AddAuditCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--follow", o->follow, "Print new records as lines as they are written, until Ctrl-C");
   cmd->add_flag("--suggest", o->suggest,
                 "Print spec.allowlist entries (YAML) that would admit the rejected hosts; for review, never applied");
-  cmd->add_option("-f,--file", o->file, "With --suggest: the desired state, to skip hosts it already admits and print its allowlist too")
-      ->type_name("FILE");
+  AddDesiredFileOption(cmd, &o->files,
+                       "With --suggest: the desired state (and overlays), to skip hosts it already admits and print "
+                       "its allowlist too");
   cmd->add_option("--output,-o", o->output, "Output format")->check(CLI::IsMember({"text", "json", "csv"}))->capture_default_str();
   cmd->footer(
       "Reads iron-proxy.log and its rotated copies (.1 .. .3) in the state directory. The summary\n"
