@@ -144,7 +144,8 @@ void AddAuditCommand(CLI::App& app, CliContext& ctx) {
                 "Print spec.allowlist entries (YAML) that would admit the rejected hosts; for review, never applied");
   AddDesiredFileOption(cmd, &o->files,
                        "With --suggest: the desired state (and overlays), to skip hosts it already admits and print "
-                       "its allowlist too");
+                       "its allowlist too",
+                       /*required=*/false);
   cmd->add_option("--output,-o", o->output, "Output format")->check(CLI::IsMember({"text", "json", "csv"}))->capture_default_str();
   cmd->footer(
       "Reads iron-proxy.log and its rotated copies (.1 .. .3) in the state directory. The summary\n"

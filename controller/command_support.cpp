@@ -44,7 +44,8 @@ void SetupLogging(const GlobalOptions& global) {
   }
 }
 
-CLI::Option* AddDesiredFileOption(CLI::App* cmd, std::vector<std::string>* files, const std::string& help) {
+CLI::Option* AddDesiredFileOption(CLI::App* cmd, std::vector<std::string>* files, const std::string& help,
+                                  bool required) {
   cmd->parse_complete_callback([files] {
     if (std::count(files->begin(), files->end(), "-") > 1) {
       throw CLI::ValidationError("--file", "`-f -` (stdin) can be given only once");
@@ -52,7 +53,7 @@ CLI::Option* AddDesiredFileOption(CLI::App* cmd, std::vector<std::string>* files
   });
   // One value per -f: `-f a.yaml b.yaml` is an error, not a silent overlay.
   return cmd->add_option("-f,--file", *files, help + "; repeat -f to merge overlays in order")
-      ->required()
+      ->required(required)
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

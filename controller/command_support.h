@@ -42,7 +42,9 @@ void SetupLogging(const GlobalOptions& global);
 /// Adds `-f,--file FILE` to `cmd`, one file per `-f`, repeatable: the desired state, then
 /// overlays merged onto it in order (docs/desired-state.md#overlays). `-f -` (stdin) may be
 /// given once; twice is a usage error (exit 64).
-CLI::Option* AddDesiredFileOption(CLI::App* cmd, std::vector<std::string>* files, const std::string& help);
+/// `required` false: the command runs without one (audit's --suggest).
+CLI::Option* AddDesiredFileOption(CLI::App* cmd, std::vector<std::string>* files, const std::string& help,
+                                  bool required = true);
 
 /// Loads (several files: merged in order; "-" is stdin) and validates; prints every diagnostic
 /// as FILE:LINE:COL: message to `err`. source_path(s) are made absolute.

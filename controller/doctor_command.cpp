@@ -9,6 +9,9 @@
 
 #include "controller/cli.h"
 #include "controller/command_support.h"
+#include "controller/doctor/sandbox_reach.h"
+#include "controller/probe_container.h"
+#include "reconcilers/proxy_config/render.h"
 #include "controller/doctor/checks.h"
 #include "controller/harden/survey.h"
 #include "controller/live_status.h"
@@ -42,6 +45,37 @@ doctor::Check SurveyOf(const std::string& state_dir) {
   return doctor::SurveyCheck(report.verdict, fixes);
 }
 
+/// sandbox-reach: a probe container on the sandbox network, with the first sandbox's image.
+doctor::Check SandboxReachOf(const spec::DesiredState& desired, docker::DockerApi* docker, const doctor::Hints& hints) {
+  const auto& spec = desired.spec;
+  const auto skip = [](std::string why) { return doctor::Check{"sandbox-reach", doctor::Result::kSkip, std::move(why), ""}; };
+  if (spec.enforcement.network != spec::NetworkMode::kInternal) {
+    return skip("enforcement.network is not internal (`ironward verify` probes the default bridge)");
+  }
+  if (docker == nullptr || !docker->Ping()) return skip("needs the engine (see docker)");
+  if (spec.sandboxes.empty()) return skip("no sandbox declared, so no image to probe with: ironward verify --image IMAGE");
+  auto gateway = proxy_config::GatewayOf(spec.enforcement.network_subnet);
+  if (!gateway) return {"sandbox-reach", doctor::Result::kFail, gateway.error().message, ""};
+  std::vector<int> ports{spec.proxy.tunnel_port, spec.proxy.http_port};
+  docker::ContainerCreateSpec probe;
+  probe.image = spec.sandboxes.front().image;
+  probe.cmd = {"sh", "-c", doctor::ReachScript(*gateway, ports)};
+  probe.labels = {{"ironward.dev/doctor-probe", desired.name}};
+  probe.stop_timeout = 1;
+  probe.host.init = true;
+  probe.host.network_mode = spec.enforcement.network_name;
+  probe.host.cap_drop = {"ALL"};
+  probe.host.security_opt = {"no-new-privileges:true"};
+  probe.host.memory = 64LL * 1024 * 1024;
+  probe.host.pids_limit = 32;
+  auto out = RunProbeContainer(*docker, probe, "ironward-doctor", 30);
+  if (!out) {
+    return {"sandbox-reach", doctor::Result::kFail, "the probe container could not run: " + out.error().message,
+            hints.Reconcile()};
+  }
+  return doctor::SandboxReachCheck(*gateway, ports, *out, spec.enforcement.network_name, hints);
+}
+
 std::vector<doctor::Check> RunChecks(const std::vector<std::string>& files, const std::string& state_dir) {
   // Hints.file follows a "-f ": the arguments without the first one.
   const doctor::Hints hints{IronwardCommand(state_dir), FileArgs(files).substr(3), FilesLabel(files)};
@@ -52,12 +86,12 @@ std::vector<doctor::Check> RunChecks(const std::vector<std::string>& files, cons
   checks.push_back(doctor::DesiredStateCheck(desired.has_value(), errors.str(), hints));
   const LiveCheck proxy = CheckProxyLive(reader);
   checks.push_back(doctor::ProxyCheck(proxy.ready, proxy.message, RunManages(reader), hints));
+  RealClock clock;
+  CurlHttpClient http;
+  auto engine = docker::DockerClient::FromEnvironment(http, clock);
+  docker::DockerApi* docker = engine ? engine->get() : nullptr;
   if (desired) {
-    RealClock clock;
-    CurlHttpClient http;
-    auto engine = docker::DockerClient::FromEnvironment(http, clock);
-    checks.push_back(doctor::DockerCheck(desired->spec, engine ? engine->get() : nullptr,
-                                         engine ? "" : engine.error().message));
+    checks.push_back(doctor::DockerCheck(desired->spec, docker, engine ? "" : engine.error().message));
   } else {
     checks.push_back(doctor::SkippedForDesiredState("docker"));
   }
@@ -65,12 +99,14 @@ std::vector<doctor::Check> RunChecks(const std::vector<std::string>& files, cons
   if (desired) {
     RealCommandRunner runner;
     checks.push_back(doctor::HostFirewallCheck(*desired, runner, hints));
+    checks.push_back(SandboxReachOf(*desired, docker, hints));
     checks.push_back(doctor::BitwardenCheck(desired->spec, [](const std::string& name) -> std::optional<std::string> {
       const char* v = std::getenv(name.c_str());
       return v ? std::optional<std::string>(v) : std::nullopt;
     }));
   } else {
     checks.push_back(doctor::SkippedForDesiredState("host-firewall"));
+    checks.push_back(doctor::SkippedForDesiredState("sandbox-reach"));
     checks.push_back(doctor::SkippedForDesiredState("bitwarden"));
   }
   checks.push_back(SurveyOf(state_dir));
@@ -86,9 +122,11 @@ void AddDoctorCommand(CLI::App& app, CliContext& ctx) {
   AddDesiredFileOption(cmd, files.get(), "Desired-state YAML (apiVersion ironward.dev/v1)");
   cmd->add_option("--output,-o", *output, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->footer(
-      "Checks: desired-state, proxy, docker, ca, host-firewall, bitwarden, survey (docs/doctor.md).\n"
+      "Checks: desired-state, proxy, docker, ca, host-firewall, sandbox-reach, bitwarden, survey\n"
+      "(docs/doctor.md).\n"
       "Each is pass, warn, fail or skip; every non-pass has a fix: line with a command to run.\n"
-      "Read-only: it changes nothing, logs in nowhere and never prints a secret value.\n"
+      "Read-only: it changes nothing (sandbox-reach runs a short-lived probe container, removed after),\n"
+      "logs in nowhere and never prints a secret value.\n"
       "Exit 0 when no check fails (warn does not fail), 1 otherwise.\n\n"
       "Examples:\n"
       "  ironward doctor -f gateway.yaml\n"

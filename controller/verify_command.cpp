@@ -11,6 +11,7 @@
 
 #include "controller/cli.h"
 #include "controller/command_support.h"
+#include "controller/probe_container.h"
 #include "reconcilers/mappings_reconciler.h"
 #include "reconcilers/network/verify_probe.h"
 #include "reconcilers/proxy_config/render.h"
@@ -42,26 +43,6 @@ bool HostMatches(const std::string& pattern, const std::string& host) {
   }
   return pattern == host;
 }
-
-/// First concrete host of the providers, else of the allowlist ("*.x" becomes "x").
-/// Closes over the probe container: removed on every path out.
-class ProbeContainer {
- public:
-  explicit ProbeContainer(docker::DockerApi& docker) : docker_(docker) {}
-  ProbeContainer(const ProbeContainer&) = delete;
-  ProbeContainer& operator=(const ProbeContainer&) = delete;
-  ~ProbeContainer() {
-    if (id_.empty()) return;
-    auto removed = docker_.RemoveContainer(id_, true);
-    if (!removed) spdlog::warn("verify: could not remove probe container {}: {}", id_, removed.error().message);
-  }
-  void set_id(std::string id) { id_ = std::move(id); }
-  const std::string& id() const { return id_; }
-
- private:
-  docker::DockerApi& docker_;
-  std::string id_;
-};
 
 struct ProbeSetup {
   docker::ContainerCreateSpec spec;
@@ -148,27 +129,7 @@ Result<ProbeSetup> Prepare(const spec::DesiredState& desired, const VerifyOption
 
 /// Runs the probe; its stdout. The container is always removed.
 Result<std::string> RunProbe(docker::DockerApi& docker, const ProbeSetup& p, int timeout_seconds) {
-  if (p.network != "bridge") {
-    auto net = docker.InspectNetwork(p.network);
-    if (!net) return net.error();
-    if (!net->has_value()) {
-      return Error::Transient("sandbox network " + p.network + " does not exist: run `ironward reconcile` first");
-    }
-  }
-  ProbeContainer probe(docker);
-  auto created = docker.CreateContainer("ironward-verify-" + std::to_string(::getpid()), p.spec);
-  if (!created) return created.error().Wrap("creating the probe container");
-  probe.set_id(created->id);
-  auto started = docker.StartContainer(probe.id());
-  if (!started) return started.error().Wrap("starting the probe container");
-  auto waited = docker.WaitContainer(probe.id(), std::chrono::seconds(timeout_seconds));
-  if (!waited) return waited.error().Wrap("waiting for the probe");
-  auto logs = docker.Logs(probe.id(), {});
-  if (!logs) return logs.error().Wrap("reading the probe's output");
-  if (waited->status_code != 0) {
-    spdlog::warn("verify: probe exited {} ({})", waited->status_code, logs->err.substr(0, 200));
-  }
-  return logs->out;
+  return RunProbeContainer(docker, p.spec, "ironward-verify", timeout_seconds);
 }
 
 void PrintTable(const std::vector<verify::CheckRow>& rows) {

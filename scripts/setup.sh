@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything ironward needs to build and test on Debian 12 (bookworm), from Debian's
 # packages only. Idempotent: packages already present are skipped. Needs root (or sudo).
+#   scripts/setup.sh           build dependencies and the tools the quickstart runs
+#   scripts/setup.sh --tests   also the host firewalls the test suite drives (ufw, firewalld), which
+#                              are installed but never started or enabled on this host (the tests
+#                              run them in private network namespaces: tests/host_firewall)
 set -euo pipefail
+WITH_TESTS=0
+[ "${1:-}" = --tests ] && WITH_TESTS=1
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -30,5 +36,29 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# ufw is installed disabled (ENABLED=no). firewalld's package starts and enables its service where
+# systemd runs: a policy-rc.d forbids the start during the install, and the unit is disabled after,
+# so this host's firewall never changes.
+if [ "$WITH_TESTS" = 1 ]; then
+  fw_missing=()
+  for p in ufw firewalld; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || fw_missing+=("$p")
+  done
+  if [ "${#fw_missing[@]}" -gt 0 ]; then
+    echo "setup: installing ${fw_missing[*]} (not started, not enabled)"
+    made_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+      $SUDO chmod 755 /usr/sbin/policy-rc.d
+      made_policy=1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get install -y -qq --no-install-recommends "${fw_missing[@]}" >/dev/null ||
+      { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${fw_missing[@]}" >/dev/null; }
+    [ "$made_policy" = 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d
+    if [ -d /run/systemd/system ]; then $SUDO systemctl disable firewalld >/dev/null 2>&1 || true; fi
+  fi
 fi
 echo "setup: all build and test dependencies are installed"

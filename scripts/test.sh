@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${1:-build}
 shift || true
-scripts/setup.sh
+scripts/setup.sh --tests
 scripts/build.sh "$BUILD_DIR" "$@"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${CTEST_JOBS:-2}" --timeout 600

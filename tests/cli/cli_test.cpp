@@ -186,7 +186,7 @@ TEST_F(CliTest, DryRunApplyAndSecondApplyFollowTheExitCodeContract) {
 
   auto apply = Ironward("reconcile -f " + spec_.string());
   EXPECT_EQ(apply.code, 0) << apply.err;
-  EXPECT_NE(apply.out.find("Recap: ok=9 changed=5 failed=0 skipped=0"), std::string::npos) << apply.out;
+  EXPECT_NE(apply.out.find("Recap: ok=10 changed=5 failed=0 skipped=0"), std::string::npos) << apply.out;
   EXPECT_EQ(testing::ModeOf(state_), 0700U);
   EXPECT_EQ(testing::ModeOf(state_ / "mappings.json"), 0600U);
   EXPECT_EQ(testing::ModeOf(state_ / "proxy.yaml"), 0600U);
@@ -196,7 +196,7 @@ TEST_F(CliTest, DryRunApplyAndSecondApplyFollowTheExitCodeContract) {
 
   auto again = Ironward("reconcile -f " + spec_.string());
   EXPECT_EQ(again.code, 0);
-  EXPECT_NE(again.out.find("Recap: ok=9 changed=0 failed=0 skipped=0"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("Recap: ok=10 changed=0 failed=0 skipped=0"), std::string::npos) << again.out;
 
   const auto before = Snapshot(state_);
   auto synced = Ironward("reconcile -f " + spec_.string() + " --dry-run");
@@ -210,7 +210,7 @@ TEST_F(CliTest, JsonOutputs) {
   EXPECT_EQ(plan.code, 2);
   const auto j = nlohmann::json::parse(plan.out);
   EXPECT_EQ(j["format_version"], "1.1");
-  EXPECT_EQ(j["resource_changes"].size(), 10U);  // 6 changes + no-ops: secrets, network, sandboxes, enforcement
+  EXPECT_EQ(j["resource_changes"].size(), 11U);  // 6 changes + no-ops: secrets, network, host_firewall, sandboxes, enforcement
   auto apply = Ironward("reconcile -f " + spec_.string() + " -o json");
   EXPECT_EQ(apply.code, 0);
   const auto recap = nlohmann::json::parse(apply.out);
@@ -612,7 +612,7 @@ TEST_F(CliTest, DownTearsDownAndReconcileBringsTheSameGatewayBack) {
 
   auto down = Ironward("down -f " + spec_.string());
   EXPECT_EQ(down.code, 0) << down.err << down.out;
-  EXPECT_NE(down.out.find("Recap: ok=3 changed=1 failed=0"), std::string::npos) << down.out;
+  EXPECT_NE(down.out.find("Recap: ok=4 changed=1 failed=0"), std::string::npos) << down.out;
   EXPECT_TRUE(testing::Eventually([&] { return testing::ProcessGone(proxy); }, std::chrono::seconds(5)))
       << "the proxy is stopped";
   auto status = Ironward("status");

@@ -108,7 +108,9 @@ remove_by_hand() {
   fi
 }
 bridge() { docker network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' iw-hostfw-test; }
-doctor_hostfw() { iw doctor -f "$W/gw.yaml" -o json | python3 -c 'import json,sys; c=[c for c in json.load(sys.stdin)["checks"] if c["check"]=="host-firewall"][0]; print(c["result"]+" | "+c["detail"]+" | "+c["fix"])'; }
+doctor_check() {  # $1 = check name: "result | detail | fix" (doctor exits 1 while a check fails)
+  { iw doctor -f "$W/gw.yaml" -o json || true; } | python3 -c 'import json,sys; c=[c for c in json.load(sys.stdin)["checks"] if c["check"]==sys.argv[1]][0]; print(c["result"]+" | "+c["detail"]+" | "+c["fix"])' "$1"
+}
 
 step "1. reconcile adds the accept through $TOOL"
 iw reconcile -f "$W/gw.yaml" >"$W/reconcile1.out" 2>&1 || { cat "$W/reconcile1.out"; fail "first reconcile"; }
@@ -124,8 +126,10 @@ step "2. the accept removed by hand: blocked for real, doctor warns, dry run pla
 remove_by_hand
 accept_present runtime && fail "the accept is still there"
 if reaches_proxy; then fail "$TOOL did not block sandbox -> proxy without the accept"; fi
-d=$(doctor_hostfw); echo "   doctor: $d"
+d=$(doctor_check host-firewall); echo "   doctor: $d"
 case $d in warn*"$TOOL is"*"has no accept"*) ;; *) fail "doctor did not warn about $TOOL: $d" ;; esac
+d=$(doctor_check sandbox-reach); echo "   doctor: $d"
+case $d in fail*"from a container on iw-hostfw-test"*) ;; *) fail "doctor's probe container reached the proxy: $d" ;; esac
 set +e; iw reconcile -f "$W/gw.yaml" --dry-run >"$W/dry.out" 2>&1; rc=$?; set -e
 [ "$rc" = 2 ] || { cat "$W/dry.out"; fail "dry run exit $rc, want 2"; }
 grep -q "host_firewall.$TOOL\[" "$W/dry.out" || { cat "$W/dry.out"; fail "the plan does not name host_firewall.$TOOL"; }
@@ -134,8 +138,11 @@ step "3. reconcile heals it"
 iw reconcile -f "$W/gw.yaml" >/dev/null 2>&1 || fail "healing reconcile"
 accept_present runtime || fail "not healed"
 reaches_proxy || fail "the sandbox cannot reach the proxy after the heal"
-d=$(doctor_hostfw); echo "   doctor: $d"
-case $d in pass*) ;; *) fail "doctor does not pass after the heal: $d" ;; esac
+for c in host-firewall sandbox-reach; do
+  d=$(doctor_check $c); echo "   doctor: $d"
+  case $d in pass*) ;; *) fail "doctor's $c does not pass after the heal: $d" ;; esac
+done
+[ -z "$(docker ps -aq --filter label=ironward.dev/doctor-probe)" ] || fail "doctor left its probe container behind"
 
 step "4. down removes it (runtime and permanent) and the record"
 iw down -f "$W/gw.yaml" >"$W/down.out" 2>&1 || { cat "$W/down.out"; fail "down"; }

@@ -29,10 +29,18 @@ esac
 
 W=$(mktemp -d /tmp/ironward-hostfw.XXXXXX)
 NS=iwfw-$$
-host_fingerprint() { { nft list ruleset 2>/dev/null; cat /etc/ufw/user.rules /etc/ufw/ufw.conf 2>/dev/null; ls /etc/firewalld 2>/dev/null; } | sha256sum; }
+# What this test could change on the host if a namespace leaked: ufw's and firewalld's rules in the
+# host's ruleset, and their configuration. (Not the whole ruleset: other tests running in parallel
+# load and remove their own tables.)
+host_fingerprint() {
+  { nft list ruleset 2>/dev/null | grep -E "ufw|firewalld|hostfw" || true
+    cat /etc/ufw/user.rules /etc/ufw/user6.rules /etc/ufw/ufw.conf 2>/dev/null
+    find /etc/firewalld -type f -exec sha256sum {} + 2>/dev/null | sort; } | sha256sum
+}
 BEFORE=$(host_fingerprint)
 cleanup() {
   rc=$?
+  set +e  # every step of the cleanup runs, whatever fails
   # The inner script stops what it started; whatever is left in the namespace is killed here.
   for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
   ip netns del "$NS" 2>/dev/null || true
