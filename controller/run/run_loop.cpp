@@ -453,7 +453,8 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
   const RunResult run = engine_.Apply(*desired_, deps, apply);
   TrackRecordedProxy();
   ReapProxies();  // proxies the pass stopped
-  const int drift = CountDrift(doc, run);
+  const std::vector<std::string> drifted = DriftedResources(doc, run);
+  const int drift = static_cast<int>(drifted.size());
 
   RecordRun(doc, *desired_, run, FormatRfc3339(rt_.clock.Now()), GitRevisionOf(desired_->source_paths));
   ApplyExtras(doc);
@@ -467,7 +468,7 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
     const auto wait = r.outcome ? std::chrono::duration_cast<milliseconds>(r.outcome->after) : milliseconds(0);
     queue_.Record(r.plan.resource, KindOf(r), wait, desired_->digest, after);
   }
-  metrics_.ObservePass(run, drift);
+  metrics_.ObservePass(run, drifted);
   metrics_.SetFromStatus(doc);
   // The count is run.failed (skipped resources are not counted), so the names are too; a skipped
   // dependent whose own plan failed as well is named apart.
