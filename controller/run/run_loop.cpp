@@ -505,7 +505,17 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
     spdlog::info("pass done in {:.3f}s, in sync: Recap: ok={} changed=0 failed=0 skipped={}", run.duration_seconds,
                  run.ok, run.skipped);
   }
-  if (drift > 0) spdlog::info("healed {} resource(s) that drifted", drift);
+  if (drift > 0) {
+    // Only what this pass converged is healed; the rest counts in ironward_drift_unhealed_passes.
+    std::set<std::string> unhealed;
+    for (const auto& name : drifted) {
+      const ResourceResult* r = run.Find(name);
+      if (r == nullptr || ResultLabel(*r) != "success") unhealed.insert(name);
+    }
+    const auto healed = drifted.size() - unhealed.size();
+    if (healed > 0) spdlog::info("healed {} resource(s) that drifted", healed);
+    if (!unhealed.empty()) spdlog::warn("drifted and not healed by this pass: {}", Join(unhealed));
+  }
   if (state_watch_.ok()) {
     // The pass's own writes, or a change made meanwhile (a file deleted right after the pass
     // healed another): a file left missing, a symlink or loose gets one more pass.
