@@ -195,6 +195,10 @@ def check_rules(path, tests_path, doc_path, served):
     with open(doc_path, encoding="utf-8") as f:
         headings = {m.lower() for m in re.findall(r"^#+\s+(\S+)\s*$", f.read(), re.M)}
     alerts = {}
+    for group in rules.get("groups", []):  # recorded series are served to the rules after them
+        for r in group.get("rules", []):
+            if "record" in r:
+                served.setdefault(r["record"], {})
     for group in rules.get("groups", []):
         for r in group.get("rules", []):
             name = r.get("alert") or r.get("record")
