@@ -1,6 +1,7 @@
-// Prints the /metrics text `ironward run` serves, rendered by the real renderers from a status in
-// which every detail a gauge comes from is present (a gauge with no source is omitted, so a real
-// daemon on a test host serves only some of them). tests/monitoring/check_monitoring.py takes the
+// Prints the /metrics text `ironward run` serves (Metrics, then ProxyRequestMetrics, as the
+// endpoint does), rendered by the real renderers from a status in which every detail a gauge comes
+// from is present (a gauge with no source is omitted, so a real daemon on a test host serves only
+// some of them). tests/monitoring/check_monitoring.py takes the
 // metric names and labels the dashboard and the alert rules may use from this output, and
 // promtool_test.sh lints it with `promtool check metrics`.
 #include <stdlib.h>
@@ -10,11 +11,7 @@
 #include <string>
 
 #include "controller/run/metrics.h"
-
-#if __has_include("controller/run/proxy_metrics.h")
 #include "controller/run/proxy_metrics.h"
-#define IRONWARD_HAS_PROXY_METRICS 1
-#endif
 
 namespace {
 
@@ -63,7 +60,6 @@ int main() {
   metrics.SetFromStatus(FullStatus());
   metrics.SetDesiredRefused(false);
   std::cout << metrics.Render();
-#ifdef IRONWARD_HAS_PROXY_METRICS
   // The request counters read iron-proxy.log in the state dir; an empty one still serves the
   // host="other" series of every base action.
   std::string dir = (std::filesystem::temp_directory_path() / "ironward-sample-XXXXXX").string();
@@ -73,20 +69,5 @@ int main() {
     std::cout << requests.Render();
   }
   std::filesystem::remove_all(dir);
-#else
-  // Until the request counters of issue #17 item 2 (controller/run/proxy_metrics.h, the audit
-  // branch) are merged: the names and labels that work specifies, so the dashboard and the rules
-  // can be checked now. This block goes away by itself once that header exists, and from then on
-  // the real renderer's output is what is checked.
-  std::cout << "# pending: issue #17 item 2\n"
-               "# HELP ironward_proxy_requests_total Requests iron-proxy decided on, by host and action.\n"
-               "# TYPE ironward_proxy_requests_total counter\n"
-               "ironward_proxy_requests_total{host=\"other\",action=\"allow\"} 0\n"
-               "ironward_proxy_requests_total{host=\"other\",action=\"error\"} 0\n"
-               "ironward_proxy_requests_total{host=\"other\",action=\"reject\"} 0\n"
-               "# HELP ironward_proxy_hosts_seen_total Hosts requested for the first time.\n"
-               "# TYPE ironward_proxy_hosts_seen_total counter\n"
-               "ironward_proxy_hosts_seen_total 0\n";
-#endif
   return 0;
 }
