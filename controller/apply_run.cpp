@@ -64,7 +64,7 @@ int RunApply(const spec::DesiredState& desired, const ApplyRunOptions& options) 
   const RunResult run = engine.Apply(desired, deps);
 
   state::StatusDoc doc = std::move(loaded->doc);
-  const int drift = run::CountDrift(doc, run);
+  const std::vector<std::string> drifted = run::DriftedResources(doc, run);
   RecordRun(doc, desired, run, FormatRfc3339(rt.clock.Now()), GitRevisionOf(desired.source_paths));
   ClearRefusalOf(doc, desired, run);
   doc.extra.erase("down");  // `ironward down` is undone by any pass that brings the gateway up
@@ -74,7 +74,7 @@ int RunApply(const spec::DesiredState& desired, const ApplyRunOptions& options) 
   }
   if (!options.textfile_dir.empty()) {
     run::Metrics metrics;
-    metrics.ObservePass(run, drift);
+    metrics.ObservePass(run, drifted);
     metrics.SetFromStatus(doc);
     if (auto s = run::WriteTextfile(options.textfile_dir, metrics.Render()); !s) {
       std::cerr << "Error: " << s.error().message << "\n";

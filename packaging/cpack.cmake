@@ -1,7 +1,11 @@
 # CPack: `cpack -G DEB` in a build directory makes ironward_<version>_<arch>.deb with the binary,
-# the systemd unit, the examples and the docs. Included from the root CMakeLists.txt.
+# the systemd unit, the Grafana dashboard and Prometheus rules, the examples and the docs. Included
+# from the root CMakeLists.txt.
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/ironward.service DESTINATION lib/systemd/system)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/grafana-dashboard.json ${PROJECT_SOURCE_DIR}/packaging/prometheus-rules.yaml
+        DESTINATION share/ironward)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/run.md ${PROJECT_SOURCE_DIR}/docs/gitops.md
+        ${PROJECT_SOURCE_DIR}/docs/observability.md
         DESTINATION share/doc/ironward OPTIONAL)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/ DESTINATION share/doc/ironward/examples)
 

@@ -22,6 +22,8 @@ PACKAGES=(
   python3 python3-jsonschema python3-yaml docker.io docker-compose iptables iproute2 nftables
   # fuzzing and sanitizers (clang + its runtimes)
   clang libclang-rt-14-dev
+  # promtool for the alert rules and dashboard checks (tests/monitoring)
+  prometheus
 )
 # Node.js + npm for the Bitwarden official-client cross-check; keep a newer node if present.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
@@ -36,6 +38,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Only promtool is needed. The package also enables a Prometheus server listening on :9090, which
+  # is iron-proxy's default tunnelPort: stop and disable it when this run installed it (a Prometheus
+  # that was already there is left alone).
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # ufw is installed disabled (ENABLED=no). firewalld's package starts and enables its service where

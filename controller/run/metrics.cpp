@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -79,26 +80,33 @@ std::string ResultLabel(const ResourceResult& r) {
   return "error";
 }
 
-int CountDrift(const state::StatusDoc& before, const RunResult& run) {
+std::vector<std::string> DriftedResources(const state::StatusDoc& before, const RunResult& run) {
   // Same desired state as the last recorded run, and the resource was Ready then: whatever it
   // must change now was changed by someone else (or crashed).
-  if (before.desired_digest.empty() || before.desired_digest != run.desired_digest) return 0;
-  int drift = 0;
+  std::vector<std::string> drifted;
+  if (before.desired_digest.empty() || before.desired_digest != run.desired_digest) return drifted;
   for (const auto& r : run.resources) {
     if (r.plan.changes.empty()) continue;
     auto it = before.resources.find(r.plan.resource);
-    if (it != before.resources.end() && it->second.Ready()) ++drift;
+    if (it != before.resources.end() && it->second.Ready()) drifted.push_back(r.plan.resource);
   }
-  return drift;
+  return drifted;
 }
 
-void Metrics::ObservePass(const RunResult& run, int drift_events) {
+void Metrics::ObservePass(const RunResult& run, const std::vector<std::string>& drifted) {
   std::lock_guard lock(mu_);
   ++passes_total_;
-  drift_total_ += static_cast<std::uint64_t>(std::max(drift_events, 0));
+  drift_total_ += drifted.size();
+  std::map<std::string, std::uint64_t> unhealed;  // only the resources of this pass are kept
   for (const auto& r : run.resources) {
     const std::string& name = r.plan.resource;
     const std::string result = ResultLabel(r);
+    // Counted from the pass that found the drift (0 if that pass healed it) until one converges;
+    // a resource held by its back-off or skipped behind a dependency is not healed either.
+    auto was = unhealed_passes_.find(name);
+    const bool tracked = (was != unhealed_passes_.end() && was->second > 0) ||
+                         std::find(drifted.begin(), drifted.end(), name) != drifted.end();
+    unhealed[name] = tracked && result != "success" ? (was == unhealed_passes_.end() ? 0 : was->second) + 1 : 0;
     ++reconcile_total_[{name, result}];
     if (result == "error" || result == "requeue") ++errors_total_[name];
     else errors_total_.try_emplace(name, 0);
@@ -110,6 +118,7 @@ void Metrics::ObservePass(const RunResult& run, int drift_events) {
       if (r.duration_seconds <= kTimeBuckets[i]) ++h.buckets[i];
     }
   }
+  unhealed_passes_ = std::move(unhealed);
 }
 
 void Metrics::SetFromStatus(const state::StatusDoc& doc) {
@@ -128,6 +137,7 @@ void Metrics::SetFromStatus(const state::StatusDoc& doc) {
   }
   if (const auto* d = DetailsOf(doc, "secrets"); d) {
     if (auto v = Timestamp(*d, "fetched_at")) g["secret_fetch"] = *v;
+    if (auto v = Number(*d, "refresh_interval_seconds")) g["secret_refresh"] = *v;
   }
   if (const auto* d = DetailsOf(doc, "enforcement"); d) {
     if (auto v = Number(*d, "compliant")) g["sandboxes"]["compliant"] = *v;
@@ -139,7 +149,13 @@ void Metrics::SetFromStatus(const state::StatusDoc& doc) {
   }
   if (!doc.resources.empty()) {
     bool ready = true;
-    for (const auto& [name, r] : doc.resources) ready = ready && r.Ready();
+    for (const auto& [name, r] : doc.resources) {
+      ready = ready && r.Ready();
+      for (const char* type : {"Ready", "Reconciling", "Stalled"}) {
+        const state::Condition* c = r.Find(type);
+        g["conditions"][name][type] = c != nullptr && c->status == "True" ? 1.0 : 0.0;
+      }
+    }
     g["ready"] = ready ? 1.0 : 0.0;
   }
   if (doc.extra.contains("harden") && doc.extra["harden"].is_object()) {
@@ -192,6 +208,11 @@ std::string Metrics::Render() const {
   header("ironward_drift_events_total", "counter",
          "Resources found changed out of band (desired input unchanged since they last converged).");
   o << "ironward_drift_events_total " << drift_total_ << "\n";
+  header("ironward_drift_unhealed_passes", "gauge",
+         "Passes since the resource was found drifted that ended with it still not converged; 0 once healed.");
+  for (const auto& [name, n] : unhealed_passes_) {
+    o << "ironward_drift_unhealed_passes{resource=\"" << Esc(name) << "\"} " << n << "\n";
+  }
   const nlohmann::json& g = gauges_;
   auto gauge = [&](const char* key, const char* name, const char* help) {
     if (!g.contains(key)) return;
@@ -199,6 +220,16 @@ std::string Metrics::Render() const {
     o << name << " " << Num(g[key].get<double>()) << "\n";
   };
   gauge("ready", "ironward_ready", "1 when every resource is Ready.");
+  if (g.contains("conditions")) {
+    header("ironward_resource_condition", "gauge",
+           "1 while the resource's condition (Ready, Reconciling, Stalled) is True, else 0.");
+    for (const auto& [name, types] : g["conditions"].items()) {
+      for (const auto& [type, v] : types.items()) {
+        o << "ironward_resource_condition{resource=\"" << Esc(name) << "\",condition=\"" << type << "\"} "
+          << Num(v.get<double>()) << "\n";
+      }
+    }
+  }
   gauge("proxy_up", "ironward_proxy_up", "1 when the supervised iron-proxy is running (daemon status).");
   gauge("proxy_crashes", "ironward_proxy_consecutive_crashes",
         "Unplanned iron-proxy exits in a row; from 5 on a crash loop, retried every maxRestartBackoff.");
@@ -212,6 +243,8 @@ std::string Metrics::Render() const {
   }
   gauge("ca_not_after", "ironward_ca_not_after_timestamp_seconds", "Expiry of the local CA certificate.");
   gauge("secret_fetch", "ironward_secret_last_fetch_timestamp_seconds", "Last successful secret fetch.");
+  gauge("secret_refresh", "ironward_secret_refresh_interval_seconds",
+        "spec.credentials.bitwarden.refreshInterval: a fetch is due this long after the last one.");
   if (g.contains("sandboxes")) {
     header("ironward_sandboxes", "gauge", "Sandboxes by egress-policy compliance (enforcement status).");
     for (const auto& [state, v] : g["sandboxes"].items()) {

@@ -1,8 +1,10 @@
 // Prometheus text exposition (format 0.0.4) of the controller's counters and the domain gauges.
 //
-// Counters/histograms are fed per pass (ObservePass); gauges are recomputed from status.json
-// (SetFromStatus): CA not-after, secret last fetch, proxy up, sandboxes, harden survey. A gauge
-// whose source detail is absent is omitted, never reported as 0.
+// Counters/histograms and the unhealed-drift gauge are fed per pass (ObservePass); the other gauges
+// are recomputed from status.json (SetFromStatus): conditions per resource, CA not-after, secret
+// last fetch and refresh interval, proxy up, sandboxes, harden survey. A gauge whose source detail
+// is absent is omitted, never reported as 0. Alert rules and the Grafana dashboard in packaging/
+// use these names (tests/monitoring checks them against Render()): rename one only with them.
 // Thread-safe: the HTTP thread renders while the loop records.
 #pragma once
 
@@ -12,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -32,11 +35,17 @@ std::string EscapeLabel(const std::string& value);
 
 /// Resources with planned changes although the desired state is the one of the last recorded run
 /// and they were Ready then: the actual state drifted (proxy killed, file edited, container removed).
-int CountDrift(const state::StatusDoc& before, const RunResult& run);
+std::vector<std::string> DriftedResources(const state::StatusDoc& before, const RunResult& run);
+inline int CountDrift(const state::StatusDoc& before, const RunResult& run) {
+  return static_cast<int>(DriftedResources(before, run).size());
+}
 
 class Metrics {
  public:
-  void ObservePass(const RunResult& run, int drift_events);
+  /// `drifted`: DriftedResources of this pass. A drifted resource is tracked until a pass ends with
+  /// it converged (result "success"); each pass that does not counts in
+  /// ironward_drift_unhealed_passes{resource}.
+  void ObservePass(const RunResult& run, const std::vector<std::string>& drifted);
   /// Recomputes the gauges from a status document (after RecordRun + save).
   void SetFromStatus(const state::StatusDoc& doc);
   /// Set by the daemon: 1 while the desired-state file on disk is refused.
@@ -54,6 +63,7 @@ class Metrics {
   std::map<std::string, std::uint64_t> errors_total_;
   std::map<std::string, Histogram> time_;
   std::uint64_t drift_total_ = 0;
+  std::map<std::string, std::uint64_t> unhealed_passes_;  ///< per resource of the last pass; 0 = healed
   std::uint64_t passes_total_ = 0;
   nlohmann::json gauges_ = nlohmann::json::object();  ///< computed by SetFromStatus
   std::optional<bool> desired_refused_;

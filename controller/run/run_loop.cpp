@@ -453,7 +453,8 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
   const RunResult run = engine_.Apply(*desired_, deps, apply);
   TrackRecordedProxy();
   ReapProxies();  // proxies the pass stopped
-  const int drift = CountDrift(doc, run);
+  const std::vector<std::string> drifted = DriftedResources(doc, run);
+  const int drift = static_cast<int>(drifted.size());
 
   RecordRun(doc, *desired_, run, FormatRfc3339(rt_.clock.Now()), GitRevisionOf(desired_->source_paths));
   ApplyExtras(doc);
@@ -467,7 +468,7 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
     const auto wait = r.outcome ? std::chrono::duration_cast<milliseconds>(r.outcome->after) : milliseconds(0);
     queue_.Record(r.plan.resource, KindOf(r), wait, desired_->digest, after);
   }
-  metrics_.ObservePass(run, drift);
+  metrics_.ObservePass(run, drifted);
   metrics_.SetFromStatus(doc);
   // The count is run.failed (skipped resources are not counted), so the names are too; a skipped
   // dependent whose own plan failed as well is named apart.
@@ -504,7 +505,17 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
     spdlog::info("pass done in {:.3f}s, in sync: Recap: ok={} changed=0 failed=0 skipped={}", run.duration_seconds,
                  run.ok, run.skipped);
   }
-  if (drift > 0) spdlog::info("healed {} resource(s) that drifted", drift);
+  if (drift > 0) {
+    // Only what this pass converged is healed; the rest counts in ironward_drift_unhealed_passes.
+    std::set<std::string> unhealed;
+    for (const auto& name : drifted) {
+      const ResourceResult* r = run.Find(name);
+      if (r == nullptr || ResultLabel(*r) != "success") unhealed.insert(name);
+    }
+    const auto healed = drifted.size() - unhealed.size();
+    if (healed > 0) spdlog::info("healed {} resource(s) that drifted", healed);
+    if (!unhealed.empty()) spdlog::warn("drifted and not healed by this pass: {}", Join(unhealed));
+  }
   if (state_watch_.ok()) {
     // The pass's own writes, or a change made meanwhile (a file deleted right after the pass
     // healed another): a file left missing, a symlink or loose gets one more pass.

@@ -56,6 +56,14 @@ nlohmann::json Details(const ObservedDaemon& o) {
   return j;
 }
 
+/// Details with the crash count this apply recorded (a crash Observe found is counted by Apply), so
+/// status and ironward_proxy_consecutive_crashes do not lag a whole back-off behind the message.
+nlohmann::json DetailsCounting(const ObservedDaemon& o, const CrashState& crash) {
+  ObservedDaemon counted = o;
+  counted.crash = crash;
+  return Details(counted);
+}
+
 std::string ReadFileDigest(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return "missing";
@@ -192,10 +200,14 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
                              d.reason + "\nlast " + std::to_string(o.log_tail.size()) + " log lines:\n" + tail, 0,
                              d.wait);
       stalled.stalled = true;
+      stalled.details = DetailsCounting(o, d.crash);
       return stalled;
     }
-    case Step::kWait:
-      return Make(Outcome::Kind::kRequeueAfter, "CrashBackoff", d.reason, 0, d.wait);
+    case Step::kWait: {
+      Outcome wait = Make(Outcome::Kind::kRequeueAfter, "CrashBackoff", d.reason, 0, d.wait);
+      wait.details = DetailsCounting(o, d.crash);
+      return wait;
+    }
     case Step::kReload: {
       auto key = EnsureManagementKey(deps.state);
       if (!key) return Outcome::Failed(key.error(), "ManagementKeyFailed");
@@ -304,13 +316,21 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   const std::string message = started->detail + ended + " (crash " + std::to_string(cs.consecutive) + ", back-off " +
                               FormatDuration(cs.backoff) + ")\nlast " + std::to_string(lines.size()) +
                               " log lines:\n" + FormatTail(lines, secrets);
+  // This crash counted in the details too (see DetailsCounting).
+  ObservedDaemon after = o;
+  after.record = started->record;
+  after.liveness = Liveness::kGone;
+  after.crash = cs;
   if (InCrashLoop(cs, rq.inputs.Digest(), options_.crash_loop_threshold)) {
     Outcome loop = Make(Outcome::Kind::kRetry, "CrashLoop",
                         CrashLoopWords(cs.consecutive, Policy(ctx)) + "; last: " + message, 0, cs.backoff);
     loop.stalled = true;
+    loop.details = Details(after);
     return loop;
   }
-  return Make(Outcome::Kind::kRetry, "NotReady", notes + message, 0, cs.backoff);
+  Outcome retry = Make(Outcome::Kind::kRetry, "NotReady", notes + message, 0, cs.backoff);
+  retry.details = Details(after);
+  return retry;
 }
 
 }  // namespace ironward::daemon

@@ -245,6 +245,7 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
   const bool env_ready = cred.allow_env_fallback && !o.source_error && o.missing.empty();
   plan.details = {{"source", "bitwarden"},
                   {"project_id", cred.bitwarden.project_id},
+                  {"refresh_interval_seconds", cred.bitwarden.refresh_interval.count()},
                   {"delivery", b.file_delivery ? "file" : "env"},
                   {"secrets", complete ? DigestSummary(b.values) : RecordSummary(b.record)},
                   {"fetched_at", !b.last_fetched_at.empty() ? b.last_fetched_at
@@ -406,6 +407,7 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
                      "next fetch in " + Seconds(e.terminal() ? std::nullopt : next);
       done.details = {{"source", "bitwarden"},
                       {"project_id", cred.bitwarden.project_id},
+                      {"refresh_interval_seconds", cred.bitwarden.refresh_interval.count()},
                       {"delivery", b.file_delivery ? "file" : "env"},
                       {"secrets", RecordSummary(b.record)},
                       {"fetched_at", b.record->fetched_at},
@@ -468,6 +470,7 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
   done.message = message;
   done.details = {{"source", "bitwarden"},
                   {"project_id", cred.bitwarden.project_id},
+                  {"refresh_interval_seconds", cred.bitwarden.refresh_interval.count()},
                   {"delivery", b.file_delivery ? "file" : "env"},
                   {"secrets", DigestSummary(values)},
                   {"fetched_at", r.fetched_at},

@@ -216,9 +216,12 @@ TEST(DaemonReconcilerTest, KillNineIsRestartedAtOnceASecondKillWaitsOutTheBackof
   ASSERT_EQ(plan.changes.size(), 1u);
   EXPECT_EQ(plan.changes[0].reason, "not running (crashed: pid " + std::to_string(second.pid) +
                                         " gone, crash 2, back-off 1s); restart in 1s");
+  EXPECT_EQ(plan.details.value("consecutive_crashes", -1), 1) << "observed before Apply counts the crash";
   Outcome waiting = h.Apply(plan);
   EXPECT_EQ(waiting.kind, Outcome::Kind::kRequeueAfter);
   EXPECT_EQ(waiting.after, 1s);
+  EXPECT_EQ(waiting.details.value("consecutive_crashes", -1), 2) << "status counts it for the whole wait";
+  EXPECT_EQ(waiting.details.value("running", true), false);
   EXPECT_EQ(h.Record()->state, RecordState::kCrashed);
 
   h.clock().Advance(1s);
@@ -266,6 +269,9 @@ TEST(DaemonReconcilerTest, CrashLoopIsStalledWithTheLogTailAndStillRetriedAtTheM
   Outcome out;
   for (int i = 1; i <= 3; ++i) {
     out = h.Pass();
+    // Status (and the consecutive-crashes metric) count the crash this start just had.
+    EXPECT_EQ(out.details.value("consecutive_crashes", -1), i) << out.details.dump();
+    EXPECT_EQ(out.details.value("running", true), false);
     if (i < 3) {
       ASSERT_EQ(out.reason, "NotReady") << i << ": " << out.message;
       h.clock().Advance(out.after);
@@ -292,6 +298,7 @@ TEST(DaemonReconcilerTest, CrashLoopIsStalledWithTheLogTailAndStillRetriedAtTheM
   out = h.Pass();
   EXPECT_EQ(out.reason, "CrashLoop") << out.message;
   EXPECT_NE(out.message.find("crash 4"), std::string::npos) << out.message;
+  EXPECT_EQ(out.details.value("consecutive_crashes", -1), 4) << out.details.dump();
 
   // The cause goes away: the next retry comes up.
   taken.reset();

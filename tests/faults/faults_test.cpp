@@ -702,6 +702,22 @@ TEST_F(FaultsTest, CrashLoopUnderRunBacksOffStallsAndIsStillRetriedAtTheMaximumB
   }, seconds(20))) << Status().dump(2) << ReadFile(log);
   EXPECT_NE(daemon_condition("Stalled").value("message", "").find("crash loop"), std::string::npos);
   EXPECT_EQ(Ironward({"status"}).code, 1);
+  // The crash that made it a loop is counted at once in status and /metrics (the crash-loop alert
+  // fires on it), not only after the next pass a whole maximum back-off (5 s) later.
+  EXPECT_EQ(Status()["resources"]["daemon"]["details"].value("consecutive_crashes", -1), 5)
+      << Status()["resources"]["daemon"].dump();
+  {
+    CurlHttpClient scrape;
+    std::string served;
+    EXPECT_TRUE(Eventually([&] {
+      HttpRequest req;
+      req.url = "http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics";
+      req.timeout = std::chrono::milliseconds(1000);
+      auto r = scrape.Send(req);
+      served = r.ok() ? r->body : "";
+      return served.find("ironward_proxy_consecutive_crashes 5\n") != std::string::npos;
+    }, seconds(2))) << served;
+  }
 
   // Stalled means no hot loop: nothing is started inside the back-off, and `run` stays idle.
   auto cpu_ticks = [&] {

@@ -16,7 +16,8 @@ echo "built $(basename "$deb") ($(stat -c %s "$deb") bytes)"
 contents=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/ironward ./usr/lib/systemd/system/ironward.service ./usr/share/doc/ironward/run.md \
          ./usr/share/doc/ironward/examples/minimal.yaml ./usr/share/bash-completion/completions/ironward \
-         ./usr/share/zsh/vendor-completions/_ironward; do
+         ./usr/share/zsh/vendor-completions/_ironward ./usr/share/ironward/grafana-dashboard.json \
+         ./usr/share/ironward/prometheus-rules.yaml ./usr/share/doc/ironward/observability.md; do
   grep -q " $f\$" <<<"$contents" || fail "$f is not in the package"
 done
 grep -q ' ./usr/bin/ironward$' <<<"$(grep '^-rwxr-xr-x' <<<"$contents")" || fail "usr/bin/ironward is not 0755"
@@ -46,6 +47,18 @@ grep -q '^Type=notify$' "$T/root/usr/lib/systemd/system/ironward.service" || fai
 bash -n "$T/root/usr/share/bash-completion/completions/ironward" || fail "bash completion does not parse"
 grep -q 'reconcile' "$T/root/usr/share/bash-completion/completions/ironward" || fail "bash completion lacks the commands"
 grep -q '^#compdef ironward' "$T/root/usr/share/zsh/vendor-completions/_ironward" || fail "zsh completion header"
+# The dashboard and rules ship as they are in packaging/ (tests/monitoring checks those), world-readable.
+for f in grafana-dashboard.json prometheus-rules.yaml; do
+  cmp -s "$T/root/usr/share/ironward/$f" "$(dirname "$0")/../../packaging/$f" || fail "/usr/share/ironward/$f differs from packaging/$f"
+  [ "$(stat -c %a "$T/root/usr/share/ironward/$f")" = 644 ] || fail "/usr/share/ironward/$f is not 0644"
+done
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/root/usr/share/ironward/grafana-dashboard.json" ||
+  fail "the packaged dashboard is not JSON"
+if command -v promtool >/dev/null 2>&1; then
+  promtool check rules "$T/root/usr/share/ironward/prometheus-rules.yaml" >/dev/null || fail "promtool rejects the packaged rules"
+fi
+grep -q 'observability.md#ironwardproxydown' "$T/root/usr/share/ironward/prometheus-rules.yaml" &&
+  grep -q '^### IronwardProxyDown' "$T/root/usr/share/doc/ironward/observability.md" || fail "the rules' runbook doc is missing"
 grep -q '^ExecStart=/usr/bin/ironward ' "$T/root/usr/lib/systemd/system/ironward.service" || fail "ExecStart path"
 if command -v systemd-analyze >/dev/null 2>&1; then
   # Only the unit's own syntax: the binary path is checked against the extracted copy's.

@@ -282,6 +282,11 @@ TEST_F(RunDaemonTest, KilledProxyIsHealed) {
            metrics.find("ironward_drift_events_total") != std::string::npos;
   })) << metrics;
   EXPECT_NE(metrics.find("ironward_proxy_up 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("ironward_drift_unhealed_passes{resource=\"daemon\"} 0\n"), std::string::npos)
+      << "healed in the pass that found it: " << metrics;
+  EXPECT_TRUE(Eventually([&] { return Log().find("healed 1 resource(s) that drifted") != std::string::npos; },
+                         seconds(3)))
+      << Log();
 }
 
 // A provider key missing from credentials.envFile holds back the proxy; adding it to the file
@@ -410,11 +415,15 @@ TEST_F(RunDaemonTest, EndpointsAnswerAsSpecified) {
                            "# TYPE ironward_reconcile_time_seconds histogram\n",
                            "ironward_reconcile_time_seconds_bucket{resource=\"binary\",le=\"+Inf\"} ",
                            "ironward_proxy_up 1\n", "ironward_ca_not_after_timestamp_seconds ",
-                           "ironward_drift_events_total 0\n", "ironward_ready 1\n"}) {
+                           "ironward_drift_events_total 0\n", "ironward_ready 1\n",
+                           "ironward_resource_condition{resource=\"daemon\",condition=\"Ready\"} 1\n",
+                           "ironward_resource_condition{resource=\"daemon\",condition=\"Stalled\"} 0\n",
+                           "ironward_drift_unhealed_passes{resource=\"daemon\"} 0\n"}) {
     EXPECT_NE(m.find(want), std::string::npos) << want << "\n" << m;
   }
   EXPECT_EQ(m.find("ironward_secret_last_fetch_timestamp_seconds"), std::string::npos)
       << "env secrets have no fetch time: the gauge is omitted, not 0";
+  EXPECT_EQ(m.find("ironward_secret_refresh_interval_seconds"), std::string::npos) << "nor a refresh interval";
   EXPECT_EQ(Get("/nonexistent").first, 404);
 
   // While it runs, the read-only commands work (the writer lock is only held during a pass).

@@ -29,6 +29,9 @@ TEST_F(BitwardenSecretsTest, FirstApplyFetchesOnceThenTheNextPassIsQuiet) {
   ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
   EXPECT_EQ(out.reason, "Fetched");
   EXPECT_EQ(out.after, seconds(3600));
+  // The interval a staleness alert compares the last fetch against (ironward_secret_refresh_interval_seconds).
+  EXPECT_EQ(out.details.value("refresh_interval_seconds", 0), 3600) << out.details.dump();
+  EXPECT_EQ(plan.details.value("refresh_interval_seconds", 0), 3600) << plan.details.dump();
   ASSERT_TRUE(facts_.secrets);
   EXPECT_FALSE(facts_.secrets->pending);
   EXPECT_EQ(facts_.secrets->values.at("OPENROUTER_API_KEY"), bwtest::kValueA);
@@ -232,6 +235,7 @@ TEST_F(BitwardenSecretsTest, RunningWithLastGoodValuesIsDegradedNotDisturbed) {
   EXPECT_EQ(out->reason, "Degraded");
   EXPECT_NE(out->message.find("HTTP 500"), std::string::npos) << out->message;
   EXPECT_TRUE(out->details.contains("degraded"));
+  EXPECT_EQ(out->details.value("refresh_interval_seconds", 0), 3600) << "kept while degraded, for the stale alert";
   EXPECT_EQ(facts_.secrets->values.at("OPENROUTER_API_KEY"), bwtest::kValueA);
   EXPECT_EQ(facts_.secrets->combined_digest, digest) << "no restart for a failed refresh";
 
@@ -276,6 +280,7 @@ TEST_F(BitwardenSecretsTest, FreshProcessWithBitwardenDownKeepsTheRecordedDigest
   EXPECT_NE(out->message.find("secrets.json"), std::string::npos) << out->message;
   EXPECT_GT(out->after.count(), 0) << "`run` comes back at the next retry";
   EXPECT_EQ(out->details.value("values_in_memory", true), false);
+  EXPECT_EQ(out->details.value("refresh_interval_seconds", 0), 3600);
   ASSERT_TRUE(facts_.secrets);
   EXPECT_TRUE(facts_.secrets->values_unavailable);
   EXPECT_TRUE(facts_.secrets->values.empty());
