@@ -22,8 +22,6 @@ PACKAGES=(
   python3 python3-jsonschema python3-yaml docker.io docker-compose iptables iproute2 nftables
   # fuzzing and sanitizers (clang + its runtimes)
   clang libclang-rt-14-dev
-  # promtool for the alert rules and dashboard checks (tests/monitoring)
-  prometheus
 )
 # Node.js + npm for the Bitwarden official-client cross-check; keep a newer node if present.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
@@ -38,20 +36,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Only promtool is needed. The package also enables a Prometheus server listening on :9090, which
-  # is iron-proxy's default tunnelPort: stop and disable it when this run installed it (a Prometheus
-  # that was already there is left alone).
-  if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
-    $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
-  fi
 fi
 
-# ufw is installed disabled (ENABLED=no). firewalld's package starts and enables its service where
-# systemd runs: a policy-rc.d forbids the start during the install, and the unit is disabled after,
-# so this host's firewall never changes.
+# Test-only tools whose packages ship services: ufw and firewalld (tests/host_firewall runs them in
+# private namespaces) and prometheus (only promtool is used: tests/monitoring; its server would
+# listen on :9090, iron-proxy's default tunnelPort). ufw installs disabled (ENABLED=no); firewalld
+# and prometheus start and enable their services where systemd runs: a policy-rc.d forbids any
+# start during the install and the units are disabled after, so this host's firewall and ports
+# never change. Tools that were already installed are left as they are.
 if [ "$WITH_TESTS" = 1 ]; then
   fw_missing=()
-  for p in ufw firewalld; do
+  for p in ufw firewalld prometheus; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || fw_missing+=("$p")
   done
   if [ "${#fw_missing[@]}" -gt 0 ]; then
@@ -65,8 +60,12 @@ if [ "$WITH_TESTS" = 1 ]; then
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get install -y -qq --no-install-recommends "${fw_missing[@]}" >/dev/null ||
       { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${fw_missing[@]}" >/dev/null; }
-    [ "$made_policy" = 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d
-    if [ -d /run/systemd/system ]; then $SUDO systemctl disable firewalld >/dev/null 2>&1 || true; fi
+    if [ "$made_policy" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
+    if [ -d /run/systemd/system ]; then
+      for unit in firewalld prometheus; do
+        if [[ " ${fw_missing[*]} " == *" $unit "* ]]; then $SUDO systemctl disable "$unit" >/dev/null 2>&1 || true; fi
+      done
+    fi
   fi
 fi
 echo "setup: all build and test dependencies are installed"

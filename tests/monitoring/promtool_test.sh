@@ -12,10 +12,10 @@ set -euo pipefail
 in_ci() { case "${CI:-}" in true | TRUE | True | 1) return 0 ;; esac; return 1; }
 if ! command -v promtool >/dev/null 2>&1; then
   if in_ci; then
-    echo "FAIL: CI=${CI}: promtool is missing (apt-get install prometheus, or scripts/setup.sh)"
+    echo "FAIL: CI=${CI}: promtool is missing (apt-get install prometheus, or scripts/setup.sh --tests)"
     exit 1
   fi
-  echo "SKIPPED: promtool is missing (apt-get install prometheus, or scripts/setup.sh)"
+  echo "SKIPPED: promtool is missing (apt-get install prometheus, or scripts/setup.sh --tests)"
   exit 77
 fi
 
