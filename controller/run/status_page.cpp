@@ -27,7 +27,7 @@ th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge.ok{background:#0a6b20}.badge.bad{background:#b00020}
 .banner{border:2px solid #b00020;background:#fff0f0;padding:8px 12px;margin:12px 0}
 dl{margin:0}dt{display:inline;color:#555}dd{display:inline;margin:0 0 0 4px}dd::after{content:"";display:block}
-code{font-size:12px;word-break:break-all}
+code{font-size:12px;word-break:break-all}summary{cursor:pointer;color:#555}
 )";
 
 std::string E(std::string_view s) { return HtmlEscape(s); }
@@ -108,13 +108,14 @@ void Readiness(std::ostringstream& o, const StatusPageModel& m) {
 
 void Details(std::ostringstream& o, const nlohmann::json& details) {
   if (!details.is_object() || details.empty()) return;
-  o << "<dl>";
+  // Collapsed (a native <details>, no script needed): the table stays one line per resource.
+  o << "<details><summary>" << details.size() << " field(s)</summary><dl>";
   for (const auto& [k, v] : details.items()) {
     std::string text = v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (text.size() > kMaxDetailChars) text = text.substr(0, kMaxDetailChars) + "…";
     o << "<dt>" << E(k) << ":</dt><dd><code>" << E(text) << "</code></dd>";
   }
-  o << "</dl>";
+  o << "</dl></details>";
 }
 
 void Resources(std::ostringstream& o, const StatusPageModel& m) {
@@ -291,12 +292,12 @@ std::string RenderStatusPage(const StatusPageModel& m) {
     << (ready ? "Ready" : "NOT READY") << " · ironward " << E(m.doc.desired_name) << "</title>\n<style>" << kStyle
     << "</style></head>\n<body>\n";
   Header(o, m);
-  Readiness(o, m);
   Resources(o, m);
-  Passes(o, m);
-  Sandboxes(o, m);
   Rejected(o, m);
   CaAndSecrets(o, m);
+  Sandboxes(o, m);
+  Passes(o, m);
+  Readiness(o, m);
   o << "<footer class=\"muted\"><p>Served by <code>ironward run</code> (GET only). Text: <code>ironward status</code>; "
        "metrics: <a href=\"/metrics\">/metrics</a>; readiness: <a href=\"/readyz?verbose\">/readyz?verbose</a>."
        "</p></footer>\n</body></html>\n";
