@@ -16,7 +16,7 @@ void AddRunCommand(CLI::App& app, CliContext& ctx) {
   auto harden_seconds = std::make_shared<long>(3600);
   AddDesiredFileOption(cmd, &o->files, "Desired-state YAML (watched; a new valid version is applied at once)");
   cmd->add_option("--metrics-addr", o->metrics_addr,
-                  "Loopback HOST:PORT for /livez /readyz /metrics (\"off\" disables; non-loopback is refused)")
+                  "Loopback HOST:PORT for the status page (/), /livez /readyz /metrics (\"off\" disables; non-loopback is refused)")
       ->capture_default_str();
   cmd->add_option("--metrics-host-limit", o->metrics_host_limit,
                   "Hosts with their own label value in ironward_proxy_requests_total; the rest count as host=\"other\"")
@@ -34,6 +34,7 @@ void AddRunCommand(CLI::App& app, CliContext& ctx) {
       "in `ironward status`; the last\n"
       "good desired state keeps running. The writer lock is held per pass only, so\n"
       "`ironward status` and `ironward reconcile --dry-run` work while it runs.\n"
+      "The status page: http://127.0.0.1:9466/ (read-only; over SSH: ssh -L 9466:127.0.0.1:9466 HOST).\n"
       "Runs until SIGTERM/SIGINT, then exits 0; the proxy keeps running.\n"
       "Exit 1 at startup: unusable --metrics-addr, state dir or file directory.\n"
       "Logs at info unless --log-level says otherwise.\n\n"

@@ -13,14 +13,6 @@
 namespace ironward {
 namespace {
 
-bool AllReady(const state::StatusDoc& doc) {
-  if (doc.resources.empty()) return false;
-  for (const auto& [name, r] : doc.resources) {
-    if (!r.Ready()) return false;
-  }
-  return true;
-}
-
 /// Sections other commands add: the daemon's refused desired-state file (only while the
 /// refusal holds), the harden survey.
 void PrintExtras(const state::StatusDoc& doc, const LiveStatus& live) {
@@ -107,9 +99,7 @@ void PrintText(const state::StatusDoc& doc, const LiveStatus& live, const std::s
   std::cout << PadRight("RESOURCE", 14) << " " << PadRight("READY", 7) << " " << PadRight("REASON", 22) << " MESSAGE\n";
   for (const auto& [name, r] : doc.resources) {
     const auto* ready = r.Find("Ready");
-    const auto* stalled = r.Find("Stalled");
-    std::string state = ready ? ready->status : "Unknown";
-    if (stalled && stalled->status == "True") state = "Stalled";
+    const std::string state = r.DisplayState();
     std::cout << PadRight(name, 14) << " " << PadRight(state, 7) << " " << PadRight(ready ? ready->reason : "", 22) << " "
               << (ready ? ready->message : "") << "\n";
     // Recorded by the last pass vs what is there now: say both.
@@ -165,7 +155,7 @@ void AddStatusCommand(CLI::App& app, CliContext& ctx) {
     auto engine = docker::DockerClient::FromEnvironment(http, clock);
     const LiveStatus live = CheckLive(reader, doc, engine ? engine->get() : nullptr);
     const bool down = doc.extra.count("down") > 0;  // `ironward down`: never Ready until a pass
-    const bool ready = !down && AllReady(doc) && live.Ready();
+    const bool ready = !down && doc.AllReady() && live.Ready();
     if (*output == "json") {
       auto j = state::ToJson(doc);
       j["ready"] = ready;

@@ -20,6 +20,8 @@ PACKAGES=(
   libcpp-httplib-dev libsystemd-dev libnftables-dev libgtest-dev libgmock-dev
   # tests: schema validation, the Docker engine for container tests, networking tools
   python3 python3-jsonschema python3-yaml docker.io docker-compose iptables iproute2 nftables
+  # the status page test renders `ironward run`'s page in a real headless browser
+  chromium
   # fuzzing and sanitizers (clang + its runtimes)
   clang libclang-rt-14-dev
 )

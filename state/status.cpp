@@ -28,6 +28,21 @@ bool ResourceStatus::Ready() const {
   return c != nullptr && c->status == "True";
 }
 
+std::string ResourceStatus::DisplayState() const {
+  const Condition* stalled = Find("Stalled");
+  if (stalled != nullptr && stalled->status == "True") return "Stalled";
+  const Condition* ready = Find("Ready");
+  return ready != nullptr ? ready->status : "Unknown";
+}
+
+bool StatusDoc::AllReady() const {
+  if (resources.empty()) return false;
+  for (const auto& [name, r] : resources) {
+    if (!r.Ready()) return false;
+  }
+  return true;
+}
+
 void StatusDoc::AddHistory(HistoryEntry entry) {
   history.push_back(std::move(entry));
   while (history.size() > kHistoryLimit) history.erase(history.begin());

@@ -39,6 +39,9 @@ struct ResourceStatus {
   void SetCondition(const std::string& type, const std::string& status, const std::string& reason,
                     const std::string& message, const std::string& now);
   bool Ready() const;
+  /// The one-word state `ironward status` and the status page show: "Stalled" when the Stalled
+  /// condition is True, else the Ready condition's status ("True" | "False" | "Unknown").
+  std::string DisplayState() const;
 };
 
 struct HistoryEntry {
@@ -64,6 +67,8 @@ struct StatusDoc {
 
   static constexpr std::size_t kHistoryLimit = 10;
   void AddHistory(HistoryEntry entry);
+  /// At least one resource, and every one Ready.
+  bool AllReady() const;
 };
 
 nlohmann::json ToJson(const StatusDoc& doc);

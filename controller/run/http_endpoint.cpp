@@ -64,8 +64,11 @@ std::pair<int, std::string> RenderReadyz(const std::vector<ReadyCheck>& checks, 
   return {all ? 200 : 503, body};
 }
 
-HttpEndpoint::HttpEndpoint(ChecksFn checks, MetricsFn metrics)
-    : checks_(std::move(checks)), metrics_(std::move(metrics)), server_(std::make_unique<httplib::Server>()) {
+HttpEndpoint::HttpEndpoint(ChecksFn checks, MetricsFn metrics, PageFn page)
+    : checks_(std::move(checks)),
+      metrics_(std::move(metrics)),
+      page_(std::move(page)),
+      server_(std::make_unique<httplib::Server>()) {
   server_->Get("/livez", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   server_->Get("/readyz", [this](const httplib::Request& req, httplib::Response& res) {
     auto [code, body] = RenderReadyz(checks_(), req.has_param("verbose"));
@@ -75,6 +78,29 @@ HttpEndpoint::HttpEndpoint(ChecksFn checks, MetricsFn metrics)
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_(), "text/plain; version=0.0.4; charset=utf-8");
   });
+  if (page_) {
+    server_->Get("/", [this](const httplib::Request&, httplib::Response& res) {
+      // Defence in depth behind the escaping: no script, no external load, no framing.
+      res.set_header("Content-Security-Policy",
+                     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+                     "frame-ancestors 'none'");
+      res.set_header("X-Content-Type-Options", "nosniff");
+      res.set_header("Referrer-Policy", "no-referrer");
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(page_(), "text/html; charset=utf-8");
+    });
+  }
+  // Read-only: every other method on every path is refused (GET handlers also serve HEAD).
+  const httplib::Server::Handler refuse = [](const httplib::Request&, httplib::Response& res) {
+    res.status = 405;
+    res.set_header("Allow", "GET, HEAD");
+    res.set_content("method not allowed: this endpoint is read-only (GET, HEAD)\n", "text/plain");
+  };
+  server_->Post(".*", refuse);
+  server_->Put(".*", refuse);
+  server_->Patch(".*", refuse);
+  server_->Delete(".*", refuse);
+  server_->Options(".*", refuse);
 }
 
 HttpEndpoint::~HttpEndpoint() { Stop(); }

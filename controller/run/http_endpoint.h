@@ -3,6 +3,8 @@
 //   /readyz[?verbose] 200 "ok" when every readiness check passes, else 503; ?verbose lists
 //                     "[+]name ok" / "[-]name failed: why" per check (Kubernetes style)
 //   /metrics          Prometheus text format 0.0.4
+//   /                 the status page (status_page.h), HTML
+// Read-only: GET and HEAD; any other method gets 405 (Allow: GET, HEAD).
 // Only loopback addresses are accepted: the endpoint has no authentication.
 #pragma once
 
@@ -42,8 +44,10 @@ class HttpEndpoint {
  public:
   using ChecksFn = std::function<std::vector<ReadyCheck>()>;
   using MetricsFn = std::function<std::string()>;
+  using PageFn = std::function<std::string()>;  ///< the status page's HTML
 
-  HttpEndpoint(ChecksFn checks, MetricsFn metrics);
+  /// Without a `page`, / answers 404.
+  HttpEndpoint(ChecksFn checks, MetricsFn metrics, PageFn page = nullptr);
   ~HttpEndpoint();
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
@@ -55,6 +59,7 @@ class HttpEndpoint {
  private:
   ChecksFn checks_;
   MetricsFn metrics_;
+  PageFn page_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

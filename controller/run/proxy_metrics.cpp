@@ -49,6 +49,39 @@ void ProxyRequestMetrics::Count(const audit::Record& r) {
   ++requests_[{label, ActionLabel(r.action)}];
 }
 
+void ProxyRequestMetrics::KeepIfRejected(const audit::Record& r) {
+  if (r.action != "reject" || !r.time) return;  // a record without a time is in no window
+  recent_rejects_.push_back(r);
+  if (recent_rejects_.size() > kMaxRecentRejects) {
+    dropped_until_ = recent_rejects_.front().time;
+    recent_rejects_.pop_front();
+  }
+}
+
+RejectedHosts ProxyRequestMetrics::TopRejected(SystemTime now, std::chrono::seconds window, std::size_t limit) {
+  std::lock_guard lock(mu_);
+  PollLocked();
+  audit::Filter filter;
+  filter.since = now - window;
+  filter.denied_only = true;
+  // Older than any window asked for: no longer needed (the log is in time order).
+  while (!recent_rejects_.empty() && !filter.Matches(recent_rejects_.front())) recent_rejects_.pop_front();
+  audit::Summary summary;
+  RejectedHosts out;
+  for (const auto& r : recent_rejects_) {
+    if (!filter.Matches(r) || *r.time > now) continue;
+    summary.Add(r);
+    ++out.records;
+  }
+  out.hosts = summary.Hosts();
+  out.host_count = out.hosts.size();
+  if (out.hosts.size() > limit) out.hosts.resize(limit);
+  if (dropped_until_ && *dropped_until_ >= *filter.since && !recent_rejects_.empty()) {
+    out.complete_since = recent_rejects_.front().time;
+  }
+  return out;
+}
+
 void ProxyRequestMetrics::PollLocked() {
   auto report = [this](const Error& e) {
     if (e.message != last_error_) spdlog::warn("proxy request metrics: {}", e.message);
@@ -61,6 +94,7 @@ void ProxyRequestMetrics::PollLocked() {
   audit::ReadStats stats;
   auto polled = tail_.Poll([&](std::string_view line) {
     audit::ReadLine(line, &stats, [&](const audit::Record& r) {
+      KeepIfRejected(r);
       if (primed_) {
         Count(r);
       } else {

@@ -11,22 +11,42 @@
 // "new"), and the `host_limit` busiest of them get their label value first. Later hosts get one
 // while any is left; every other host counts under host="other". A host keeps its label value
 // for the life of the process, so every series is a true counter (never moves, never drops).
+// The same records feed the status page's "rejected in the last hour": the latest
+// kMaxRecentRejects reject records (retained logs included) are kept, and TopRejected summarises
+// a window of them with `ironward audit`'s Filter and Summary.
 // Thread-safe: the run loop polls before each pass, the HTTP thread on every scrape.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "controller/audit/log_tail.h"
 #include "controller/audit/audit_record.h"
+#include "controller/audit/summary.h"
 
 namespace ironward::run {
 
 inline constexpr std::size_t kDefaultProxyHostLimit = 50;
+/// Reject records kept for TopRejected; an agent looping on a refused host must not grow the
+/// daemon without bound (then the window is shorter than asked, and says so).
+inline constexpr std::size_t kMaxRecentRejects = 20000;
+
+/// The hosts iron-proxy rejected in a window, as `ironward audit --denied --since` counts them.
+struct RejectedHosts {
+  std::vector<audit::HostStats> hosts;  ///< most rejected first, at most the limit asked for
+  std::size_t host_count = 0;           ///< distinct hosts in the window (before the limit)
+  std::uint64_t records = 0;            ///< reject records in the window
+  /// Set when older rejects of the window were dropped (kMaxRecentRejects): counts start here.
+  std::optional<SystemTime> complete_since;
+};
 
 class ProxyRequestMetrics {
  public:
@@ -36,9 +56,12 @@ class ProxyRequestMetrics {
   void Poll();
   /// Poll, then the exposition text of both metrics.
   std::string Render();
+  /// Poll, then the hosts rejected in [now - window, now], at most `limit` of them.
+  RejectedHosts TopRejected(SystemTime now, std::chrono::seconds window, std::size_t limit);
 
  private:
   void Count(const audit::Record& r);
+  void KeepIfRejected(const audit::Record& r);
   void PollLocked();
 
   std::mutex mu_;
@@ -53,6 +76,8 @@ class ProxyRequestMetrics {
   std::set<std::string> labelled_;          ///< hosts with their own label value
   std::map<std::pair<std::string, std::string>, std::uint64_t> requests_;  ///< (host label, action)
   std::uint64_t hosts_seen_ = 0;
+  std::deque<audit::Record> recent_rejects_;  ///< oldest first, at most kMaxRecentRejects
+  std::optional<SystemTime> dropped_until_;   ///< time of the newest reject dropped for the cap
 };
 
 }  // namespace ironward::run

@@ -34,6 +34,8 @@
 #include "controller/run/metrics.h"
 #include "controller/run/proxy_metrics.h"
 #include "controller/run/proxy_watch.h"
+#include "controller/run/status_page.h"
+#include "controller/live_status.h"
 #include "controller/run/systemd_notify.h"
 #include "controller/run/work_queue.h"
 #include "controller/spec/loader.h"
@@ -59,6 +61,9 @@ constexpr milliseconds kStateDebounce{200};
 constexpr std::array<const char*, 3> kDockerResources = {"network", "sandboxes", "enforcement"};
 /// Busy writer lock (a one-shot `ironward reconcile` is applying): try again this soon.
 constexpr milliseconds kLockRetry{1000};
+/// The status page's "rejected hosts" window and length.
+constexpr std::chrono::hours kRejectedWindow{1};
+constexpr std::size_t kRejectedHostsShown = 20;
 /// status.json "desired_refused" keeps at most this many diagnostics.
 constexpr std::size_t kMaxRefusalErrors = 20;
 
@@ -117,6 +122,7 @@ class Daemon {
   Status MutateStatus(const std::function<void(state::StatusDoc&)>& change);
   void ApplyExtras(state::StatusDoc& doc) const;
   std::vector<ReadyCheck> ReadyChecks() const;
+  std::string StatusPage() const;
   std::string Summary(const RunResult& run) const;
 
   RunOptions options_;
@@ -615,6 +621,28 @@ std::vector<ReadyCheck> Daemon::ReadyChecks() const {
   return out;
 }
 
+// On the HTTP thread: reads status.json like `ironward status` (the writer lock is not needed:
+// saves are atomic renames), checks the proxy live, summarises the rejected requests.
+std::string Daemon::StatusPage() const {
+  StatusPageModel m;
+  m.now = std::chrono::system_clock::now();
+  const state::StateReader reader(options_.state_dir);
+  if (auto loaded = state::LoadStatus(reader); !loaded) {
+    m.status_problem = loaded.error().message;
+  } else {
+    m.doc = std::move(loaded->doc);
+    if (loaded->warning) m.status_problem = *loaded->warning;
+  }
+  m.checks = ReadyChecks();
+  // No Docker client here: the sandboxes are watched by the loop (events), the page makes no
+  // engine calls. The proxy check is loopback only; the refusal is this process's own record.
+  m.live = CheckLive(reader, m.doc, nullptr);
+  m.live.sandboxes.reset();
+  m.rejected_window = kRejectedWindow;
+  m.rejected = proxy_requests_->TopRejected(m.now, kRejectedWindow, kRejectedHostsShown);
+  return RenderStatusPage(m);
+}
+
 int Daemon::Run() {
   // The proxies this process starts (double fork, detached) are re-parented to it instead of
   // init, so it can reap them and tell "killed by SIGKILL" from "exited with code 1". They still
@@ -636,12 +664,13 @@ int Daemon::Run() {
     }
     proxy_requests_ = std::make_unique<ProxyRequestMetrics>(options_.state_dir, options_.metrics_host_limit);
     http_ = std::make_unique<HttpEndpoint>([this] { return ReadyChecks(); },
-                                           [this] { return metrics_.Render() + proxy_requests_->Render(); });
+                                           [this] { return metrics_.Render() + proxy_requests_->Render(); },
+                                           [this] { return StatusPage(); });
     if (auto s = http_->Start(*addr); !s) {
       std::cerr << "Error: " << s.error().message << "\n";
       return 1;
     }
-    spdlog::info("serving /livez /readyz /metrics on http://{}", options_.metrics_addr);
+    spdlog::info("serving the status page, /livez /readyz /metrics on http://{}/", options_.metrics_addr);
   }
   if (auto w = notifier_.watchdog_interval()) next_watchdog_ = SteadyClock::now() + *w;
   StartHelpers();

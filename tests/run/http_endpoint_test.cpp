@@ -1,6 +1,9 @@
 #include "controller/run/http_endpoint.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
+
+#include "tests/core/ports.h"
 
 namespace ironward::run {
 namespace {
@@ -40,6 +43,53 @@ TEST(HttpEndpointTest, ReadyzIsOkOnlyWhenEveryCheckPasses) {
   EXPECT_EQ(v.first, 503);
   EXPECT_NE(v.second.find("[-]proxy failed: iron-proxy is not running\n"), std::string::npos) << v.second;
   EXPECT_NE(v.second.find("readyz check failed"), std::string::npos);
+}
+
+// The endpoint is read-only: GET and HEAD answer, every other method is 405 on every path; the
+// page goes out with a CSP that forbids scripts (defence behind the escaping).
+TEST(HttpEndpointTest, ServesThePageReadOnly) {
+  const int port = testing::FreeLoopbackPorts(1, 17000);
+  ASSERT_GT(port, 0);
+  HttpEndpoint endpoint([] { return std::vector<ReadyCheck>{}; }, [] { return std::string("m 1\n"); },
+                        [] { return std::string("<!DOCTYPE html><p>page</p>"); });
+  ASSERT_TRUE(endpoint.Start({"127.0.0.1", port}).ok());
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(2, 0);
+  auto get = c.Get("/");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(get->body, "<!DOCTYPE html><p>page</p>");
+  EXPECT_EQ(get->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(get->get_header_value("Content-Security-Policy").find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(get->get_header_value("Content-Security-Policy").find("script-src"), std::string::npos);
+  EXPECT_EQ(get->get_header_value("X-Content-Type-Options"), "nosniff");
+  auto head = c.Head("/");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_TRUE(head->body.empty());
+  for (const std::string path : {"/", "/metrics", "/readyz", "/anything"}) {
+    auto refused = [&path](const httplib::Result& r, const char* method) {
+      ASSERT_TRUE(r) << method << " " << path;
+      EXPECT_EQ(r->status, 405) << method << " " << path;
+      EXPECT_EQ(r->get_header_value("Allow"), "GET, HEAD") << method << " " << path;
+    };
+    refused(c.Post(path.c_str(), "x", "text/plain"), "POST");
+    refused(c.Put(path.c_str(), "x", "text/plain"), "PUT");
+    refused(c.Patch(path.c_str(), "x", "text/plain"), "PATCH");
+    refused(c.Delete(path.c_str()), "DELETE");
+    refused(c.Options(path.c_str()), "OPTIONS");
+  }
+  EXPECT_EQ(c.Get("/metrics")->body, "m 1\n");
+  EXPECT_EQ(c.Get("/nonexistent")->status, 404);
+}
+
+TEST(HttpEndpointTest, WithoutAPageTheRootIsNotFound) {
+  const int port = testing::FreeLoopbackPorts(1, 17100);
+  ASSERT_GT(port, 0);
+  HttpEndpoint endpoint([] { return std::vector<ReadyCheck>{}; }, [] { return std::string(); });
+  ASSERT_TRUE(endpoint.Start({"127.0.0.1", port}).ok());
+  httplib::Client c("127.0.0.1", port);
+  EXPECT_EQ(c.Get("/")->status, 404);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 
 #include "../core/test_util.h"
 #include "tests/core/audit_lines.h"
+#include "tests/core/headless_chromium.h"
 #include "reconcilers/daemon/daemon_control.h"
 #include "reconcilers/daemon/pid_record.h"
 
@@ -644,6 +645,90 @@ TEST_F(RunDaemonTest, ProxyRequestRecordsBecomeMetricsThatMatchAudit) {
           << host << " " << action << "\n" << m;
     }
   }
+}
+
+// The status page at / in a real headless Chromium: resource rows, the rejected hosts of the last
+// hour (one of them a script tag an agent put in a host name: shown as text, never run), and a
+// screenshot left in the build's test-output directory. CI=true without chromium is a failure.
+TEST_F(RunDaemonTest, StatusPageRendersInHeadlessChromium) {
+  const std::string chromium = testing::FindChromium();
+  if (chromium.empty()) {
+    if (testing::InCi()) FAIL() << "chromium is not installed (scripts/setup.sh installs it); CI must run this test";
+    GTEST_SKIP() << "chromium is not installed (apt-get install chromium, or scripts/setup.sh)";
+  }
+  StartReady();
+  const int tunnel = metrics_port_ - 6;  // FreePortBase(): six proxy listeners, then /metrics
+  const std::string xss = "<script>document.title='pwned'</script>.evil.example";
+  EXPECT_EQ(testing::ProxyConnect(tunnel, "api.github.com:443"), 200);
+  EXPECT_EQ(testing::ProxyConnect(tunnel, "blocked.example.com:443"), 403);
+  EXPECT_EQ(testing::ProxyConnect(tunnel, "blocked.example.com:443"), 403);
+  EXPECT_EQ(testing::ProxyConnect(tunnel, xss + ":443"), 403);
+  const std::string escaped = "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;.evil.example";
+  std::pair<int, std::string> page;
+  ASSERT_TRUE(Eventually([&] {
+    page = Get("/");
+    return page.first == 200 && page.second.find(escaped) != std::string::npos &&
+           page.second.find("blocked.example.com") != std::string::npos;
+  })) << page.second;
+  std::string lower = page.second;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  EXPECT_EQ(lower.find("<script"), std::string::npos) << "a host name from traffic became markup";
+  {
+    httplib::Client c("127.0.0.1", metrics_port_);
+    auto post = c.Post("/", "", "text/plain");
+    ASSERT_TRUE(post);
+    EXPECT_EQ(post->status, 405);
+  }
+
+  const std::string url = "http://127.0.0.1:" + std::to_string(metrics_port_) + "/";
+  const auto dom = testing::RunChromium(chromium, tmp_.path(), {"--dump-dom"}, url);
+  ASSERT_EQ(dom.exit_code, 0) << dom.err;
+  for (const char* row : {"<tr id=\"resource-daemon\"><td>daemon</td><td class=\"ok\">True</td>",
+                          "<tr id=\"resource-ca\"><td>ca</td><td class=\"ok\">True</td>",
+                          "<tr id=\"resource-secrets\"><td>secrets</td>", "<tr id=\"resource-binary\"><td>binary</td>"}) {
+    EXPECT_NE(dom.out.find(row), std::string::npos) << row << "\n" << dom.out;
+  }
+  EXPECT_NE(dom.out.find("<span class=\"badge ok\">READY</span>"), std::string::npos) << dom.out;
+  EXPECT_NE(dom.out.find("<code>blocked.example.com</code></td><td class=\"num\">2</td><td>allowlist</td>"),
+            std::string::npos)
+      << dom.out;
+  // Chromium serialises text with only & < > escaped: the quotes come back as themselves.
+  EXPECT_NE(dom.out.find("<code>&lt;script&gt;document.title='pwned'&lt;/script&gt;.evil.example</code>"), std::string::npos)
+      << "the browser kept the host name as text\n" << dom.out;
+  std::string dom_lower = dom.out;
+  std::transform(dom_lower.begin(), dom_lower.end(), dom_lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  EXPECT_EQ(dom_lower.find("<script"), std::string::npos) << "no script element in the rendered DOM";
+  EXPECT_EQ(dom.out.find("pwned</title>"), std::string::npos);
+  EXPECT_NE(dom.out.find("<section id=\"passes\"><h2>Last passes</h2>"), std::string::npos);
+  EXPECT_NE(dom.out.find("CA certificate expires"), std::string::npos);
+  const auto mappings = nlohmann::json::parse(ReadFile(state_ / "mappings.json"));
+  for (const auto& [name, mapping] : mappings["providers"].items()) {
+    EXPECT_EQ(dom.out.find(mapping["token"].get<std::string>()), std::string::npos) << "a proxy token on the page";
+  }
+  for (const char* secret : {kSecretValue, kSecondSecret}) EXPECT_EQ(dom.out.find(secret), std::string::npos);
+
+  const auto dir = std::filesystem::path(TEST_OUTPUT_DIR) / "status-page";
+  std::filesystem::create_directories(dir);
+  const auto png = dir / "status-page.png";
+  std::filesystem::remove(png);
+  const auto shot = testing::RunChromium(chromium, tmp_.path(),
+                                         {"--screenshot=" + png.string(), "--window-size=1280,900", "--hide-scrollbars"}, url);
+  ASSERT_EQ(shot.exit_code, 0) << shot.err;
+  ASSERT_TRUE(std::filesystem::exists(png)) << shot.err;
+  const std::string bytes = ReadFile(png);
+  ASSERT_GT(bytes.size(), 24U);
+  EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  auto be32 = [&bytes](std::size_t at) {
+    return (static_cast<unsigned>(static_cast<unsigned char>(bytes[at])) << 24) |
+           (static_cast<unsigned>(static_cast<unsigned char>(bytes[at + 1])) << 16) |
+           (static_cast<unsigned>(static_cast<unsigned char>(bytes[at + 2])) << 8) |
+           static_cast<unsigned>(static_cast<unsigned char>(bytes[at + 3]));
+  };
+  EXPECT_EQ(be32(16), 1280U) << "IHDR width";
+  EXPECT_EQ(be32(20), 900U) << "IHDR height";
+  // A blank 1280x900 PNG compresses to a few KB; the page's text and tables make it much larger.
+  EXPECT_GT(bytes.size(), 30000U) << "the screenshot looks blank";
+  std::cout << "status page screenshot: " << png.string() << " (" << bytes.size() << " bytes)\n";
 }
 
 // Overlays (`run -f base.yaml -f hosts/web1.yaml`): the host's file is watched like the base, so
