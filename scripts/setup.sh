@@ -20,8 +20,6 @@ PACKAGES=(
   libcpp-httplib-dev libsystemd-dev libnftables-dev libgtest-dev libgmock-dev
   # tests: schema validation, the Docker engine for container tests, networking tools
   python3 python3-jsonschema python3-yaml docker.io docker-compose iptables iproute2 nftables
-  # the status page test renders `ironward run`'s page in a real headless browser
-  chromium
   # fuzzing and sanitizers (clang + its runtimes)
   clang libclang-rt-14-dev
 )
@@ -41,14 +39,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # Test-only tools whose packages ship services: ufw and firewalld (tests/host_firewall runs them in
-# private namespaces) and prometheus (only promtool is used: tests/monitoring; its server would
-# listen on :9090, iron-proxy's default tunnelPort). ufw installs disabled (ENABLED=no); firewalld
+# private namespaces), prometheus (only promtool is used: tests/monitoring; its server would
+# listen on :9090, iron-proxy's default tunnelPort) and chromium (headless, for the status page
+# test). ufw installs disabled (ENABLED=no); firewalld
 # and prometheus start and enable their services where systemd runs: a policy-rc.d forbids any
 # start during the install and the units are disabled after, so this host's firewall and ports
 # never change. Tools that were already installed are left as they are.
 if [ "$WITH_TESTS" = 1 ]; then
   fw_missing=()
-  for p in ufw firewalld prometheus; do
+  for p in ufw firewalld prometheus chromium; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || fw_missing+=("$p")
   done
   if [ "${#fw_missing[@]}" -gt 0 ]; then
