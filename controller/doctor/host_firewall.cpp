@@ -17,7 +17,7 @@ struct Findings {
   std::string detail;
   std::string fix;
   bool warn = false;
-  std::string seen;  ///< the tools that are installed ("ufw, nftables")
+  std::string seen;         ///< the tools that are installed ("ufw, nftables")
   bool ufw_active = false;  ///< its chains are judged by ufw's own rules, not as raw nftables
   void Saw(const std::string& tool) { seen += (seen.empty() ? "" : ", ") + tool; }
   void Attribute(hostfw::Tool tool) { ufw_active = ufw_active || tool == hostfw::Tool::kUfw; }
@@ -67,8 +67,9 @@ bool AcceptsBridge(const nlohmann::json& rule, const std::string& bridge) {
     if (e.contains("accept")) accept = true;
     if (e.contains("match")) {
       const auto& m = e["match"];
-      const bool iifname = m.value("left", nlohmann::json::object()).value("meta", nlohmann::json::object())
-                               .value("key", "") == "iifname";
+      const bool iifname =
+          m.value("left", nlohmann::json::object()).value("meta", nlohmann::json::object()).value("key", "") ==
+          "iifname";
       if (iifname && m.value("right", nlohmann::json()) == bridge) from_bridge = true;
     }
   }
@@ -76,11 +77,14 @@ bool AcceptsBridge(const nlohmann::json& rule, const std::string& bridge) {
 }
 
 /// A chain of ufw's (its rules jump to ufw-* / ufw6-* chains): ufw's verdict was taken above.
-bool UfwChain(const nlohmann::json& items, const std::string& family, const std::string& table, const std::string& chain) {
+bool UfwChain(const nlohmann::json& items, const std::string& family, const std::string& table,
+              const std::string& chain) {
   for (const auto& other : items) {
     if (!other.is_object() || !other.contains("rule")) continue;
     const auto& rule = other["rule"];
-    if (rule.value("family", "") != family || rule.value("table", "") != table || rule.value("chain", "") != chain) continue;
+    if (rule.value("family", "") != family || rule.value("table", "") != table || rule.value("chain", "") != chain) {
+      continue;
+    }
     if (!rule.contains("expr") || !rule["expr"].is_array()) continue;
     for (const auto& e : rule["expr"]) {
       for (const char* verb : {"jump", "goto"}) {
@@ -126,8 +130,8 @@ void CheckNft(CommandRunner& runner, const hostfw::Opening& t, Findings& f) {
     }
     if (handled) continue;
     f.Add("nftables chain " + family + " " + table + " " + name + " (input hook) has policy drop",
-          "nft insert rule " + family + " " + table + " " + name + " iifname \"" + t.bridge + "\" ip daddr " + t.gateway +
-              " tcp dport { " + t.PortList() + " } accept");
+          "nft insert rule " + family + " " + table + " " + name + " iifname \"" + t.bridge + "\" ip daddr " +
+              t.gateway + " tcp dport { " + t.PortList() + " } accept");
   }
 }
 

@@ -32,10 +32,15 @@ Check SandboxReachCheck(const std::string& gateway, const std::vector<int>& port
     const std::string where = gateway + ":" + std::to_string(p);
     auto it = exit_codes.find(p);
     std::string why;
-    if (it == exit_codes.end()) why = "no result (does the image have sh and curl?)";
-    else if (it->second == 7) why = "refused or rejected";
-    else if (it->second == 28) why = "no answer (dropped)";
-    else if (it->second == 127) why = "curl is not in the image";
+    if (it == exit_codes.end()) {
+      why = "no result (does the image have sh and curl?)";
+    }
+    else if (it->second == 7)
+      why = "refused or rejected";
+    else if (it->second == 28)
+      why = "no answer (dropped)";
+    else if (it->second == 127)
+      why = "curl is not in the image";
     if (why.empty()) continue;
     blocked = blocked || (it != exit_codes.end() && (it->second == 7 || it->second == 28));
     bad += (bad.empty() ? "" : "; ") + where + ": " + why;
@@ -46,8 +51,9 @@ Check SandboxReachCheck(const std::string& gateway, const std::vector<int>& port
     return {"sandbox-reach", Result::kPass, "a container on " + network + " reaches " + gateway + ":" + ports_text, ""};
   }
   return {"sandbox-reach", Result::kFail, "from a container on " + network + ": " + bad,
-          blocked ? "see host-firewall above, then " + hints.Reconcile() + "   (adds the ufw/firewalld accept; "
-                                                                            "docs/network.md#host-firewalls-ufw-firewalld)"
+          blocked ? "see host-firewall above, then " + hints.Reconcile() +
+                        "   (adds the ufw/firewalld accept; "
+                        "docs/network.md#host-firewalls-ufw-firewalld)"
                   : "ironward verify -f " + hints.file + " --image IMAGE   (an image with sh and curl)"};
 }
 

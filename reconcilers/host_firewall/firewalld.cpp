@@ -51,17 +51,24 @@ Result<std::vector<FirewalldZone>> ParseFirewalldZones(const std::string& text) 
     if (colon == std::string::npos) continue;
     const std::string key = body.substr(0, colon);
     const std::string value = Trim(body.substr(colon + 1));
-    if (key == "target") z.target = value;
-    else if (key == "interfaces") z.interfaces = SplitWords(value);
-    else if (key == "sources") z.sources = SplitWords(value);
-    else if (key == "ports") z.ports = SplitWords(value);
-    else if (key == "rich rules") in_rich = true;
+    if (key == "target") {
+      z.target = value;
+    } else if (key == "interfaces") {
+      z.interfaces = SplitWords(value);
+    } else if (key == "sources") {
+      z.sources = SplitWords(value);
+    } else if (key == "ports") {
+      z.ports = SplitWords(value);
+    } else if (key == "rich rules") {
+      in_rich = true;
+    }
   }
   if (zones.empty()) return Error::Transient("firewall-cmd --list-all-zones printed no zone");
   return zones;
 }
 
-const FirewalldZone* ZoneFor(const std::vector<FirewalldZone>& zones, const Opening& o, const std::string& default_zone) {
+const FirewalldZone* ZoneFor(const std::vector<FirewalldZone>& zones, const Opening& o,
+                             const std::string& default_zone) {
   for (const auto& z : zones) {
     if (Contains(z.sources, o.subnet)) return &z;
   }
@@ -133,14 +140,16 @@ Status FirewalldFirewall::Change(const std::string& verb, const Opening& opening
     // ALREADY_ENABLED / NOT_ENABLED are warnings with exit 0: both calls are idempotent.
     const auto r = runner_.Run(argv, timeout_);
     if (!r.ok()) {
-      return Error::Transient("firewall-cmd " + std::string(permanent ? "--permanent " : "") + "--zone=" + zone + " --" +
-                              verb + "-rich-rule: " + Describe(r, timeout_));
+      return Error::Transient("firewall-cmd " + std::string(permanent ? "--permanent " : "") + "--zone=" + zone +
+                              " --" + verb + "-rich-rule: " + Describe(r, timeout_));
     }
   }
   return Status::Ok();
 }
 
-Status FirewalldFirewall::Allow(const Opening& opening, const std::string& zone) { return Change("add", opening, zone); }
+Status FirewalldFirewall::Allow(const Opening& opening, const std::string& zone) {
+  return Change("add", opening, zone);
+}
 Status FirewalldFirewall::Revoke(const Opening& opening, const std::string& zone) {
   return Change("remove", opening, zone);
 }

@@ -13,20 +13,6 @@
 namespace ironward::hostfw {
 namespace {
 
-HostFirewall* Find(const std::vector<HostFirewall*>& firewalls, Tool tool) {
-  for (HostFirewall* f : firewalls) {
-    if (f != nullptr && f->Kind() == tool) return f;
-  }
-  return nullptr;
-}
-
-const ObservedTool* FindTool(const std::vector<ObservedTool>& tools, Tool tool) {
-  for (const auto& t : tools) {
-    if (t.tool == tool) return &t;
-  }
-  return nullptr;
-}
-
 std::string ToolStr(Tool tool) { return std::string(ToolName(tool)); }
 
 nlohmann::json FingerprintJson(const ObservedHostFirewall& o) {
@@ -40,6 +26,20 @@ nlohmann::json FingerprintJson(const ObservedHostFirewall& o) {
 }
 
 }  // namespace
+
+HostFirewall* FindFirewall(const std::vector<HostFirewall*>& firewalls, Tool tool) {
+  for (HostFirewall* f : firewalls) {
+    if (f != nullptr && f->Kind() == tool) return f;
+  }
+  return nullptr;
+}
+
+const ObservedTool* FindObserved(const std::vector<ObservedTool>& tools, Tool tool) {
+  for (const auto& t : tools) {
+    if (t.tool == tool) return &t;
+  }
+  return nullptr;
+}
 
 std::string AllowCommand(Tool tool, const Opening& opening, const std::string& where) {
   return tool == Tool::kUfw ? UfwAllowCommand(opening) : FirewalldAllowCommand(opening, where);
@@ -80,7 +80,7 @@ HostFirewallActions ComputeActions(const ObservedHostFirewall& o) {
   HostFirewallActions a;
   std::vector<RecordedAccept> kept;
   for (const auto& r : o.record) {
-    const ObservedTool* t = FindTool(o.tools, r.tool);
+    const ObservedTool* t = FindObserved(o.tools, r.tool);
     std::string why;
     if (!o.wanted) {
       why = o.desired ? "enforcement.hostFirewall is off" : "enforcement.network is none";
@@ -101,12 +101,15 @@ HostFirewallActions ComputeActions(const ObservedHostFirewall& o) {
     RecordedAccept want{t.tool, t.state.where, *o.desired};
     const bool recorded = std::find(kept.begin(), kept.end(), want) != kept.end();
     if (t.state.admitted) {
-      if (!recorded) a.notes.push_back(ToolStr(t.tool) + ": " + o.desired->Describe() + " is admitted by a rule ironward did not add (left alone)");
+      if (!recorded)
+        a.notes.push_back(ToolStr(t.tool) + ": " + o.desired->Describe() +
+                          " is admitted by a rule ironward did not add (left alone)");
       continue;
     }
-    std::string reason = recorded ? "the " + ToolStr(t.tool) + " accept ironward added for " + o.desired->Describe() + " is gone"
-                                  : ToolStr(t.tool) + " is " + t.state.detail + ": sandbox -> proxy traffic (" +
-                                        o.desired->Describe() + ") would be dropped";
+    std::string reason =
+        recorded ? "the " + ToolStr(t.tool) + " accept ironward added for " + o.desired->Describe() + " is gone"
+                 : ToolStr(t.tool) + " is " + t.state.detail + ": sandbox -> proxy traffic (" + o.desired->Describe() +
+                       ") would be dropped";
     a.allow.push_back({want, reason, recorded});
   }
   return a;
@@ -174,8 +177,11 @@ Outcome HostFirewallReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&
   int changed = 0;
   std::vector<std::string> done;
   for (const auto& step : actions.revoke) {
-    if (HostFirewall* f = Find(deps.host_firewalls, step.accept.tool); f != nullptr && FindTool(observed->tools, step.accept.tool)) {
-      if (Status s = f->Revoke(step.accept.opening, step.accept.where); !s) return Outcome::Failed(s.error(), "HostFirewallFailed");
+    if (HostFirewall* f = FindFirewall(deps.host_firewalls, step.accept.tool);
+        f != nullptr && FindObserved(observed->tools, step.accept.tool)) {
+      if (Status s = f->Revoke(step.accept.opening, step.accept.where); !s) {
+        return Outcome::Failed(s.error(), "HostFirewallFailed");
+      }
     }
     record.erase(std::remove(record.begin(), record.end(), step.accept), record.end());
     if (Status s = WriteRecord(deps.state, record); !s) return Outcome::Failed(s.error(), "StateWriteFailed");
@@ -183,16 +189,21 @@ Outcome HostFirewallReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&
     done.push_back(ToolStr(step.accept.tool) + " accept for " + step.accept.opening.Describe() + " removed");
   }
   for (const auto& step : actions.allow) {
-    HostFirewall* f = Find(deps.host_firewalls, step.accept.tool);
-    if (f == nullptr) return Outcome::Failed(Error::Terminal("no access to " + ToolStr(step.accept.tool)), "HostFirewallFailed");
+    HostFirewall* f = FindFirewall(deps.host_firewalls, step.accept.tool);
+    if (f == nullptr) {
+      return Outcome::Failed(Error::Terminal("no access to " + ToolStr(step.accept.tool)), "HostFirewallFailed");
+    }
     if (std::find(record.begin(), record.end(), step.accept) == record.end()) {
       record.push_back(step.accept);
       if (Status s = WriteRecord(deps.state, record); !s) return Outcome::Failed(s.error(), "StateWriteFailed");
     }
-    if (Status s = f->Allow(step.accept.opening, step.accept.where); !s) return Outcome::Failed(s.error(), "HostFirewallFailed");
+    if (Status s = f->Allow(step.accept.opening, step.accept.where); !s) {
+      return Outcome::Failed(s.error(), "HostFirewallFailed");
+    }
     ++changed;
     done.push_back(ToolStr(step.accept.tool) + (step.heal ? " accept restored for " : " accept added for ") +
-                   step.accept.opening.Describe() + (step.accept.where.empty() ? "" : " (zone " + step.accept.where + ")"));
+                   step.accept.opening.Describe() +
+                   (step.accept.where.empty() ? "" : " (zone " + step.accept.where + ")"));
   }
   std::string message;
   for (const auto& d : done) message += (message.empty() ? "" : "; ") + d;

@@ -37,9 +37,9 @@ struct ObservedTool {
 };
 
 struct ObservedHostFirewall {
-  bool wanted = false;             ///< network internal and hostFirewall auto
-  std::optional<Opening> desired;  ///< with network internal
-  std::vector<ObservedTool> tools; ///< the installed ones
+  bool wanted = false;              ///< network internal and hostFirewall auto
+  std::optional<Opening> desired;   ///< with network internal
+  std::vector<ObservedTool> tools;  ///< the installed ones
   std::vector<RecordedAccept> record;
   std::string fingerprint;
 };
@@ -70,6 +70,10 @@ class HostFirewallReconciler final : public ResourceReconciler<ObservedHostFirew
   Result<ObservedHostFirewall> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedHostFirewall& observed, const Clock& clock) const override;
 };
+
+/// The tool of that kind in `firewalls` / `tools` (nullptr when absent or not installed).
+HostFirewall* FindFirewall(const std::vector<HostFirewall*>& firewalls, Tool tool);
+const ObservedTool* FindObserved(const std::vector<ObservedTool>& tools, Tool tool);
 
 /// Observes every installed tool in `firewalls` against `opening` (shared with doctor and down).
 Result<std::vector<ObservedTool>> ObserveTools(const std::vector<HostFirewall*>& firewalls, const Opening& opening);

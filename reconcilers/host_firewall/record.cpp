@@ -18,9 +18,13 @@ Result<std::vector<RecordedAccept>> ReadRecord(const state::StateReader& state) 
     if (!a.is_object() || !a.contains("tool") || !a["tool"].is_string()) return corrupt("an entry without 'tool'");
     RecordedAccept r;
     const std::string tool = a["tool"].get<std::string>();
-    if (tool == "ufw") r.tool = Tool::kUfw;
-    else if (tool == "firewalld") r.tool = Tool::kFirewalld;
-    else return corrupt("unknown tool '" + tool + "'");
+    if (tool == "ufw") {
+      r.tool = Tool::kUfw;
+    } else if (tool == "firewalld") {
+      r.tool = Tool::kFirewalld;
+    } else {
+      return corrupt("unknown tool '" + tool + "'");
+    }
     r.where = a.value("where", "");
     auto opening = Opening::FromJson(a.value("opening", nlohmann::json()));
     if (!opening) return corrupt(opening.error().message);

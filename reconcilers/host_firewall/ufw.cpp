@@ -152,7 +152,8 @@ Result<ToolState> UfwFirewall::Observe(const Opening& opening) {
 }
 
 Status UfwFirewall::Allow(const Opening& opening, const std::string&) {
-  return RunOrFail(runner_, Concat(Concat({"ufw", "allow"}, UfwRuleArgs(opening)), {"comment", "ironward " + opening.owner}),
+  return RunOrFail(runner_,
+                   Concat(Concat({"ufw", "allow"}, UfwRuleArgs(opening)), {"comment", "ironward " + opening.owner}),
                    timeout_);
 }
 

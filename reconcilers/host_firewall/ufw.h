@@ -20,14 +20,14 @@ struct UfwStatus {
   bool active = false;
   std::string incoming;  ///< default incoming policy: "deny", "reject", "allow" ("" when inactive)
   struct Rule {
-    std::string to;       ///< "Anywhere" or an address / network
-    std::string ports;    ///< "9090,9091" ("" = every port)
-    std::string proto;    ///< "tcp", "udp" ("" = any)
-    std::string iface;    ///< "on IFACE" ("" = any interface)
-    std::string action;   ///< "ALLOW", "DENY", "REJECT", "LIMIT"
-    std::string direction;///< "IN", "OUT", "FWD" ("" when ufw did not say)
-    std::string from;     ///< "Anywhere" or an address / network
-    std::string comment;  ///< after "# " ("" = none)
+    std::string to;         ///< "Anywhere" or an address / network
+    std::string ports;      ///< "9090,9091" ("" = every port)
+    std::string proto;      ///< "tcp", "udp" ("" = any)
+    std::string iface;      ///< "on IFACE" ("" = any interface)
+    std::string action;     ///< "ALLOW", "DENY", "REJECT", "LIMIT"
+    std::string direction;  ///< "IN", "OUT", "FWD" ("" when ufw did not say)
+    std::string from;       ///< "Anywhere" or an address / network
+    std::string comment;    ///< after "# " ("" = none)
     bool v6 = false;
   };
   std::vector<Rule> rules;

@@ -8,20 +8,6 @@
 namespace ironward::teardown {
 namespace {
 
-const hostfw::ObservedTool* FindTool(const std::vector<hostfw::ObservedTool>& tools, hostfw::Tool tool) {
-  for (const auto& t : tools) {
-    if (t.tool == tool) return &t;
-  }
-  return nullptr;
-}
-
-hostfw::HostFirewall* FindFirewall(const std::vector<hostfw::HostFirewall*>& firewalls, hostfw::Tool tool) {
-  for (hostfw::HostFirewall* f : firewalls) {
-    if (f != nullptr && f->Kind() == tool) return f;
-  }
-  return nullptr;
-}
-
 /// The firewall-offline-cmd lines that remove a firewalld accept while the daemon is down.
 std::string OfflineRemoval(const hostfw::RecordedAccept& a) {
   std::string cmd = "firewall-offline-cmd --zone=" + a.where;
@@ -58,7 +44,7 @@ ResourcePlan HostFirewallDown::Diff(ReconcileContext&, const ObservedHostFirewal
     c.action = Action::kDelete;
     c.address = hostfw::RuleAddress(a.tool, a.opening.bridge);
     c.type = hostfw::kRuleType;
-    c.reason = FindTool(o.tools, a.tool) != nullptr
+    c.reason = hostfw::FindObserved(o.tools, a.tool) != nullptr
                    ? "remove the " + tool + " accept ironward added for " + a.opening.Describe()
                    : tool + " is no longer installed; forget its accept for " + a.opening.Describe();
     c.before = {{"admits", a.opening.Describe()}, {"zone", a.where}};
@@ -73,14 +59,15 @@ Outcome HostFirewallDown::Apply(ReconcileContext& ctx, const ResourcePlan&, Writ
   std::vector<hostfw::RecordedAccept> record = observed->record;
   int changed = 0;
   for (const auto& a : observed->record) {
-    const hostfw::ObservedTool* tool = FindTool(observed->tools, a.tool);
+    const hostfw::ObservedTool* tool = hostfw::FindObserved(observed->tools, a.tool);
     if (tool != nullptr && a.tool == hostfw::Tool::kFirewalld && !tool->state.active) {
       return Outcome::Failed(Error::Transient("firewalld is not running, so its permanent configuration cannot be "
-                                              "changed; start it and run down again, or: " + OfflineRemoval(a)),
+                                              "changed; start it and run down again, or: " +
+                                              OfflineRemoval(a)),
                              "HostFirewallFailed");
     }
     if (tool != nullptr) {
-      hostfw::HostFirewall* f = FindFirewall(deps.host_firewalls, a.tool);
+      hostfw::HostFirewall* f = hostfw::FindFirewall(deps.host_firewalls, a.tool);
       if (f == nullptr) return Outcome::Failed(Error::Terminal("no access to the host firewall"), "HostFirewallFailed");
       if (Status s = f->Revoke(a.opening, a.where); !s) return Outcome::Failed(s.error(), "HostFirewallFailed");
     }
