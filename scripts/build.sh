@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds ironward. Usage: scripts/build.sh [BUILD_DIR] [extra cmake args...]
+# TARGETS="ironward iron-proxy-double-0.39.0" builds only those (the quickstart); default: everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${1:-build}
@@ -11,4 +12,9 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
 else
   cmake -S . -B "$BUILD_DIR" "$@" >/dev/null
 fi
-cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}"
+read -r -a targets <<<"${TARGETS:-}"
+if [ "${#targets[@]}" -gt 0 ]; then
+  cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}" --target "${targets[@]}"
+else
+  cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}"
+fi
