@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -87,7 +88,25 @@ const ResourceResult* RunResult::Find(std::string_view resource) const {
   return nullptr;
 }
 
-Engine::Engine(std::vector<std::unique_ptr<Reconciler>> reconcilers) : reconcilers_(std::move(reconcilers)) {}
+Status CheckDependencies(const std::vector<std::unique_ptr<Reconciler>>& reconcilers, bool require_all) {
+  std::set<std::string_view> all;
+  for (const auto& r : reconcilers) all.insert(r->Name());
+  std::set<std::string_view> earlier;
+  for (const auto& r : reconcilers) {
+    for (auto dep : r->DependsOn()) {
+      if (earlier.count(dep) != 0) continue;
+      const std::string who = std::string(r->Name()) + " depends on \"" + std::string(dep) + "\"";
+      if (all.count(dep) != 0) return Error::Terminal(who + ", which runs after it: it can never be Ready in time");
+      if (require_all) return Error::Terminal(who + ", which is not a reconciler of this set (misspelled?)");
+    }
+    earlier.insert(r->Name());
+  }
+  return Status::Ok();
+}
+
+Engine::Engine(std::vector<std::unique_ptr<Reconciler>> reconcilers) : reconcilers_(std::move(reconcilers)) {
+  if (Status s = CheckDependencies(reconcilers_, /*require_all=*/false); !s) throw std::logic_error(s.error().message);
+}
 
 RunResult Engine::Plan(const spec::DesiredState& desired, const ReadDeps& deps, Facts* facts_out) {
   const auto start = std::chrono::steady_clock::now();

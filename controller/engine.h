@@ -56,8 +56,16 @@ struct ApplyOptions {
   bool inline_requeue_wait = true;
 };
 
+/// The dependency graph as declared (each DependsOn()) against the execution order (the list):
+/// every dependency must name a reconciler earlier in the list. `require_all`: a name that is not
+/// in the list at all is an error too (a misspelling would otherwise never block anything); off
+/// for test engines built from a few reconcilers. The error names the reconciler and the name.
+Status CheckDependencies(const std::vector<std::unique_ptr<Reconciler>>& reconcilers, bool require_all);
+
 class Engine {
  public:
+  /// Throws std::logic_error when a dependency names a reconciler that runs later (it could never
+  /// be Ready in time): a programming error, reported at start-up rather than as a silent skip.
   explicit Engine(std::vector<std::unique_ptr<Reconciler>> reconcilers);
 
   /// Observe + diff every resource. Gets read-only dependencies only. `facts`, when given,
@@ -74,8 +82,9 @@ class Engine {
   std::vector<std::unique_ptr<Reconciler>> reconcilers_;
 };
 
-/// The production set, in dependency order (binary -> ca -> mappings -> secrets -> config
-/// -> daemon -> sandboxes); only the ones built into this binary.
+/// The production set, in execution order: binary, ca, mappings, secrets, network, host_firewall,
+/// proxy_config, daemon, sandboxes, enforcement. Checked with CheckDependencies(require_all) on
+/// every call: a missing or misspelled dependency throws std::logic_error.
 /// `exits`: where `ironward run` records how the proxies it reaped ended (null elsewhere).
 std::vector<std::unique_ptr<Reconciler>> MakeReconcilers(std::shared_ptr<daemon::ExitLedger> exits = nullptr);
 

@@ -1,4 +1,7 @@
 #include "controller/engine.h"
+
+#include <stdexcept>
+
 #include "reconcilers/binary/binary_reconciler.h"
 #include "reconcilers/ca/ca_reconciler.h"
 #include "reconcilers/daemon/daemon_reconciler.h"
@@ -30,6 +33,7 @@ std::vector<std::unique_ptr<Reconciler>> MakeReconcilers(std::shared_ptr<daemon:
   out.push_back(std::make_unique<daemon::DaemonReconciler>(std::move(daemon_options)));
   out.push_back(std::make_unique<sandboxes::SandboxesReconciler>());
   out.push_back(std::make_unique<sandboxes::EnforcementReconciler>());
+  if (Status s = CheckDependencies(out, /*require_all=*/true); !s) throw std::logic_error(s.error().message);
   return out;
 }
 
