@@ -653,8 +653,8 @@ TEST_F(RunDaemonTest, ProxyRequestRecordsBecomeMetricsThatMatchAudit) {
 TEST_F(RunDaemonTest, StatusPageRendersInHeadlessChromium) {
   const std::string chromium = testing::FindChromium();
   if (chromium.empty()) {
-    if (testing::InCi()) FAIL() << "chromium is not installed (scripts/setup.sh installs it); CI must run this test";
-    GTEST_SKIP() << "chromium is not installed (apt-get install chromium, or scripts/setup.sh)";
+    if (testing::InCi()) FAIL() << "chromium is not installed (scripts/setup.sh --tests installs it); CI must run this test";
+    GTEST_SKIP() << "chromium is not installed (apt-get install chromium, or scripts/setup.sh --tests)";
   }
   StartReady();
   const int tunnel = metrics_port_ - 6;  // FreePortBase(): six proxy listeners, then /metrics
