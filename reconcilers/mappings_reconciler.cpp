@@ -160,7 +160,7 @@ ResourcePlan MappingsReconciler::Diff(ReconcileContext& ctx, const ObservedMappi
     c.action = Action::kUpdate;
     c.address = "mappings.file";
     c.type = "ironward_mappings";
-    c.reason = "mode " + std::to_string(observed.mode) + " is not 0600";
+    c.reason = "mode " + OctalMode(observed.mode) + " is not 0600";
     c.before = {{"mode", observed.mode}};
     c.after = {{"mode", 0600}};
     plan.changes.push_back(std::move(c));

@@ -166,7 +166,7 @@ ResourcePlan ProxyConfigReconciler::Diff(ReconcileContext& ctx, const ObservedPr
                "changed: " + ChangedSections(observed.text, rendered->node) + ")";
   } else if (observed.mode != 0600) {
     c.action = Action::kUpdate;
-    c.reason = "mode " + std::to_string(observed.mode) + " is not 0600";
+    c.reason = "mode " + OctalMode(observed.mode) + " is not 0600";
     c.before = {{"mode", observed.mode}};
     c.after = {{"mode", 0600}};
   } else {

@@ -1,5 +1,7 @@
 #include "state/encoding.h"
 
+#include <cstdio>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -134,6 +136,12 @@ std::string SensitiveLabel(std::string_view value) {
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string OctalMode(unsigned mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "%04o", mode & 07777U);
+  return buf;
 }
 
 std::string ShellQuote(std::string_view s) {

@@ -43,6 +43,9 @@ std::string SensitiveLabel(std::string_view value);
 /// empty), else single-quoted with every ' written as '\''.
 std::string ShellQuote(std::string_view s);
 
+/// A file mode as people write it: "0644" (permission and special bits only).
+std::string OctalMode(unsigned mode);
+
 /// Constant-time comparison.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

@@ -19,12 +19,6 @@ constexpr const char* kType = "ironward_binary";
 
 std::string Short(const std::string& digest) { return digest.substr(0, 12); }
 
-std::string Octal(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode));
-  return buf;
-}
-
 std::string DesiredDigest(const spec::ProxySpec& proxy) {
   const nlohmann::json j = {{"version", proxy.version},
                             {"sha256", AsciiLower(proxy.source.sha256)},
@@ -148,16 +142,16 @@ ResourcePlan BinaryReconciler::Diff(ReconcileContext& ctx, const ObservedBinary&
   }
 
   std::string drift;
-  if (observed.mode != kBinaryMode) drift = "mode " + Octal(observed.mode) + " is not " + Octal(kBinaryMode);
+  if (observed.mode != kBinaryMode) drift = "mode " + OctalMode(observed.mode) + " is not " + OctalMode(kBinaryMode);
   if (observed.record_mode != kRecordMode) {
-    drift += (drift.empty() ? "" : "; ") + std::string(kRecordFile) + " mode " + Octal(observed.record_mode) +
-             " is not " + Octal(kRecordMode);
+    drift += (drift.empty() ? "" : "; ") + std::string(kRecordFile) + " mode " + OctalMode(observed.record_mode) +
+             " is not " + OctalMode(kRecordMode);
   }
   if (!drift.empty()) {
     c.action = Action::kUpdate;
     c.reason = drift;
-    c.before = {{"mode", Octal(observed.mode)}, {"record_mode", Octal(observed.record_mode)}};
-    c.after = {{"mode", Octal(kBinaryMode)}, {"record_mode", Octal(kRecordMode)}};
+    c.before = {{"mode", OctalMode(observed.mode)}, {"record_mode", OctalMode(observed.record_mode)}};
+    c.after = {{"mode", OctalMode(kBinaryMode)}, {"record_mode", OctalMode(kRecordMode)}};
     plan.changes.push_back(std::move(c));
   }
   ctx.facts.binary = BinaryFacts{observed.path, observed.sha256, observed.record->version, false};

@@ -14,12 +14,6 @@ using std::chrono::seconds;
 /// Slack when comparing a certificate's lifetime to ca.validity (notBefore is backdated 1 min).
 constexpr seconds kValiditySlack{120};
 
-std::string Octal(mode_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
 std::string Hours(seconds s) {
   if (s.count() % 3600 == 0) return std::to_string(s.count() / 3600) + "h";
   return std::to_string(s.count()) + "s";
@@ -343,15 +337,15 @@ Decision Decide(const spec::CaSpec& spec, std::string_view gateway_name, const O
   d.chmod_cert = o.cert_stat.exists && o.cert_stat.mode != kCertMode;
   d.chmod_key = o.key_stat.exists && o.key_stat.mode != kKeyMode;
   std::vector<std::string> fixes;
-  if (d.chmod_key) fixes.push_back("ca.key mode " + Octal(o.key_stat.mode) + " -> " + Octal(kKeyMode));
-  if (d.chmod_cert) fixes.push_back("ca.crt mode " + Octal(o.cert_stat.mode) + " -> " + Octal(kCertMode));
+  if (d.chmod_key) fixes.push_back("ca.key mode " + OctalMode(o.key_stat.mode) + " -> " + OctalMode(kKeyMode));
+  if (d.chmod_cert) fixes.push_back("ca.crt mode " + OctalMode(o.cert_stat.mode) + " -> " + OctalMode(kCertMode));
   for (const auto& [name, mode] : o.rotation_modes) {
     const bool is_key = name.ends_with(".key");
     if (d.remove_next && name.rfind("ca-next.", 0) == 0) continue;
     const mode_t want = is_key ? kKeyMode : kCertMode;
     if (mode != want) {
       d.chmods.emplace_back(name, want);
-      fixes.push_back(name + " mode " + Octal(mode) + " -> " + Octal(want));
+      fixes.push_back(name + " mode " + OctalMode(mode) + " -> " + OctalMode(want));
     }
   }
   if (d.remove_staged) fixes.push_back("remove leftover ca.new.* from an interrupted rotation");
@@ -422,12 +416,12 @@ Change ToChange(const Decision& d, const ObservedCa& o, const spec::CaSpec& spec
         c.after["rotation_phase"] = std::string(ToString(ProjectedPhase(d, o)));
       }
       if (d.chmod_key) {
-        c.before["key_mode"] = Octal(o.key_stat.mode);
-        c.after["key_mode"] = Octal(kKeyMode);
+        c.before["key_mode"] = OctalMode(o.key_stat.mode);
+        c.after["key_mode"] = OctalMode(kKeyMode);
       }
       if (d.chmod_cert) {
-        c.before["cert_mode"] = Octal(o.cert_stat.mode);
-        c.after["cert_mode"] = Octal(kCertMode);
+        c.before["cert_mode"] = OctalMode(o.cert_stat.mode);
+        c.after["cert_mode"] = OctalMode(kCertMode);
       }
       if (d.remove_staged) {
         c.before["staged"] = true;

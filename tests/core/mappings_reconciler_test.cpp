@@ -162,6 +162,7 @@ TEST_F(MappingsReconcilerTest, LooseModeIsPlannedAsUpdateAndFixed) {
   const auto plan = Plan(d);
   ASSERT_EQ(plan.changes.size(), 1U);
   EXPECT_EQ(plan.changes[0].action, Action::kUpdate);
+  EXPECT_EQ(plan.changes[0].reason, "mode 0644 is not 0600") << "octal, as people write modes (was 420)";
   Apply(d);
   EXPECT_EQ(ModeOf(dir_.path() / "mappings.json"), 0600U);
 }

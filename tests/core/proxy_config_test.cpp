@@ -299,7 +299,7 @@ TEST_F(ProxyConfigReconcilerTest, DeletedOrLoosenedFileIsRepaired) {
   ::chmod((dir_.path() / "proxy.yaml").c_str(), 0644);
   auto plans = PlanAll(d);
   ASSERT_EQ(plans[1].changes.size(), 1U);
-  EXPECT_NE(plans[1].changes[0].reason.find("not 0600"), std::string::npos);
+  EXPECT_EQ(plans[1].changes[0].reason, "mode 0644 is not 0600");
   ApplyAll(d);
   EXPECT_EQ(testing::ModeOf(dir_.path() / "proxy.yaml"), 0600U);
   std::filesystem::remove(dir_.path() / "proxy.yaml");
