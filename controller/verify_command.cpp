@@ -2,7 +2,6 @@
 // sandbox and prints `check | expected | got | result`. Exit 0 when every check passes, 1 otherwise
 // (including when the probe could not run). The result is recorded in status.json ("verify").
 #include <CLI/CLI.hpp>
-#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -127,11 +126,6 @@ Result<ProbeSetup> Prepare(const spec::DesiredState& desired, const VerifyOption
   return p;
 }
 
-/// Runs the probe; its stdout. The container is always removed.
-Result<std::string> RunProbe(docker::DockerApi& docker, const ProbeSetup& p, int timeout_seconds) {
-  return RunProbeContainer(docker, p.spec, "ironward-verify", timeout_seconds);
-}
-
 void PrintTable(const std::vector<verify::CheckRow>& rows) {
   std::size_t w[3] = {5, 8, 3};
   for (const auto& r : rows) {
@@ -184,7 +178,7 @@ int RunVerify(const VerifyOptions& opt, const GlobalOptions& global) {
   } else {
     section["image"] = setup->spec.image;
     section["network"] = setup->network;
-    auto out = RunProbe(*rt.docker, *setup, opt.timeout_seconds);
+    auto out = RunProbeContainer(*rt.docker, setup->spec, "ironward-verify", opt.timeout_seconds);
     if (!out) {
       error = out.error().message;
     } else {

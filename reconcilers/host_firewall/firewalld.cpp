@@ -154,9 +154,14 @@ Status FirewalldFirewall::Revoke(const Opening& opening, const std::string& zone
   return Change("remove", opening, zone);
 }
 
+std::string RichRuleOptions(const std::string& verb, const Opening& opening) {
+  std::string options;
+  for (const auto& rule : RichRules(opening)) options += " --" + verb + "-rich-rule='" + rule + "'";
+  return options;
+}
+
 std::string FirewalldAllowCommand(const Opening& opening, const std::string& zone) {
-  std::string rules;
-  for (const auto& rule : RichRules(opening)) rules += " --add-rich-rule='" + rule + "'";
+  const std::string rules = RichRuleOptions("add", opening);
   const std::string z = zone.empty() ? "ZONE" : zone;
   return "firewall-cmd --zone=" + z + rules + " && firewall-cmd --permanent --zone=" + z + rules;
 }

@@ -39,6 +39,9 @@ const FirewalldZone* ZoneFor(const std::vector<FirewalldZone>& zones, const Open
                              const std::string& default_zone);
 /// The command lines an operator would run to add it by hand (runtime and permanent).
 std::string FirewalldAllowCommand(const Opening& opening, const std::string& zone);
+/// The opening's rich rules as options to paste into a shell, e.g. " --add-rich-rule='rule …'"
+/// per port (`verb`: "add" or "remove"); for the commands printed to people.
+std::string RichRuleOptions(const std::string& verb, const Opening& opening);
 /// The rich rules of the opening, one per port.
 std::vector<std::string> RichRules(const Opening& opening);
 

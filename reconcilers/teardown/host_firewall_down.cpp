@@ -10,9 +10,7 @@ namespace {
 
 /// The firewall-offline-cmd lines that remove a firewalld accept while the daemon is down.
 std::string OfflineRemoval(const hostfw::RecordedAccept& a) {
-  std::string cmd = "firewall-offline-cmd --zone=" + a.where;
-  for (const auto& rule : hostfw::RichRules(a.opening)) cmd += " --remove-rich-rule='" + rule + "'";
-  return cmd;
+  return "firewall-offline-cmd --zone=" + a.where + hostfw::RichRuleOptions("remove", a.opening);
 }
 
 }  // namespace
