@@ -287,13 +287,17 @@ TEST_F(CliTest, SavedPlanAppliesToTheStateDirItWasMadeFor) {
   EXPECT_FALSE(std::filesystem::exists(state_)) << "nor touches the plan's directory";
 
   // No --state-dir at all: the plan's directory, not /var/lib/ironward.
+  const auto out = tmp_.path() / "no-dir.out";
   const std::string cmd = "env -u IRONWARD_STATE_DIR OPENROUTER_API_KEY='" + std::string(kSecretValue) +
                           "' OPENAI_API_KEY='" + kSecondSecret + "' " IRONWARD_BIN " apply " + plan_file.string() +
-                          " >/dev/null 2>&1";
+                          " >'" + out.string() + "' 2>&1";
   const int status = std::system(cmd.c_str());
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_TRUE(std::filesystem::exists(state_ / "status.json"));
+  const std::string printed = ReadFile(out);
+  transcript_ += printed;
+  ASSERT_TRUE(WIFEXITED(status)) << printed;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << printed;
+  EXPECT_TRUE(std::filesystem::exists(state_ / "status.json")) << printed;
+  EXPECT_EQ(printed.find(kSecretValue), std::string::npos) << "a real key was printed";
 
   auto stale = Ironward("apply " + plan_file.string());
   EXPECT_EQ(stale.code, 1);
