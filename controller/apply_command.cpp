@@ -8,7 +8,7 @@
 #include "controller/cli.h"
 #include "controller/command_support.h"
 #include "controller/plan_file.h"
-#include "controller/spec/loader.h"
+#include "state/spec/loader.h"
 #include "state/encoding.h"
 
 namespace ironward {

@@ -16,7 +16,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "controller/spec/loader.h"
+#include "state/spec/loader.h"
 #include "state/encoding.h"
 
 namespace ironward {

@@ -15,7 +15,7 @@
 namespace CLI {
 class Option;
 }
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 #include "reconcilers/io/clock.h"
 #include "reconcilers/io/host_info.h"
 #include "reconcilers/io/http_client.h"

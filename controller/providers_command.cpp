@@ -1,4 +1,4 @@
-// `ironward providers [-o text|json]`: the built-in provider catalog (controller/spec/
+// `ironward providers [-o text|json]`: the built-in provider catalog (state/spec/
 // provider_catalog.h), what `- name: openai` alone in spec.providers stands for. Always exit 0
 // (64 on a usage error). Names and hosts only: the catalog holds no secret value.
 #include <CLI/CLI.hpp>
@@ -12,7 +12,7 @@
 
 #include "controller/cli.h"
 #include "controller/command_support.h"
-#include "controller/spec/provider_catalog.h"
+#include "state/spec/provider_catalog.h"
 
 namespace ironward {
 namespace {

@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 #include "reconcilers/facts.h"
 #include "reconcilers/io/clock.h"
 #include "state/result.h"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "controller/spec/validators.h"
+#include "state/spec/validators.h"
 
 namespace ironward::audit {
 namespace {

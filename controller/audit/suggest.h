@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "controller/audit/summary.h"
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 
 namespace ironward::audit {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "controller/spec/units.h"
+#include "state/spec/units.h"
 
 namespace ironward::audit {
 

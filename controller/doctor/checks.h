@@ -10,7 +10,7 @@
 #include "controller/doctor/check.h"
 #include "controller/harden/baseline.h"
 #include "reconcilers/io/command_runner.h"
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 #include "reconcilers/docker/docker_api.h"
 #include "reconcilers/io/clock.h"
 

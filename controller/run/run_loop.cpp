@@ -38,7 +38,7 @@
 #include "controller/live_status.h"
 #include "controller/run/systemd_notify.h"
 #include "controller/run/work_queue.h"
-#include "controller/spec/loader.h"
+#include "state/spec/loader.h"
 #include "reconcilers/daemon/exit_ledger.h"
 #include "reconcilers/daemon/pid_record.h"
 #include "state/encoding.h"

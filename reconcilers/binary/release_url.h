@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 #include "state/result.h"
 
 namespace ironward::binary {

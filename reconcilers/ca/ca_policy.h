@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 #include "reconcilers/ca/ca_rotation.h"
 #include "reconcilers/ca/openssl_ca.h"
 #include "reconcilers/reconciler.h"

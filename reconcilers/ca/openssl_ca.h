@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 #include "reconcilers/io/clock.h"
 #include "state/result.h"
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 
 namespace ironward::verify {
 

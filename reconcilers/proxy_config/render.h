@@ -8,7 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 #include "state/result.h"
 
 namespace ironward {

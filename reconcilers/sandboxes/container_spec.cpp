@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/spec/loader.h"
+#include "state/spec/loader.h"
 #include "reconcilers/sandboxes/labels.h"
 #include "state/encoding.h"
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 #include "reconcilers/docker/docker_types.h"
 #include "reconcilers/sandboxes/labels.h"
 #include "reconcilers/sandboxes/wiring.h"

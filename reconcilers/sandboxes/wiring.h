@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 #include "reconcilers/reconciler.h"
 
 namespace ironward::sandboxes {

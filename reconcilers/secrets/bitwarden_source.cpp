@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "controller/spec/units.h"
+#include "state/spec/units.h"
 #include "reconcilers/secrets/secret_delivery.h"
 #include "reconcilers/secrets/secret_value.h"
 #include "state/encoding.h"

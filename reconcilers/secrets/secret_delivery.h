@@ -14,7 +14,7 @@
 #include <map>
 #include <string>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 #include "state/result.h"
 #include "state/state_dir.h"
 

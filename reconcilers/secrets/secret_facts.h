@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 #include "reconcilers/reconciler.h"
 #include "reconcilers/secrets/bitwarden_source.h"
 #include "reconcilers/secrets/secret_record.h"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "controller/spec/units.h"
+#include "state/spec/units.h"
 #include "reconcilers/secrets/secret_facts.h"
 #include "reconcilers/secrets/secret_value.h"
 #include "state/encoding.h"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "controller/spec/provider_catalog.h"
+#include "state/spec/provider_catalog.h"
 
 namespace ironward::secrets {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 
 namespace ironward::secrets {
 

@@ -5,7 +5,7 @@
 #include "controller/audit/sandbox_names.h"
 #include "controller/audit/suggest.h"
 #include "controller/audit/summary.h"
-#include "controller/spec/validators.h"
+#include "state/spec/validators.h"
 #include "tests/core/audit_lines.h"
 #include "tests/core/test_util.h"
 

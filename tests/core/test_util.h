@@ -21,7 +21,7 @@
 
 #include <gtest/gtest.h>
 
-#include "controller/spec/loader.h"
+#include "state/spec/loader.h"
 #include "tests/core/ports.h"
 #include "state/encoding.h"
 

@@ -19,7 +19,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config.h"  // tests/doubles/iron-proxy/src (the double's decoder, pretending 0.45.0)
-#include "controller/spec/loader.h"
+#include "state/spec/loader.h"
 #include "fuzz_check.h"
 #include "reconcilers/proxy_config/proxy_schema.h"
 #include "reconcilers/proxy_config/render.h"

@@ -1,4 +1,4 @@
-// Fuzzes the desired-state loader (controller/spec/loader.h) with arbitrary text.
+// Fuzzes the desired-state loader (state/spec/loader.h) with arbitrary text.
 // Properties: no crash, no hang, no exception escapes; a result is either a state or errors, never
 // both; the digest is deterministic; and the canonical form round-trips: loading the canonical
 // JSON of an accepted spec (JSON is YAML) is accepted again and gives the same digest.
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/spec/loader.h"
+#include "state/spec/loader.h"
 #include "fuzz_check.h"
 
 namespace {

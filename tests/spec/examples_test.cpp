@@ -7,7 +7,7 @@
 #include <fstream>
 #include <map>
 
-#include "controller/spec/loader.h"
+#include "state/spec/loader.h"
 
 namespace ironward::spec {
 namespace {

@@ -1,6 +1,6 @@
-// Catalog names in spec.providers (controller/spec/provider_catalog.h) and `optional`.
-#include "controller/spec/provider_catalog.h"
-#include "controller/spec/validators.h"
+// Catalog names in spec.providers (state/spec/provider_catalog.h) and `optional`.
+#include "state/spec/provider_catalog.h"
+#include "state/spec/validators.h"
 #include "tests/spec/spec_test_util.h"
 
 namespace ironward::spec {

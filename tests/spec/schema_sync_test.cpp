@@ -5,9 +5,9 @@
 #include <fstream>
 #include <functional>
 
-#include "controller/spec/loader.h"
-#include "controller/spec/provider_catalog.h"
-#include "controller/spec/units.h"
+#include "state/spec/loader.h"
+#include "state/spec/provider_catalog.h"
+#include "state/spec/units.h"
 #include "tests/spec/spec_test_util.h"
 
 namespace ironward::spec {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "controller/spec/loader.h"
+#include "state/spec/loader.h"
 
 namespace ironward::spec::testing {
 

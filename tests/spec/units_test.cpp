@@ -1,8 +1,8 @@
 // Durations, sizes and the value validators on their own.
 #include <gtest/gtest.h>
 
-#include "controller/spec/units.h"
-#include "controller/spec/validators.h"
+#include "state/spec/units.h"
+#include "state/spec/validators.h"
 
 namespace ironward::spec {
 namespace {

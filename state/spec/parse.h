@@ -4,8 +4,8 @@
 
 #include <functional>
 
-#include "controller/spec/spec.h"
-#include "controller/spec/yaml_reader.h"
+#include "state/spec/spec.h"
+#include "state/spec/yaml_reader.h"
 
 namespace ironward::spec::detail {
 

@@ -1,4 +1,4 @@
-#include "controller/spec/validators.h"
+#include "state/spec/validators.h"
 
 #include <arpa/inet.h>
 

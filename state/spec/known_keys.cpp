@@ -1,6 +1,6 @@
 // The one list of accepted YAML keys: the loader rejects anything else, and the schema-sync
 // test compares it with schemas/ironward.v1.schema.json.
-#include "controller/spec/loader.h"
+#include "state/spec/loader.h"
 
 namespace ironward::spec {
 

@@ -1,9 +1,9 @@
 // spec.sandboxes[].
 #include <set>
 
-#include "controller/spec/parse.h"
-#include "controller/spec/units.h"
-#include "controller/spec/validators.h"
+#include "state/spec/parse.h"
+#include "state/spec/units.h"
+#include "state/spec/validators.h"
 
 namespace ironward::spec::detail {
 namespace {

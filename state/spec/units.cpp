@@ -1,4 +1,4 @@
-#include "controller/spec/units.h"
+#include "state/spec/units.h"
 
 #include <cctype>
 #include <limits>

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 
 namespace ironward::spec {
 

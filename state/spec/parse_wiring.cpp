@@ -1,6 +1,6 @@
 // spec.wiring: the names wired containers see. A profile sets all three; explicit keys override it.
-#include "controller/spec/parse.h"
-#include "controller/spec/validators.h"
+#include "state/spec/parse.h"
+#include "state/spec/validators.h"
 
 namespace ironward::spec::detail {
 namespace {

@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <array>
 
-#include "controller/spec/parse.h"
-#include "controller/spec/units.h"
-#include "controller/spec/validators.h"
+#include "state/spec/parse.h"
+#include "state/spec/units.h"
+#include "state/spec/validators.h"
 #include "state/encoding.h"
 
 namespace ironward::spec::detail {

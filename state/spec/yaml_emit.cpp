@@ -3,7 +3,7 @@
 // loader types a plain scalar by its text (YAML 1.2 core schema) and a quoted one as a string.
 #include <yaml-cpp/yaml.h>
 
-#include "controller/spec/overlay.h"
+#include "state/spec/overlay.h"
 
 namespace ironward::spec::detail {
 namespace {

@@ -1,4 +1,4 @@
-#include "controller/spec/yaml_reader.h"
+#include "state/spec/yaml_reader.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "controller/spec/units.h"
+#include "state/spec/units.h"
 
 namespace ironward::spec::detail {
 namespace {

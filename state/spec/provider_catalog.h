@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 
 namespace ironward::spec {
 

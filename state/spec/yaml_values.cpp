@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "controller/spec/units.h"
-#include "controller/spec/yaml_reader.h"
+#include "state/spec/units.h"
+#include "state/spec/yaml_reader.h"
 
 namespace ironward::spec::detail {
 

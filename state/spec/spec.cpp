@@ -1,4 +1,4 @@
-#include "controller/spec/spec.h"
+#include "state/spec/spec.h"
 
 #include <set>
 

@@ -1,6 +1,6 @@
 // LoadFile / LoadString: read, parse (yaml-cpp), check structure, parse sections, cross-check.
 // Nothing escapes as an exception; every problem becomes a Diagnostic.
-#include "controller/spec/loader.h"
+#include "state/spec/loader.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,8 +12,8 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
-#include "controller/spec/parse.h"
-#include "controller/spec/validators.h"
+#include "state/spec/parse.h"
+#include "state/spec/validators.h"
 
 namespace ironward::spec {
 namespace {

@@ -1,4 +1,4 @@
-#include "controller/spec/provider_catalog.h"
+#include "state/spec/provider_catalog.h"
 
 #include <algorithm>
 

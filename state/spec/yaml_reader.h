@@ -15,7 +15,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "controller/spec/loader.h"
+#include "state/spec/loader.h"
 
 namespace ironward::spec::detail {
 

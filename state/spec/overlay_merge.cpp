@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "controller/spec/overlay.h"
+#include "state/spec/overlay.h"
 
 namespace ironward::spec::detail {
 namespace {

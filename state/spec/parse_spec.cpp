@@ -2,10 +2,10 @@
 #include <algorithm>
 #include <set>
 
-#include "controller/spec/parse.h"
-#include "controller/spec/provider_catalog.h"
-#include "controller/spec/units.h"
-#include "controller/spec/validators.h"
+#include "state/spec/parse.h"
+#include "state/spec/provider_catalog.h"
+#include "state/spec/units.h"
+#include "state/spec/validators.h"
 #include "state/encoding.h"
 
 namespace ironward::spec::detail {

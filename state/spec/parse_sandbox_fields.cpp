@@ -6,8 +6,8 @@
 #include <cctype>
 #include <set>
 
-#include "controller/spec/parse.h"
-#include "controller/spec/validators.h"
+#include "state/spec/parse.h"
+#include "state/spec/validators.h"
 
 namespace ironward::spec::detail {
 namespace {

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <map>
 
-#include "controller/spec/parse.h"
+#include "state/spec/parse.h"
 
 namespace ironward::spec::detail {
 namespace {

@@ -1,6 +1,6 @@
 // ToJson / ComputeDigest: the canonical, fully defaulted form of a desired state.
-#include "controller/spec/loader.h"
-#include "controller/spec/units.h"
+#include "state/spec/loader.h"
+#include "state/spec/units.h"
 #include "state/encoding.h"
 
 namespace ironward::spec {

@@ -8,7 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "controller/spec/yaml_reader.h"
+#include "state/spec/yaml_reader.h"
 
 namespace ironward::spec::detail {
 

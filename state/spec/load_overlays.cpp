@@ -4,9 +4,9 @@
 // cross-field check, names the file and line that set the value.
 #include <algorithm>
 
-#include "controller/spec/loader.h"
-#include "controller/spec/overlay.h"
-#include "controller/spec/parse.h"
+#include "state/spec/loader.h"
+#include "state/spec/overlay.h"
+#include "state/spec/parse.h"
 
 namespace ironward::spec {
 namespace {

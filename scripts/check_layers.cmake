@@ -1,0 +1,40 @@
+# The include rule between layers, checked on every build (and by tests/layers with a planted
+# violation, so the check itself is known to fail when it must):
+#   state/        (results, encodings, state dir, the desired-state model in state/spec/)
+#                 includes only state/
+#   reconcilers/  (the resources, their seams in reconcilers/io/)  includes state/ and reconcilers/
+#   controller/   (CLI, engine, run loop, doctor, audit, harden)   includes any of the three
+# and no product file includes tests/ or bench/, or a project header by a bare relative name.
+# Usage: cmake -DROOT=<source dir> [-DSTAMP=<file to touch on success>] -P check_layers.cmake
+cmake_minimum_required(VERSION 3.20)
+if(NOT ROOT)
+  message(FATAL_ERROR "check_layers: pass -DROOT=<source dir>")
+endif()
+set(allowed_state "state")
+set(allowed_reconcilers "state;reconcilers")
+set(allowed_controller "state;reconcilers;controller")
+set(violations "")
+foreach(layer state reconcilers controller)
+  file(GLOB_RECURSE files "${ROOT}/${layer}/*.h" "${ROOT}/${layer}/*.cpp")
+  foreach(f IN LISTS files)
+    file(STRINGS "${f}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+    foreach(line IN LISTS lines)
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]*)\".*" "\\1" inc "${line}")
+      string(REGEX MATCH "^[^/]+" top "${inc}")
+      file(RELATIVE_PATH rel "${ROOT}" "${f}")
+      if(NOT inc MATCHES "/")
+        list(APPEND violations "${rel}: #include \"${inc}\" (name project headers from the source root)")
+      elseif(NOT top IN_LIST allowed_${layer})
+        string(REPLACE ";" ", " may "${allowed_${layer}}")
+        list(APPEND violations "${rel}: #include \"${inc}\" (${layer}/ may include only: ${may})")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+if(violations)
+  list(JOIN violations "\n  " text)
+  message(FATAL_ERROR "include rule broken (docs/development.md, \"Layers\"):\n  ${text}")
+endif()
+if(STAMP)
+  file(TOUCH "${STAMP}")
+endif()
