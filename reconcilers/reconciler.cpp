@@ -1,6 +1,16 @@
 #include "reconcilers/reconciler.h"
 
+#include "reconcilers/docker/docker_api.h"
+#include "reconcilers/host_firewall/host_firewall.h"
+#include "reconcilers/io/http_client.h"
+#include "reconcilers/network/firewall.h"
+
 namespace ironward {
+
+ReadDeps WriteDeps::Read() const {
+  std::vector<hostfw::HostFirewallReader*> readers(host_firewalls.begin(), host_firewalls.end());
+  return ReadDeps{clock, state, http, host, docker, firewall, std::move(readers), files};
+}
 
 std::string_view ActionSymbol(Action a) {
   switch (a) {

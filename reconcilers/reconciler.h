@@ -1,12 +1,18 @@
 // The one shape every resource follows: observe -> diff -> plan -> apply.
 //
-//  * Observe reads only. It receives ReadDeps, which hold no writer, so it cannot write.
+//  * Observe reads only, in every run, and the types say so: it receives ReadDeps, which hold
+//    the state directory as a StateReader and each outside client as its read half
+//    (HttpReader, docker::DockerReader, netfilter::FirewallReader, hostfw::HostFirewallReader,
+//    FileReader). None of them has a method that writes, so a write from Observe or Plan does
+//    not compile. The one read interface that checks at run time is HttpReader: its request
+//    still names a method, and anything but GET or HEAD is refused before it is sent.
 //  * Diff is pure: desired + observed -> ResourcePlan (changes with reasons).
-//  * Apply is the only writer. It re-checks preconditions before acting, so running it
-//    twice is a no-op the second time.
+//  * Apply is the only writer. It receives WriteDeps (the full clients), re-checks
+//    preconditions before acting, so running it twice is a no-op the second time.
 //
-// The controller (controller/engine.h) runs reconcilers in dependency order, owns status
-// and never lets a dry run construct WriteDeps.
+// Processes are not behind these types yet: Observe may look at /proc, and only Apply starts or
+// signals one, by convention. The controller (controller/engine.h) runs reconcilers in dependency
+// order, owns status and never lets a dry run construct WriteDeps.
 #pragma once
 
 #include <chrono>
@@ -25,15 +31,20 @@
 
 namespace ironward {
 
+class HttpReader;
 class HttpClient;
 class HostInfo;
+class FileReader;
 namespace docker {
+class DockerReader;
 class DockerApi;
 }
 namespace netfilter {
+class FirewallReader;
 class Firewall;
 }
 namespace hostfw {
+class HostFirewallReader;
 class HostFirewall;
 }
 
@@ -110,19 +121,20 @@ struct Outcome {
   static Outcome Failed(const Error& e, std::string reason);
 };
 
-/// Read-only dependencies: everything Observe/Diff may touch. Pointers may be null when the
-/// running command does not provide that edge (the reconciler then reports it).
+/// Read-only dependencies: everything Observe/Diff may touch, each as its read half (see the
+/// top of this file). Pointers may be null when the running command does not provide that edge
+/// (the reconciler then reports it).
 struct ReadDeps {
   const Clock& clock;
   const state::StateReader& state;
-  HttpClient* http = nullptr;  ///< GET-style reads only (e.g. checksums.txt, health)
+  HttpReader* http = nullptr;  ///< GET and HEAD only (e.g. health)
   const HostInfo* host = nullptr;  ///< interface addresses (bind resolution)
-  /// Docker Engine; in a dry run a wrapper that refuses every mutating call.
-  docker::DockerApi* docker = nullptr;
-  /// Host packet filter; in a dry run a wrapper that refuses every change.
-  netfilter::Firewall* firewall = nullptr;
-  /// The host's firewall front ends (ufw, firewalld); in a dry run wrappers that refuse changes.
-  std::vector<hostfw::HostFirewall*> host_firewalls{};
+  docker::DockerReader* docker = nullptr;  ///< lists, inspects, logs, events
+  netfilter::FirewallReader* firewall = nullptr;  ///< reads table inet ironward
+  /// The host's firewall front ends (ufw, firewalld): what they admit.
+  std::vector<hostfw::HostFirewallReader*> host_firewalls{};
+  /// Files the desired state names outside the state directory (proxy.upstreamCaFile).
+  const FileReader* files = nullptr;
 };
 
 /// Everything Apply may change. Only the controller's apply path constructs one.
@@ -134,9 +146,10 @@ struct WriteDeps {
   docker::DockerApi* docker = nullptr;
   netfilter::Firewall* firewall = nullptr;
   std::vector<hostfw::HostFirewall*> host_firewalls{};
+  const FileReader* files = nullptr;
 
-  /// The read-only view of the same dependencies (apply re-observes before acting).
-  ReadDeps Read() const { return ReadDeps{clock, state, http, host, docker, firewall, host_firewalls}; }
+  /// The read halves of the same dependencies (apply re-observes before acting).
+  ReadDeps Read() const;
 };
 
 /// Shared per-run context: the desired state and the facts published by earlier reconcilers.

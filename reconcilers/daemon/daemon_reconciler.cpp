@@ -2,13 +2,11 @@
 
 #include <signal.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "reconcilers/daemon/daemon_control.h"
 #include "reconcilers/daemon/log_file.h"
 #include "reconcilers/daemon/management_client.h"
 #include "reconcilers/daemon/spawn.h"
+#include "reconcilers/io/file_reader.h"
 #include "reconcilers/proxy_config/render.h"
 #include "reconcilers/secrets/secret_record.h"
 #include "state/encoding.h"
@@ -64,12 +62,12 @@ nlohmann::json DetailsCounting(const ObservedDaemon& o, const CrashState& crash)
   return Details(counted);
 }
 
-std::string ReadFileDigest(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "missing";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Sha256Hex(ss.str());
+/// What the daemon's inputs record for a file the desired state names: its SHA-256, or
+/// "missing" when it cannot be read (absent or not readable alike).
+std::string ReadFileDigest(const FileReader& files, const std::string& path) {
+  auto text = files.Read(path);
+  if (!text.ok() || !text->has_value()) return "missing";
+  return Sha256Hex(**text);
 }
 
 }  // namespace
@@ -129,8 +127,9 @@ Result<ObservedDaemon> DaemonReconciler::Observe(const ReconcileContext& ctx, co
     while (!k.empty() && (k.back() == '\n' || k.back() == '\r')) k.pop_back();
     o.management_key_digest = Sha256Hex(k);
   }
-  if (!ctx.desired.spec.proxy.upstream_ca_file.empty()) {
-    o.upstream_ca_digest = ReadFileDigest(ctx.desired.spec.proxy.upstream_ca_file);
+  if (const std::string& ca_file = ctx.desired.spec.proxy.upstream_ca_file; !ca_file.empty()) {
+    if (deps.files == nullptr) return Error::Terminal("no file access to read proxy.upstreamCaFile " + ca_file);
+    o.upstream_ca_digest = ReadFileDigest(*deps.files, ca_file);
   }
   if (o.Running()) {
     o.unhealthy = o.endpoints ? CheckHealthyRepeatedly(deps.http, *o.endpoints, options_.health_checks,
@@ -138,7 +137,7 @@ Result<ObservedDaemon> DaemonReconciler::Observe(const ReconcileContext& ctx, co
                               : "proxy.yaml is missing or unreadable";
   }
   if (auto st = deps.state.Stat(kLogFile); st.ok() && st->exists) o.log_rotation_due = st->size > options_.log_rotate_bytes;
-  o.log_tail = TailLines((deps.state.root() / kLogFile).string(), options_.tail_lines);
+  o.log_tail = TailLines(deps.state, options_.tail_lines);
   o.fingerprint = Sha256Hex(nlohmann::json{{"pid", pid_text->value_or("")},
                                            {"liveness", ToString(o.liveness)},
                                            {"healthy", o.unhealthy},
@@ -171,9 +170,8 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   Decision d = Decide(want, o, now, Policy(ctx));
   const std::vector<std::string> secrets = SecretValues(ctx);
   const std::string tail = FormatTail(o.log_tail, secrets);
-  const std::string root = deps.state.root().string();
   std::string notes;
-  if (auto rotated = RotateIfNeeded(root, options_.log_rotate_bytes); rotated.ok() && *rotated) {
+  if (auto rotated = RotateIfNeeded(deps.state, options_.log_rotate_bytes); rotated.ok() && *rotated) {
     notes = "rotated iron-proxy.log; ";
   }
 
@@ -312,7 +310,7 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   const CrashState cs =
       RecordCrash(d.crash, now, "NotReady: " + started->detail + ended, rq.inputs.Digest(), Policy(ctx), cause);
   if (auto s = WriteCrashState(deps.state, cs); !s) return Outcome::Failed(s.error(), "WriteFailed");
-  const auto lines = TailLines((deps.state.root() / kLogFile).string(), options_.tail_lines);
+  const auto lines = TailLines(deps.state, options_.tail_lines);
   const std::string message = started->detail + ended + " (crash " + std::to_string(cs.consecutive) + ", back-off " +
                               FormatDuration(cs.backoff) + ")\nlast " + std::to_string(lines.size()) +
                               " log lines:\n" + FormatTail(lines, secrets);

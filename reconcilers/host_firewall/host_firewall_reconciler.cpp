@@ -65,9 +65,10 @@ Result<std::optional<Opening>> DesiredOpening(const spec::DesiredState& desired,
   return std::optional<Opening>(o);
 }
 
-Result<std::vector<ObservedTool>> ObserveTools(const std::vector<HostFirewall*>& firewalls, const Opening& opening) {
+Result<std::vector<ObservedTool>> ObserveTools(const std::vector<HostFirewallReader*>& firewalls,
+                                                const Opening& opening) {
   std::vector<ObservedTool> out;
-  for (HostFirewall* f : firewalls) {
+  for (HostFirewallReader* f : firewalls) {
     if (f == nullptr) continue;
     auto st = f->Observe(opening);
     if (!st) return st.error().Wrap(ToolStr(f->Kind()));

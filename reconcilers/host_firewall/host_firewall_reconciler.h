@@ -76,6 +76,7 @@ HostFirewall* FindFirewall(const std::vector<HostFirewall*>& firewalls, Tool too
 const ObservedTool* FindObserved(const std::vector<ObservedTool>& tools, Tool tool);
 
 /// Observes every installed tool in `firewalls` against `opening` (shared with doctor and down).
-Result<std::vector<ObservedTool>> ObserveTools(const std::vector<HostFirewall*>& firewalls, const Opening& opening);
+Result<std::vector<ObservedTool>> ObserveTools(const std::vector<HostFirewallReader*>& firewalls,
+                                                const Opening& opening);
 
 }  // namespace ironward::hostfw

@@ -13,6 +13,7 @@
 
 #include "double_harness.h"
 #include "reconcilers/daemon/daemon_reconciler.h"
+#include "reconcilers/io/file_reader.h"
 #include "tests/fakes/fake_clock.h"
 
 namespace ironward::daemon::test {
@@ -31,6 +32,9 @@ class DaemonHarness {
   FakeClock& clock() { return clock_; }
   state::StateWriter& state() { return *state_; }
   DaemonOptions& options() { return options_; }
+  /// What Plan/Apply read files outside the state dir with (proxy.upstreamCaFile); the real
+  /// file system unless a test sets a fake.
+  const FileReader*& files() { return files_; }
   const std::string& token() const { return token_; }
 
   /// Renders proxy.yaml from desired() and publishes ConfigFacts.
@@ -53,6 +57,8 @@ class DaemonHarness {
   FakeClock clock_;
   std::unique_ptr<state::StateWriter> state_;
   DaemonOptions options_;
+  RealFileReader real_files_;
+  const FileReader* files_ = &real_files_;
   std::string token_;
 };
 

@@ -93,7 +93,7 @@ TEST(ProcessIdentityTest, StopEscalatesToSigkillAfterGrace) {
   auto pid = SpawnDetached(rq);
   ::close(*log_fd);
   ASSERT_TRUE(pid.ok()) << pid.error().message;
-  ASSERT_TRUE(test::WaitFor([&] { return TailLines(h.root() + "/iron-proxy.log").size() == 1; }, 3s));
+  ASSERT_TRUE(test::WaitFor([&] { return TailLines(h.state()).size() == 1; }, 3s));
   PidRecord rec;
   rec.pid = *pid;
   rec.nonce = nonce;
@@ -130,21 +130,21 @@ TEST(DaemonLogTest, CopyTruncateRotationKeepsTheWriterWorking) {
   ASSERT_TRUE(fd.ok());
   const std::string chunk(1000, 'x');
   for (int i = 0; i < 3; ++i) ASSERT_EQ(::write(*fd, (chunk + "\n").data(), 1001), 1001);
-  auto rotated = RotateIfNeeded(h.root(), 2000);
+  auto rotated = RotateIfNeeded(h.state(), 2000);
   ASSERT_TRUE(rotated.ok());
   EXPECT_TRUE(*rotated);
   EXPECT_EQ(std::filesystem::file_size(h.root() + "/iron-proxy.log"), 0u);
   EXPECT_EQ(std::filesystem::file_size(h.root() + "/iron-proxy.log.1"), 3003u);
   ASSERT_EQ(::write(*fd, "after\n", 6), 6);  // the O_APPEND writer lands at the new end
   EXPECT_EQ(std::filesystem::file_size(h.root() + "/iron-proxy.log"), 6u);
-  EXPECT_EQ(TailLines(h.root() + "/iron-proxy.log"), std::vector<std::string>{"after"});
+  EXPECT_EQ(TailLines(h.state()), std::vector<std::string>{"after"});
   struct stat st {};
   ASSERT_EQ(::stat((h.root() + "/iron-proxy.log.1").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   for (int i = 0; i < 3; ++i) ASSERT_EQ(::write(*fd, (chunk + "\n").data(), 1001), 1001);
-  ASSERT_TRUE(*RotateIfNeeded(h.root(), 2000));
+  ASSERT_TRUE(*RotateIfNeeded(h.state(), 2000));
   EXPECT_TRUE(std::filesystem::exists(h.root() + "/iron-proxy.log.2"));
-  EXPECT_FALSE(*RotateIfNeeded(h.root(), 2000)) << "below the limit: nothing to do";
+  EXPECT_FALSE(*RotateIfNeeded(h.state(), 2000)) << "below the limit: nothing to do";
   ::close(*fd);
 }
 

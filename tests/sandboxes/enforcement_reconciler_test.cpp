@@ -208,12 +208,11 @@ TEST_F(EnforcementReconcilerTest, NoEngineOnTheHostIsNothingToPolice) {
 TEST_F(EnforcementReconcilerTest, DryRunOfEnforceStopsNothing) {
   desired_.spec.enforcement.mode = spec::EnforcementMode::kEnforce;
   const std::string rogue = docker_.AddContainer("rogue", Rogue(), true);
-  docker::ReadOnlyDocker read_only(docker_);
   Facts f = facts_;
   ReconcileContext ctx{desired_, f, true};
-  ResourcePlan p = r_.Plan(ctx, Reads(&read_only));
+  ResourcePlan p = r_.Plan(ctx, Reads(&docker_));
   ASSERT_EQ(p.changes.size(), 1U);
-  WriteDeps w{clock_, writer_, nullptr, nullptr, &read_only, nullptr};
+  WriteDeps w{clock_, writer_, nullptr, nullptr, &docker_, nullptr};
   EXPECT_EQ(r_.Apply(ctx, p, w).kind, Outcome::Kind::kDone);
   EXPECT_EQ(MutatingCalls(), 0U);
   EXPECT_TRUE((*docker_.InspectContainer(rogue))->state.running);

@@ -441,12 +441,11 @@ TEST_F(SandboxesReconcilerTest, NoDockerClientIsAClearError) {
 }
 
 TEST_F(SandboxesReconcilerTest, DryRunMakesNoMutatingCall) {
-  docker::ReadOnlyDocker read_only(docker_);
   Facts f = facts_;
   ReconcileContext ctx{desired_, f, true};
-  ResourcePlan p = r_.Plan(ctx, Reads(&read_only));
+  ResourcePlan p = r_.Plan(ctx, Reads(&docker_));
   ASSERT_EQ(p.changes.size(), 1U);
-  WriteDeps w{clock_, writer_, nullptr, nullptr, &read_only, nullptr};
+  WriteDeps w{clock_, writer_, nullptr, nullptr, &docker_, nullptr};
   Outcome o = r_.Apply(ctx, p, w);
   EXPECT_EQ(o.kind, Outcome::Kind::kDone);
   EXPECT_EQ(MutatingCalls(), 0U);
@@ -457,8 +456,7 @@ TEST_F(SandboxesReconcilerTest, DryRunOfAReplaceMakesNoMutatingCall) {
   Converge();
   docker_.ExitContainer(IdOf("agent-1"), 1);
   docker_.ClearCalls();
-  docker::ReadOnlyDocker read_only(docker_);
-  ResourcePlan p = PlanWith(r_, &read_only);
+  ResourcePlan p = PlanWith(r_, &docker_);
   ASSERT_EQ(p.changes.size(), 1U);
   EXPECT_EQ(MutatingCalls(), 0U);
 }
