@@ -235,6 +235,8 @@ ResourcePlan SandboxesReconciler::Diff(ReconcileContext& ctx, const ObservedSand
 }
 
 Outcome SandboxesReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
+  // Not reached from the engine (without an engine the plan has an error or no changes); kept
+  // because everything below dereferences deps.docker.
   if (deps.docker == nullptr) {
     if (ctx.desired.spec.sandboxes.empty()) return Outcome::Done(0, "no sandboxes declared");
     return Outcome::Failed(NoEngine(), "NoDockerEngine");
