@@ -80,4 +80,40 @@ Outcome Outcome::Failed(const Error& e, std::string reason) {
   return o;
 }
 
+Outcome Outcome::Retry(std::string reason, std::string message, std::chrono::seconds after) {
+  Outcome o;
+  o.kind = Kind::kRetry;
+  o.reason = std::move(reason);
+  o.message = std::move(message);
+  o.after = after;
+  return o;
+}
+
+Outcome Outcome::RequeueAfter(std::chrono::seconds after, std::string reason, std::string message) {
+  Outcome o = Retry(std::move(reason), std::move(message), after);
+  o.kind = Kind::kRequeueAfter;  // the same fields, but not a failure
+  return o;
+}
+
+Outcome Outcome::Stalled(Outcome o) {
+  o.stalled = true;
+  return o;
+}
+
+ReconcileContext Reconciler::Narrowed(const ReconcileContext& ctx) const {
+  std::vector<std::string_view> readable = DependsOn();
+  for (auto r : AlsoReads()) readable.push_back(r);
+  return ReconcileContext{ctx.desired, ctx.facts.For(Name(), readable), ctx.dry_run};
+}
+
+ResourcePlan Reconciler::Plan(ReconcileContext& ctx, const ReadDeps& deps) {
+  ReconcileContext mine = Narrowed(ctx);
+  return DoPlan(mine, deps);
+}
+
+Outcome Reconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
+  ReconcileContext mine = Narrowed(ctx);
+  return DoApply(mine, plan, deps);
+}
+
 }  // namespace ironward

@@ -9,6 +9,8 @@
 //  * Diff is pure: desired + observed -> ResourcePlan (changes with reasons).
 //  * Apply is the only writer. It receives WriteDeps (the full clients), re-checks
 //    preconditions before acting, so running it twice is a no-op the second time.
+//  * Facts flow along declared edges only: a reconciler reads the facts of the resources in its
+//    DependsOn() / AlsoReads(), checked on every read (FactsView in facts.h).
 //
 // Processes are not behind these types yet: Observe may look at /proc, and only Apply starts or
 // signals one, by convention. The controller (controller/engine.h) runs reconcilers in dependency
@@ -117,8 +119,18 @@ struct Outcome {
   /// waits for a change of the desired state.
   bool stalled = false;
 
+  /// Converged: `changed` changes made; reason "Applied", or "InSync" when none.
   static Outcome Done(int changed, std::string message = "");
+  /// Failed with `e`: kTerminal when it is terminal (waits for a change of the desired state),
+  /// else kRetry on the run loop's back-off.
   static Outcome Failed(const Error& e, std::string reason);
+  /// A failure retried after `after` when the resource knows when its next attempt is due (a
+  /// crash back-off); 0 = on the run loop's back-off.
+  static Outcome Retry(std::string reason, std::string message, std::chrono::seconds after = std::chrono::seconds(0));
+  /// Not a failure: look again after `after` (one-shot commands wait out up to 10 s inline).
+  static Outcome RequeueAfter(std::chrono::seconds after, std::string reason, std::string message);
+  /// `o`, a Retry or RequeueAfter, also reported as a Stalled condition (see `stalled`).
+  static Outcome Stalled(Outcome o);
 };
 
 /// Read-only dependencies: everything Observe/Diff may touch, each as its read half (see the
@@ -152,10 +164,11 @@ struct WriteDeps {
   ReadDeps Read() const;
 };
 
-/// Shared per-run context: the desired state and the facts published by earlier reconcilers.
+/// Shared per-run context: the desired state and the facts published by earlier reconcilers
+/// (narrowed to what the running reconciler declared; see FactsView).
 struct ReconcileContext {
   const spec::DesiredState& desired;
-  Facts& facts;
+  FactsView facts;
   bool dry_run = false;
 };
 
@@ -164,20 +177,39 @@ class Reconciler {
   virtual ~Reconciler() = default;
   /// Short stable name used in status, addresses and logs ("binary", "ca", ...).
   virtual std::string_view Name() const = 0;
-  /// Names of reconcilers that must be Ready before this one applies (the DAG's edges).
+  /// Names of reconcilers that must be Ready before this one applies (the DAG's edges): among them
+  /// every resource whose facts it reads, unless listed in AlsoReads().
   virtual std::vector<std::string_view> DependsOn() const { return {}; }
-  /// Observe + Diff. Must also publish this resource's projected facts into ctx.facts
-  /// (values known after apply are marked pending), so downstream plans can be computed.
-  virtual ResourcePlan Plan(ReconcileContext& ctx, const ReadDeps& deps) = 0;
-  /// Carries out `plan`. Publishes the applied facts into ctx.facts.
-  virtual Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) = 0;
+  /// Reconcilers whose facts this one reads without waiting for them to be Ready: they run earlier
+  /// (checked like DependsOn), but this one plans and applies while they failed, so it must cope
+  /// with their facts missing or stale. Say in a comment why it must not wait.
+  virtual std::vector<std::string_view> AlsoReads() const { return {}; }
+
+  /// Observe + Diff (DoPlan), with ctx.facts narrowed to the facts this reconciler may use.
+  ResourcePlan Plan(ReconcileContext& ctx, const ReadDeps& deps);
+  /// Carries out `plan` (DoApply), with ctx.facts narrowed the same way.
+  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps);
+
+ protected:
+  /// Must also publish this resource's projected facts into ctx.facts (values known after apply
+  /// are marked pending), so downstream plans can be computed.
+  virtual ResourcePlan DoPlan(ReconcileContext& ctx, const ReadDeps& deps) = 0;
+  /// Publishes the applied facts into ctx.facts. The engine calls it only outside a dry run (a dry
+  /// run has no WriteDeps), with a plan of the same pass that has no error and at least one change,
+  /// once every DependsOn() is Ready and the resource is neither held nor suspended: a guard for
+  /// any of these is dead code. What Apply does re-check is the world (it re-observes).
+  virtual Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) = 0;
+
+ private:
+  /// `ctx` with its facts narrowed to this reconciler (FactsView).
+  ReconcileContext Narrowed(const ReconcileContext& ctx) const;
 };
 
 /// Typed helper: splits Plan into Observe (reads) and Diff (pure) for one Observed type.
 template <class Observed>
 class ResourceReconciler : public Reconciler {
- public:
-  ResourcePlan Plan(ReconcileContext& ctx, const ReadDeps& deps) final {
+ protected:
+  ResourcePlan DoPlan(ReconcileContext& ctx, const ReadDeps& deps) final {
     Result<Observed> observed = Observe(ctx, deps);
     if (!observed.ok()) {
       ResourcePlan failed;
@@ -190,7 +222,6 @@ class ResourceReconciler : public Reconciler {
     return plan;
   }
 
- protected:
   virtual Result<Observed> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const = 0;
   /// Pure, apart from publishing projected facts into ctx.facts.
   virtual ResourcePlan Diff(ReconcileContext& ctx, const Observed& observed, const Clock& clock) const = 0;

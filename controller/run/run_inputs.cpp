@@ -11,6 +11,7 @@
 #include "controller/harden/survey.h"
 #include "controller/run/run_daemon.h"
 #include "reconcilers/io/clock.h"
+#include "state/encoding.h"
 #include "state/spec/loader.h"
 
 namespace ironward::run {
@@ -37,7 +38,7 @@ void Daemon::Refuse(const std::vector<spec::Diagnostic>& diagnostics, const std:
               {"file_sha256", digest},
               {"reason", "InvalidDesiredState"},
               {"message", desired_ ? "the file on disk is invalid; still running the last good desired state (sha256:" +
-                                         desired_->digest.substr(0, 12) + ")"
+                                         ShortDigest(desired_->digest) + ")"
                                    : "the file on disk is invalid and there is no good desired state yet; nothing is "
                                      "being changed"},
               {"errors", errors}};
@@ -79,8 +80,8 @@ void Daemon::CheckDesiredFile(bool force, SteadyClock::time_point now) {
   next.source_path = next.source_paths.front();
   const bool changed = !desired_ || desired_->digest != next.digest;
   if (desired_ && changed) {
-    spdlog::info("desired state changed: sha256:{} -> sha256:{}", desired_->digest.substr(0, 12),
-                 next.digest.substr(0, 12));
+    spdlog::info("desired state changed: sha256:{} -> sha256:{}", ShortDigest(desired_->digest),
+                 ShortDigest(next.digest));
   }
   desired_ = std::move(next);
   const bool was_refused = !refusal_.is_null();

@@ -92,7 +92,7 @@ void Daemon::ReapProxies() {
 std::string Daemon::Summary(const RunResult& run) const {
   std::string s = "ok=" + std::to_string(run.ok) + " changed=" + std::to_string(run.changed) +
                   " failed=" + std::to_string(run.failed) + " skipped=" + std::to_string(run.skipped);
-  if (desired_) s = desired_->name + " sha256:" + desired_->digest.substr(0, 12) + " " + s;
+  if (desired_) s = desired_->name + " sha256:" + ShortDigest(desired_->digest) + " " + s;
   if (!refusal_.is_null()) s += "; refusing the new desired-state file";
   if (desired_ && desired_->spec.reconcile.suspend) s += "; suspended";
   return s;

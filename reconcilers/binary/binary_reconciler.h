@@ -57,9 +57,9 @@ class BinaryReconciler final : public ResourceReconciler<ObservedBinary> {
   explicit BinaryReconciler(BinaryOptions options);
 
   std::string_view Name() const override { return "binary"; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedBinary> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedBinary& observed, const Clock& clock) const override;
 

@@ -8,7 +8,6 @@
 #include "reconcilers/daemon/spawn.h"
 #include "reconcilers/io/file_reader.h"
 #include "reconcilers/proxy_config/render.h"
-#include "reconcilers/secrets/secret_record.h"
 #include "state/encoding.h"
 
 namespace ironward::daemon {
@@ -16,23 +15,12 @@ namespace {
 
 constexpr const char* kConfigFile = "proxy.yaml";
 
-Outcome Make(Outcome::Kind kind, std::string reason, std::string message, int changed = 0,
-             std::chrono::seconds after = std::chrono::seconds(0)) {
-  Outcome o;
-  o.kind = kind;
-  o.reason = std::move(reason);
-  o.message = std::move(message);
-  o.changed = changed;
-  o.after = after;
-  return o;
-}
-
 std::vector<std::string> SecretValues(const ReconcileContext& ctx) {
   std::vector<std::string> out;
-  if (ctx.facts.secrets) {
-    for (const auto& [name, value] : ctx.facts.secrets->values) out.push_back(value);
+  if (ctx.facts.secrets()) {
+    for (const auto& [name, value] : ctx.facts.secrets()->values) out.push_back(value);
     // A sandbox's secretEnv value can reach the proxy's log too (a bot token in a request path).
-    for (const auto& [name, value] : ctx.facts.secrets->sandbox_values) out.push_back(value);
+    for (const auto& [name, value] : ctx.facts.secrets()->sandbox_values) out.push_back(value);
   }
   return out;
 }
@@ -49,7 +37,7 @@ nlohmann::json Details(const ObservedDaemon& o) {
   if (o.record && o.record->pid > 0) {
     j["pid"] = o.record->pid;
     j["started_at"] = o.record->started_at;
-    j["config"] = Short(o.record->inputs.config_digest);
+    j["config"] = ShortDigest(o.record->inputs.config_digest);
   }
   return j;
 }
@@ -74,26 +62,28 @@ std::string ReadFileDigest(const FileReader& files, const std::string& path) {
 
 DesiredInputs CollectDesired(const ReconcileContext& ctx, const ObservedDaemon& o) {
   DesiredInputs d;
-  const Facts& f = ctx.facts;
-  if (!f.binary || f.binary->pending) d.pending.push_back("binary");
-  else d.inputs.binary_sha256 = f.binary->sha256;
-  if (!f.config || f.config->pending) {
+  const FactsView& f = ctx.facts;
+  if (!f.binary() || f.binary()->pending) d.pending.push_back("binary");
+  else d.inputs.binary_sha256 = f.binary()->sha256;
+  if (!f.config() || f.config()->pending) {
     d.pending.push_back("config");
   } else {
-    d.inputs.config_digest = f.config->digest;
-    d.inputs.listeners_digest = f.config->listeners_digest;
-    d.inputs.ruleset_digest = f.config->ruleset_digest;
-    d.inputs.config_summary = f.config->summary;
+    d.inputs.config_digest = f.config()->digest;
+    d.inputs.listeners_digest = f.config()->listeners_digest;
+    d.inputs.ruleset_digest = f.config()->ruleset_digest;
+    d.inputs.config_summary = f.config()->summary;
   }
-  if (!f.ca || f.ca->pending) d.pending.push_back("CA");
-  else d.inputs.ca_cert_digest = f.ca->cert_digest;
-  if (!f.secrets) {
+  if (!f.ca() || f.ca()->pending) d.pending.push_back("CA");
+  else d.inputs.ca_cert_digest = f.ca()->cert_digest;
+  if (!f.secrets()) {
     if (!ctx.desired.spec.providers.empty()) d.pending.push_back("secrets");
-  } else if (f.secrets->pending) {
+  } else if (f.secrets()->pending) {
     d.pending.push_back("secrets");
   } else {
-    d.inputs.secrets_digest = f.secrets->combined_digest;
-    for (const auto& [name, digest] : f.secrets->digests) d.inputs.secret_digests[name] = secrets::ShortDigest(digest);
+    d.inputs.secrets_digest = f.secrets()->combined_digest;
+    for (const auto& [name, digest] : f.secrets()->digests) {
+      d.inputs.secret_digests[name] = "sha256:" + ShortDigest(digest);
+    }
   }
   const std::string& ca_file = ctx.desired.spec.proxy.upstream_ca_file;
   d.inputs.env_digest = ca_file.empty() ? "" : Sha256Hex(ca_file + "\n" + o.upstream_ca_digest);
@@ -159,9 +149,7 @@ ResourcePlan DaemonReconciler::Diff(ReconcileContext& ctx, const ObservedDaemon&
   return plan;
 }
 
-Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
-  if (plan.error) return Outcome::Failed(*plan.error, "PlanFailed");
-  if (ctx.dry_run) return Make(Outcome::Kind::kDone, "DryRun", "dry run: nothing applied");
+Outcome DaemonReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   const ObservedDaemon& o = *observed;
@@ -194,15 +182,13 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
       return Outcome::Done(1, notes + d.reason);
     case Step::kStalled: {
       // Stalled in status, but requeued: the loop is retried when the back-off ends.
-      Outcome stalled = Make(Outcome::Kind::kRequeueAfter, "CrashLoop",
-                             d.reason + "\nlast " + std::to_string(o.log_tail.size()) + " log lines:\n" + tail, 0,
-                             d.wait);
-      stalled.stalled = true;
+      Outcome stalled = Outcome::Stalled(Outcome::RequeueAfter(
+          d.wait, "CrashLoop", d.reason + "\nlast " + std::to_string(o.log_tail.size()) + " log lines:\n" + tail));
       stalled.details = DetailsCounting(o, d.crash);
       return stalled;
     }
     case Step::kWait: {
-      Outcome wait = Make(Outcome::Kind::kRequeueAfter, "CrashBackoff", d.reason, 0, d.wait);
+      Outcome wait = Outcome::RequeueAfter(d.wait, "CrashBackoff", d.reason);
       wait.details = DetailsCounting(o, d.crash);
       return wait;
     }
@@ -246,8 +232,8 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   // Checked before a running proxy is stopped: one that still holds the last good values is worth
   // more than a restart that cannot hand them over. File delivery needs no values here (the proxy
   // reads its 0600 files).
-  if (ctx.facts.secrets && ctx.facts.secrets->values_unavailable &&
-      ctx.facts.secrets->combined_digest.rfind("file:", 0) != 0) {
+  if (ctx.facts.secrets() && ctx.facts.secrets()->values_unavailable &&
+      ctx.facts.secrets()->combined_digest.rfind("file:", 0) != 0) {
     return Outcome::Failed(Error::Transient("cannot " + std::string(o.Running() ? "restart" : "start") +
                                             " iron-proxy (" + d.reason +
                                             "): this process has no secret values (Bitwarden could not be "
@@ -266,8 +252,9 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   if (!key) return Outcome::Failed(key.error(), "ManagementKeyFailed");
 
   StartRequest rq;
-  rq.binary = ctx.facts.binary->path;
-  rq.config_path = ctx.facts.config->path.empty() ? deps.state.PathOf(kConfigFile).string() : ctx.facts.config->path;
+  rq.binary = ctx.facts.binary()->path;
+  const ConfigFacts& config = *ctx.facts.config();
+  rq.config_path = config.path.empty() ? deps.state.PathOf(kConfigFile).string() : config.path;
   rq.inputs = want.inputs;
   rq.inputs.management_key_digest = Sha256Hex(*key);
   rq.management_key_env =
@@ -275,8 +262,8 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   rq.management_key = *key;
   // Env delivery only: with the `file` source (combined digest "file:...") the proxy reads its 0600
   // secret files, so the values stay out of its environment (/proc/<pid>/environ).
-  if (ctx.facts.secrets && ctx.facts.secrets->combined_digest.rfind("file:", 0) != 0) {
-    rq.secrets = ctx.facts.secrets->values;
+  if (ctx.facts.secrets() && ctx.facts.secrets()->combined_digest.rfind("file:", 0) != 0) {
+    rq.secrets = ctx.facts.secrets()->values;
   }
   rq.upstream_ca_file = ctx.desired.spec.proxy.upstream_ca_file;
   rq.endpoints = *o.endpoints;
@@ -320,13 +307,12 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   after.liveness = Liveness::kGone;
   after.crash = cs;
   if (InCrashLoop(cs, rq.inputs.Digest(), options_.crash_loop_threshold)) {
-    Outcome loop = Make(Outcome::Kind::kRetry, "CrashLoop",
-                        CrashLoopWords(cs.consecutive, Policy(ctx)) + "; last: " + message, 0, cs.backoff);
-    loop.stalled = true;
+    Outcome loop = Outcome::Stalled(
+        Outcome::Retry("CrashLoop", CrashLoopWords(cs.consecutive, Policy(ctx)) + "; last: " + message, cs.backoff));
     loop.details = Details(after);
     return loop;
   }
-  Outcome retry = Make(Outcome::Kind::kRetry, "NotReady", notes + message, 0, cs.backoff);
+  Outcome retry = Outcome::Retry("NotReady", notes + message, cs.backoff);
   retry.details = Details(after);
   return retry;
 }

@@ -39,9 +39,9 @@ class DaemonReconciler final : public ResourceReconciler<ObservedDaemon> {
     // network: with bind: sandbox-network the listeners bind the bridge gateway (no-op when none).
     return {"binary", "ca", "mappings", "network", "proxy_config", "secrets"};
   }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedDaemon> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedDaemon& observed, const Clock& clock) const override;
 

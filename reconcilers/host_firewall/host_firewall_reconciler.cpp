@@ -119,7 +119,7 @@ HostFirewallActions ComputeActions(const ObservedHostFirewall& o) {
 Result<ObservedHostFirewall> HostFirewallReconciler::Observe(const ReconcileContext& ctx, const ReadDeps& deps) const {
   ObservedHostFirewall o;
   const auto& e = ctx.desired.spec.enforcement;
-  const std::string bridge = ctx.facts.network && !ctx.facts.network->pending ? ctx.facts.network->bridge : "";
+  const std::string bridge = ctx.facts.network() && !ctx.facts.network()->pending ? ctx.facts.network()->bridge : "";
   auto desired = DesiredOpening(ctx.desired, bridge);
   if (!desired) return desired.error();
   o.desired = *desired;
@@ -170,7 +170,7 @@ ResourcePlan HostFirewallReconciler::Diff(ReconcileContext&, const ObservedHostF
   return plan;
 }
 
-Outcome HostFirewallReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
+Outcome HostFirewallReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   const auto actions = ComputeActions(*observed);

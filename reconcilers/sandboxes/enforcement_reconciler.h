@@ -50,10 +50,16 @@ class EnforcementReconciler final : public ResourceReconciler<ObservedEnforcemen
  public:
   explicit EnforcementReconciler(EnforcementOptions options = {}) : options_(std::move(options)) {}
   std::string_view Name() const override { return "enforcement"; }
-  std::vector<std::string_view> DependsOn() const override { return {"mappings", "secrets"}; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
+  /// Every resource whose facts its verdicts use (proxy address, CA, tokens, secret values). It
+  /// waits for them rather than reading them without waiting: while one is not Ready its inputs may
+  /// be missing or stale, and a verdict on those could stop a compliant container; its plan still
+  /// names every violation (warnings, status details) in the meantime.
+  std::vector<std::string_view> DependsOn() const override {
+    return {"ca", "mappings", "network", "proxy_config", "secrets"};
+  }
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedEnforcement> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedEnforcement& observed, const Clock& clock) const override;
 

@@ -49,7 +49,7 @@ ResourcePlan DaemonDown::Diff(ReconcileContext&, const ObservedProxy& o, const C
   return plan;
 }
 
-Outcome DaemonDown::Apply(ReconcileContext&, const ResourcePlan&, WriteDeps& deps) {
+Outcome DaemonDown::DoApply(ReconcileContext&, const ResourcePlan&, WriteDeps& deps) {
   auto stopped = daemon::StopProxy(deps.state);
   if (!stopped) return Outcome::Failed(stopped.error(), "StopFailed");
   return Outcome::Done(stopped->was_running || stopped->strays_stopped > 0 ? 1 : 0,

@@ -19,9 +19,9 @@ struct ObservedProxy {
 class DaemonDown final : public ResourceReconciler<ObservedProxy> {
  public:
   std::string_view Name() const override { return "daemon"; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedProxy> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedProxy& o, const Clock& clock) const override;
 };
