@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "controller/cli.h"
-#include "reconcilers/io/command_runner.h"
+#include "reconcilers/io/process.h"
 
 namespace CLI {
 class Option;
@@ -102,10 +102,11 @@ struct Runtime {
   netfilter::LibNftRunner nft;
   netfilter::NftFirewall firewall{nft};
   netfilter::ReadOnlyFirewall read_only_firewall{firewall};
+  /// Other processes: run, spawn, /proc identity, signals (reconcilers/io/process.h).
+  RealProcesses processes;
   /// ufw and firewalld through their CLIs (reconcilers/host_firewall), and their dry-run views.
-  RealCommandRunner commands;
-  hostfw::UfwFirewall ufw{commands};
-  hostfw::FirewalldFirewall firewalld{commands};
+  hostfw::UfwFirewall ufw{processes};
+  hostfw::FirewalldFirewall firewalld{processes};
   hostfw::ReadOnlyHostFirewall read_only_ufw{ufw};
   hostfw::ReadOnlyHostFirewall read_only_firewalld{firewalld};
 

@@ -136,7 +136,7 @@ class Daemon {
   StateWatch state_watch_;
   /// spec.credentials.envFile: a fixed or added secret there is picked up at once.
   std::unique_ptr<FileWatch> env_watch_;
-  ProxyWatch proxy_;
+  ProxyWatch proxy_{rt_.processes};
   Mailbox mailbox_;
   Metrics metrics_;
   WorkQueue queue_;
@@ -392,11 +392,11 @@ void Daemon::ReapProxies() {
   // Only the proxies: other children (the spawner's middle process, survey commands) are waited
   // for by the code that started them.
   for (auto it = proxy_pids_.begin(); it != proxy_pids_.end();) {
-    if (auto exit = daemon::ReapIfExited(*it)) {
+    if (auto exit = rt_.processes.ReapIfExited(*it)) {
       spdlog::warn("iron-proxy (pid {}) {}", *it, exit->Words());
       exits_->Record(*it, *exit);
       it = proxy_pids_.erase(it);
-    } else if (::kill(*it, 0) != 0) {
+    } else if (!rt_.processes.Exists(*it)) {
       it = proxy_pids_.erase(it);  // gone, reaped by someone else (a proxy a one-shot command started)
     } else {
       ++it;
@@ -636,7 +636,7 @@ std::string Daemon::StatusPage() const {
   m.checks = ReadyChecks();
   // No Docker client here: the sandboxes are watched by the loop (events), the page makes no
   // engine calls. The proxy check is loopback only; the refusal is this process's own record.
-  m.live = CheckLive(reader, m.doc, nullptr);
+  m.live = CheckLive(reader, m.doc, nullptr, rt_.processes);
   m.live.sandboxes.reset();
   m.rejected_window = kRejectedWindow;
   m.rejected = proxy_requests_->TopRejected(m.now, kRejectedWindow, kRejectedHostsShown);
