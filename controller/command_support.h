@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "controller/cli.h"
-#include "reconcilers/io/command_runner.h"
+#include "reconcilers/io/process.h"
 
 namespace CLI {
 class Option;
@@ -89,10 +89,11 @@ struct Runtime {
   /// The host firewall (table inet ironward only, through libnftables in process).
   netfilter::LibNftRunner nft;
   netfilter::NftFirewall firewall{nft};
+  /// Other processes: run, spawn, /proc identity, signals (reconcilers/io/process.h).
+  RealProcesses processes;
   /// ufw and firewalld through their CLIs (reconcilers/host_firewall).
-  RealCommandRunner commands;
-  hostfw::UfwFirewall ufw{commands};
-  hostfw::FirewalldFirewall firewalld{commands};
+  hostfw::UfwFirewall ufw{processes};
+  hostfw::FirewalldFirewall firewalld{processes};
 
   /// What planning gets (a dry run, and the re-plan before an apply): the read halves.
   ReadDeps Reads(const state::StateReader& state);

@@ -154,7 +154,7 @@ void AddStatusCommand(CLI::App& app, CliContext& ctx) {
     RealClock clock;
     CurlHttpClient http;
     auto engine = docker::DockerClient::FromEnvironment(http, clock);
-    const LiveStatus live = CheckLive(reader, doc, engine ? engine->get() : nullptr);
+    const LiveStatus live = CheckLive(reader, doc, engine ? engine->get() : nullptr, RealProcesses{});
     const bool down = doc.extra.count("down") > 0;  // `ironward down`: never Ready until a pass
     const bool ready = !down && doc.AllReady() && live.Ready();
     if (*output == "json") {

@@ -12,8 +12,8 @@
 //  * Facts flow along declared edges only: a reconciler reads the facts of the resources in its
 //    DependsOn() / AlsoReads(), checked on every read (FactsView in facts.h).
 //
-// Processes are not behind these types yet: Observe may look at /proc, and only Apply starts or
-// signals one, by convention. The controller (controller/engine.h) runs reconcilers in dependency
+// Processes go through reconcilers/io/process.h (a Processes the reconciler is given in its
+// options): Observe reads /proc through it, and only Apply starts or signals one. The controller (controller/engine.h) runs reconcilers in dependency
 // order, owns status and never lets a dry run construct WriteDeps.
 #pragma once
 

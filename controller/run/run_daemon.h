@@ -99,7 +99,7 @@ class Daemon {
   /// spec.credentials.envFile: a fixed or added secret there is picked up at once.
   std::unique_ptr<FileWatch> env_watch_;
   EventLoop::SourceId env_source_ = 0;
-  ProxyWatch proxy_;
+  ProxyWatch proxy_{rt_.processes};
   EventLoop::SourceId pidfd_source_ = 0;
   int armed_pidfd_ = -1;
   Mailbox mailbox_;

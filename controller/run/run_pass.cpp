@@ -1,6 +1,5 @@
 // One pass of `ironward run` (the pass itself is RunOnePass, shared with reconcile and apply) and
 // what the loop does with its result.
-#include <signal.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -77,11 +76,11 @@ void Daemon::ReapProxies() {
   // Only the proxies: other children (the spawner's middle process, survey commands) are waited
   // for by the code that started them.
   for (auto it = proxy_pids_.begin(); it != proxy_pids_.end();) {
-    if (auto exit = daemon::ReapIfExited(*it)) {
+    if (auto exit = rt_.processes.ReapIfExited(*it)) {
       spdlog::warn("iron-proxy (pid {}) {}", *it, exit->Words());
       exits_->Record(*it, *exit);
       it = proxy_pids_.erase(it);
-    } else if (::kill(*it, 0) != 0) {
+    } else if (!rt_.processes.Exists(*it)) {
       it = proxy_pids_.erase(it);  // gone, reaped by someone else (a proxy a one-shot command started)
     } else {
       ++it;

@@ -67,7 +67,7 @@ std::string Daemon::StatusPage() const {
   m.checks = ReadyChecks();
   // No Docker client here: the sandboxes are watched by the loop (events), the page makes no
   // engine calls. The proxy check is loopback only; the refusal is this process's own record.
-  m.live = CheckLive(reader, m.doc, nullptr);
+  m.live = CheckLive(reader, m.doc, nullptr, rt_.processes);
   m.live.sandboxes.reset();
   m.rejected_window = kRejectedWindow;
   m.rejected = proxy_requests_->TopRejected(m.now, kRejectedWindow, kRejectedHostsShown);

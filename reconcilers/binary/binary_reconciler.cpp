@@ -57,7 +57,7 @@ std::string ReplaceReason(const ObservedBinary& o, const spec::ProxySpec& proxy,
 BinaryReconciler::BinaryReconciler() : BinaryReconciler(BinaryOptions{}) {}
 
 BinaryReconciler::BinaryReconciler(BinaryOptions options) : options_(std::move(options)) {
-  if (!options_.probe) options_.probe = &ProbeVersion;
+  if (!options_.processes) options_.processes = std::make_shared<RealProcesses>();
   if (!options_.sleep) options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   if (!options_.progress) options_.progress = TerminalProgressSink();
 }
@@ -207,7 +207,7 @@ Outcome BinaryReconciler::Install(ReconcileContext& ctx, const ObservedBinary& o
     return Outcome::Failed(s.error(), "WriteFailed");
   }
   const auto discard = [&] { (void)deps.state.Remove(kStagingFile); };
-  auto version = options_.probe(deps.state.PathOf(kStagingFile));
+  auto version = ProbeVersion(*options_.processes, deps.state.PathOf(kStagingFile));
   if (!version) {
     discard();
     return Outcome::Failed(version.error().Wrap("release archive for " + proxy.version), "VersionProbeFailed");

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -43,7 +44,7 @@ struct ObservedBinary {
 
 struct BinaryOptions {
   std::optional<Platform> platform;  ///< default: this host (uname)
-  VersionProbe probe;                ///< default: ProbeVersion (fork/execve, minimal env)
+  std::shared_ptr<Processes> processes;  ///< runs the version probe; default: RealProcesses
   Sleeper sleep;                     ///< default: std::this_thread::sleep_for
   ProgressSink progress;             ///< default: TerminalProgressSink() (stderr, only on a TTY)
   std::chrono::milliseconds download_timeout{std::chrono::minutes(10)};

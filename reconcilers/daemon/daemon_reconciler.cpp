@@ -92,7 +92,12 @@ DesiredInputs CollectDesired(const ReconcileContext& ctx, const ObservedDaemon& 
   return d;
 }
 
+DaemonReconciler::DaemonReconciler(DaemonOptions options) : options_(std::move(options)) {
+  if (!options_.processes) options_.processes = std::make_shared<RealProcesses>();
+}
+
 Result<ObservedDaemon> DaemonReconciler::Observe(const ReconcileContext& ctx, const ReadDeps& deps) const {
+  const Processes& processes = *options_.processes;  // reads only: no spawn, no signal
   ObservedDaemon o;
   o.root = deps.state.root().string();
   auto pid_text = deps.state.Read(kPidFile);
@@ -103,10 +108,10 @@ Result<ObservedDaemon> DaemonReconciler::Observe(const ReconcileContext& ctx, co
     else o.record_problem = rec.error().message;
   }
   if (o.record && o.record->pid > 0) {
-    o.liveness = CheckIdentity(ProcessIdentity{o.record->pid, o.record->nonce, o.record->starttime});
+    o.liveness = processes.CheckIdentity(ProcessIdentity{o.record->pid, o.record->nonce, o.record->starttime});
     if (o.liveness != Liveness::kAlive && options_.exits) o.exit = options_.exits->Find(o.record->pid);
   }
-  o.strays = FindStrays((deps.state.root() / kProxyHomeDir).string(), o.Running() ? o.record->pid : 0);
+  o.strays = FindStrays(processes, (deps.state.root() / kProxyHomeDir).string(), o.Running() ? o.record->pid : 0);
   auto crash = ReadCrashState(deps.state);
   if (crash.ok()) o.crash = *crash;  // unreadable bookkeeping starts over (never blocks healing)
   if (auto config = deps.state.Read(kConfigFile); config.ok() && config->has_value()) {
@@ -172,7 +177,7 @@ Outcome DaemonReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, Wr
     rec.state = RecordState::kCrashed;
     if (auto s = WritePidRecord(deps.state, rec); !s) return Outcome::Failed(s.error(), "WriteFailed");
   }
-  for (const auto& stray : o.strays) TerminateIdentified(stray, options_.stop_grace);
+  for (const auto& stray : o.strays) TerminateIdentified(*options_.processes, stray, options_.stop_grace);
   const int strays = static_cast<int>(o.strays.size());
 
   switch (d.step) {
@@ -245,7 +250,8 @@ Outcome DaemonReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, Wr
     PidRecord rec = *o.record;
     rec.state = RecordState::kStopping;
     if (auto s = WritePidRecord(deps.state, rec); !s) return Outcome::Failed(s.error(), "WriteFailed");
-    const bool killed = TerminateIdentified(ProcessIdentity{rec.pid, rec.nonce, rec.starttime}, options_.stop_grace);
+    const bool killed = TerminateIdentified(*options_.processes, ProcessIdentity{rec.pid, rec.nonce, rec.starttime},
+                                            options_.stop_grace);
     notes += "stopped pid " + std::to_string(rec.pid) + (killed ? " (SIGKILL)" : "") + "; ";
   }
   auto key = EnsureManagementKey(deps.state);
@@ -269,7 +275,7 @@ Outcome DaemonReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, Wr
   rq.endpoints = *o.endpoints;
   rq.readiness = options_.readiness;
   rq.http = deps.http;
-  auto started = StartProxy(deps.state, deps.clock, rq);
+  auto started = StartProxy(*options_.processes, deps.state, deps.clock, rq);
   if (!started) return Outcome::Failed(started.error(), "StartFailed");
 
   if (started->ready) {
@@ -288,7 +294,7 @@ Outcome DaemonReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, Wr
   CrashCause cause = CrashCause::kUnknown;
   std::string ended;
   if (options_.exits && started->exited) {  // not when ironward killed it for hanging
-    if (auto exit = ReapIfExited(started->record.pid)) {
+    if (auto exit = options_.processes->ReapIfExited(started->record.pid)) {
       options_.exits->Record(started->record.pid, *exit);
       cause = exit->signaled ? CrashCause::kSignal : CrashCause::kExit;
       ended = " (" + exit->Words() + ")";

@@ -248,8 +248,8 @@ std::string CheckHealthyRepeatedly(HttpReader* http, const Endpoints& eps, int c
   return checks > 1 ? why + " (" + std::to_string(checks) + " checks in a row)" : why;
 }
 
-ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpReader* http,
-                          const ReadinessOptions& options) {
+ReadinessResult WaitReady(const Processes& processes, const ProcessIdentity& id, const Endpoints& eps,
+                          HttpReader* http, const ReadinessOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   const auto deadline = started + options.timeout;
   ReadinessResult out;
@@ -257,7 +257,7 @@ ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpR
   const Ms longest = std::max(options.poll, Ms(1));
   Ms pause = std::clamp(options.first_poll, Ms(1), longest);
   for (;;) {
-    if (CheckIdentity(id) != Liveness::kAlive) {
+    if (processes.CheckIdentity(id) != Liveness::kAlive) {
       out.exited = true;
       out.detail = "iron-proxy exited during startup (" + last + ")";
       return out;
@@ -275,14 +275,14 @@ ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpR
   // Optional extra margin (default none: the listeners are known to be this process's own).
   const auto settle_end = std::chrono::steady_clock::now() + options.settle;
   while (std::chrono::steady_clock::now() < settle_end) {
-    if (CheckIdentity(id) != Liveness::kAlive) {
+    if (processes.CheckIdentity(id) != Liveness::kAlive) {
       out.exited = true;
       out.detail = "iron-proxy exited right after its listeners came up";
       return out;
     }
     std::this_thread::sleep_for(options.poll);
   }
-  if (CheckIdentity(id) != Liveness::kAlive) {
+  if (processes.CheckIdentity(id) != Liveness::kAlive) {
     out.exited = true;
     out.detail = "iron-proxy exited right after its listeners came up";
     return out;

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "reconcilers/daemon/process_identity.h"
+#include "reconcilers/io/process.h"
 #include "state/result.h"
 
 namespace ironward {
@@ -92,7 +92,8 @@ struct ReadinessResult {
   std::string detail;   ///< why not ready
 };
 
-ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpReader* http,
-                          const ReadinessOptions& options);
+/// `processes` answers whether `id` is still alive while it waits.
+ReadinessResult WaitReady(const Processes& processes, const ProcessIdentity& id, const Endpoints& eps,
+                          HttpReader* http, const ReadinessOptions& options);
 
 }  // namespace ironward::daemon

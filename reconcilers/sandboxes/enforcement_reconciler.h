@@ -50,13 +50,12 @@ class EnforcementReconciler final : public ResourceReconciler<ObservedEnforcemen
  public:
   explicit EnforcementReconciler(EnforcementOptions options = {}) : options_(std::move(options)) {}
   std::string_view Name() const override { return "enforcement"; }
-  /// Every resource whose facts its verdicts use (proxy address, CA, tokens, secret values). It
-  /// waits for them rather than reading them without waiting: while one is not Ready its inputs may
-  /// be missing or stale, and a verdict on those could stop a compliant container; its plan still
-  /// names every violation (warnings, status details) in the meantime.
-  std::vector<std::string_view> DependsOn() const override {
-    return {"ca", "mappings", "network", "proxy_config", "secrets"};
-  }
+  /// It waits for the tokens and secret values its verdicts compare against.
+  std::vector<std::string_view> DependsOn() const override { return {"mappings", "secrets"}; }
+  /// The proxy address, CA and sandbox network are read without waiting: policing must not stop
+  /// while one of them fails (a Docker outage fails `network`, and a rogue container started
+  /// meanwhile must still be stopped); it judges with what they last published.
+  std::vector<std::string_view> AlsoReads() const override { return {"ca", "network", "proxy_config"}; }
 
  protected:
   Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
