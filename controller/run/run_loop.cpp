@@ -29,8 +29,12 @@ bool Daemon::SetUpSources() {
   // Blocked before any helper thread starts, so they inherit the mask and only the loop sees them.
   ::pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  bool ok = static_cast<bool>(loop_.AddSignals({SIGTERM, SIGINT, SIGHUP, SIGCHLD}, [this](int s) { OnSignal(s); }));
+  if (auto s = loop_.AddSignals({SIGTERM, SIGINT, SIGHUP, SIGCHLD}, [this](int sig) { OnSignal(sig); }); !s) {
+    std::cerr << "Error: setting up the event loop: " << s.error().message << "\n";
+    return false;
+  }
   loop_.OnTimer([this] { Step(); });
+  bool ok = true;
   for (const auto& f : options_.files) {
     watches_.push_back(std::make_unique<FileWatch>(f));
     FileWatch* w = watches_.back().get();
@@ -44,7 +48,7 @@ bool Daemon::SetUpSources() {
     Schedule();
   }) != 0;
   if (!ok) {
-    std::cerr << "Error: setting up the event loop (signals, timer, inotify on " << files_label_
+    std::cerr << "Error: setting up the event loop (inotify on " << files_label_
               << "): " << std::strerror(errno) << "\n";
     return false;
   }
