@@ -9,7 +9,10 @@
 #include "state/lock.h"
 
 namespace ironward {
+namespace {
 
+/// `ironward run` records a refusal of its desired-state files in status ("desired_refused"). A
+/// successful pass of those same files (now valid) means the refusal no longer holds.
 void ClearRefusalOf(state::StatusDoc& doc, const spec::DesiredState& desired, const RunResult& run) {
   auto it = doc.extra.find("desired_refused");
   if (it == doc.extra.end() || run.failed > 0) return;
@@ -28,6 +31,8 @@ void ClearRefusalOf(state::StatusDoc& doc, const spec::DesiredState& desired, co
   }
   doc.extra.erase(it);
 }
+
+}  // namespace
 
 std::variant<PassResult, PassRefused> RunOnePass(Engine& engine, Runtime& rt, state::StateWriter& writer,
                                                  const spec::DesiredState& desired, const PassOptions& options) {

@@ -50,8 +50,4 @@ struct PassRefused {
 std::variant<PassResult, PassRefused> RunOnePass(Engine& engine, Runtime& rt, state::StateWriter& writer,
                                                  const spec::DesiredState& desired, const PassOptions& options);
 
-/// `ironward run` records a refusal of its desired-state files in status ("desired_refused"). A
-/// successful pass of those same files (now valid) means the refusal no longer holds.
-void ClearRefusalOf(state::StatusDoc& doc, const spec::DesiredState& desired, const RunResult& run);
-
 }  // namespace ironward

@@ -68,6 +68,8 @@ class Daemon {
   void UpdatePidfdWatch();
   void ProxyExited();
   void WatchEnvFile(const std::string& path);
+  /// State files changed behind ironward's back: one pass for them after kStateDebounce.
+  void NoteStateChanges(const std::vector<std::string>& names);
   // --- run_pass.cpp
   void RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point now);
   void AfterPass(const RunResult& run, const state::StatusDoc& doc, const std::vector<std::string>& drifted);

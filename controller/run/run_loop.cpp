@@ -53,15 +53,18 @@ bool Daemon::SetUpSources() {
     return false;
   }
   if (!state_watch_.ok() || loop_.AddInput(state_watch_.fd(), [this] {
-        const auto changed = state_watch_.Drain();
-        state_changes_.insert(changed.begin(), changed.end());
-        if (!changed.empty() && !state_check_due_) state_check_due_ = SteadyClock::now() + kStateDebounce;
+        NoteStateChanges(state_watch_.Drain());
         Schedule();
       }) == 0) {
     spdlog::warn("cannot watch {} (inotify: {}); changes there are healed at the drift check", options_.state_dir,
                  std::strerror(errno));
   }
   return true;
+}
+
+void Daemon::NoteStateChanges(const std::vector<std::string>& names) {
+  state_changes_.insert(names.begin(), names.end());
+  if (!names.empty() && !state_check_due_) state_check_due_ = SteadyClock::now() + kStateDebounce;
 }
 
 void Daemon::WatchEnvFile(const std::string& path) {

@@ -180,8 +180,7 @@ void Daemon::AfterPass(const RunResult& run, const state::StatusDoc& doc, const 
     // healed another): a file left missing, a symlink or loose gets one more pass.
     const auto changed = state_watch_.Unsettled(state_watch_.Drain());
     state_watch_.Arm();
-    state_changes_.insert(changed.begin(), changed.end());
-    if (!changed.empty() && !state_check_due_) state_check_due_ = SteadyClock::now() + kStateDebounce;
+    NoteStateChanges(changed);
   }
   const std::string summary = Summary(run);
   if (!ready_announced_) {
