@@ -14,6 +14,8 @@
 #include "double_harness.h"
 #include "reconcilers/daemon/daemon_reconciler.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/support/eventually.h"
+#include "tests/support/process.h"
 
 namespace ironward::daemon::test {
 
@@ -56,18 +58,6 @@ class DaemonHarness {
   std::string token_;
 };
 
-/// A child process (posix_spawn) killed and reaped on destruction.
-class ChildGuard {
- public:
-  explicit ChildGuard(const std::vector<std::string>& argv);
-  ~ChildGuard();
-  pid_t pid() const { return pid_; }
-  bool Alive() const;
-
- private:
-  pid_t pid_ = -1;
-};
-
 /// A listening TCP socket (or a bound UDP one) on 127.0.0.1:port, to make a port "already in use".
 class PortBlocker {
  public:
@@ -77,7 +67,5 @@ class PortBlocker {
  private:
   int fd_ = -1;
 };
-
-bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
 
 }  // namespace ironward::daemon::test
