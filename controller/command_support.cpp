@@ -166,26 +166,17 @@ Status WritePrivateFileAtomic(const std::string& path, std::string_view text, co
 Runtime::Runtime() {
   if (auto client = docker::DockerClient::FromEnvironment(http, clock); client) {
     docker = std::move(*client);
-    read_only_docker = std::make_unique<docker::ReadOnlyDocker>(*docker);
   } else {
     docker_error = client.error().message;
   }
 }
 
 ReadDeps Runtime::Reads(const state::StateReader& state) {
-  return ReadDeps{clock, state, &read_only_http, &host, read_only_docker.get(), &read_only_firewall,
-                  {&read_only_ufw, &read_only_firewalld}};
+  return ReadDeps{clock, state, &http, &host, docker.get(), &firewall, {&ufw, &firewalld}, &files};
 }
 
 WriteDeps Runtime::Writes(state::StateWriter& state) {
-  return WriteDeps{clock, state, &http, &host, docker.get(), &firewall, {&ufw, &firewalld}};
-}
-
-Result<HttpResponse> ReadOnlyHttpClient::Send(const HttpRequest& request) {
-  if (request.method != "GET" && request.method != "HEAD") {
-    return Error::Terminal("refusing " + request.method + " " + request.url + " during a read-only run");
-  }
-  return inner_.Send(request);
+  return WriteDeps{clock, state, &http, &host, docker.get(), &firewall, {&ufw, &firewalld}, &files};
 }
 
 namespace {

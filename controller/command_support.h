@@ -10,17 +10,17 @@
 #include <vector>
 
 #include "controller/cli.h"
-#include "reconcilers/io/command_runner.h"
+#include "reconcilers/io/process.h"
 
 namespace CLI {
 class Option;
 }
 #include "state/spec/spec.h"
 #include "reconcilers/io/clock.h"
+#include "reconcilers/io/file_reader.h"
 #include "reconcilers/io/host_info.h"
 #include "reconcilers/io/http_client.h"
 #include "reconcilers/docker/docker_client.h"
-#include "reconcilers/docker/read_only_docker.h"
 #include "reconcilers/host_firewall/firewalld.h"
 #include "reconcilers/host_firewall/ufw.h"
 #include "reconcilers/network/nft_firewall.h"
@@ -73,43 +73,29 @@ std::string PadRight(std::string s, std::size_t n);
 /// j[key] when j is an object holding a string there, else "" (status.json sections).
 std::string JsonString(const nlohmann::json& j, const char* key);
 
-/// An HttpClient that only lets GET/HEAD through: what a dry run is given.
-class ReadOnlyHttpClient final : public HttpClient {
- public:
-  explicit ReadOnlyHttpClient(HttpClient& inner) : inner_(inner) {}
-  Result<HttpResponse> Send(const HttpRequest& request) override;
-
- private:
-  HttpClient& inner_;
-};
-
 /// The real outside world.
 struct Runtime {
   Runtime();
 
   RealClock clock;
   CurlHttpClient http;
-  ReadOnlyHttpClient read_only_http{http};
   RealHostInfo host;
+  RealFileReader files;
   /// From DOCKER_HOST (default unix:///var/run/docker.sock); null when DOCKER_HOST names a
   /// transport we do not speak (reconcilers that need the engine then report docker_error).
   /// Nothing connects until a reconciler makes its first call.
   std::unique_ptr<docker::DockerClient> docker;
-  std::unique_ptr<docker::ReadOnlyDocker> read_only_docker;
   std::string docker_error;
-  /// The host firewall (table inet ironward only, through libnftables in process) and its
-  /// read-only view for dry runs.
+  /// The host firewall (table inet ironward only, through libnftables in process).
   netfilter::LibNftRunner nft;
   netfilter::NftFirewall firewall{nft};
-  netfilter::ReadOnlyFirewall read_only_firewall{firewall};
-  /// ufw and firewalld through their CLIs (reconcilers/host_firewall), and their dry-run views.
-  RealCommandRunner commands;
-  hostfw::UfwFirewall ufw{commands};
-  hostfw::FirewalldFirewall firewalld{commands};
-  hostfw::ReadOnlyHostFirewall read_only_ufw{ufw};
-  hostfw::ReadOnlyHostFirewall read_only_firewalld{firewalld};
+  /// Other processes: run, spawn, /proc identity, signals (reconcilers/io/process.h).
+  RealProcesses processes;
+  /// ufw and firewalld through their CLIs (reconcilers/host_firewall).
+  hostfw::UfwFirewall ufw{processes};
+  hostfw::FirewalldFirewall firewalld{processes};
 
-  /// What a dry run gets: reads only.
+  /// What planning gets (a dry run, and the re-plan before an apply): the read halves.
   ReadDeps Reads(const state::StateReader& state);
   /// What apply gets.
   WriteDeps Writes(state::StateWriter& state);

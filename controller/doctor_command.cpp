@@ -21,9 +21,9 @@
 namespace ironward {
 namespace {
 
-bool RunManages(const state::StateReader& reader) {
+bool RunManages(const state::StateReader& reader, const Processes& processes) {
   auto loaded = state::LoadStatus(reader);
-  return loaded && RunProcessAlive(loaded->doc);
+  return loaded && RunProcessAlive(loaded->doc, processes);
 }
 
 doctor::Check CaOf(const state::StateReader& reader, const doctor::Hints& hints) {
@@ -84,8 +84,9 @@ std::vector<doctor::Check> RunChecks(const std::vector<std::string>& files, cons
   std::ostringstream errors;
   const auto desired = LoadDesiredState(files, errors);
   checks.push_back(doctor::DesiredStateCheck(desired.has_value(), errors.str(), hints));
-  const LiveCheck proxy = CheckProxyLive(reader);
-  checks.push_back(doctor::ProxyCheck(proxy.ready, proxy.message, RunManages(reader), hints));
+  RealProcesses processes;
+  const LiveCheck proxy = CheckProxyLive(reader, processes);
+  checks.push_back(doctor::ProxyCheck(proxy.ready, proxy.message, RunManages(reader, processes), hints));
   RealClock clock;
   CurlHttpClient http;
   auto engine = docker::DockerClient::FromEnvironment(http, clock);
@@ -97,8 +98,7 @@ std::vector<doctor::Check> RunChecks(const std::vector<std::string>& files, cons
   }
   checks.push_back(CaOf(reader, hints));
   if (desired) {
-    RealCommandRunner runner;
-    checks.push_back(doctor::HostFirewallCheck(*desired, runner, hints));
+    checks.push_back(doctor::HostFirewallCheck(*desired, processes, hints));
     checks.push_back(SandboxReachOf(*desired, docker, hints));
     checks.push_back(doctor::BitwardenCheck(desired->spec, [](const std::string& name) -> std::optional<std::string> {
       const char* v = std::getenv(name.c_str());

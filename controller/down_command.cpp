@@ -38,7 +38,7 @@ void Print(const spec::DesiredState& desired, const RunResult& run, const DownOp
 int RunDown(const spec::DesiredState& desired, const DownOptions& o, const std::string& state_dir) {
   const state::StateReader reader(state_dir);
   // A running `ironward run` would bring everything back at its next pass.
-  if (auto status = state::LoadStatus(reader); status && RunProcessAlive(status->doc)) {
+  if (auto status = state::LoadStatus(reader); status && RunProcessAlive(status->doc, RealProcesses{})) {
     std::cerr << "Error: `ironward run` (pid " << status->doc.extra["run"].value("pid", 0L)
               << ") manages this state directory and would bring the gateway back. Stop it first "
                  "(`systemctl stop ironward`), then run `ironward down` again. Nothing was changed.\n";

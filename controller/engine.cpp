@@ -93,11 +93,17 @@ Status CheckDependencies(const std::vector<std::unique_ptr<Reconciler>>& reconci
   for (const auto& r : reconcilers) all.insert(r->Name());
   std::set<std::string_view> earlier;
   for (const auto& r : reconcilers) {
-    for (auto dep : r->DependsOn()) {
-      if (earlier.count(dep) != 0) continue;
-      const std::string who = std::string(r->Name()) + " depends on \"" + std::string(dep) + "\"";
-      if (all.count(dep) != 0) return Error::Terminal(who + ", which runs after it: it can never be Ready in time");
-      if (require_all) return Error::Terminal(who + ", which is not a reconciler of this set (misspelled?)");
+    for (const bool waits : {true, false}) {
+      for (auto dep : waits ? r->DependsOn() : r->AlsoReads()) {
+        if (earlier.count(dep) != 0) continue;
+        const std::string who =
+            std::string(r->Name()) + (waits ? " depends on \"" : " reads \"") + std::string(dep) + "\"";
+        if (all.count(dep) != 0) {
+          return Error::Terminal(who + ", which runs after it: " +
+                                 (waits ? "it can never be Ready in time" : "its facts are never there in time"));
+        }
+        if (require_all) return Error::Terminal(who + ", which is not a reconciler of this set (misspelled?)");
+      }
     }
     earlier.insert(r->Name());
   }

@@ -56,8 +56,8 @@ struct ApplyOptions {
   bool inline_requeue_wait = true;
 };
 
-/// The dependency graph as declared (each DependsOn()) against the execution order (the list):
-/// every dependency must name a reconciler earlier in the list. `require_all`: a name that is not
+/// The dependency graph as declared (each DependsOn() and AlsoReads()) against the execution order
+/// (the list): every dependency must name a reconciler earlier in the list. `require_all`: a name that is not
 /// in the list at all is an error too (a misspelling would otherwise never block anything); off
 /// for test engines built from a few reconcilers. The error names the reconciler and the name.
 Status CheckDependencies(const std::vector<std::unique_ptr<Reconciler>>& reconcilers, bool require_all);

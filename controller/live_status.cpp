@@ -1,21 +1,14 @@
 #include "controller/live_status.h"
 
-#include <signal.h>
-
-#include <cerrno>
-#include <fstream>
-#include <sstream>
-
 #include "controller/command_support.h"
 #include "reconcilers/daemon/pid_record.h"
-#include "reconcilers/daemon/process_identity.h"
 #include "reconcilers/daemon/readiness.h"
 #include "reconcilers/sandboxes/labels.h"
 #include "state/encoding.h"
 
 namespace ironward {
 
-LiveCheck CheckProxyLive(const state::StateReader& state) {
+LiveCheck CheckProxyLive(const state::StateReader& state, const Processes& processes) {
   auto text = state.Read(daemon::kPidFile);
   if (!text || !text->has_value()) return {false, "iron-proxy is not running (no " + std::string(daemon::kPidFile) + ")"};
   auto rec = daemon::ParsePidRecord(**text);
@@ -23,10 +16,10 @@ LiveCheck CheckProxyLive(const state::StateReader& state) {
   if (rec->pid <= 0) return {false, "iron-proxy start was interrupted before its pid was recorded"};
   const std::string pid = "pid " + std::to_string(rec->pid);
   if (rec->state == daemon::RecordState::kStopping) return {false, "iron-proxy was stopped by ironward (" + pid + ")"};
-  switch (daemon::CheckIdentity({rec->pid, rec->nonce, rec->starttime})) {
-    case daemon::Liveness::kAlive: break;
-    case daemon::Liveness::kGone: return {false, "iron-proxy is gone (" + pid + " is not running)"};
-    case daemon::Liveness::kRecycled:
+  switch (processes.CheckIdentity({rec->pid, rec->nonce, rec->starttime})) {
+    case Liveness::kAlive: break;
+    case Liveness::kGone: return {false, "iron-proxy is gone (" + pid + " is not running)"};
+    case Liveness::kRecycled:
       return {false, "iron-proxy is gone (" + pid + " now belongs to another process)"};
   }
   auto config = state.Read("proxy.yaml");
@@ -39,24 +32,21 @@ LiveCheck CheckProxyLive(const state::StateReader& state) {
 }
 
 /// A pid reused by another program is not it: its command line must name ironward.
-bool RunProcessAlive(const state::StatusDoc& doc) {
+bool RunProcessAlive(const state::StatusDoc& doc, const Processes& processes) {
   auto it = doc.extra.find("run");
   if (it == doc.extra.end() || !it->is_object() || !it->contains("pid") || !(*it)["pid"].is_number_integer()) {
     return false;
   }
   const long pid = (*it)["pid"].get<long>();
-  if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM)) return false;
-  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
-  std::stringstream ss;
-  ss << cmdline.rdbuf();
-  return ss.str().find("ironward") != std::string::npos;
+  if (pid <= 0 || !processes.Exists(static_cast<pid_t>(pid))) return false;
+  return processes.ReadCommandLine(static_cast<pid_t>(pid)).find("ironward") != std::string::npos;
 }
 
 namespace {
 
-bool RefusalHolds(const state::StatusDoc& doc) {
+bool RefusalHolds(const state::StatusDoc& doc, const Processes& processes) {
   auto it = doc.extra.find("desired_refused");
-  if (it == doc.extra.end() || !it->is_object() || !RunProcessAlive(doc)) return false;
+  if (it == doc.extra.end() || !it->is_object() || !RunProcessAlive(doc, processes)) return false;
   const std::vector<std::string> paths = RefusedPaths(*it);
   const std::string refused = JsonString(*it, "file_sha256");
   if (paths.empty() || refused.empty()) return true;  // older records: trust the live daemon
@@ -94,11 +84,12 @@ nlohmann::json LiveStatus::ToJson() const {
   return j;
 }
 
-LiveStatus CheckLive(const state::StateReader& state, const state::StatusDoc& doc, docker::DockerApi* docker) {
+LiveStatus CheckLive(const state::StateReader& state, const state::StatusDoc& doc, docker::DockerApi* docker,
+                     const Processes& processes) {
   LiveStatus live;
-  if (doc.resources.count("daemon") > 0) live.daemon = CheckProxyLive(state);
+  if (doc.resources.count("daemon") > 0) live.daemon = CheckProxyLive(state, processes);
   live.sandboxes = CheckSandboxes(doc, docker);
-  live.refusal_holds = RefusalHolds(doc);
+  live.refusal_holds = RefusalHolds(doc, processes);
   return live;
 }
 

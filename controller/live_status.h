@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reconcilers/docker/docker_api.h"
+#include "reconcilers/io/process.h"
 #include "state/state_dir.h"
 #include "state/status.h"
 
@@ -35,12 +36,13 @@ struct LiveStatus {
 
 /// The recorded iron-proxy process (pid record + identity), its /healthz and listeners: the
 /// daemon part of CheckLive, also `ironward doctor`'s proxy check.
-LiveCheck CheckProxyLive(const state::StateReader& state);
+LiveCheck CheckProxyLive(const state::StateReader& state, const Processes& processes);
 
 /// `docker` may be null (no engine client: the sandboxes check then says so when it is needed).
 /// The `ironward run` that last wrote status (extra.run.pid) is still alive (and an ironward).
-bool RunProcessAlive(const state::StatusDoc& doc);
+bool RunProcessAlive(const state::StatusDoc& doc, const Processes& processes);
 
-LiveStatus CheckLive(const state::StateReader& state, const state::StatusDoc& doc, docker::DockerApi* docker);
+LiveStatus CheckLive(const state::StateReader& state, const state::StatusDoc& doc, docker::DockerApi* docker,
+                     const Processes& processes);
 
 }  // namespace ironward

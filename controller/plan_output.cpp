@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "state/encoding.h"
+
 namespace ironward {
 namespace {
 
@@ -38,7 +40,7 @@ bool StdoutWantsColor() { return ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO
 std::string RenderPlanText(const spec::DesiredState& desired, const RunResult& run, OutputStyle style) {
   std::ostringstream out;
   out << "ironward plan for " << desired.kind << " \"" << desired.name << "\" (desired sha256:"
-      << desired.digest.substr(0, 12) << ")\n";
+      << ShortDigest(desired.digest) << ")\n";
   if (run.HasChanges()) out << "\n";
   int add = 0;
   int change = 0;

@@ -6,6 +6,7 @@
 #include "reconcilers/ca/ca_reconciler.h"
 #include "reconcilers/daemon/daemon_reconciler.h"
 #include "reconcilers/host_firewall/host_firewall_reconciler.h"
+#include "reconcilers/io/process.h"
 #include "reconcilers/mappings_reconciler.h"
 #include "reconcilers/network/network_reconciler.h"
 #include "reconcilers/proxy_config_reconciler.h"
@@ -17,7 +18,11 @@ namespace ironward {
 
 std::vector<std::unique_ptr<Reconciler>> MakeReconcilers(std::shared_ptr<daemon::ExitLedger> exits) {
   std::vector<std::unique_ptr<Reconciler>> out;
-  out.push_back(std::make_unique<binary::BinaryReconciler>());
+  // The resources that run or supervise programs share the real process seam.
+  const auto processes = std::make_shared<RealProcesses>();
+  binary::BinaryOptions binary_options;
+  binary_options.processes = processes;
+  out.push_back(std::make_unique<binary::BinaryReconciler>(std::move(binary_options)));
   out.push_back(std::make_unique<ca::CaReconciler>());
   out.push_back(std::make_unique<MappingsReconciler>());
   out.push_back(std::make_unique<secrets::SecretsReconciler>());
@@ -30,6 +35,7 @@ std::vector<std::unique_ptr<Reconciler>> MakeReconcilers(std::shared_ptr<daemon:
   out.push_back(std::make_unique<ProxyConfigReconciler>());
   daemon::DaemonOptions daemon_options;
   daemon_options.exits = std::move(exits);
+  daemon_options.processes = processes;
   out.push_back(std::make_unique<daemon::DaemonReconciler>(std::move(daemon_options)));
   out.push_back(std::make_unique<sandboxes::SandboxesReconciler>());
   out.push_back(std::make_unique<sandboxes::EnforcementReconciler>());

@@ -8,6 +8,7 @@
 #include "controller/cli.h"
 #include "controller/command_support.h"
 #include "controller/live_status.h"
+#include "state/encoding.h"
 #include "state/status.h"
 
 namespace ironward {
@@ -89,7 +90,7 @@ const std::optional<LiveCheck> kNoCheck;  ///< resources status does not check l
 
 void PrintText(const state::StatusDoc& doc, const LiveStatus& live, const std::string& state_dir) {
   std::cout << "EgressGateway \"" << doc.desired_name << "\" from " << FilesLabel(doc.desired_paths) << " (desired sha256:"
-            << doc.desired_digest.substr(0, 12) << "), updated " << doc.updated << "\n\n";
+            << ShortDigest(doc.desired_digest) << "), updated " << doc.updated << "\n\n";
   if (auto it = doc.extra.find("down"); it != doc.extra.end() && it->is_object()) {
     std::cout << "GATEWAY DOWN since " << JsonString(*it, "time") << " (`ironward down`"
               << (it->value("complete", true) ? "" : ", not complete: run it again") << "). Bring it back with `"
@@ -122,7 +123,7 @@ void PrintText(const state::StatusDoc& doc, const LiveStatus& live, const std::s
     std::cout << "\nLast runs (newest last):\n";
     for (const auto& h : doc.history) {
       std::cout << "  " << h.time << "  " << PadRight(h.result, 9) << " changed=" << h.changed << " failed=" << h.failed
-                << "  " << h.duration_seconds << "s  desired " << h.desired_digest.substr(0, 12)
+                << "  " << h.duration_seconds << "s  desired " << ShortDigest(h.desired_digest)
                 << (h.revision.empty() ? "" : "  rev " + ShortRevision(h.revision)) << "\n";
     }
   }
@@ -153,7 +154,7 @@ void AddStatusCommand(CLI::App& app, CliContext& ctx) {
     RealClock clock;
     CurlHttpClient http;
     auto engine = docker::DockerClient::FromEnvironment(http, clock);
-    const LiveStatus live = CheckLive(reader, doc, engine ? engine->get() : nullptr);
+    const LiveStatus live = CheckLive(reader, doc, engine ? engine->get() : nullptr, RealProcesses{});
     const bool down = doc.extra.count("down") > 0;  // `ironward down`: never Ready until a pass
     const bool ready = !down && doc.AllReady() && live.Ready();
     if (*output == "json") {

@@ -6,6 +6,7 @@
 
 #include "controller/cli.h"
 #include "controller/command_support.h"
+#include "state/encoding.h"
 
 namespace ironward {
 
@@ -61,7 +62,7 @@ void AddValidateCommand(CLI::App& app, CliContext& ctx) {
     }
     std::cout << file << ": valid (" << desired->kind << " \"" << desired->name << "\", iron-proxy "
               << s.proxy.version << ", " << s.providers.size() << " provider(s), " << s.sandboxes.size()
-              << " sandbox(es), digest sha256:" << desired->digest.substr(0, 12) << ")\n";
+              << " sandbox(es), digest sha256:" << ShortDigest(desired->digest) << ")\n";
     ctx.exit_code = 0;
   });
 }

@@ -14,7 +14,7 @@ std::pair<std::string, std::string> SplitEnv(const std::string& kv) {
 
 std::string Header(const WiringDoc& doc, const char* comment) {
   return std::string(comment) + " ironward wiring for gateway " + doc.gateway + " (posture " +
-         doc.posture.substr(0, 12) + "). Holds proxy tokens, not real keys; regenerate after a\n" + comment +
+         ShortDigest(doc.posture) + "). Holds proxy tokens, not real keys; regenerate after a\n" + comment +
          " token or CA rotation (`ironward status` names stale containers). Do not edit.\n";
 }
 

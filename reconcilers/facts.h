@@ -1,5 +1,7 @@
 // Facts one reconciler publishes for the ones after it (the edges of the dependency DAG).
 // During a dry run these are projections: values that only exist after apply are `pending`.
+// A reconciler sees them through a FactsView: it reads only the facts of the resources it declares
+// (Reconciler::DependsOn / AlsoReads) and publishes only its own.
 // Token values are held here in memory only; they are never printed, logged or written
 // outside their 0600 files.
 #pragma once
@@ -9,6 +11,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -93,6 +97,7 @@ struct SandboxFacts {
   std::map<std::string, std::string> container_ids;  ///< sandbox name -> container id ("" pending)
 };
 
+/// Each member is published by the reconciler of the same name (config: proxy_config).
 struct Facts {
   std::optional<BinaryFacts> binary;
   std::optional<CaFacts> ca;
@@ -101,6 +106,57 @@ struct Facts {
   std::optional<ConfigFacts> config;
   std::optional<NetworkFacts> network;
   std::optional<SandboxFacts> sandboxes;
+};
+
+class Reconciler;
+
+/// The facts as a reconciler may use them. Reconciler::Plan and Apply narrow the view to that
+/// reconciler: it reads the facts of the resources it declares (DependsOn, AlsoReads) and its own,
+/// and publishes only its own. Anything else throws std::logic_error naming the reconciler and the
+/// resource: a programming error, found by the first test or pass that reaches the line, whether or
+/// not the fact is there (the engine turns it into a failed plan). A view made from a Facts object
+/// (the engine, commands such as `wiring`, tests setting facts up) reads and publishes everything.
+class FactsView {
+ public:
+  FactsView(Facts& facts) : facts_(&facts) {}  // NOLINT(google-explicit-constructor): implicit on purpose
+
+  const std::optional<BinaryFacts>& binary() const { return Read(facts_->binary, "binary"); }
+  const std::optional<CaFacts>& ca() const { return Read(facts_->ca, "ca"); }
+  const std::optional<MappingFacts>& mappings() const { return Read(facts_->mappings, "mappings"); }
+  const std::optional<SecretFacts>& secrets() const { return Read(facts_->secrets, "secrets"); }
+  const std::optional<ConfigFacts>& config() const { return Read(facts_->config, "proxy_config"); }
+  const std::optional<NetworkFacts>& network() const { return Read(facts_->network, "network"); }
+  const std::optional<SandboxFacts>& sandboxes() const { return Read(facts_->sandboxes, "sandboxes"); }
+
+  void Publish(BinaryFacts f) { Write(facts_->binary, std::move(f), "binary"); }
+  void Publish(CaFacts f) { Write(facts_->ca, std::move(f), "ca"); }
+  void Publish(MappingFacts f) { Write(facts_->mappings, std::move(f), "mappings"); }
+  void Publish(SecretFacts f) { Write(facts_->secrets, std::move(f), "secrets"); }
+  void Publish(ConfigFacts f) { Write(facts_->config, std::move(f), "proxy_config"); }
+  void Publish(NetworkFacts f) { Write(facts_->network, std::move(f), "network"); }
+  void Publish(SandboxFacts f) { Write(facts_->sandboxes, std::move(f), "sandboxes"); }
+
+ private:
+  friend class Reconciler;
+  /// The same facts as `reader` may use them: those of `readable` and its own.
+  FactsView For(std::string_view reader, const std::vector<std::string_view>& readable) const;
+  /// Throws unless the reader may read (publish = false) or publish the facts of `resource`.
+  void Check(std::string_view resource, bool publish) const;
+
+  template <class T>
+  const std::optional<T>& Read(const std::optional<T>& fact, std::string_view resource) const {
+    Check(resource, false);
+    return fact;
+  }
+  template <class T>
+  void Write(std::optional<T>& fact, T value, std::string_view resource) {
+    Check(resource, true);
+    fact = std::move(value);
+  }
+
+  Facts* facts_;
+  std::optional<std::string> reader_;  ///< nullopt: every fact, read and publish
+  std::vector<std::string> readable_;  ///< the reader's declared resources
 };
 
 }  // namespace ironward

@@ -165,11 +165,11 @@ ResourcePlan MappingsReconciler::Diff(ReconcileContext& ctx, const ObservedMappi
     c.after = {{"mode", 0600}};
     plan.changes.push_back(std::move(c));
   }
-  ctx.facts.mappings = std::move(facts);
+  ctx.facts.Publish(std::move(facts));
   return plan;
 }
 
-Outcome MappingsReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
+Outcome MappingsReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   // Re-observe: apply acts on what is there now, not on what the plan saw.
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
@@ -211,7 +211,7 @@ Outcome MappingsReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, Wr
   }
   if (auto s = deps.state.WriteAtomic(kMappingsFile, SerializeMappings(next), 0600); !s)
     return Outcome::Failed(s.error(), "WriteFailed");
-  ctx.facts.mappings = std::move(facts);
+  ctx.facts.Publish(std::move(facts));
   return Outcome::Done(static_cast<int>(fresh.changes.size()),
                        std::to_string(next.providers.size()) + " provider token(s), rotation " +
                            std::to_string(next.rotation));

@@ -48,9 +48,9 @@ struct ObservedMappings {
 class MappingsReconciler final : public ResourceReconciler<ObservedMappings> {
  public:
   std::string_view Name() const override { return "mappings"; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedMappings> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedMappings& observed, const Clock& clock) const override;
 };

@@ -12,8 +12,6 @@ namespace {
 constexpr const char* kAddress = "proxy_config.file";
 constexpr const char* kType = "ironward_proxy_config";
 
-std::string Short(const std::string& digest) { return digest.substr(0, 12); }
-
 /// Top-level sections whose content differs, to say *why* the file changes.
 std::string ChangedSections(const std::string& current, const YAML::Node& desired) {
   std::string out;
@@ -41,25 +39,25 @@ bool CollectInputs(const ReconcileContext& ctx, const ObservedProxyConfig& obser
                    proxy_config::RenderInputs* in, std::string* pending_reason) {
   in->desired = &ctx.desired;
   in->bind_ip = observed.bind_ip;
-  in->ca_cert_path = ctx.facts.ca ? ctx.facts.ca->cert_path : (observed.state_root / "ca.crt").string();
-  in->ca_key_path = ctx.facts.ca ? ctx.facts.ca->key_path : (observed.state_root / "ca.key").string();
+  in->ca_cert_path = ctx.facts.ca() ? ctx.facts.ca()->cert_path : (observed.state_root / "ca.crt").string();
+  in->ca_key_path = ctx.facts.ca() ? ctx.facts.ca()->key_path : (observed.state_root / "ca.key").string();
   in->secrets_dir = (observed.state_root / "secrets").string();
-  if (!ctx.facts.mappings) {
+  if (!ctx.facts.mappings()) {
     *pending_reason = "token mappings are not known yet";
     return false;
   }
-  if (!ctx.facts.mappings->pending.empty()) {
+  if (!ctx.facts.mappings()->pending.empty()) {
     std::string names;
-    for (const auto& n : ctx.facts.mappings->pending) names += (names.empty() ? "" : ", ") + n;
+    for (const auto& n : ctx.facts.mappings()->pending) names += (names.empty() ? "" : ", ") + n;
     *pending_reason = "proxy tokens for " + names + " are minted at apply";
     return false;
   }
-  in->tokens = ctx.facts.mappings->tokens;
+  in->tokens = ctx.facts.mappings()->tokens;
   // Optional providers without a key are left out. While the secrets are not known (the secrets
   // resource failed, a Bitwarden fetch is pending, or a command that does not read secrets such
   // as `wiring`), each optional provider stays as the file on disk has it: no flip either way
   // without knowing its key.
-  const auto& secrets = ctx.facts.secrets;
+  const auto& secrets = ctx.facts.secrets();
   if (secrets && !secrets->pending) {
     in->skipped_providers = secrets->skipped_providers;
   } else {
@@ -121,11 +119,11 @@ ResourcePlan ProxyConfigReconciler::Diff(ReconcileContext& ctx, const ObservedPr
     facts.pending = true;
     c.action = observed.exists ? Action::kUpdate : Action::kCreate;
     c.reason = (observed.exists ? "will be re-rendered: " : "proxy.yaml does not exist; ") + pending;
-    c.before = observed.exists ? nlohmann::json{{"sha256", Short(current_digest)}} : nlohmann::json(nullptr);
+    c.before = observed.exists ? nlohmann::json{{"sha256", ShortDigest(current_digest)}} : nlohmann::json(nullptr);
     c.after = {{"sha256", kKnownAfterApply}};
     plan.desired_digest = kKnownAfterApply;
     plan.changes.push_back(std::move(c));
-    ctx.facts.config = facts;
+    ctx.facts.Publish(facts);
     return plan;
   }
 
@@ -141,17 +139,17 @@ ResourcePlan ProxyConfigReconciler::Diff(ReconcileContext& ctx, const ObservedPr
   auto names = proxy_config::ProviderNames(ctx.desired.spec);
   facts.summary = proxy_config::SummarizeConfig(rendered->node, names);
   // The file on disk may still serve providers no longer declared: their recorded names.
-  if (ctx.facts.mappings) names.insert(ctx.facts.mappings->recorded_names.begin(), ctx.facts.mappings->recorded_names.end());
-  ctx.facts.config = facts;
+  if (const auto& m = ctx.facts.mappings()) names.insert(m->recorded_names.begin(), m->recorded_names.end());
+  ctx.facts.Publish(facts);
 
   if (!observed.exists) {
     c.action = Action::kCreate;
     c.reason = "proxy.yaml does not exist";
-    c.after = {{"sha256", Short(rendered->digest)}, {"version", ctx.desired.spec.proxy.version}};
+    c.after = {{"sha256", ShortDigest(rendered->digest)}, {"version", ctx.desired.spec.proxy.version}};
   } else if (current_digest != rendered->digest) {
     c.action = Action::kUpdate;
-    c.before = {{"sha256", Short(current_digest)}};
-    c.after = {{"sha256", Short(rendered->digest)}};
+    c.before = {{"sha256", ShortDigest(current_digest)}};
+    c.after = {{"sha256", ShortDigest(rendered->digest)}};
     try {
       const nlohmann::json now = proxy_config::SummarizeConfig(YAML::Load(observed.text), names);
       c.fields = proxy_config::DiffConfigSummaries(now, facts.summary).All();
@@ -162,8 +160,8 @@ ResourcePlan ProxyConfigReconciler::Diff(ReconcileContext& ctx, const ObservedPr
     }
     const std::string count =
         c.fields.empty() ? "" : std::to_string(c.fields.size()) + " field change(s); ";
-    c.reason = "config digest " + Short(current_digest) + " != desired " + Short(rendered->digest) + " (" + count +
-               "changed: " + ChangedSections(observed.text, rendered->node) + ")";
+    c.reason = "config digest " + ShortDigest(current_digest) + " != desired " + ShortDigest(rendered->digest) + " (" +
+               count + "changed: " + ChangedSections(observed.text, rendered->node) + ")";
   } else if (observed.mode != 0600) {
     c.action = Action::kUpdate;
     c.reason = "mode " + OctalMode(observed.mode) + " is not 0600";
@@ -176,7 +174,7 @@ ResourcePlan ProxyConfigReconciler::Diff(ReconcileContext& ctx, const ObservedPr
   return plan;
 }
 
-Outcome ProxyConfigReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
+Outcome ProxyConfigReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   proxy_config::RenderInputs in;
@@ -195,12 +193,12 @@ Outcome ProxyConfigReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&,
   facts.bind_address = observed->bind_ip;
   facts.tunnel_port = ctx.desired.spec.proxy.tunnel_port;
   facts.http_port = ctx.desired.spec.proxy.http_port;
-  ctx.facts.config = facts;
+  ctx.facts.Publish(facts);
   if (observed->exists && observed->text == rendered->text && observed->mode == 0600) return Outcome::Done(0);
   if (auto s = deps.state.WriteAtomic(kProxyConfigFile, rendered->text, 0600); !s) {
     return Outcome::Failed(s.error(), "WriteFailed");
   }
-  return Outcome::Done(1, "proxy.yaml sha256:" + Short(rendered->digest));
+  return Outcome::Done(1, "proxy.yaml sha256:" + ShortDigest(rendered->digest));
 }
 
 }  // namespace ironward

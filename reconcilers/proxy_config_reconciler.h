@@ -27,9 +27,13 @@ class ProxyConfigReconciler final : public ResourceReconciler<ObservedProxyConfi
  public:
   std::string_view Name() const override { return "proxy_config"; }
   std::vector<std::string_view> DependsOn() const override { return {"ca", "mappings"}; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
+  /// secrets: which optional providers have no key. It does not wait for secrets to be Ready: while
+  /// they are unknown (a failed fetch, a missing value) each optional provider stays as the file has
+  /// it, and every other change to proxy.yaml still goes out.
+  std::vector<std::string_view> AlsoReads() const override { return {"secrets"}; }
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedProxyConfig> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedProxyConfig& observed, const Clock& clock) const override;
 };

@@ -1,6 +1,16 @@
 #include "reconcilers/reconciler.h"
 
+#include "reconcilers/docker/docker_api.h"
+#include "reconcilers/host_firewall/host_firewall.h"
+#include "reconcilers/io/http_client.h"
+#include "reconcilers/network/firewall.h"
+
 namespace ironward {
+
+ReadDeps WriteDeps::Read() const {
+  std::vector<hostfw::HostFirewallReader*> readers(host_firewalls.begin(), host_firewalls.end());
+  return ReadDeps{clock, state, http, host, docker, firewall, std::move(readers), files};
+}
 
 std::string_view ActionSymbol(Action a) {
   switch (a) {
@@ -68,6 +78,42 @@ Outcome Outcome::Failed(const Error& e, std::string reason) {
   o.reason = std::move(reason);
   o.message = e.message;
   return o;
+}
+
+Outcome Outcome::Retry(std::string reason, std::string message, std::chrono::seconds after) {
+  Outcome o;
+  o.kind = Kind::kRetry;
+  o.reason = std::move(reason);
+  o.message = std::move(message);
+  o.after = after;
+  return o;
+}
+
+Outcome Outcome::RequeueAfter(std::chrono::seconds after, std::string reason, std::string message) {
+  Outcome o = Retry(std::move(reason), std::move(message), after);
+  o.kind = Kind::kRequeueAfter;  // the same fields, but not a failure
+  return o;
+}
+
+Outcome Outcome::Stalled(Outcome o) {
+  o.stalled = true;
+  return o;
+}
+
+ReconcileContext Reconciler::Narrowed(const ReconcileContext& ctx) const {
+  std::vector<std::string_view> readable = DependsOn();
+  for (auto r : AlsoReads()) readable.push_back(r);
+  return ReconcileContext{ctx.desired, ctx.facts.For(Name(), readable), ctx.dry_run};
+}
+
+ResourcePlan Reconciler::Plan(ReconcileContext& ctx, const ReadDeps& deps) {
+  ReconcileContext mine = Narrowed(ctx);
+  return DoPlan(mine, deps);
+}
+
+Outcome Reconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
+  ReconcileContext mine = Narrowed(ctx);
+  return DoApply(mine, plan, deps);
 }
 
 }  // namespace ironward

@@ -1,12 +1,20 @@
 // The one shape every resource follows: observe -> diff -> plan -> apply.
 //
-//  * Observe reads only. It receives ReadDeps, which hold no writer, so it cannot write.
+//  * Observe reads only, in every run, and the types say so: it receives ReadDeps, which hold
+//    the state directory as a StateReader and each outside client as its read half
+//    (HttpReader, docker::DockerReader, netfilter::FirewallReader, hostfw::HostFirewallReader,
+//    FileReader). None of them has a method that writes, so a write from Observe or Plan does
+//    not compile. The one read interface that checks at run time is HttpReader: its request
+//    still names a method, and anything but GET or HEAD is refused before it is sent.
 //  * Diff is pure: desired + observed -> ResourcePlan (changes with reasons).
-//  * Apply is the only writer. It re-checks preconditions before acting, so running it
-//    twice is a no-op the second time.
+//  * Apply is the only writer. It receives WriteDeps (the full clients), re-checks
+//    preconditions before acting, so running it twice is a no-op the second time.
+//  * Facts flow along declared edges only: a reconciler reads the facts of the resources in its
+//    DependsOn() / AlsoReads(), checked on every read (FactsView in facts.h).
 //
-// The controller (controller/engine.h) runs reconcilers in dependency order, owns status
-// and never lets a dry run construct WriteDeps.
+// Processes go through reconcilers/io/process.h (a Processes the reconciler is given in its
+// options): Observe reads /proc through it, and only Apply starts or signals one. The controller (controller/engine.h) runs reconcilers in dependency
+// order, owns status and never lets a dry run construct WriteDeps.
 #pragma once
 
 #include <chrono>
@@ -25,15 +33,20 @@
 
 namespace ironward {
 
+class HttpReader;
 class HttpClient;
 class HostInfo;
+class FileReader;
 namespace docker {
+class DockerReader;
 class DockerApi;
 }
 namespace netfilter {
+class FirewallReader;
 class Firewall;
 }
 namespace hostfw {
+class HostFirewallReader;
 class HostFirewall;
 }
 
@@ -106,23 +119,34 @@ struct Outcome {
   /// waits for a change of the desired state.
   bool stalled = false;
 
+  /// Converged: `changed` changes made; reason "Applied", or "InSync" when none.
   static Outcome Done(int changed, std::string message = "");
+  /// Failed with `e`: kTerminal when it is terminal (waits for a change of the desired state),
+  /// else kRetry on the run loop's back-off.
   static Outcome Failed(const Error& e, std::string reason);
+  /// A failure retried after `after` when the resource knows when its next attempt is due (a
+  /// crash back-off); 0 = on the run loop's back-off.
+  static Outcome Retry(std::string reason, std::string message, std::chrono::seconds after = std::chrono::seconds(0));
+  /// Not a failure: look again after `after` (one-shot commands wait out up to 10 s inline).
+  static Outcome RequeueAfter(std::chrono::seconds after, std::string reason, std::string message);
+  /// `o`, a Retry or RequeueAfter, also reported as a Stalled condition (see `stalled`).
+  static Outcome Stalled(Outcome o);
 };
 
-/// Read-only dependencies: everything Observe/Diff may touch. Pointers may be null when the
-/// running command does not provide that edge (the reconciler then reports it).
+/// Read-only dependencies: everything Observe/Diff may touch, each as its read half (see the
+/// top of this file). Pointers may be null when the running command does not provide that edge
+/// (the reconciler then reports it).
 struct ReadDeps {
   const Clock& clock;
   const state::StateReader& state;
-  HttpClient* http = nullptr;  ///< GET-style reads only (e.g. checksums.txt, health)
+  HttpReader* http = nullptr;  ///< GET and HEAD only (e.g. health)
   const HostInfo* host = nullptr;  ///< interface addresses (bind resolution)
-  /// Docker Engine; in a dry run a wrapper that refuses every mutating call.
-  docker::DockerApi* docker = nullptr;
-  /// Host packet filter; in a dry run a wrapper that refuses every change.
-  netfilter::Firewall* firewall = nullptr;
-  /// The host's firewall front ends (ufw, firewalld); in a dry run wrappers that refuse changes.
-  std::vector<hostfw::HostFirewall*> host_firewalls{};
+  docker::DockerReader* docker = nullptr;  ///< lists, inspects, logs, events
+  netfilter::FirewallReader* firewall = nullptr;  ///< reads table inet ironward
+  /// The host's firewall front ends (ufw, firewalld): what they admit.
+  std::vector<hostfw::HostFirewallReader*> host_firewalls{};
+  /// Files the desired state names outside the state directory (proxy.upstreamCaFile).
+  const FileReader* files = nullptr;
 };
 
 /// Everything Apply may change. Only the controller's apply path constructs one.
@@ -134,15 +158,17 @@ struct WriteDeps {
   docker::DockerApi* docker = nullptr;
   netfilter::Firewall* firewall = nullptr;
   std::vector<hostfw::HostFirewall*> host_firewalls{};
+  const FileReader* files = nullptr;
 
-  /// The read-only view of the same dependencies (apply re-observes before acting).
-  ReadDeps Read() const { return ReadDeps{clock, state, http, host, docker, firewall, host_firewalls}; }
+  /// The read halves of the same dependencies (apply re-observes before acting).
+  ReadDeps Read() const;
 };
 
-/// Shared per-run context: the desired state and the facts published by earlier reconcilers.
+/// Shared per-run context: the desired state and the facts published by earlier reconcilers
+/// (narrowed to what the running reconciler declared; see FactsView).
 struct ReconcileContext {
   const spec::DesiredState& desired;
-  Facts& facts;
+  FactsView facts;
   bool dry_run = false;
 };
 
@@ -151,20 +177,39 @@ class Reconciler {
   virtual ~Reconciler() = default;
   /// Short stable name used in status, addresses and logs ("binary", "ca", ...).
   virtual std::string_view Name() const = 0;
-  /// Names of reconcilers that must be Ready before this one applies (the DAG's edges).
+  /// Names of reconcilers that must be Ready before this one applies (the DAG's edges): among them
+  /// every resource whose facts it reads, unless listed in AlsoReads().
   virtual std::vector<std::string_view> DependsOn() const { return {}; }
-  /// Observe + Diff. Must also publish this resource's projected facts into ctx.facts
-  /// (values known after apply are marked pending), so downstream plans can be computed.
-  virtual ResourcePlan Plan(ReconcileContext& ctx, const ReadDeps& deps) = 0;
-  /// Carries out `plan`. Publishes the applied facts into ctx.facts.
-  virtual Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) = 0;
+  /// Reconcilers whose facts this one reads without waiting for them to be Ready: they run earlier
+  /// (checked like DependsOn), but this one plans and applies while they failed, so it must cope
+  /// with their facts missing or stale. Say in a comment why it must not wait.
+  virtual std::vector<std::string_view> AlsoReads() const { return {}; }
+
+  /// Observe + Diff (DoPlan), with ctx.facts narrowed to the facts this reconciler may use.
+  ResourcePlan Plan(ReconcileContext& ctx, const ReadDeps& deps);
+  /// Carries out `plan` (DoApply), with ctx.facts narrowed the same way.
+  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps);
+
+ protected:
+  /// Must also publish this resource's projected facts into ctx.facts (values known after apply
+  /// are marked pending), so downstream plans can be computed.
+  virtual ResourcePlan DoPlan(ReconcileContext& ctx, const ReadDeps& deps) = 0;
+  /// Publishes the applied facts into ctx.facts. The engine calls it only outside a dry run (a dry
+  /// run has no WriteDeps), with a plan of the same pass that has no error and at least one change,
+  /// once every DependsOn() is Ready and the resource is neither held nor suspended: a guard for
+  /// any of these is dead code. What Apply does re-check is the world (it re-observes).
+  virtual Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) = 0;
+
+ private:
+  /// `ctx` with its facts narrowed to this reconciler (FactsView).
+  ReconcileContext Narrowed(const ReconcileContext& ctx) const;
 };
 
 /// Typed helper: splits Plan into Observe (reads) and Diff (pure) for one Observed type.
 template <class Observed>
 class ResourceReconciler : public Reconciler {
- public:
-  ResourcePlan Plan(ReconcileContext& ctx, const ReadDeps& deps) final {
+ protected:
+  ResourcePlan DoPlan(ReconcileContext& ctx, const ReadDeps& deps) final {
     Result<Observed> observed = Observe(ctx, deps);
     if (!observed.ok()) {
       ResourcePlan failed;
@@ -177,7 +222,6 @@ class ResourceReconciler : public Reconciler {
     return plan;
   }
 
- protected:
   virtual Result<Observed> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const = 0;
   /// Pure, apart from publishing projected facts into ctx.facts.
   virtual ResourcePlan Diff(ReconcileContext& ctx, const Observed& observed, const Clock& clock) const = 0;

@@ -144,6 +144,10 @@ std::string OctalMode(unsigned mode) {
   return buf;
 }
 
+std::string ShortDigest(std::string_view hex_digest) {
+  return hex_digest.empty() ? "none" : std::string(hex_digest.substr(0, 12));
+}
+
 std::string ShellQuote(std::string_view s) {
   bool plain = !s.empty();
   for (char ch : s) {

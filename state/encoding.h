@@ -46,6 +46,11 @@ std::string ShellQuote(std::string_view s);
 /// A file mode as people write it: "0644" (permission and special bits only).
 std::string OctalMode(unsigned mode);
 
+/// A hex digest as people see it in plans, reasons and status: its first 12 characters
+/// ("3fa1c0d2e9b8"), or "none" when there is none. Where the text does not say which digest, the
+/// caller writes "sha256:" before it. (A secret or token itself is shown with SensitiveLabel.)
+std::string ShortDigest(std::string_view hex_digest);
+
 /// Constant-time comparison.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

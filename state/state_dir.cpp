@@ -14,37 +14,12 @@
 
 #include "state/encoding.h"
 #include "state/fault.h"
+#include "state/owned_fd.h"
 
 namespace ironward::state {
 namespace {
 
 std::string Errno(int err) { return std::strerror(err); }
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      if (fd_ >= 0) ::close(fd_);
-      fd_ = other.release();
-    }
-    return *this;
-  }
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
 
 /// Splits "a/b/c" into components, rejecting absolute paths, "", "." and "..".
 Result<std::vector<std::string>> SplitName(std::string_view name) {
@@ -77,19 +52,6 @@ Error RefuseSymlink(const std::string& path) {
   return Error::Terminal(path + " is a symlink; refusing to follow it. To keep its content, replace the link with a "
                          "copy of its target (cp --remove-destination \"$(readlink -f " + path + ")\" " + path +
                          ") and re-run");
-}
-
-Status WriteAll(int fd, std::string_view content) {
-  std::size_t off = 0;
-  while (off < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::Transient(Errno(errno));
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -177,16 +139,16 @@ Result<std::optional<std::string>> StateReader::Sha256File(std::string_view name
   return std::optional<std::string>(HexEncode(digest));
 }
 
-Result<bool> StateReader::ReadInto(std::string_view name, const std::function<void(std::string_view)>& sink) const {
+Result<int> StateReader::OpenFile(std::string_view name, int flags) const {
   std::string leaf;
   auto parent = OpenParent(name, false, &leaf);
   if (!parent) return parent.error();
-  if (*parent < 0) return false;
+  if (*parent < 0) return -1;
   Fd dir(*parent);
   const std::string path = PathOf(name).string();
-  Fd fd(::openat(dir.get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  Fd fd(::openat(dir.get(), leaf.c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0) {
-    if (errno == ENOENT) return false;
+    if (errno == ENOENT) return -1;
     if (errno == ELOOP) return RefuseSymlink(path);
     return Error::Transient("reading " + path + ": " + Errno(errno));
   }
@@ -194,6 +156,15 @@ Result<bool> StateReader::ReadInto(std::string_view name, const std::function<vo
   ::fstat(fd.get(), &st);
   if (!S_ISREG(st.st_mode)) return Error::Terminal(path + " is not a regular file");
   if (auto s = CheckOwned(st, uid_, path); !s) return s.error();
+  return fd.release();
+}
+
+Result<bool> StateReader::ReadInto(std::string_view name, const std::function<void(std::string_view)>& sink) const {
+  auto opened = OpenFile(name, O_RDONLY | O_NONBLOCK);
+  if (!opened) return opened.error();
+  if (*opened < 0) return false;
+  Fd fd(*opened);
+  const std::string path = PathOf(name).string();
   std::string buf(65536, '\0');
   for (;;) {
     const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
@@ -276,6 +247,10 @@ Status StateWriter::EnsureRoot() {
 }
 
 Status StateWriter::WriteAtomic(std::string_view name, std::string_view content, mode_t mode) {
+  return WriteAtomicWith(name, mode, [content](int fd) { return WriteAll(fd, content); });
+}
+
+Status StateWriter::WriteAtomicWith(std::string_view name, mode_t mode, const std::function<Status(int fd)>& fill) {
   if (auto s = EnsureRoot(); !s) return s;
   std::string leaf;
   auto parent = OpenParent(name, true, &leaf);
@@ -301,7 +276,7 @@ Status StateWriter::WriteAtomic(std::string_view name, std::string_view content,
     ::unlinkat(dir.get(), tmp.c_str(), 0);
     return Error::Transient(what + " " + path + ": " + Errno(err));
   };
-  if (auto s = WriteAll(fd.get(), content); !s) return fail("writing", errno);
+  if (auto s = fill(fd.get()); !s) return fail("writing", errno);
   if (::fchmod(fd.get(), mode) != 0) return fail("chmod", errno);
   if (::fsync(fd.get()) != 0) return fail("fsync", errno);
   IRONWARD_FAULT_POINT(std::string("write:") + std::string(name) + ":before-rename");

@@ -50,6 +50,9 @@ class StateReader {
   /// SHA-256 (hex) of a state file, streamed; nullopt when it does not exist. For large files (the
   /// proxy binary is re-hashed every pass: reading it whole grew the heap of `run` by its size).
   Result<std::optional<std::string>> Sha256File(std::string_view name) const;
+  /// The last `max_bytes` bytes of a state file (all of it when shorter), with Read's checks;
+  /// nullopt when it does not exist. A log's tail without reading the whole log.
+  Result<std::optional<std::string>> ReadTail(std::string_view name, std::size_t max_bytes) const;
   Result<FileStat> Stat(std::string_view name) const;
   /// Names of regular files directly inside a state subdirectory ("" = root); sorted.
   Result<std::vector<std::string>> List(std::string_view subdir) const;
@@ -58,6 +61,10 @@ class StateReader {
   /// Opens the directory holding `name` safely; returns its fd (caller closes) or an error.
   /// Missing intermediate directories give -1 with ok status.
   Result<int> OpenParent(std::string_view name, bool create, std::string* leaf) const;
+  /// Opens an existing state file with `flags` (plus O_NOFOLLOW | O_CLOEXEC) and Read's checks:
+  /// no symlink, a regular file, ours. Returns its fd (caller closes); -1 with ok status when it
+  /// does not exist.
+  Result<int> OpenFile(std::string_view name, int flags) const;
 
   std::filesystem::path root_;
   uid_t uid_;
@@ -78,6 +85,14 @@ class StateWriter final : public StateReader {
   Status Rename(std::string_view from, std::string_view to);
   /// Removes a file; missing is fine. Refuses symlinks and foreign files.
   Status Remove(std::string_view name);
+  /// Copy-truncate, for a log another process appends to (log rotation): copies `from` into `to`
+  /// (replaced atomically, as WriteAtomic, at `mode`), then truncates `from` to zero bytes in
+  /// place, so that process's O_APPEND descriptor keeps working. `from` must exist.
+  Status CopyTruncate(std::string_view from, std::string_view to, mode_t mode);
+
+ private:
+  /// WriteAtomic with the content written by `fill` into the temp file's fd.
+  Status WriteAtomicWith(std::string_view name, mode_t mode, const std::function<Status(int fd)>& fill);
 };
 
 }  // namespace ironward::state

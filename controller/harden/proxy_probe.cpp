@@ -2,7 +2,7 @@
 
 namespace ironward::harden {
 
-daemon::Liveness RealProxyProbe::Identity(const daemon::ProcessIdentity& id) { return daemon::CheckIdentity(id); }
+Liveness RealProxyProbe::Identity(const ProcessIdentity& id) { return processes_->CheckIdentity(id); }
 
 bool RealProxyProbe::Accepts(const daemon::Endpoint& ep, std::chrono::milliseconds timeout) {
   return daemon::TcpConnects(ep, timeout);

@@ -1,5 +1,5 @@
 // iron-proxy-running: probes the live process recorded in <state-dir>/iron-proxy.pid (same pid,
-// starttime and nonce: daemon::CheckIdentity) and the tunnel listener from <state-dir>/proxy.yaml
+// starttime and nonce: Processes::CheckIdentity) and the tunnel listener from <state-dir>/proxy.yaml
 // (accepts a TCP connection), through the ProxyProbe seam. status.json is not consulted.
 #include "controller/harden/signals.h"
 #include "reconcilers/daemon/pid_record.h"
@@ -50,12 +50,12 @@ SignalResult ProbeIronProxyRunning(const ProbeEnv& env) {
   }
   const std::string pid = "pid " + std::to_string(record->pid);
   switch (env.proxy.Identity({record->pid, record->nonce, record->starttime})) {
-    case daemon::Liveness::kAlive:
+    case Liveness::kAlive:
       break;
-    case daemon::Liveness::kGone:
+    case Liveness::kGone:
       return Running(SignalStatus::kFail, "iron-proxy is gone (" + pid + " is not running)",
                      "see `ironward status` and the proxy log, then " + std::string(kReconcileFix));
-    case daemon::Liveness::kRecycled:
+    case Liveness::kRecycled:
       // Without root another user's /proc/<pid>/environ is unreadable, so the nonce cannot match.
       if (!env.is_root) {
         return Running(SignalStatus::kWarn, "cannot confirm that " + pid + " is iron-proxy",

@@ -38,9 +38,10 @@ bool RunningAsRoot() { return ::geteuid() == 0; }
 
 HardenReport RunSurvey(const SurveyDeps& deps) {
   const auto start = std::chrono::steady_clock::now();
-  std::shared_ptr<CommandRunner> runner = deps.runner ? deps.runner : std::make_shared<RealCommandRunner>();
+  const auto processes = std::make_shared<RealProcesses>();
+  std::shared_ptr<CommandRunner> runner = deps.runner ? deps.runner : processes;
   std::shared_ptr<FileReader> files = deps.files ? deps.files : std::make_shared<RealFileReader>();
-  std::shared_ptr<ProxyProbe> proxy = deps.proxy ? deps.proxy : std::make_shared<RealProxyProbe>();
+  std::shared_ptr<ProxyProbe> proxy = deps.proxy ? deps.proxy : std::make_shared<RealProxyProbe>(processes);
   auto board = std::make_shared<Board>();
 
   for (std::size_t i = 0; i < kProbes.size(); ++i) {

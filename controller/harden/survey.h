@@ -18,7 +18,7 @@ namespace ironward::harden {
 bool RunningAsRoot();
 
 struct SurveyDeps {
-  std::shared_ptr<CommandRunner> runner;  ///< null → RealCommandRunner
+  std::shared_ptr<CommandRunner> runner;  ///< null → RealProcesses
   std::shared_ptr<FileReader> files;      ///< null → RealFileReader
   std::shared_ptr<ProxyProbe> proxy;      ///< null → RealProxyProbe
   std::string state_dir = "/var/lib/ironward";

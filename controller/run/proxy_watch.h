@@ -5,19 +5,20 @@
 
 #include <sys/types.h>
 
+#include "reconcilers/io/process.h"
 #include "state/state_dir.h"
 
 namespace ironward::run {
 
 class ProxyWatch {
  public:
-  ProxyWatch() = default;
+  explicit ProxyWatch(Processes& processes) : processes_(processes) {}
   ~ProxyWatch() { Disarm(); }
   ProxyWatch(const ProxyWatch&) = delete;
   ProxyWatch& operator=(const ProxyWatch&) = delete;
 
   /// Reads iron-proxy.pid and watches that process if it is the one ironward started (pid,
-  /// starttime and nonce match). Keeps an existing watch on the same pid. No process: no watch
+  /// starttime and nonce match: Processes::OpenExitWatch). Keeps an existing watch on the same pid. No process: no watch
   /// (the daemon reconciler's own requeue covers restarts in back-off).
   void Arm(const state::StateReader& state);
   void Disarm();
@@ -26,6 +27,7 @@ class ProxyWatch {
   pid_t pid() const { return pid_; }
 
  private:
+  Processes& processes_;
   int fd_ = -1;
   pid_t pid_ = 0;
 };

@@ -6,6 +6,7 @@
 
 #include "controller/audit/audit_record.h"
 #include "controller/command_support.h"
+#include "state/encoding.h"
 
 namespace ironward::run {
 namespace {
@@ -71,7 +72,7 @@ void Header(std::ostringstream& o, const StatusPageModel& m) {
   o << "<header><h1>ironward: " << (doc.desired_name.empty() ? "no gateway recorded yet" : E(doc.desired_name))
     << " <span class=\"badge " << (ready ? "ok\">READY" : "bad\">NOT READY") << "</span></h1>\n<p class=\"muted\">";
   if (!doc.desired_paths.empty()) {
-    o << "Desired state " << E(FilesLabel(doc.desired_paths)) << " (sha256:" << E(doc.desired_digest.substr(0, 12))
+    o << "Desired state " << E(FilesLabel(doc.desired_paths)) << " (sha256:" << E(ShortDigest(doc.desired_digest))
       << "), status updated " << E(doc.updated) << ". ";
   }
   o << "Rendered " << E(FormatRfc3339(m.now));
@@ -152,7 +153,7 @@ void Passes(std::ostringstream& o, const StatusPageModel& m) {
     duration << it->duration_seconds << " s";
     o << "<tr><td>" << E(it->time) << "</td><td class=\"" << (it->result == "failed" ? "bad" : "ok") << "\">"
       << E(it->result) << "</td><td class=\"num\">" << it->changed << "</td><td class=\"num\">" << it->failed
-      << "</td><td class=\"num\">" << E(duration.str()) << "</td><td><code>" << E(it->desired_digest.substr(0, 12))
+      << "</td><td class=\"num\">" << E(duration.str()) << "</td><td><code>" << E(ShortDigest(it->desired_digest))
       << "</code></td><td><code>" << E(it->revision) << "</code></td></tr>\n";
   }
   o << "</table></section>\n";

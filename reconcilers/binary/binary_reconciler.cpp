@@ -17,7 +17,6 @@ namespace {
 constexpr const char* kAddress = "binary.iron-proxy";
 constexpr const char* kType = "ironward_binary";
 
-std::string Short(const std::string& digest) { return digest.substr(0, 12); }
 
 std::string DesiredDigest(const spec::ProxySpec& proxy) {
   const nlohmann::json j = {{"version", proxy.version},
@@ -29,7 +28,7 @@ std::string DesiredDigest(const spec::ProxySpec& proxy) {
 
 nlohmann::json Details(const std::string& version, const std::string& sha256, const std::string& path,
                        const std::string& source) {
-  return {{"version", version}, {"sha256", Short(sha256)}, {"path", path}, {"source", DisplayUrl(source)}};
+  return {{"version", version}, {"sha256", ShortDigest(sha256)}, {"path", path}, {"source", DisplayUrl(source)}};
 }
 
 /// Why the installed binary must be (re)installed; "" when its content is the desired release.
@@ -45,7 +44,7 @@ std::string ReplaceReason(const ObservedBinary& o, const spec::ProxySpec& proxy,
   if (o.record->version != proxy.version) return "version " + o.record->version + " -> " + proxy.version;
   const std::string pinned = AsciiLower(proxy.source.sha256);
   if (o.record->tarball_sha256 != pinned) {
-    return "pinned archive sha256 " + Short(o.record->tarball_sha256) + " -> " + Short(pinned);
+    return "pinned archive sha256 " + ShortDigest(o.record->tarball_sha256) + " -> " + ShortDigest(pinned);
   }
   if (o.sha256 != o.record->binary_sha256) {
     return "installed binary sha256 " + o.sha256 + " != recorded " + o.record->binary_sha256;
@@ -58,7 +57,7 @@ std::string ReplaceReason(const ObservedBinary& o, const spec::ProxySpec& proxy,
 BinaryReconciler::BinaryReconciler() : BinaryReconciler(BinaryOptions{}) {}
 
 BinaryReconciler::BinaryReconciler(BinaryOptions options) : options_(std::move(options)) {
-  if (!options_.probe) options_.probe = &ProbeVersion;
+  if (!options_.processes) options_.processes = std::make_shared<RealProcesses>();
   if (!options_.sleep) options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   if (!options_.progress) options_.progress = TerminalProgressSink();
 }
@@ -133,11 +132,11 @@ ResourcePlan BinaryReconciler::Diff(ReconcileContext& ctx, const ObservedBinary&
     c.disruptive = action == Action::kReplace;  // the running proxy restarts on the new binary
     if (observed.exists) {
       c.before = {{"version", observed.record ? observed.record->version : "unknown"},
-                  {"sha256", Short(observed.sha256)}};
+                  {"sha256", ShortDigest(observed.sha256)}};
     }
     c.after = {{"version", proxy.version}, {"sha256", kKnownAfterApply}, {"source", DisplayUrl(observed.urls.tarball)}};
     plan.changes.push_back(std::move(c));
-    ctx.facts.binary = BinaryFacts{observed.path, "", proxy.version, true};
+    ctx.facts.Publish(BinaryFacts{observed.path, "", proxy.version, true});
     return plan;
   }
 
@@ -154,11 +153,11 @@ ResourcePlan BinaryReconciler::Diff(ReconcileContext& ctx, const ObservedBinary&
     c.after = {{"mode", OctalMode(kBinaryMode)}, {"record_mode", OctalMode(kRecordMode)}};
     plan.changes.push_back(std::move(c));
   }
-  ctx.facts.binary = BinaryFacts{observed.path, observed.sha256, observed.record->version, false};
+  ctx.facts.Publish(BinaryFacts{observed.path, observed.sha256, observed.record->version, false});
   return plan;
 }
 
-Outcome BinaryReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
+Outcome BinaryReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   // Re-observe: act on what is there now, not on what the plan saw.
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
@@ -179,7 +178,7 @@ Outcome BinaryReconciler::FixModes(ReconcileContext& ctx, const ObservedBinary& 
   if (observed.record_mode != kRecordMode) {
     if (auto s = deps.state.Chmod(kRecordFile, kRecordMode); !s) return Outcome::Failed(s.error(), "ChmodFailed");
   }
-  ctx.facts.binary = BinaryFacts{observed.path, observed.sha256, observed.record->version, false};
+  ctx.facts.Publish(BinaryFacts{observed.path, observed.sha256, observed.record->version, false});
   Outcome o = Outcome::Done(1, "restored modes of bin/iron-proxy (0755) and its install record (0600)");
   o.details = Details(observed.record->version, observed.sha256, observed.path, observed.record->source_url);
   return o;
@@ -208,7 +207,7 @@ Outcome BinaryReconciler::Install(ReconcileContext& ctx, const ObservedBinary& o
     return Outcome::Failed(s.error(), "WriteFailed");
   }
   const auto discard = [&] { (void)deps.state.Remove(kStagingFile); };
-  auto version = options_.probe(deps.state.PathOf(kStagingFile));
+  auto version = ProbeVersion(*options_.processes, deps.state.PathOf(kStagingFile));
   if (!version) {
     discard();
     return Outcome::Failed(version.error().Wrap("release archive for " + proxy.version), "VersionProbeFailed");
@@ -236,8 +235,8 @@ Outcome BinaryReconciler::Install(ReconcileContext& ctx, const ObservedBinary& o
     return Outcome::Failed(s.error(), "WriteFailed");
   }
 
-  ctx.facts.binary = BinaryFacts{observed.path, record.binary_sha256, record.version, false};
-  std::string message = "installed iron-proxy " + record.version + " (sha256:" + Short(record.binary_sha256) +
+  ctx.facts.Publish(BinaryFacts{observed.path, record.binary_sha256, record.version, false});
+  std::string message = "installed iron-proxy " + record.version + " (sha256:" + ShortDigest(record.binary_sha256) +
                         ") from " + record.source_url;
   if (release->attempts > 1) message += " after " + std::to_string(release->attempts) + " attempts";
   for (const auto& w : release->warnings) message += "; warning: " + w;

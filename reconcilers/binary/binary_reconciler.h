@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -43,7 +44,7 @@ struct ObservedBinary {
 
 struct BinaryOptions {
   std::optional<Platform> platform;  ///< default: this host (uname)
-  VersionProbe probe;                ///< default: ProbeVersion (fork/execve, minimal env)
+  std::shared_ptr<Processes> processes;  ///< runs the version probe; default: RealProcesses
   Sleeper sleep;                     ///< default: std::this_thread::sleep_for
   ProgressSink progress;             ///< default: TerminalProgressSink() (stderr, only on a TTY)
   std::chrono::milliseconds download_timeout{std::chrono::minutes(10)};
@@ -57,9 +58,9 @@ class BinaryReconciler final : public ResourceReconciler<ObservedBinary> {
   explicit BinaryReconciler(BinaryOptions options);
 
   std::string_view Name() const override { return "binary"; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedBinary> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedBinary& observed, const Clock& clock) const override;
 

@@ -1,13 +1,14 @@
 // Running a freshly extracted iron-proxy once, as `iron-proxy version`, to check it is the
-// release the desired state pins. fork/execve with an explicit, minimal environment.
+// release the desired state pins: through the process seam (reconcilers/io/process.h) with an
+// explicit, minimal environment.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
-#include <functional>
 #include <string>
-#include <vector>
 
+#include "reconcilers/io/process.h"
 #include "state/result.h"
 
 namespace ironward::binary {
@@ -15,25 +16,15 @@ namespace ironward::binary {
 inline constexpr std::chrono::milliseconds kProbeTimeout{5000};
 /// The only variable the probe gets: no proxy, token or IRON_* setting can leak into it.
 inline constexpr const char* kProbeEnv = "PATH=/usr/bin:/bin";
+/// What is kept of each of its stdout and stderr.
+inline constexpr std::size_t kProbeOutputCap = 64U * 1024U;
 
-struct ProcessResult {
-  int exit_code = -1;    ///< -1 when killed by a signal
-  int term_signal = 0;   ///< signal that ended it, 0 if it exited
-  bool timed_out = false;
-  std::string out;       ///< stdout (capped)
-  std::string err;       ///< stderr (capped)
-};
+/// What ProbeVersion runs: `<binary> version` (exec'd as given, no PATH search) with exactly
+/// kProbeEnv, cwd /, kProbeTimeout and kProbeOutputCap.
+RunRequest VersionCommand(const std::filesystem::path& binary);
 
-/// Runs argv[0] (a path; no PATH search) with exactly `env`, stdin /dev/null, cwd /, and kills it
-/// (SIGKILL) after `timeout`. Output beyond `max_output` bytes per stream is dropped.
-Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                                 std::chrono::milliseconds timeout, std::size_t max_output = 64U * 1024U);
-
-/// What the reconciler calls to learn a binary's version (injectable for unit tests).
-using VersionProbe = std::function<Result<std::string>(const std::filesystem::path& binary)>;
-
-/// `<binary> version` with kProbeEnv and kProbeTimeout; returns the first stdout line, trimmed.
-/// A non-zero exit, a signal, a timeout or empty output is a terminal error.
-Result<std::string> ProbeVersion(const std::filesystem::path& binary);
+/// Runs VersionCommand(binary); returns the first stdout line, trimmed. A non-zero exit, a
+/// signal, a timeout, empty output or a binary that cannot be executed is a terminal error.
+Result<std::string> ProbeVersion(Processes& processes, const std::filesystem::path& binary);
 
 }  // namespace ironward::binary

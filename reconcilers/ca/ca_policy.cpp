@@ -76,7 +76,7 @@ bool StagedCompletes(const spec::CaSpec& spec, const ObservedCa& o, SystemTime n
 /// trusted by the sandboxes, and the next rotation starts once this one completes).
 bool NextGood(const ObservedCa& o, SystemTime now) { return o.next.Usable() && now < o.next.info->not_after; }
 
-std::string Fp(const CaPair& p) { return p.info ? p.info->fingerprint_sha256.substr(0, 12) : "?"; }
+std::string Fp(const CaPair& p) { return p.info ? ShortDigest(p.info->fingerprint_sha256) : "?"; }
 
 std::string PemOr(const std::optional<std::string>& pem) { return pem.value_or(""); }
 
@@ -410,9 +410,11 @@ Change ToChange(const Decision& d, const ObservedCa& o, const spec::CaSpec& spec
       c.action = Action::kUpdate;
       c.after = c.before;
       if (d.write_bundle) {
-        c.before["trust_bundle"] = o.bundle ? nlohmann::json(Sha256Hex(*o.bundle).substr(0, 12)) : nlohmann::json(nullptr);
+        c.before["trust_bundle"] =
+            o.bundle ? nlohmann::json(ShortDigest(Sha256Hex(*o.bundle))) : nlohmann::json(nullptr);
         const std::optional<std::string> bundle = ProjectedBundle(d, o);
-        c.after["trust_bundle"] = bundle ? nlohmann::json(Sha256Hex(*bundle).substr(0, 12)) : nlohmann::json(kKnownAfterApply);
+        c.after["trust_bundle"] =
+            bundle ? nlohmann::json(ShortDigest(Sha256Hex(*bundle))) : nlohmann::json(kKnownAfterApply);
         c.after["rotation_phase"] = std::string(ToString(ProjectedPhase(d, o)));
       }
       if (d.chmod_key) {

@@ -39,7 +39,7 @@ void PublishFacts(ReconcileContext& ctx, const ObservedCa& o, const std::optiona
   facts.trust_bundle_path = o.bundle_path;
   facts.trust_bundle_digest = bundle ? Sha256Hex(*bundle) : "";
   facts.rotation_phase = std::string(ToString(phase));
-  ctx.facts.ca = facts;
+  ctx.facts.Publish(facts);
 }
 
 void PublishDecision(ReconcileContext& ctx, const ObservedCa& o, const Decision& d) {
@@ -49,15 +49,6 @@ void PublishDecision(ReconcileContext& ctx, const ObservedCa& o, const Decision&
 /// After apply: the files as they are now.
 void PublishObserved(ReconcileContext& ctx, const ObservedCa& o) {
   PublishFacts(ctx, o, o.live.cert_pem, o.bundle, PhaseOf(o));
-}
-
-Outcome MakeOutcome(Outcome::Kind kind, std::string reason, std::string message, int changed) {
-  Outcome out;
-  out.kind = kind;
-  out.reason = std::move(reason);
-  out.message = std::move(message);
-  out.changed = changed;
-  return out;
 }
 
 }  // namespace
@@ -144,32 +135,25 @@ ResourcePlan CaReconciler::Diff(ReconcileContext& ctx, const ObservedCa& o, cons
   return plan;
 }
 
-Outcome CaReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
-  if (plan.error) return Outcome::Failed(*plan.error, "PlanFailed");
-  if (ctx.dry_run) return MakeOutcome(Outcome::Kind::kDone, "DryRun", "dry run: nothing applied", 0);
+Outcome CaReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
   const spec::CaSpec& spec = ctx.desired.spec.ca;
-  if (Status s = ValidateSpec(spec); !s.ok()) return Outcome::Failed(s.error(), "InvalidSpec");
-
   // Precondition re-check: act on what is there now, not on what the plan saw.
   Result<ObservedCa> o = Observe(ctx, deps.Read());
   if (!o.ok()) return Outcome::Failed(o.error(), "ObserveFailed");
   const SystemTime now = deps.clock.Now();
   const Decision d = Decide(spec, ctx.desired.name, *o, now);
-  if (d.InSync() || plan.changes.empty()) {
+  if (d.InSync()) {
     PublishDecision(ctx, *o, d);
-    // A plan without changes never turns into a (possibly disruptive) change at apply time.
-    return Outcome::Done(0, d.InSync() ? "CA already in sync" : "the plan had no CA changes; re-plan to see new ones");
+    return Outcome::Done(0, "CA already in sync");
   }
   if (o->fingerprint != plan.observed_fingerprint) {
-    return MakeOutcome(Outcome::Kind::kRetry, "StalePlan",
-                       "CA files changed since the plan was made; re-plan before applying", 0);
+    return Outcome::Retry("StalePlan", "CA files changed since the plan was made; re-plan before applying");
   }
   const bool planned_disruptive = std::any_of(plan.changes.begin(), plan.changes.end(),
                                               [](const Change& c) { return c.disruptive; });
   if (d.disruptive && !planned_disruptive) {
     // Same files, later clock (e.g. renewal came due): never do an unreviewed disruptive change.
-    return MakeOutcome(Outcome::Kind::kRetry, "StalePlan",
-                       "a disruptive CA change (" + d.reason + ") became due since the plan; re-plan", 0);
+    return Outcome::Retry("StalePlan", "a disruptive CA change (" + d.reason + ") became due since the plan; re-plan");
   }
   Result<Applied> applied = Execute(d, *o, spec, ctx.desired.name, deps.state, now);
   if (!applied.ok()) return Outcome::Failed(applied.error(), "CaApplyFailed");

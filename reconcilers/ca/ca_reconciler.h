@@ -28,11 +28,11 @@ namespace ironward::ca {
 class CaReconciler final : public ResourceReconciler<ObservedCa> {
  public:
   std::string_view Name() const override { return "ca"; }
-  /// Re-observes first; does nothing when already in sync or when the plan had no changes.
-  /// Refuses (kRetry, "StalePlan") when the files moved since `plan` was made.
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  /// Re-observes first; does nothing when already in sync.
+  /// Refuses (kRetry, "StalePlan") when the files moved since `plan` was made.
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedCa> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   /// Publishes CaFacts (pending when a new CA will be minted).
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedCa& observed, const Clock& clock) const override;

@@ -1,5 +1,6 @@
 #include "reconcilers/ca/ca_rotation.h"
 
+#include "state/encoding.h"
 #include "state/status.h"
 
 namespace ironward::ca {
@@ -12,7 +13,6 @@ std::string Normalized(std::string_view pem) {
   return out;
 }
 
-std::string Short(const std::string& digest) { return digest.empty() ? "none" : digest.substr(0, 12); }
 
 }  // namespace
 
@@ -64,8 +64,8 @@ std::string GateClosedReason(const LastRun& last, Phase phase, const std::string
   if (!last.converged) return last.not_ready.empty() ? "the last run did not converge" : last.not_ready;
   if (last.phase != ToString(phase) || last.bundle_digest != bundle_digest) {
     return "the last run converged with phase " + (last.phase.empty() ? std::string("unknown") : last.phase) +
-           " and trust bundle " + Short(last.bundle_digest) + ", not " + std::string(ToString(phase)) + " and " +
-           Short(bundle_digest) + " (run once more)";
+           " and trust bundle " + ShortDigest(last.bundle_digest) + ", not " + std::string(ToString(phase)) + " and " +
+           ShortDigest(bundle_digest) + " (run once more)";
   }
   return "";
 }

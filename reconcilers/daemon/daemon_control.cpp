@@ -71,7 +71,8 @@ Status WritePidRecord(state::StateWriter& state, const PidRecord& r) {
   return state.WriteAtomic(kPidFile, SerializePidRecord(r), 0600);
 }
 
-Result<StartResult> StartProxy(state::StateWriter& state, const Clock& clock, const StartRequest& rq) {
+Result<StartResult> StartProxy(Processes& processes, state::StateWriter& state, const Clock& clock,
+                               const StartRequest& rq) {
   const std::filesystem::path root = state.root();
   if (auto s = EnsureProxyHome(root); !s) return s.error();
   EnvInputs env_in;
@@ -100,22 +101,23 @@ Result<StartResult> StartProxy(state::StateWriter& state, const Clock& clock, co
   sp.env = std::move(*env);
   sp.log_fd = *log_fd;
   sp.cwd = root.string();
-  auto pid = SpawnDetached(sp);
+  auto pid = processes.SpawnDetached(sp);
   ::close(*log_fd);
   if (!pid) return pid.error();
   IRONWARD_FAULT_POINT("daemon.after-spawn");
 
   out.record.pid = *pid;
-  const auto st = ReadProcStat(*pid);
+  const auto st = processes.ReadStat(*pid);
   out.record.starttime = st ? st->starttime : 0;
   IRONWARD_FAULT_POINT("daemon.before-pidfile");
   if (auto s = WritePidRecord(state, out.record); !s) {
-    TerminateIdentified(ProcessIdentity{*pid, out.record.nonce, out.record.starttime}, std::chrono::seconds(2));
+    TerminateIdentified(processes, ProcessIdentity{*pid, out.record.nonce, out.record.starttime},
+                        std::chrono::seconds(2));
     return s.error().Wrap("writing iron-proxy.pid");
   }
 
   const ProcessIdentity id{*pid, out.record.nonce, out.record.starttime};
-  const ReadinessResult ready = WaitReady(id, rq.endpoints, rq.http, rq.readiness);
+  const ReadinessResult ready = WaitReady(processes, id, rq.endpoints, rq.http, rq.readiness);
   if (ready.ready) {
     out.ready = true;
     out.record.state = RecordState::kRunning;
@@ -123,8 +125,8 @@ Result<StartResult> StartProxy(state::StateWriter& state, const Clock& clock, co
     out.detail = ready.detail;
     out.exited = ready.exited;
     if (!ready.exited) {
-      SignalIfSame(id, SIGKILL);
-      WaitGone(id, std::chrono::seconds(5));
+      processes.SignalIfSame(id, SIGKILL);
+      WaitGone(processes, id, std::chrono::seconds(5));
     }
     out.record.state = RecordState::kCrashed;
   }
@@ -132,16 +134,16 @@ Result<StartResult> StartProxy(state::StateWriter& state, const Clock& clock, co
   return out;
 }
 
-bool TerminateIdentified(const ProcessIdentity& id, std::chrono::milliseconds grace) {
-  if (!SignalIfSame(id, SIGTERM)) return false;
-  if (WaitGone(id, grace)) return false;
+bool TerminateIdentified(Processes& processes, const ProcessIdentity& id, std::chrono::milliseconds grace) {
+  if (!processes.SignalIfSame(id, SIGTERM)) return false;
+  if (WaitGone(processes, id, grace)) return false;
   // Still the very same process (SignalIfSame re-checks starttime + nonce): kill it.
-  const bool killed = SignalIfSame(id, SIGKILL);
-  WaitGone(id, std::chrono::seconds(5));
+  const bool killed = processes.SignalIfSame(id, SIGKILL);
+  WaitGone(processes, id, std::chrono::seconds(5));
   return killed;
 }
 
-Result<StopResult> StopProxy(state::StateWriter& state, std::chrono::milliseconds grace) {
+Result<StopResult> StopProxy(Processes& processes, state::StateWriter& state, std::chrono::milliseconds grace) {
   StopResult out;
   auto text = state.Read(kPidFile);
   if (!text) return text.error().Wrap("reading iron-proxy.pid");
@@ -152,19 +154,19 @@ Result<StopResult> StopProxy(state::StateWriter& state, std::chrono::millisecond
       tracked = rec->pid;
       const ProcessIdentity id{rec->pid, rec->nonce, rec->starttime};
       out.pid = rec->pid;
-      if (rec->pid > 0 && CheckIdentity(id) == Liveness::kAlive) {
+      if (rec->pid > 0 && processes.CheckIdentity(id) == Liveness::kAlive) {
         out.was_running = true;
         rec->state = RecordState::kStopping;  // an exit from here on is one we asked for
         if (auto s = WritePidRecord(state, *rec); !s) return s.error().Wrap("writing iron-proxy.pid");
-        out.killed = TerminateIdentified(id, grace);
-        if (CheckIdentity(id) == Liveness::kAlive) {
+        out.killed = TerminateIdentified(processes, id, grace);
+        if (processes.CheckIdentity(id) == Liveness::kAlive) {
           return Error::Transient("iron-proxy pid " + std::to_string(rec->pid) + " did not exit after SIGKILL");
         }
       }
     }
   }
-  for (const auto& stray : FindStrays((state.root() / kProxyHomeDir).string(), tracked)) {
-    TerminateIdentified(stray, grace);
+  for (const auto& stray : FindStrays(processes, (state.root() / kProxyHomeDir).string(), tracked)) {
+    TerminateIdentified(processes, stray, grace);
     ++out.strays_stopped;
   }
   if (auto s = state.Remove(kPidFile); !s) return s.error().Wrap("removing iron-proxy.pid");
@@ -180,7 +182,8 @@ Result<StopResult> StopProxy(const std::filesystem::path& state_dir, std::chrono
   auto root = state.StatRoot();
   if (!root) return root.error();
   if (!root->exists) return StopResult{false, false, 0, 0, "state directory does not exist"};
-  return StopProxy(state, grace);
+  RealProcesses processes;
+  return StopProxy(processes, state, grace);
 }
 
 }  // namespace ironward::daemon

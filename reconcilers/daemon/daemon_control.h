@@ -51,7 +51,8 @@ struct StartResult {
 
 /// Writes the start intent, spawns detached, records pid + starttime, waits for readiness.
 /// On failure the process is SIGKILLed (identity-checked) and the record marked crashed.
-Result<StartResult> StartProxy(state::StateWriter& state, const Clock& clock, const StartRequest& request);
+Result<StartResult> StartProxy(Processes& processes, state::StateWriter& state, const Clock& clock,
+                               const StartRequest& request);
 
 struct StopResult {
   bool was_running = false;
@@ -64,13 +65,15 @@ struct StopResult {
 /// SIGTERM, then SIGKILL after `grace` only if it is still the very same process; then removes
 /// the pidfile. Never signals a pid whose starttime/nonce do not match. Also stops strays of
 /// this state dir (processes with our HOME + a nonce that no pidfile names).
-Result<StopResult> StopProxy(state::StateWriter& state, std::chrono::milliseconds grace = kDefaultStopGrace);
+Result<StopResult> StopProxy(Processes& processes, state::StateWriter& state,
+                             std::chrono::milliseconds grace = kDefaultStopGrace);
+/// The same with the real processes, for a state directory by path (tests' clean-up, tools).
 Result<StopResult> StopProxy(const std::filesystem::path& state_dir,
                              std::chrono::milliseconds grace = kDefaultStopGrace);
 
 /// Terminates one identified process the same way (SIGTERM, grace, SIGKILL if still it).
 /// Returns true when it had to SIGKILL.
-bool TerminateIdentified(const ProcessIdentity& id, std::chrono::milliseconds grace);
+bool TerminateIdentified(Processes& processes, const ProcessIdentity& id, std::chrono::milliseconds grace);
 
 /// Reads and parses daemon.json (defaults when missing).
 Result<CrashState> ReadCrashState(const state::StateReader& state);

@@ -1,6 +1,7 @@
 #include "reconcilers/daemon/daemon_plan.h"
 
 #include "reconcilers/proxy_config/config_summary.h"
+#include "state/encoding.h"
 
 #include <algorithm>
 
@@ -67,7 +68,8 @@ std::vector<std::string> RestartReasons(const Inputs& have, const DesiredInputs&
   const Inputs& w = want.inputs;
   std::vector<std::string> r;
   if (!want.Pending("binary") && have.binary_sha256 != w.binary_sha256) {
-    r.push_back("binary changed (sha256 " + Short(have.binary_sha256) + " -> " + Short(w.binary_sha256) + ")");
+    r.push_back("binary changed (sha256 " + ShortDigest(have.binary_sha256) + " -> " + ShortDigest(w.binary_sha256) +
+                ")");
   }
   const bool config_moved = !want.Pending("config") && have.listeners_digest != w.listeners_digest;
   const proxy_config::ConfigDiff config =
@@ -83,12 +85,13 @@ std::vector<std::string> RestartReasons(const Inputs& have, const DesiredInputs&
     } else if (!w.log_level.empty() && have.log_level != w.log_level) {
       r.push_back("log level changed (" + have.log_level + " -> " + w.log_level + ")");
     } else {
-      r.push_back("listeners changed (listeners digest " + Short(have.listeners_digest) + " -> " +
-                  Short(w.listeners_digest) + ")");
+      r.push_back("listeners changed (listeners digest " + ShortDigest(have.listeners_digest) + " -> " +
+                  ShortDigest(w.listeners_digest) + ")");
     }
   }
   if (!want.Pending("CA") && have.ca_cert_digest != w.ca_cert_digest) {
-    r.push_back("CA changed (ca.crt " + Short(have.ca_cert_digest) + " -> " + Short(w.ca_cert_digest) + ")");
+    r.push_back("CA changed (ca.crt " + ShortDigest(have.ca_cert_digest) + " -> " + ShortDigest(w.ca_cert_digest) +
+                ")");
   }
   std::vector<FieldChange> secrets;
   if (!want.Pending("secrets") && have.secrets_digest != w.secrets_digest && !SecretFilesRotated(have, want)) {
@@ -205,10 +208,10 @@ Decision Decide(const DesiredInputs& desired, const ObservedDaemon& o, SystemTim
                        have.config_digest == desired.inputs.config_digest
                    ? "reload: secrets rotated (secret files rewritten; the proxy re-reads them on reload)"
                : have.ruleset_digest != desired.inputs.ruleset_digest
-                   ? "reload: transforms changed (ruleset digest " + Short(have.ruleset_digest) + " -> " +
-                         Short(desired.inputs.ruleset_digest) + ")"
+                   ? "reload: transforms changed (ruleset digest " + ShortDigest(have.ruleset_digest) + " -> " +
+                         ShortDigest(desired.inputs.ruleset_digest) + ")"
                    : "reload: proxy.yaml changed outside listeners and transforms (config digest " +
-                         Short(have.config_digest) + " -> " + Short(desired.inputs.config_digest) + ")";
+                         ShortDigest(have.config_digest) + " -> " + ShortDigest(desired.inputs.config_digest) + ")";
     return d;
   }
   std::vector<std::string> chores;
@@ -242,10 +245,10 @@ std::optional<Change> ToChange(const Decision& d, const DesiredInputs& desired, 
   }
   if (o.record && o.record->pid > 0) {
     c.before = {{"pid", o.record->pid}, {"state", o.Running() ? "running" : ToString(o.liveness)},
-                {"config", Short(o.record->inputs.config_digest)}};
+                {"config", ShortDigest(o.record->inputs.config_digest)}};
   }
   const nlohmann::json after_config =
-      desired.Pending("config") ? nlohmann::json(kKnownAfterApply) : nlohmann::json(Short(desired.inputs.config_digest));
+      desired.Pending("config") ? kKnownAfterApply : ShortDigest(desired.inputs.config_digest);
   switch (d.step) {
     case Step::kStart:
     case Step::kWait:

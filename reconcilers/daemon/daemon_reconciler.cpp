@@ -2,15 +2,12 @@
 
 #include <signal.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "reconcilers/daemon/daemon_control.h"
 #include "reconcilers/daemon/log_file.h"
 #include "reconcilers/daemon/management_client.h"
 #include "reconcilers/daemon/spawn.h"
+#include "reconcilers/io/file_reader.h"
 #include "reconcilers/proxy_config/render.h"
-#include "reconcilers/secrets/secret_record.h"
 #include "state/encoding.h"
 
 namespace ironward::daemon {
@@ -18,23 +15,12 @@ namespace {
 
 constexpr const char* kConfigFile = "proxy.yaml";
 
-Outcome Make(Outcome::Kind kind, std::string reason, std::string message, int changed = 0,
-             std::chrono::seconds after = std::chrono::seconds(0)) {
-  Outcome o;
-  o.kind = kind;
-  o.reason = std::move(reason);
-  o.message = std::move(message);
-  o.changed = changed;
-  o.after = after;
-  return o;
-}
-
 std::vector<std::string> SecretValues(const ReconcileContext& ctx) {
   std::vector<std::string> out;
-  if (ctx.facts.secrets) {
-    for (const auto& [name, value] : ctx.facts.secrets->values) out.push_back(value);
+  if (ctx.facts.secrets()) {
+    for (const auto& [name, value] : ctx.facts.secrets()->values) out.push_back(value);
     // A sandbox's secretEnv value can reach the proxy's log too (a bot token in a request path).
-    for (const auto& [name, value] : ctx.facts.secrets->sandbox_values) out.push_back(value);
+    for (const auto& [name, value] : ctx.facts.secrets()->sandbox_values) out.push_back(value);
   }
   return out;
 }
@@ -51,7 +37,7 @@ nlohmann::json Details(const ObservedDaemon& o) {
   if (o.record && o.record->pid > 0) {
     j["pid"] = o.record->pid;
     j["started_at"] = o.record->started_at;
-    j["config"] = Short(o.record->inputs.config_digest);
+    j["config"] = ShortDigest(o.record->inputs.config_digest);
   }
   return j;
 }
@@ -64,38 +50,40 @@ nlohmann::json DetailsCounting(const ObservedDaemon& o, const CrashState& crash)
   return Details(counted);
 }
 
-std::string ReadFileDigest(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "missing";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Sha256Hex(ss.str());
+/// What the daemon's inputs record for a file the desired state names: its SHA-256, or
+/// "missing" when it cannot be read (absent or not readable alike).
+std::string ReadFileDigest(const FileReader& files, const std::string& path) {
+  auto text = files.Read(path);
+  if (!text.ok() || !text->has_value()) return "missing";
+  return Sha256Hex(**text);
 }
 
 }  // namespace
 
 DesiredInputs CollectDesired(const ReconcileContext& ctx, const ObservedDaemon& o) {
   DesiredInputs d;
-  const Facts& f = ctx.facts;
-  if (!f.binary || f.binary->pending) d.pending.push_back("binary");
-  else d.inputs.binary_sha256 = f.binary->sha256;
-  if (!f.config || f.config->pending) {
+  const FactsView& f = ctx.facts;
+  if (!f.binary() || f.binary()->pending) d.pending.push_back("binary");
+  else d.inputs.binary_sha256 = f.binary()->sha256;
+  if (!f.config() || f.config()->pending) {
     d.pending.push_back("config");
   } else {
-    d.inputs.config_digest = f.config->digest;
-    d.inputs.listeners_digest = f.config->listeners_digest;
-    d.inputs.ruleset_digest = f.config->ruleset_digest;
-    d.inputs.config_summary = f.config->summary;
+    d.inputs.config_digest = f.config()->digest;
+    d.inputs.listeners_digest = f.config()->listeners_digest;
+    d.inputs.ruleset_digest = f.config()->ruleset_digest;
+    d.inputs.config_summary = f.config()->summary;
   }
-  if (!f.ca || f.ca->pending) d.pending.push_back("CA");
-  else d.inputs.ca_cert_digest = f.ca->cert_digest;
-  if (!f.secrets) {
+  if (!f.ca() || f.ca()->pending) d.pending.push_back("CA");
+  else d.inputs.ca_cert_digest = f.ca()->cert_digest;
+  if (!f.secrets()) {
     if (!ctx.desired.spec.providers.empty()) d.pending.push_back("secrets");
-  } else if (f.secrets->pending) {
+  } else if (f.secrets()->pending) {
     d.pending.push_back("secrets");
   } else {
-    d.inputs.secrets_digest = f.secrets->combined_digest;
-    for (const auto& [name, digest] : f.secrets->digests) d.inputs.secret_digests[name] = secrets::ShortDigest(digest);
+    d.inputs.secrets_digest = f.secrets()->combined_digest;
+    for (const auto& [name, digest] : f.secrets()->digests) {
+      d.inputs.secret_digests[name] = "sha256:" + ShortDigest(digest);
+    }
   }
   const std::string& ca_file = ctx.desired.spec.proxy.upstream_ca_file;
   d.inputs.env_digest = ca_file.empty() ? "" : Sha256Hex(ca_file + "\n" + o.upstream_ca_digest);
@@ -104,7 +92,12 @@ DesiredInputs CollectDesired(const ReconcileContext& ctx, const ObservedDaemon& 
   return d;
 }
 
+DaemonReconciler::DaemonReconciler(DaemonOptions options) : options_(std::move(options)) {
+  if (!options_.processes) options_.processes = std::make_shared<RealProcesses>();
+}
+
 Result<ObservedDaemon> DaemonReconciler::Observe(const ReconcileContext& ctx, const ReadDeps& deps) const {
+  const Processes& processes = *options_.processes;  // reads only: no spawn, no signal
   ObservedDaemon o;
   o.root = deps.state.root().string();
   auto pid_text = deps.state.Read(kPidFile);
@@ -115,10 +108,10 @@ Result<ObservedDaemon> DaemonReconciler::Observe(const ReconcileContext& ctx, co
     else o.record_problem = rec.error().message;
   }
   if (o.record && o.record->pid > 0) {
-    o.liveness = CheckIdentity(ProcessIdentity{o.record->pid, o.record->nonce, o.record->starttime});
+    o.liveness = processes.CheckIdentity(ProcessIdentity{o.record->pid, o.record->nonce, o.record->starttime});
     if (o.liveness != Liveness::kAlive && options_.exits) o.exit = options_.exits->Find(o.record->pid);
   }
-  o.strays = FindStrays((deps.state.root() / kProxyHomeDir).string(), o.Running() ? o.record->pid : 0);
+  o.strays = FindStrays(processes, (deps.state.root() / kProxyHomeDir).string(), o.Running() ? o.record->pid : 0);
   auto crash = ReadCrashState(deps.state);
   if (crash.ok()) o.crash = *crash;  // unreadable bookkeeping starts over (never blocks healing)
   if (auto config = deps.state.Read(kConfigFile); config.ok() && config->has_value()) {
@@ -129,8 +122,9 @@ Result<ObservedDaemon> DaemonReconciler::Observe(const ReconcileContext& ctx, co
     while (!k.empty() && (k.back() == '\n' || k.back() == '\r')) k.pop_back();
     o.management_key_digest = Sha256Hex(k);
   }
-  if (!ctx.desired.spec.proxy.upstream_ca_file.empty()) {
-    o.upstream_ca_digest = ReadFileDigest(ctx.desired.spec.proxy.upstream_ca_file);
+  if (const std::string& ca_file = ctx.desired.spec.proxy.upstream_ca_file; !ca_file.empty()) {
+    if (deps.files == nullptr) return Error::Terminal("no file access to read proxy.upstreamCaFile " + ca_file);
+    o.upstream_ca_digest = ReadFileDigest(*deps.files, ca_file);
   }
   if (o.Running()) {
     o.unhealthy = o.endpoints ? CheckHealthyRepeatedly(deps.http, *o.endpoints, options_.health_checks,
@@ -138,7 +132,7 @@ Result<ObservedDaemon> DaemonReconciler::Observe(const ReconcileContext& ctx, co
                               : "proxy.yaml is missing or unreadable";
   }
   if (auto st = deps.state.Stat(kLogFile); st.ok() && st->exists) o.log_rotation_due = st->size > options_.log_rotate_bytes;
-  o.log_tail = TailLines((deps.state.root() / kLogFile).string(), options_.tail_lines);
+  o.log_tail = TailLines(deps.state, options_.tail_lines);
   o.fingerprint = Sha256Hex(nlohmann::json{{"pid", pid_text->value_or("")},
                                            {"liveness", ToString(o.liveness)},
                                            {"healthy", o.unhealthy},
@@ -160,9 +154,7 @@ ResourcePlan DaemonReconciler::Diff(ReconcileContext& ctx, const ObservedDaemon&
   return plan;
 }
 
-Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
-  if (plan.error) return Outcome::Failed(*plan.error, "PlanFailed");
-  if (ctx.dry_run) return Make(Outcome::Kind::kDone, "DryRun", "dry run: nothing applied");
+Outcome DaemonReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   const ObservedDaemon& o = *observed;
@@ -171,9 +163,8 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   Decision d = Decide(want, o, now, Policy(ctx));
   const std::vector<std::string> secrets = SecretValues(ctx);
   const std::string tail = FormatTail(o.log_tail, secrets);
-  const std::string root = deps.state.root().string();
   std::string notes;
-  if (auto rotated = RotateIfNeeded(root, options_.log_rotate_bytes); rotated.ok() && *rotated) {
+  if (auto rotated = RotateIfNeeded(deps.state, options_.log_rotate_bytes); rotated.ok() && *rotated) {
     notes = "rotated iron-proxy.log; ";
   }
 
@@ -186,7 +177,7 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
     rec.state = RecordState::kCrashed;
     if (auto s = WritePidRecord(deps.state, rec); !s) return Outcome::Failed(s.error(), "WriteFailed");
   }
-  for (const auto& stray : o.strays) TerminateIdentified(stray, options_.stop_grace);
+  for (const auto& stray : o.strays) TerminateIdentified(*options_.processes, stray, options_.stop_grace);
   const int strays = static_cast<int>(o.strays.size());
 
   switch (d.step) {
@@ -196,15 +187,13 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
       return Outcome::Done(1, notes + d.reason);
     case Step::kStalled: {
       // Stalled in status, but requeued: the loop is retried when the back-off ends.
-      Outcome stalled = Make(Outcome::Kind::kRequeueAfter, "CrashLoop",
-                             d.reason + "\nlast " + std::to_string(o.log_tail.size()) + " log lines:\n" + tail, 0,
-                             d.wait);
-      stalled.stalled = true;
+      Outcome stalled = Outcome::Stalled(Outcome::RequeueAfter(
+          d.wait, "CrashLoop", d.reason + "\nlast " + std::to_string(o.log_tail.size()) + " log lines:\n" + tail));
       stalled.details = DetailsCounting(o, d.crash);
       return stalled;
     }
     case Step::kWait: {
-      Outcome wait = Make(Outcome::Kind::kRequeueAfter, "CrashBackoff", d.reason, 0, d.wait);
+      Outcome wait = Outcome::RequeueAfter(d.wait, "CrashBackoff", d.reason);
       wait.details = DetailsCounting(o, d.crash);
       return wait;
     }
@@ -248,8 +237,8 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   // Checked before a running proxy is stopped: one that still holds the last good values is worth
   // more than a restart that cannot hand them over. File delivery needs no values here (the proxy
   // reads its 0600 files).
-  if (ctx.facts.secrets && ctx.facts.secrets->values_unavailable &&
-      ctx.facts.secrets->combined_digest.rfind("file:", 0) != 0) {
+  if (ctx.facts.secrets() && ctx.facts.secrets()->values_unavailable &&
+      ctx.facts.secrets()->combined_digest.rfind("file:", 0) != 0) {
     return Outcome::Failed(Error::Transient("cannot " + std::string(o.Running() ? "restart" : "start") +
                                             " iron-proxy (" + d.reason +
                                             "): this process has no secret values (Bitwarden could not be "
@@ -261,15 +250,17 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
     PidRecord rec = *o.record;
     rec.state = RecordState::kStopping;
     if (auto s = WritePidRecord(deps.state, rec); !s) return Outcome::Failed(s.error(), "WriteFailed");
-    const bool killed = TerminateIdentified(ProcessIdentity{rec.pid, rec.nonce, rec.starttime}, options_.stop_grace);
+    const bool killed = TerminateIdentified(*options_.processes, ProcessIdentity{rec.pid, rec.nonce, rec.starttime},
+                                            options_.stop_grace);
     notes += "stopped pid " + std::to_string(rec.pid) + (killed ? " (SIGKILL)" : "") + "; ";
   }
   auto key = EnsureManagementKey(deps.state);
   if (!key) return Outcome::Failed(key.error(), "ManagementKeyFailed");
 
   StartRequest rq;
-  rq.binary = ctx.facts.binary->path;
-  rq.config_path = ctx.facts.config->path.empty() ? deps.state.PathOf(kConfigFile).string() : ctx.facts.config->path;
+  rq.binary = ctx.facts.binary()->path;
+  const ConfigFacts& config = *ctx.facts.config();
+  rq.config_path = config.path.empty() ? deps.state.PathOf(kConfigFile).string() : config.path;
   rq.inputs = want.inputs;
   rq.inputs.management_key_digest = Sha256Hex(*key);
   rq.management_key_env =
@@ -277,14 +268,14 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   rq.management_key = *key;
   // Env delivery only: with the `file` source (combined digest "file:...") the proxy reads its 0600
   // secret files, so the values stay out of its environment (/proc/<pid>/environ).
-  if (ctx.facts.secrets && ctx.facts.secrets->combined_digest.rfind("file:", 0) != 0) {
-    rq.secrets = ctx.facts.secrets->values;
+  if (ctx.facts.secrets() && ctx.facts.secrets()->combined_digest.rfind("file:", 0) != 0) {
+    rq.secrets = ctx.facts.secrets()->values;
   }
   rq.upstream_ca_file = ctx.desired.spec.proxy.upstream_ca_file;
   rq.endpoints = *o.endpoints;
   rq.readiness = options_.readiness;
   rq.http = deps.http;
-  auto started = StartProxy(deps.state, deps.clock, rq);
+  auto started = StartProxy(*options_.processes, deps.state, deps.clock, rq);
   if (!started) return Outcome::Failed(started.error(), "StartFailed");
 
   if (started->ready) {
@@ -303,7 +294,7 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   CrashCause cause = CrashCause::kUnknown;
   std::string ended;
   if (options_.exits && started->exited) {  // not when ironward killed it for hanging
-    if (auto exit = ReapIfExited(started->record.pid)) {
+    if (auto exit = options_.processes->ReapIfExited(started->record.pid)) {
       options_.exits->Record(started->record.pid, *exit);
       cause = exit->signaled ? CrashCause::kSignal : CrashCause::kExit;
       ended = " (" + exit->Words() + ")";
@@ -312,7 +303,7 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   const CrashState cs =
       RecordCrash(d.crash, now, "NotReady: " + started->detail + ended, rq.inputs.Digest(), Policy(ctx), cause);
   if (auto s = WriteCrashState(deps.state, cs); !s) return Outcome::Failed(s.error(), "WriteFailed");
-  const auto lines = TailLines((deps.state.root() / kLogFile).string(), options_.tail_lines);
+  const auto lines = TailLines(deps.state, options_.tail_lines);
   const std::string message = started->detail + ended + " (crash " + std::to_string(cs.consecutive) + ", back-off " +
                               FormatDuration(cs.backoff) + ")\nlast " + std::to_string(lines.size()) +
                               " log lines:\n" + FormatTail(lines, secrets);
@@ -322,13 +313,12 @@ Outcome DaemonReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan,
   after.liveness = Liveness::kGone;
   after.crash = cs;
   if (InCrashLoop(cs, rq.inputs.Digest(), options_.crash_loop_threshold)) {
-    Outcome loop = Make(Outcome::Kind::kRetry, "CrashLoop",
-                        CrashLoopWords(cs.consecutive, Policy(ctx)) + "; last: " + message, 0, cs.backoff);
-    loop.stalled = true;
+    Outcome loop = Outcome::Stalled(
+        Outcome::Retry("CrashLoop", CrashLoopWords(cs.consecutive, Policy(ctx)) + "; last: " + message, cs.backoff));
     loop.details = Details(after);
     return loop;
   }
-  Outcome retry = Make(Outcome::Kind::kRetry, "NotReady", notes + message, 0, cs.backoff);
+  Outcome retry = Outcome::Retry("NotReady", notes + message, cs.backoff);
   retry.details = Details(after);
   return retry;
 }

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "reconcilers/daemon/daemon_plan.h"
+#include "reconcilers/io/process.h"
 #include "reconcilers/reconciler.h"
 
 namespace ironward::daemon {
@@ -29,19 +30,21 @@ struct DaemonOptions {
   /// How proxies this process reaped ended (`ironward run` only; null elsewhere): crashes are
   /// counted as killed by a signal or exited (status details.crash_causes).
   std::shared_ptr<ExitLedger> exits;
+  /// Spawning, /proc identity, signals and reaping; null means RealProcesses.
+  std::shared_ptr<Processes> processes;
 };
 
 class DaemonReconciler final : public ResourceReconciler<ObservedDaemon> {
  public:
-  explicit DaemonReconciler(DaemonOptions options = {}) : options_(std::move(options)) {}
+  explicit DaemonReconciler(DaemonOptions options = {});
   std::string_view Name() const override { return "daemon"; }
   std::vector<std::string_view> DependsOn() const override {
     // network: with bind: sandbox-network the listeners bind the bridge gateway (no-op when none).
     return {"binary", "ca", "mappings", "network", "proxy_config", "secrets"};
   }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedDaemon> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedDaemon& observed, const Clock& clock) const override;
 

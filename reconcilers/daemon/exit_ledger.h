@@ -14,13 +14,12 @@
 #include <optional>
 #include <string>
 
+#include "reconcilers/io/process.h"
+
 namespace ironward::daemon {
 
-struct ProxyExit {
-  bool signaled = false;  ///< killed by a signal (vs. exited)
-  int value = 0;          ///< the signal number, or the exit code
-  std::string Words() const;  ///< "killed by SIGKILL", "exited with code 1"
-};
+/// How a proxy ended (reaped with Processes::ReapIfExited).
+using ProxyExit = ChildExit;
 
 class ExitLedger {
  public:
@@ -34,9 +33,5 @@ class ExitLedger {
   std::map<std::uint64_t, pid_t> order_;
   std::uint64_t next_ = 0;
 };
-
-/// Reaps `pid` if it is an exited child of this process (waitpid WNOHANG): its exit, or nullopt
-/// (still running, or not our child).
-std::optional<ProxyExit> ReapIfExited(pid_t pid);
 
 }  // namespace ironward::daemon

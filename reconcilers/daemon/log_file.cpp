@@ -30,23 +30,6 @@ Status CheckOurs(int fd, const std::string& name) {
   return Status::Ok();
 }
 
-Status CopyFd(int from, int to) {
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(from, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::Transient(Errno("reading log"));
-    if (n == 0) return Status::Ok();
-    ssize_t off = 0;
-    while (off < n) {
-      const ssize_t w = ::write(to, buf + off, static_cast<std::size_t>(n - off));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return Error::Transient(Errno("writing rotated log"));
-      off += w;
-    }
-  }
-}
-
 }  // namespace
 
 Result<int> OpenLogForAppend(const std::string& dir, const std::string& name) {
@@ -66,60 +49,39 @@ Result<int> OpenLogForAppend(const std::string& dir, const std::string& name) {
   return fd;
 }
 
-Result<bool> RotateIfNeeded(const std::string& dir, std::uint64_t max_bytes, const std::string& name) {
-  auto dfd_r = OpenDir(dir);
-  if (!dfd_r) return dfd_r.error();
-  const int dfd = *dfd_r;
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } close_dir{dfd};
-  const int live = ::openat(dfd, name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-  if (live < 0) {
-    if (errno == ENOENT) return false;
-    return Error::Transient(Errno("opening " + name));
+Result<bool> RotateIfNeeded(state::StateWriter& state, std::uint64_t max_bytes, const std::string& name) {
+  auto live = state.Stat(name);
+  if (!live) return live.error();
+  if (!live->exists) return false;
+  if (live->mode != 0600) {
+    if (auto s = state.Chmod(name, 0600); !s) return s.error();
   }
-  Closer close_live{live};
-  if (auto s = CheckOurs(live, name); !s) return s.error();
-  struct stat st {};
-  if (::fstat(live, &st) != 0) return Error::Transient(Errno("stat " + name));
-  if (static_cast<std::uint64_t>(st.st_size) <= max_bytes) return false;
+  if (live->size <= max_bytes) return false;
   for (int i = kLogKeep - 1; i >= 1; --i) {
     const std::string from = name + "." + std::to_string(i);
-    const std::string to = name + "." + std::to_string(i + 1);
-    if (::renameat(dfd, from.c_str(), dfd, to.c_str()) != 0 && errno != ENOENT) {
-      return Error::Transient(Errno("rotating " + from));
-    }
+    auto older = state.Stat(from);
+    if (!older) return older.error();
+    if (!older->exists) continue;
+    if (auto s = state.Rename(from, name + "." + std::to_string(i + 1)); !s) return s.error();
   }
-  const std::string first = name + ".1";
-  if (::unlinkat(dfd, first.c_str(), 0) != 0 && errno != ENOENT) return Error::Transient(Errno("removing " + first));
-  const int copy = ::openat(dfd, first.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (copy < 0) return Error::Transient(Errno("creating " + first));
-  Closer close_copy{copy};
-  if (auto s = CopyFd(live, copy); !s) return s.error();
-  // Lines the proxy writes between the copy above and this truncate are lost (documented race).
-  if (::ftruncate(live, 0) != 0) return Error::Transient(Errno("truncating " + name));
+  // .1 is gone now (renamed to .2), and CopyTruncate replaces it atomically anyway.
+  if (auto s = state.CopyTruncate(name, name + ".1", 0600); !s) return s.error();
   return true;
 }
 
-std::vector<std::string> TailLines(const std::string& path, std::size_t n) {
+std::vector<std::string> TailLines(const state::StateReader& state, std::size_t n, const std::string& name) {
   std::vector<std::string> lines;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return lines;
-  struct stat st {};
-  std::string data;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-    const off_t window = 64 * 1024;
-    const off_t start = st.st_size > window ? st.st_size - window : 0;
-    data.resize(static_cast<std::size_t>(st.st_size - start));
-    const ssize_t got = ::pread(fd, data.data(), data.size(), start);
-    data.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
-    if (start > 0) {  // drop the partial first line
-      const auto nl = data.find('\n');
-      data = nl == std::string::npos ? "" : data.substr(nl + 1);
-    }
+  constexpr std::size_t kWindow = 64 * 1024;
+  // One byte more than the window tells whether the file is longer than it (then the window's
+  // first line is partial and dropped).
+  auto tail = state.ReadTail(name, kWindow + 1);
+  if (!tail.ok() || !tail->has_value()) return lines;
+  std::string data = std::move(**tail);
+  if (data.size() > kWindow) {
+    data.erase(0, data.size() - kWindow);
+    const auto nl = data.find('\n');
+    data = nl == std::string::npos ? "" : data.substr(nl + 1);
   }
-  ::close(fd);
   std::size_t pos = 0;
   while (pos < data.size()) {
     auto nl = data.find('\n', pos);

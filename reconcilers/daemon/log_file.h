@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "state/result.h"
+#include "state/state_dir.h"
 
 namespace ironward::daemon {
 
@@ -24,11 +25,14 @@ inline constexpr int kLogKeep = 3;
 /// looser); refuses a non-regular file or one owned by another user. Caller closes the fd.
 Result<int> OpenLogForAppend(const std::string& dir, const std::string& name = kLogFile);
 
-/// Copy-truncate rotation when the live file is larger than `max_bytes`; true when rotated.
-Result<bool> RotateIfNeeded(const std::string& dir, std::uint64_t max_bytes, const std::string& name = kLogFile);
+/// Copy-truncate rotation when the live state file is larger than `max_bytes`; true when rotated.
+/// Tightens a looser mode to 0600 first (rotated or not). Apply only: it takes the writer.
+Result<bool> RotateIfNeeded(state::StateWriter& state, std::uint64_t max_bytes, const std::string& name = kLogFile);
 
-/// Last `n` lines of the file (reads at most the last 64 KiB); empty when missing.
-std::vector<std::string> TailLines(const std::string& path, std::size_t n = 20);
+/// Last `n` lines of the state file (reads at most the last 64 KiB); empty when missing or
+/// unreadable.
+std::vector<std::string> TailLines(const state::StateReader& state, std::size_t n = 20,
+                                   const std::string& name = kLogFile);
 
 /// The lines joined for a status message, with every known secret value replaced by its
 /// SensitiveLabel (defence in depth: the proxy never logs values, but a crash dump might).

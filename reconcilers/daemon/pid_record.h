@@ -59,7 +59,4 @@ struct PidRecord {
 std::string SerializePidRecord(const PidRecord& r);
 Result<PidRecord> ParsePidRecord(const std::string& text);
 
-/// Short form for plans and messages ("a1b2c3d4").
-inline std::string Short(const std::string& digest) { return digest.empty() ? "none" : digest.substr(0, 8); }
-
 }  // namespace ironward::daemon

@@ -1,154 +1,29 @@
 #include "reconcilers/daemon/process_identity.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <charconv>
 #include <thread>
 
 namespace ironward::daemon {
-namespace {
 
-// glibc 2.36's <sys/pidfd.h> lacks C linkage for C++; call the syscalls directly.
-int PidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0U)); }
-int PidfdSendSignal(int pidfd, int sig) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U)); }
-
-std::string ReadProcFile(pid_t pid, const char* leaf) {
-  const std::string path = "/proc/" + std::to_string(pid) + "/" + leaf;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > (1U << 20)) break;  // environments are small; never read unbounded
-  }
-  ::close(fd);
-  return out;
-}
-
-}  // namespace
-
-std::optional<ProcStat> ParseProcStat(std::string_view text) {
-  const auto close = text.rfind(')');
-  if (close == std::string_view::npos) return std::nullopt;
-  std::string_view rest = text.substr(close + 1);
-  // rest: " S ppid pgrp ..." ; field 3 is the state, field 9 the flags, field 22 the starttime.
-  std::vector<std::string_view> fields;
-  std::size_t i = 0;
-  while (i < rest.size() && fields.size() < 20) {
-    while (i < rest.size() && rest[i] == ' ') ++i;
-    std::size_t j = i;
-    while (j < rest.size() && rest[j] != ' ' && rest[j] != '\n') ++j;
-    if (j > i) fields.push_back(rest.substr(i, j - i));
-    i = j + 1;
-  }
-  if (fields.size() < 20 || fields[0].size() != 1) return std::nullopt;
-  ProcStat st;
-  st.state = fields[0][0];
-  const std::string_view flags = fields[6];  // field 9
-  if (std::from_chars(flags.data(), flags.data() + flags.size(), st.flags).ec != std::errc()) return std::nullopt;
-  const std::string_view start = fields[19];  // field 22 = index 19 after the state (field 3)
-  if (std::from_chars(start.data(), start.data() + start.size(), st.starttime).ec != std::errc()) return std::nullopt;
-  return st;
-}
-
-std::optional<ProcStat> ReadProcStat(pid_t pid) {
-  if (pid <= 0) return std::nullopt;
-  const std::string text = ReadProcFile(pid, "stat");
-  if (text.empty()) return std::nullopt;
-  return ParseProcStat(text);
-}
-
-std::vector<std::string> ReadEnviron(pid_t pid) {
-  std::vector<std::string> out;
-  if (pid <= 0) return out;
-  const std::string text = ReadProcFile(pid, "environ");
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\0', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-std::optional<std::string> EnvironValue(pid_t pid, std::string_view name) {
-  const std::string prefix = std::string(name) + "=";
-  for (auto& e : ReadEnviron(pid)) {
-    if (e.compare(0, prefix.size(), prefix) == 0) return e.substr(prefix.size());
-  }
-  return std::nullopt;
-}
-
-std::string_view ToString(Liveness l) {
-  switch (l) {
-    case Liveness::kAlive: return "alive";
-    case Liveness::kGone: return "gone";
-    case Liveness::kRecycled: return "recycled";
-  }
-  return "?";
-}
-
-Liveness CheckIdentity(const ProcessIdentity& id) {
-  if (id.pid <= 0 || id.nonce.empty()) return Liveness::kGone;
-  const auto st = ReadProcStat(id.pid);
-  if (!st || st->Dying()) return Liveness::kGone;
-  if (st->starttime != id.starttime) return Liveness::kRecycled;
-  const auto nonce = EnvironValue(id.pid, kNonceEnv);
-  if (nonce && *nonce == id.nonce) return Liveness::kAlive;
-  if (!nonce) {
-    // The process may have begun exiting between the two reads (its environ vanishes then).
-    const auto again = ReadProcStat(id.pid);
-    if (!again || again->Dying()) return Liveness::kGone;
-  }
-  return Liveness::kRecycled;
-}
-
-bool SignalIfSame(const ProcessIdentity& id, int sig) {
-  if (id.pid <= 0) return false;
-  // Pin the process first; only then check who it is; signal through the pin.
-  const int pidfd = PidfdOpen(id.pid);
-  if (pidfd < 0) {
-    if (errno != ENOSYS) return false;  // ESRCH: gone
-    // Kernel without pidfds: check-then-kill (a tiny window remains).
-    return CheckIdentity(id) == Liveness::kAlive && ::kill(id.pid, sig) == 0;
-  }
-  bool sent = false;
-  if (CheckIdentity(id) == Liveness::kAlive) sent = PidfdSendSignal(pidfd, sig) == 0;
-  ::close(pidfd);
-  return sent;
-}
-
-bool WaitGone(const ProcessIdentity& id, std::chrono::milliseconds timeout, std::chrono::milliseconds poll) {
+bool WaitGone(const Processes& processes, const ProcessIdentity& id, std::chrono::milliseconds timeout,
+              std::chrono::milliseconds poll) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    if (CheckIdentity(id) != Liveness::kAlive) return true;
+    if (processes.CheckIdentity(id) != Liveness::kAlive) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(poll);
   }
 }
 
-std::vector<ProcessIdentity> FindStrays(const std::string& home, pid_t except) {
+std::vector<ProcessIdentity> FindStrays(const Processes& processes, const std::string& home, pid_t except) {
   std::vector<ProcessIdentity> out;
-  DIR* d = ::opendir("/proc");
-  if (d == nullptr) return out;
   const std::string home_entry = "HOME=" + home;
   const std::string nonce_prefix = std::string(kNonceEnv) + "=";
   const pid_t self = ::getpid();
-  while (const dirent* e = ::readdir(d)) {
-    pid_t pid = 0;
-    const std::string_view name(e->d_name);
-    if (std::from_chars(name.data(), name.data() + name.size(), pid).ec != std::errc() || pid <= 0) continue;
-    if (pid == except || pid == self) continue;
-    const auto env = ReadEnviron(pid);
+  for (const pid_t pid : processes.ListPids()) {
+    if (pid <= 0 || pid == except || pid == self) continue;
+    const auto env = processes.ReadEnviron(pid);
     bool home_match = false;
     std::string nonce;
     for (const auto& kv : env) {
@@ -156,11 +31,10 @@ std::vector<ProcessIdentity> FindStrays(const std::string& home, pid_t except) {
       if (kv.compare(0, nonce_prefix.size(), nonce_prefix) == 0) nonce = kv.substr(nonce_prefix.size());
     }
     if (!home_match || nonce.empty()) continue;
-    const auto st = ReadProcStat(pid);
+    const auto st = processes.ReadStat(pid);
     if (!st || st->state == 'Z') continue;
     out.push_back(ProcessIdentity{pid, nonce, st->starttime});
   }
-  ::closedir(d);
   return out;
 }
 

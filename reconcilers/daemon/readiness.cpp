@@ -156,7 +156,7 @@ Result<PlainResponse> PlainHttp(const Endpoint& ep, const std::string& method, c
   return out;
 }
 
-int HealthzStatus(HttpClient* http, const Endpoint& metrics, Ms timeout) {
+int HealthzStatus(HttpReader* http, const Endpoint& metrics, Ms timeout) {
   if (http != nullptr) {
     HttpRequest rq;
     rq.url = "http://" + metrics.ToString() + "/healthz";
@@ -165,7 +165,7 @@ int HealthzStatus(HttpClient* http, const Endpoint& metrics, Ms timeout) {
     rq.follow_redirects = false;
     rq.use_env_proxy = false;  // the proxy's own loopback listener: never through a forward proxy
     rq.max_body_bytes = 4096;
-    auto r = http->Send(rq);
+    auto r = http->Get(rq);
     return r.ok() ? static_cast<int>(r->status) : 0;
   }
   auto r = PlainHttp(metrics, "GET", "/healthz", {}, timeout);
@@ -226,7 +226,7 @@ std::string ListenersOwnedBy(pid_t pid, const ListenPorts& ports) {
   return "";
 }
 
-std::string CheckHealthy(HttpClient* http, const Endpoints& eps) {
+std::string CheckHealthy(HttpReader* http, const Endpoints& eps) {
   const Ms each(1000);
   if (!eps.metrics) return "proxy.yaml has no metrics listener";
   if (const int s = HealthzStatus(http, *eps.metrics, each); s != 200) {
@@ -238,7 +238,7 @@ std::string CheckHealthy(HttpClient* http, const Endpoints& eps) {
   return "";
 }
 
-std::string CheckHealthyRepeatedly(HttpClient* http, const Endpoints& eps, int checks, Ms pause) {
+std::string CheckHealthyRepeatedly(HttpReader* http, const Endpoints& eps, int checks, Ms pause) {
   std::string why;
   for (int i = 1; i <= std::max(checks, 1); ++i) {
     why = CheckHealthy(http, eps);
@@ -248,8 +248,8 @@ std::string CheckHealthyRepeatedly(HttpClient* http, const Endpoints& eps, int c
   return checks > 1 ? why + " (" + std::to_string(checks) + " checks in a row)" : why;
 }
 
-ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpClient* http,
-                          const ReadinessOptions& options) {
+ReadinessResult WaitReady(const Processes& processes, const ProcessIdentity& id, const Endpoints& eps,
+                          HttpReader* http, const ReadinessOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   const auto deadline = started + options.timeout;
   ReadinessResult out;
@@ -257,7 +257,7 @@ ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpC
   const Ms longest = std::max(options.poll, Ms(1));
   Ms pause = std::clamp(options.first_poll, Ms(1), longest);
   for (;;) {
-    if (CheckIdentity(id) != Liveness::kAlive) {
+    if (processes.CheckIdentity(id) != Liveness::kAlive) {
       out.exited = true;
       out.detail = "iron-proxy exited during startup (" + last + ")";
       return out;
@@ -275,14 +275,14 @@ ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpC
   // Optional extra margin (default none: the listeners are known to be this process's own).
   const auto settle_end = std::chrono::steady_clock::now() + options.settle;
   while (std::chrono::steady_clock::now() < settle_end) {
-    if (CheckIdentity(id) != Liveness::kAlive) {
+    if (processes.CheckIdentity(id) != Liveness::kAlive) {
       out.exited = true;
       out.detail = "iron-proxy exited right after its listeners came up";
       return out;
     }
     std::this_thread::sleep_for(options.poll);
   }
-  if (CheckIdentity(id) != Liveness::kAlive) {
+  if (processes.CheckIdentity(id) != Liveness::kAlive) {
     out.exited = true;
     out.detail = "iron-proxy exited right after its listeners came up";
     return out;

@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "reconcilers/daemon/process_identity.h"
+#include "reconcilers/io/process.h"
 #include "state/result.h"
 
 namespace ironward {
-class HttpClient;
+class HttpReader;
 }
 
 namespace ironward::daemon {
@@ -61,7 +61,7 @@ Result<PlainResponse> PlainHttp(const Endpoint& ep, const std::string& method, c
 
 /// GET /healthz via `http` when given (any proxy in ironward's env is ignored by it), else a
 /// plain socket. Returns the HTTP status (0 = not reachable).
-int HealthzStatus(HttpClient* http, const Endpoint& metrics, std::chrono::milliseconds timeout);
+int HealthzStatus(HttpReader* http, const Endpoint& metrics, std::chrono::milliseconds timeout);
 
 /// "" when every TCP port in `ports` has a listening socket and every UDP port a bound socket
 /// (IPv4 or IPv6) held by `pid`, else which port does not. Reads /proc/net/{tcp,tcp6,udp,udp6}
@@ -69,10 +69,10 @@ int HealthzStatus(HttpClient* http, const Endpoint& metrics, std::chrono::millis
 std::string ListenersOwnedBy(pid_t pid, const ListenPorts& ports);
 
 /// One look, no waiting: "" when healthy, else why not.
-std::string CheckHealthy(HttpClient* http, const Endpoints& eps);
+std::string CheckHealthy(HttpReader* http, const Endpoints& eps);
 /// Up to `checks` looks, `pause` apart: "" at the first healthy one, else the last reason with
 /// the number of failed checks.
-std::string CheckHealthyRepeatedly(HttpClient* http, const Endpoints& eps, int checks, std::chrono::milliseconds pause);
+std::string CheckHealthyRepeatedly(HttpReader* http, const Endpoints& eps, int checks, std::chrono::milliseconds pause);
 
 struct ReadinessOptions {
   std::chrono::milliseconds timeout{10000};
@@ -92,7 +92,8 @@ struct ReadinessResult {
   std::string detail;   ///< why not ready
 };
 
-ReadinessResult WaitReady(const ProcessIdentity& id, const Endpoints& eps, HttpClient* http,
-                          const ReadinessOptions& options);
+/// `processes` answers whether `id` is still alive while it waits.
+ReadinessResult WaitReady(const Processes& processes, const ProcessIdentity& id, const Endpoints& eps,
+                          HttpReader* http, const ReadinessOptions& options);
 
 }  // namespace ironward::daemon

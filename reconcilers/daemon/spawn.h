@@ -1,31 +1,15 @@
-// Detached start of the proxy: fork -> setsid -> fork, so it outlives a one-shot
-// `ironward reconcile` and is never ironward's child. The grandchild gets stdin /dev/null,
-// stdout+stderr appended to the log *file* (never a pipe: a write can neither block nor
-// SIGPIPE the proxy when ironward is gone), no other fd, default signal dispositions, an
-// empty signal mask, umask 077, cwd = the state dir, and exactly the environment given.
-// An exec failure is reported back through a CLOEXEC pipe.
+// The environment of the supervised iron-proxy (it is started with Processes::SpawnDetached,
+// reconcilers/io/process.h): exactly what ironward sets, nothing inherited.
 #pragma once
-
-#include <sys/types.h>
 
 #include <map>
 #include <string>
 #include <vector>
 
+#include "reconcilers/io/process.h"
 #include "state/result.h"
 
 namespace ironward::daemon {
-
-struct SpawnRequest {
-  std::string binary;              ///< absolute path, exec'd directly (no PATH lookup)
-  std::vector<std::string> argv;   ///< argv[0] included
-  std::vector<std::string> env;    ///< "NAME=value" entries: the whole environment
-  int log_fd = -1;                 ///< opened by the caller (see log_file.h); dup'd onto 1 and 2
-  std::string cwd;
-};
-
-/// Starts the process; returns its pid once exec succeeded (or the exec error).
-Result<pid_t> SpawnDetached(const SpawnRequest& request);
 
 struct EnvInputs {
   std::string state_root;        ///< HOME=<state_root>/proxy-home

@@ -45,13 +45,4 @@ std::vector<std::string> SplitWords(const std::string& line) {
 
 std::string_view ToolName(Tool tool) { return tool == Tool::kUfw ? "ufw" : "firewalld"; }
 
-Status ReadOnlyHostFirewall::Allow(const Opening& opening, const std::string&) {
-  return Error::Terminal("dry run: would add a " + std::string(ToolName(Kind())) + " accept for " + opening.Describe());
-}
-
-Status ReadOnlyHostFirewall::Revoke(const Opening& opening, const std::string&) {
-  return Error::Terminal("dry run: would remove the " + std::string(ToolName(Kind())) + " accept for " +
-                         opening.Describe());
-}
-
 }  // namespace ironward::hostfw

@@ -9,8 +9,8 @@
 // firewalld rich rules in the zone the bridge's traffic is dispatched to, runtime and permanent.
 //
 // UfwFirewall and FirewalldFirewall (ufw.h, firewalld.h) are the real ones, running the tools'
-// CLIs through the CommandRunner seam; ReadOnlyHostFirewall is what a dry run gets; tests use
-// tests/host_firewall/fake_host_firewall.h.
+// CLIs through the CommandRunner seam; Observe/Plan get only their read half
+// (HostFirewallReader); tests use tests/host_firewall/fake_host_firewall.h.
 #pragma once
 
 #include <string>
@@ -57,29 +57,22 @@ struct ToolState {
   std::string detail;      ///< one line for plans and doctor ("active, default deny (incoming)")
 };
 
-class HostFirewall {
+/// The read half: what Observe/Plan get (ReadDeps::host_firewalls).
+class HostFirewallReader {
  public:
-  virtual ~HostFirewall() = default;
+  virtual ~HostFirewallReader() = default;
   virtual Tool Kind() const = 0;
   /// Errors: the tool is installed but cannot be read (not root, timeout): transient.
   virtual Result<ToolState> Observe(const Opening& opening) = 0;
+};
+
+/// The reads plus the changes: what Apply gets (WriteDeps::host_firewalls).
+class HostFirewall : public HostFirewallReader {
+ public:
   /// Adds the accept (idempotent). `where`: the zone Observe reported (firewalld).
   virtual Status Allow(const Opening& opening, const std::string& where) = 0;
   /// Removes the accept ironward added (idempotent: Ok when it is already gone).
   virtual Status Revoke(const Opening& opening, const std::string& where) = 0;
-};
-
-/// What a dry run gets: observations pass through, every change is refused with a terminal error.
-class ReadOnlyHostFirewall final : public HostFirewall {
- public:
-  explicit ReadOnlyHostFirewall(HostFirewall& inner) : inner_(inner) {}
-  Tool Kind() const override { return inner_.Kind(); }
-  Result<ToolState> Observe(const Opening& opening) override { return inner_.Observe(opening); }
-  Status Allow(const Opening& opening, const std::string& where) override;
-  Status Revoke(const Opening& opening, const std::string& where) override;
-
- private:
-  HostFirewall& inner_;
 };
 
 }  // namespace ironward::hostfw

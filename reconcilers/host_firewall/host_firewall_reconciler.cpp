@@ -65,9 +65,10 @@ Result<std::optional<Opening>> DesiredOpening(const spec::DesiredState& desired,
   return std::optional<Opening>(o);
 }
 
-Result<std::vector<ObservedTool>> ObserveTools(const std::vector<HostFirewall*>& firewalls, const Opening& opening) {
+Result<std::vector<ObservedTool>> ObserveTools(const std::vector<HostFirewallReader*>& firewalls,
+                                                const Opening& opening) {
   std::vector<ObservedTool> out;
-  for (HostFirewall* f : firewalls) {
+  for (HostFirewallReader* f : firewalls) {
     if (f == nullptr) continue;
     auto st = f->Observe(opening);
     if (!st) return st.error().Wrap(ToolStr(f->Kind()));
@@ -118,7 +119,7 @@ HostFirewallActions ComputeActions(const ObservedHostFirewall& o) {
 Result<ObservedHostFirewall> HostFirewallReconciler::Observe(const ReconcileContext& ctx, const ReadDeps& deps) const {
   ObservedHostFirewall o;
   const auto& e = ctx.desired.spec.enforcement;
-  const std::string bridge = ctx.facts.network && !ctx.facts.network->pending ? ctx.facts.network->bridge : "";
+  const std::string bridge = ctx.facts.network() && !ctx.facts.network()->pending ? ctx.facts.network()->bridge : "";
   auto desired = DesiredOpening(ctx.desired, bridge);
   if (!desired) return desired.error();
   o.desired = *desired;
@@ -169,7 +170,7 @@ ResourcePlan HostFirewallReconciler::Diff(ReconcileContext&, const ObservedHostF
   return plan;
 }
 
-Outcome HostFirewallReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
+Outcome HostFirewallReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   const auto actions = ComputeActions(*observed);

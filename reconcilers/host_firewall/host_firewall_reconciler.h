@@ -64,9 +64,9 @@ class HostFirewallReconciler final : public ResourceReconciler<ObservedHostFirew
   std::string_view Name() const override { return "host_firewall"; }
   /// The bridge must exist (and its real name be known) before a rule can name it.
   std::vector<std::string_view> DependsOn() const override { return {"network"}; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedHostFirewall> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedHostFirewall& observed, const Clock& clock) const override;
 };
@@ -76,6 +76,7 @@ HostFirewall* FindFirewall(const std::vector<HostFirewall*>& firewalls, Tool too
 const ObservedTool* FindObserved(const std::vector<ObservedTool>& tools, Tool tool);
 
 /// Observes every installed tool in `firewalls` against `opening` (shared with doctor and down).
-Result<std::vector<ObservedTool>> ObserveTools(const std::vector<HostFirewall*>& firewalls, const Opening& opening);
+Result<std::vector<ObservedTool>> ObserveTools(const std::vector<HostFirewallReader*>& firewalls,
+                                                const Opening& opening);
 
 }  // namespace ironward::hostfw

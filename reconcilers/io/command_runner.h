@@ -1,10 +1,12 @@
-// Command seam: run a program (never a shell) with a minimal environment, a timeout and an output
-// cap. Used by the harden survey, doctor, the nftables runner and the host firewalls (ufw,
-// firewalld). RealCommandRunner is the real one; tests inject a fake (tests/doctor/argv_runner.h).
+// The command role of the process seam (process.h): run a program (never a shell) with a minimal
+// environment, a timeout and an output cap, and what came of it (CommandResult, also what
+// Processes::RunProgram returns). Used by the harden survey, doctor, the nftables runner and the
+// host firewalls (ufw, firewalld). Every Processes is a CommandRunner (RealProcesses is the real
+// one; tests use tests/fakes/fake_processes.h); netfilter::LibNftRunner answers nft's command
+// lines through libnftables instead.
 #pragma once
 
 #include <chrono>
-#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +30,7 @@ struct CommandResult {
   std::string err;         ///< stderr, at most the runner's cap
   bool truncated = false;  ///< stdout or stderr hit the cap (the rest was read and dropped)
   std::string error;       ///< for kSpawnFailed / kNotFound: what went wrong
+  int exec_errno = 0;      ///< kSpawnFailed / kNotFound in the child (dup2, chdir, execve): errno; else 0
 
   bool ok() const { return outcome == Outcome::kExited && exit_code == 0; }
 
@@ -64,19 +67,6 @@ class CommandRunner {
   /// Runs argv[0] (a bare name looked up on kProbePath, or an absolute path) with argv.
   /// Never throws for a failing command; must be safe to call from several threads at once.
   virtual CommandResult Run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) = 0;
-};
-
-/// fork + execve with env {PATH=kProbePath, LC_ALL=C}, stdin from /dev/null, stdout/stderr through
-/// pipes (each capped at max_output_bytes), in its own process group. On timeout the whole group
-/// gets SIGKILL and the child is reaped; when the child exits, leftovers in its group are killed
-/// too, so a probe never leaves processes behind.
-class RealCommandRunner final : public CommandRunner {
- public:
-  explicit RealCommandRunner(std::size_t max_output_bytes = 1024U * 1024U) : max_output_bytes_(max_output_bytes) {}
-  CommandResult Run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override;
-
- private:
-  std::size_t max_output_bytes_;
 };
 
 /// Absolute path of an executable `name` on `search_path` ("" when none); absolute names are

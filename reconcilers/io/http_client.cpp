@@ -83,6 +83,13 @@ std::string HttpResponse::Header(std::string_view name) const {
   return "";
 }
 
+Result<HttpResponse> HttpClient::Get(const HttpRequest& request) {
+  if (request.method != "GET" && request.method != "HEAD") {
+    return Error::Terminal("refusing " + request.method + " " + request.url + " through the read-only HTTP view");
+  }
+  return Send(request);
+}
+
 CurlHttpClient::CurlHttpClient() : proxy_(ProxySettings::FromProcessEnvironment()) {}
 
 CurlHttpClient::CurlHttpClient(ProxySettings proxy) : proxy_(std::move(proxy)) {}

@@ -1,4 +1,6 @@
 // HTTP seam. CurlHttpClient is the real one (libcurl); tests use a loopback server or a fake.
+// HttpReader is its read half (GET and HEAD): what Observe/Plan get in ReadDeps; HttpClient adds
+// Send (any method), which only Apply gets (WriteDeps).
 #pragma once
 
 #include <chrono>
@@ -46,11 +48,21 @@ struct HttpResponse {
   std::string Header(std::string_view name) const;
 };
 
-class HttpClient {
+/// The read half of the HTTP seam: a request whose method is GET or HEAD. The request type
+/// still carries a method, so anything else is refused (terminal error) before it is sent.
+class HttpReader {
  public:
-  virtual ~HttpClient() = default;
+  virtual ~HttpReader() = default;
+  /// Transport failures are an Error (transient); any HTTP status is a response.
+  virtual Result<HttpResponse> Get(const HttpRequest& request) = 0;
+};
+
+class HttpClient : public HttpReader {
+ public:
   /// Transport failures are an Error (transient); any HTTP status is a response.
   virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
+  /// Send, for GET and HEAD only (see HttpReader).
+  Result<HttpResponse> Get(const HttpRequest& request) final;
 };
 
 class CurlHttpClient final : public HttpClient {

@@ -2,8 +2,8 @@
 //
 // ironward owns exactly one nftables table, `inet ironward`, and never reads or writes any
 // other table. The whole table is replaced atomically (one nft transaction), so a half-applied
-// rule set is never visible. NftFirewall (nft_firewall.h) is the real one; ReadOnlyFirewall is
-// what a dry run gets; tests use tests/network/fake_firewall.h.
+// rule set is never visible. Observe/Plan get only its read half (FirewallReader). NftFirewall
+// (nft_firewall.h) is the real one; tests use tests/network/fake_firewall.h.
 #pragma once
 
 #include <optional>
@@ -56,27 +56,21 @@ struct TableState {
   std::vector<ObservedRule> rules;
 };
 
-class Firewall {
+/// The read half: what Observe/Plan get (ReadDeps::firewall).
+class FirewallReader {
  public:
-  virtual ~Firewall() = default;
+  virtual ~FirewallReader() = default;
   /// Our table, or nullopt when it does not exist. Errors: nft missing or failing (transient).
   virtual Result<std::optional<TableState>> ReadTable() = 0;
+};
+
+/// The read plus the changes: what Apply gets (WriteDeps::firewall).
+class Firewall : public FirewallReader {
+ public:
   /// Replaces our table with `table` in one transaction (creates it when absent).
   virtual Status ReplaceTable(const TableSpec& table) = 0;
   /// Deletes our table; Ok when it is already gone.
   virtual Status DeleteTable() = 0;
-};
-
-/// What a dry run gets: reads pass through, every change is refused with a terminal error.
-class ReadOnlyFirewall final : public Firewall {
- public:
-  explicit ReadOnlyFirewall(Firewall& inner) : inner_(inner) {}
-  Result<std::optional<TableState>> ReadTable() override { return inner_.ReadTable(); }
-  Status ReplaceTable(const TableSpec& table) override;
-  Status DeleteTable() override;
-
- private:
-  Firewall& inner_;
 };
 
 }  // namespace ironward::netfilter

@@ -287,7 +287,7 @@ ResourcePlan NetworkReconciler::Diff(ReconcileContext& ctx, const ObservedNetwor
   if (observed.internal_wanted) {
     NetworkFacts facts = FactsOf(spec, *actions, observed);
     if (!facts.pending && facts.bridge.empty()) facts.bridge = actions->bridge;
-    ctx.facts.network = facts;
+    ctx.facts.Publish(facts);
     plan.details = {{"network", e.network_name}, {"gateway", actions->gateway}, {"bridge", actions->bridge},
                     {"rules", observed.table ? observed.table->rules.size() : 0}};
   } else {
@@ -296,7 +296,7 @@ ResourcePlan NetworkReconciler::Diff(ReconcileContext& ctx, const ObservedNetwor
   return plan;
 }
 
-Outcome NetworkReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
+Outcome NetworkReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   const auto& spec = ctx.desired.spec;
   const auto& e = spec.enforcement;
   auto observed = Observe(ctx, deps.Read());
@@ -396,7 +396,7 @@ Outcome NetworkReconciler::Apply(ReconcileContext& ctx, const ResourcePlan&, Wri
   facts.id = network_id;
   facts.gateway = actions->gateway;
   facts.bridge = bridge;
-  ctx.facts.network = facts;
+  ctx.facts.Publish(facts);
   if (!done.empty()) spdlog::info("network: {}", Join(done, "; "));
   Outcome out = Outcome::Done(changed, Join(done, "; "));
   out.details = {{"network", e.network_name}, {"gateway", actions->gateway}, {"bridge", bridge},

@@ -86,9 +86,9 @@ Result<NetworkActions> ComputeActions(const spec::Spec& spec, const ObservedNetw
 class NetworkReconciler final : public ResourceReconciler<ObservedNetwork> {
  public:
   std::string_view Name() const override { return "network"; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedNetwork> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedNetwork& observed, const Clock& clock) const override;
 };

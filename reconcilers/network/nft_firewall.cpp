@@ -158,14 +158,4 @@ std::size_t TableSpec::RuleCount() const {
   return n;
 }
 
-Status ReadOnlyFirewall::ReplaceTable(const TableSpec&) {
-  const std::string qualified = Qualified(kTableName);
-  return Error::Terminal("refusing to change the firewall (table " + qualified + ") during a read-only run");
-}
-
-Status ReadOnlyFirewall::DeleteTable() {
-  const std::string qualified = Qualified(kTableName);
-  return Error::Terminal("refusing to delete the firewall table " + qualified + " during a read-only run");
-}
-
 }  // namespace ironward::netfilter

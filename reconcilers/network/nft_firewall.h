@@ -1,9 +1,9 @@
 // NftFirewall: the real Firewall, driving nftables through a CommandRunner: in production
-// LibNftRunner (libnftables in process), in tests also the nft program (RealCommandRunner).
+// LibNftRunner (libnftables in process), in tests also the nft program (RealProcesses, reconcilers/io/process.h).
 //
 // Reads with `nft -j list table inet ironward`, writes with `nft -f FILE` (one atomic transaction
 // that creates, flushes and refills only our table), deletes with `nft delete table inet ironward`.
-// Through RealCommandRunner every nft run gets a minimal environment (PATH, LC_ALL=C), no stdin and
+// Through RealProcesses every nft run gets a minimal environment (PATH, LC_ALL=C), no stdin and
 // a timeout, like the harden survey's commands.
 #pragma once
 

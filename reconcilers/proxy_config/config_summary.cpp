@@ -61,8 +61,8 @@ json ProviderEntry(const YAML::Node& e, const std::map<std::string, std::string>
   if (replace && Scalar(replace["match_path"]) == "true") in.push_back("path");
   if (replace && Scalar(replace["match_query"]) == "true") in.push_back("query");
   entry["in"] = in;
-  entry["token"] = replace && replace["proxy_value"] ? "sha256:" + Sha256Hex(Scalar(replace["proxy_value"])).substr(0, 12)
-                                                     : "";
+  entry["token"] =
+      replace && replace["proxy_value"] ? "sha256:" + ShortDigest(Sha256Hex(Scalar(replace["proxy_value"]))) : "";
   return entry;
 }
 

@@ -17,28 +17,28 @@ namespace {
 
 PolicyInputs InputsFrom(const ReconcileContext& ctx) {
   const spec::Spec& spec = ctx.desired.spec;
-  const Facts& f = ctx.facts;
+  const FactsView& f = ctx.facts;
   PolicyInputs in;
   in.tunnel_port = spec.proxy.tunnel_port;
   in.http_port = spec.proxy.http_port != 0 ? spec.proxy.http_port : static_cast<std::uint16_t>(spec.proxy.tunnel_port + 1);
-  if (f.config && f.config->tunnel_port != 0) in.tunnel_port = f.config->tunnel_port;
-  if (f.config && f.config->http_port != 0) in.http_port = f.config->http_port;
+  if (f.config() && f.config()->tunnel_port != 0) in.tunnel_port = f.config()->tunnel_port;
+  if (f.config() && f.config()->http_port != 0) in.http_port = f.config()->http_port;
   in.ca_path = spec.wiring.ca_path;
   in.token_env_prefix = spec.wiring.token_env_prefix;
   if (spec.enforcement.network == spec::NetworkMode::kInternal) in.sandbox_network = spec.enforcement.network_name;
   in.proxy_hosts.insert("host.docker.internal");
-  if (f.config && !f.config->bind_address.empty()) in.proxy_hosts.insert(f.config->bind_address);
-  if (f.network && !f.network->gateway.empty()) in.proxy_hosts.insert(f.network->gateway);
-  if (f.ca) in.ca_host_path = f.ca->trust_bundle_path.empty() ? f.ca->cert_path : f.ca->trust_bundle_path;
+  if (f.config() && !f.config()->bind_address.empty()) in.proxy_hosts.insert(f.config()->bind_address);
+  if (f.network() && !f.network()->gateway.empty()) in.proxy_hosts.insert(f.network()->gateway);
+  if (f.ca()) in.ca_host_path = f.ca()->trust_bundle_path.empty() ? f.ca()->cert_path : f.ca()->trust_bundle_path;
   for (const auto& p : spec.providers) in.secret_names[p.secret] = p.name;
-  if (f.secrets) {
-    in.secret_digests = f.secrets->digests;
-    in.secret_values = f.secrets->values;
+  if (f.secrets()) {
+    in.secret_digests = f.secrets()->digests;
+    in.secret_values = f.secrets()->values;
   }
-  in.tokens_known = f.mappings.has_value() && f.mappings->pending.empty();
-  if (f.mappings) {
+  in.tokens_known = f.mappings().has_value() && f.mappings()->pending.empty();
+  if (f.mappings()) {
     for (const auto& p : spec.providers) {
-      if (auto t = f.mappings->tokens.find(p.name); t != f.mappings->tokens.end()) {
+      if (auto t = f.mappings()->tokens.find(p.name); t != f.mappings()->tokens.end()) {
         in.current_tokens[in.token_env_prefix + p.secret] = t->second;
       }
     }
@@ -193,10 +193,7 @@ ResourcePlan EnforcementReconciler::Diff(ReconcileContext& ctx, const ObservedEn
   return plan;
 }
 
-Outcome EnforcementReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
-  if (plan.error) return Outcome::Failed(*plan.error, "PlanFailed");
-  if (ctx.dry_run) return Outcome::Done(0, "dry run: nothing applied");
-  if (ctx.desired.spec.enforcement.mode != spec::EnforcementMode::kEnforce) return Outcome::Done(0);
+Outcome EnforcementReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   int stopped = 0;
@@ -212,20 +209,15 @@ Outcome EnforcementReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& 
     }
     if (*r == docker::Outcome::kChanged) ++stopped;
   }
-  Outcome out;
+  Outcome out = Outcome::Done(stopped, "stopped " + std::to_string(stopped) + " non-compliant container(s)");
+  if (!failures.empty()) {
+    const std::string message = "could not stop " + std::to_string(failures.size()) +
+                                " non-compliant container(s): " + JoinProblems(failures);
+    out = Outcome::Failed(transient ? Error::Transient(message) : Error::Terminal(message), "StopFailed");
+    out.changed = stopped;
+  }
   out.details = Details(ctx, *observed);
   out.details["stopped"] = stopped;
-  out.changed = stopped;
-  if (!failures.empty()) {
-    out.kind = transient ? Outcome::Kind::kRetry : Outcome::Kind::kTerminal;
-    out.reason = "StopFailed";
-    out.message = "could not stop " + std::to_string(failures.size()) + " non-compliant container(s): " +
-                  JoinProblems(failures);
-    return out;
-  }
-  out.kind = Outcome::Kind::kDone;
-  out.reason = "Enforced";
-  out.message = "stopped " + std::to_string(stopped) + " non-compliant container(s)";
   return out;
 }
 

@@ -50,10 +50,15 @@ class EnforcementReconciler final : public ResourceReconciler<ObservedEnforcemen
  public:
   explicit EnforcementReconciler(EnforcementOptions options = {}) : options_(std::move(options)) {}
   std::string_view Name() const override { return "enforcement"; }
+  /// It waits for the tokens and secret values its verdicts compare against.
   std::vector<std::string_view> DependsOn() const override { return {"mappings", "secrets"}; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
+  /// The proxy address, CA and sandbox network are read without waiting: policing must not stop
+  /// while one of them fails (a Docker outage fails `network`, and a rogue container started
+  /// meanwhile must still be stopped); it judges with what they last published.
+  std::vector<std::string_view> AlsoReads() const override { return {"ca", "network", "proxy_config"}; }
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedEnforcement> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedEnforcement& observed, const Clock& clock) const override;
 

@@ -59,6 +59,5 @@ docker::Labels MakeWiredLabels(const EgressWiring& w, const std::string& selecto
 
 docker::Filters OwnerFilter(const std::string& owner) { return docker::LabelFilter({{kOwnerLabel, owner}}); }
 
-std::string ShortDigest(const std::string& digest) { return digest.substr(0, 12); }
 
 }  // namespace ironward::sandboxes

@@ -65,7 +65,4 @@ docker::Labels MakeWiredLabels(const EgressWiring& wiring, const std::string& se
 /// {"ironward.dev/owner": owner} as an Engine API filter.
 docker::Filters OwnerFilter(const std::string& owner);
 
-/// First 12 hex chars, for reasons and summaries.
-std::string ShortDigest(const std::string& digest);
-
 }  // namespace ironward::sandboxes

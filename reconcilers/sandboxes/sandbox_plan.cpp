@@ -6,6 +6,7 @@
 #include <set>
 
 #include "reconcilers/sandboxes/container_spec.h"
+#include "state/encoding.h"
 
 namespace ironward::sandboxes {
 namespace {
@@ -16,7 +17,6 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-std::string Short(const std::string& d) { return d.empty() ? "none" : ShortDigest(d); }
 
 /// The exit code in a list entry's status ("Exited (3) 2 minutes ago"), if any.
 std::optional<int> ExitCodeOf(const std::string& status) {
@@ -71,11 +71,11 @@ std::string ReplaceReason(const spec::Sandbox& s, const EgressWiring& w, const O
   const std::string want_spec = SpecDigest(s, w);
   if (want_spec.empty()) return "the sandbox network (proxy address) is only known after apply";
   if (c.labels.spec_digest != want_spec) {
-    return "spec changed (digest " + Short(c.labels.spec_digest) + " -> " + Short(want_spec) + ")";
+    return "spec changed (digest " + ShortDigest(c.labels.spec_digest) + " -> " + ShortDigest(want_spec) + ")";
   }
   // Posture: what the sandbox trusts (CA) and presents (tokens).
   if (!w.ca_digest.empty() && c.labels.egress_ca != w.ca_digest) {
-    return "egress CA changed (" + Short(c.labels.egress_ca) + " -> " + Short(w.ca_digest) + ")";
+    return "egress CA changed (" + ShortDigest(c.labels.egress_ca) + " -> " + ShortDigest(w.ca_digest) + ")";
   }
   if (!c.labels.token_rotation || *c.labels.token_rotation != w.token_rotation) {
     return "tokens.rotation " + (c.labels.token_rotation ? std::to_string(*c.labels.token_rotation) : "?") + " -> " +
@@ -85,7 +85,8 @@ std::string ReplaceReason(const spec::Sandbox& s, const EgressWiring& w, const O
   if (c.labels.posture != w.PostureDigest()) return "proxy tokens changed (posture digest differs)";
   // secretEnv: compared when every digest is known (a value still to be fetched may not change).
   if (const SecretEnvState st = SecretEnvOf(s, w); !st.digest.empty() && c.labels.secret_env != st.digest) {
-    return "a secretEnv secret changed (digest " + Short(c.labels.secret_env) + " -> " + Short(st.digest) + ")";
+    return "a secretEnv secret changed (digest " + ShortDigest(c.labels.secret_env) + " -> " + ShortDigest(st.digest) +
+           ")";
   }
   if (c.info) {
     const auto drift = DriftOf(*c.info, BuildCreateSpec(s, w));
@@ -140,8 +141,8 @@ SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w,
       const std::string want_spec = SpecDigest(s, w);
       if (!want_spec.empty() && c.labels.spec_digest != want_spec) {
         d.steps.push_back(Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name,
-                               "spec changed (digest " + Short(c.labels.spec_digest) + " -> " + Short(want_spec) +
-                                   "): re-run",
+                               "spec changed (digest " + ShortDigest(c.labels.spec_digest) + " -> " +
+                                   ShortDigest(want_spec) + "): re-run",
                                &s, Blocked(s, w)});
         continue;
       }

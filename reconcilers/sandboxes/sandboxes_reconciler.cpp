@@ -92,16 +92,6 @@ nlohmann::json Details(const ObservedSandboxes& o) {
   return d;
 }
 
-Outcome Failure(Outcome::Kind kind, std::string reason, std::string message, int changed, nlohmann::json details) {
-  Outcome out;
-  out.kind = kind;
-  out.reason = std::move(reason);
-  out.message = std::move(message);
-  out.changed = changed;
-  out.details = std::move(details);
-  return out;
-}
-
 /// Stops (grace period) and removes a container; a container already gone is fine.
 Status RemoveOne(docker::DockerApi& api, const std::string& id, std::chrono::seconds grace) {
   auto stopped = api.StopContainer(id, grace);
@@ -207,7 +197,7 @@ ResourcePlan SandboxesReconciler::Diff(ReconcileContext& ctx, const ObservedSand
   if (!o.no_engine.empty()) {
     // Nothing needs Docker: not worth a warning on every plan of a host without it.
     plan.details["engine"] = "absent (" + o.no_engine + "); no sandboxes are declared, so there is nothing to do";
-    ctx.facts.sandboxes = SandboxFacts{};
+    ctx.facts.Publish(SandboxFacts{});
     return plan;
   }
   auto wiring = CollectWiring(ctx);
@@ -225,9 +215,9 @@ ResourcePlan SandboxesReconciler::Diff(ReconcileContext& ctx, const ObservedSand
 
   const SandboxDecision d = Decide(ctx.desired, w, o);
   plan.warnings = d.warnings;
-  if (ctx.facts.config && !ctx.facts.config->pending && ctx.facts.config->bind_address.rfind("127.", 0) == 0 &&
+  if (ctx.facts.config() && !ctx.facts.config()->pending && ctx.facts.config()->bind_address.rfind("127.", 0) == 0 &&
       !ctx.desired.spec.sandboxes.empty()) {
-    plan.warnings.push_back("the proxy listens on loopback (" + ctx.facts.config->bind_address +
+    plan.warnings.push_back("the proxy listens on loopback (" + ctx.facts.config()->bind_address +
                             ") only; sandboxes cannot reach it (use proxy.bind: docker-bridge or sandbox-network)");
   }
   if (d.error) {
@@ -240,13 +230,13 @@ ResourcePlan SandboxesReconciler::Diff(ReconcileContext& ctx, const ObservedSand
     plan.changes.push_back(ToChange(step, w, o));
     if (step.spec != nullptr) facts.container_ids[step.sandbox] = "";
   }
-  ctx.facts.sandboxes = std::move(facts);
+  ctx.facts.Publish(std::move(facts));
   return plan;
 }
 
-Outcome SandboxesReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
-  if (plan.error) return Outcome::Failed(*plan.error, "PlanFailed");
-  if (ctx.dry_run) return Outcome::Done(0, "dry run: nothing applied");
+Outcome SandboxesReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
+  // Not reached from the engine (without an engine the plan has an error or no changes); kept
+  // because everything below dereferences deps.docker.
   if (deps.docker == nullptr) {
     if (ctx.desired.spec.sandboxes.empty()) return Outcome::Done(0, "no sandboxes declared");
     return Outcome::Failed(NoEngine(), "NoDockerEngine");
@@ -309,7 +299,7 @@ Outcome SandboxesReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& pl
     if (step.kind == Step::Kind::kCreate) ++changed;
     facts.container_ids[step.sandbox] = *id;
   }
-  ctx.facts.sandboxes = std::move(facts);
+  ctx.facts.Publish(std::move(facts));
 
   // Status details from what is there now.
   nlohmann::json details = plan.details;
@@ -321,8 +311,10 @@ Outcome SandboxesReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& pl
     constexpr std::size_t kListed = 5;
     for (std::size_t i = 0; i < failures.size() && i < kListed; ++i) msg += (i ? "; " : "") + failures[i];
     if (failures.size() > kListed) msg += "; and " + std::to_string(failures.size() - kListed) + " more";
-    return Failure(transient ? Outcome::Kind::kRetry : Outcome::Kind::kTerminal, "SandboxFailed", msg, changed,
-                   details);
+    Outcome failed = Outcome::Failed(transient ? Error::Transient(msg) : Error::Terminal(msg), "SandboxFailed");
+    failed.changed = changed;
+    failed.details = details;
+    return failed;
   }
   Outcome done = Outcome::Done(changed, std::to_string(d.steps.size()) + " sandbox change(s) applied");
   done.details = details;

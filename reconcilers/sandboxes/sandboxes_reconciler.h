@@ -25,10 +25,13 @@ class SandboxesReconciler final : public ResourceReconciler<ObservedSandboxes> {
   explicit SandboxesReconciler(SandboxesOptions options = {}) : options_(std::move(options)) {}
   std::string_view Name() const override { return "sandboxes"; }
   /// "network" only exists with the network reconciler; with enforcement.network: none it is a no-op.
-  std::vector<std::string_view> DependsOn() const override { return {"daemon", "network"}; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
+  /// ca, mappings, proxy_config, secrets: the wiring's facts (the daemon waits for them too).
+  std::vector<std::string_view> DependsOn() const override {
+    return {"ca", "daemon", "mappings", "network", "proxy_config", "secrets"};
+  }
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedSandboxes> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedSandboxes& observed, const Clock& clock) const override;
 

@@ -10,7 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string Masked(const std::string& value) { return "sha256:" + Sha256Hex(value).substr(0, 12); }
+std::string Masked(const std::string& value) { return "sha256:" + ShortDigest(Sha256Hex(value)); }
 
 std::string PortText(const docker::PortBinding& p) {
   return (p.host_ip.empty() ? "" : p.host_ip + ":") + std::to_string(p.host_port) + ":" +

@@ -52,7 +52,7 @@ SecretEnvState SecretEnvOf(const spec::Sandbox& s, const EgressWiring& w) {
 
 Result<EgressWiring> CollectWiring(const ReconcileContext& ctx) {
   const spec::Spec& spec = ctx.desired.spec;
-  const Facts& f = ctx.facts;
+  const FactsView& f = ctx.facts;
   EgressWiring w;
   w.owner = ctx.desired.name;
   w.ca_path = spec.wiring.ca_path;
@@ -62,22 +62,22 @@ Result<EgressWiring> CollectWiring(const ReconcileContext& ctx) {
   // Proxy address and ports: the published config; the spec's ports while it is pending.
   w.tunnel_port = spec.proxy.tunnel_port;
   w.http_port = spec.proxy.http_port != 0 ? spec.proxy.http_port : static_cast<std::uint16_t>(spec.proxy.tunnel_port + 1);
-  if (f.config) {
-    if (f.config->tunnel_port != 0) w.tunnel_port = f.config->tunnel_port;
-    if (f.config->http_port != 0) w.http_port = f.config->http_port;
+  if (f.config()) {
+    if (f.config()->tunnel_port != 0) w.tunnel_port = f.config()->tunnel_port;
+    if (f.config()->http_port != 0) w.http_port = f.config()->http_port;
   }
   if (spec.enforcement.network == spec::NetworkMode::kInternal) {
     w.network_mode = spec.enforcement.network_name;
-    if (!f.network) {
+    if (!f.network()) {
       return Error::Terminal("enforcement.network is internal but no sandbox network was published (the network "
                              "reconciler did not run); refusing to start sandboxes on the default bridge");
     }
-    if (f.network->pending || f.network->gateway.empty()) {
+    if (f.network()->pending || f.network()->gateway.empty()) {
       w.pending.push_back("sandbox network");
       w.proxy_host = kKnownAfterApply;
     } else {
-      w.proxy_host = f.network->gateway;
-      w.extra_hosts.push_back("host.docker.internal:" + f.network->gateway);
+      w.proxy_host = f.network()->gateway;
+      w.extra_hosts.push_back("host.docker.internal:" + f.network()->gateway);
     }
   } else {
     w.network_mode = "bridge";
@@ -85,35 +85,35 @@ Result<EgressWiring> CollectWiring(const ReconcileContext& ctx) {
     w.extra_hosts.push_back("host.docker.internal:host-gateway");
   }
 
-  if (!f.ca) return Error::Terminal("no CA facts: the ca reconciler did not run");
-  w.ca_host_path = f.ca->trust_bundle_path.empty() ? f.ca->cert_path : f.ca->trust_bundle_path;
-  w.ca_digest = f.ca->trust_bundle_path.empty() ? f.ca->cert_digest : f.ca->trust_bundle_digest;
-  if (f.ca->trust_bundle_digest.empty() && !f.ca->trust_bundle_path.empty()) w.ca_digest = "";
-  if (f.ca->pending || w.ca_digest.empty()) {
+  if (!f.ca()) return Error::Terminal("no CA facts: the ca reconciler did not run");
+  w.ca_host_path = f.ca()->trust_bundle_path.empty() ? f.ca()->cert_path : f.ca()->trust_bundle_path;
+  w.ca_digest = f.ca()->trust_bundle_path.empty() ? f.ca()->cert_digest : f.ca()->trust_bundle_digest;
+  if (f.ca()->trust_bundle_digest.empty() && !f.ca()->trust_bundle_path.empty()) w.ca_digest = "";
+  if (f.ca()->pending || w.ca_digest.empty()) {
     w.pending.push_back("CA");
     w.ca_digest.clear();
   }
 
   w.token_rotation = spec.tokens.rotation;
-  if (!spec.providers.empty() && !f.mappings) {
+  if (!spec.providers.empty() && !f.mappings()) {
     return Error::Terminal("no proxy-token facts: the mappings reconciler did not run");
   }
-  if (f.mappings) w.token_rotation = f.mappings->rotation != 0 ? f.mappings->rotation : spec.tokens.rotation;
+  if (f.mappings()) w.token_rotation = f.mappings()->rotation != 0 ? f.mappings()->rotation : spec.tokens.rotation;
   for (const spec::Provider& p : spec.providers) {
     const std::string env = w.token_env_prefix + p.secret;
     w.token_names.push_back(env);
-    const bool pending = f.mappings->pending.count(p.name) != 0;
-    auto it = f.mappings->tokens.find(p.name);
-    if (pending || it == f.mappings->tokens.end() || it->second.empty()) {
+    const bool pending = f.mappings()->pending.count(p.name) != 0;
+    auto it = f.mappings()->tokens.find(p.name);
+    if (pending || it == f.mappings()->tokens.end() || it->second.empty()) {
       w.pending.push_back("proxy token for " + p.name);
     } else {
       w.tokens[env] = it->second;
     }
   }
-  if (f.secrets) {
-    w.secret_digests = f.secrets->sandbox_digests;
-    w.secret_values = f.secrets->sandbox_values;
-    w.secret_missing = f.secrets->sandbox_missing;
+  if (f.secrets()) {
+    w.secret_digests = f.secrets()->sandbox_digests;
+    w.secret_values = f.secrets()->sandbox_values;
+    w.secret_missing = f.secrets()->sandbox_missing;
   }
   std::sort(w.token_names.begin(), w.token_names.end());
   w.token_names.erase(std::unique(w.token_names.begin(), w.token_names.end()), w.token_names.end());

@@ -304,7 +304,7 @@ RefreshResult BitwardenSource::Refresh(const spec::Spec& spec, WriteDeps& deps) 
       if (auto pit = previous->secrets.find(name); pit != previous->secrets.end()) before = pit->second.sha256;
     }
     if (!before.empty() && before != digests[name]) {
-      r.rotated.push_back(name + " " + ShortDigest(before) + " -> " + ShortDigest(digests[name]));
+      r.rotated.push_back(name + " sha256:" + ShortDigest(before) + " -> sha256:" + ShortDigest(digests[name]));
     }
   }
   const SecretRecord next = NextRecord(previous ? &*previous : nullptr, b.project_id, digests, now);

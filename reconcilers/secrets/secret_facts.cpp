@@ -97,14 +97,14 @@ void AddSkippedProviders(Outcome& done, const std::vector<std::string>& warnings
 
 nlohmann::json DigestSummary(const std::map<std::string, std::string>& values) {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, value] : values) j[name] = ShortDigest(Sha256Hex(value));
+  for (const auto& [name, value] : values) j[name] = "sha256:" + ShortDigest(Sha256Hex(value));
   return j;
 }
 
 nlohmann::json RecordSummary(const std::optional<SecretRecord>& record) {
   nlohmann::json j = nlohmann::json::object();
   if (record) {
-    for (const auto& [name, e] : record->secrets) j[name] = ShortDigest(e.sha256);
+    for (const auto& [name, e] : record->secrets) j[name] = "sha256:" + ShortDigest(e.sha256);
   }
   return j;
 }

@@ -4,8 +4,6 @@
 
 namespace ironward::secrets {
 
-std::string ShortDigest(const std::string& sha256_hex) { return "sha256:" + sha256_hex.substr(0, 12); }
-
 std::string SerializeSecretRecord(const SecretRecord& r) {
   nlohmann::json secrets = nlohmann::json::object();
   for (const auto& [name, e] : r.secrets) {

@@ -27,9 +27,6 @@ struct SecretRecord {
   std::map<std::string, SecretRecordEntry> secrets;
 };
 
-/// "sha256:" + the first 12 hex chars of a digest: how plans, status and logs name a value.
-std::string ShortDigest(const std::string& sha256_hex);
-
 std::string SerializeSecretRecord(const SecretRecord& record);
 Result<SecretRecord> ParseSecretRecord(const std::string& text);
 

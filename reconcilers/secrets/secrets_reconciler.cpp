@@ -89,9 +89,9 @@ void AddFileChange(ResourcePlan& plan, const std::map<std::string, std::string>&
   c.type = kSecretsType;
   c.reason = "secret files under " + std::string(kSecretsDir) + "/: " + why;
   nlohmann::json before = nlohmann::json::object();
-  for (const auto& [name, digest] : files) before[name] = ShortDigest(digest);
+  for (const auto& [name, digest] : files) before[name] = "sha256:" + ShortDigest(digest);
   nlohmann::json after = nlohmann::json::object();
-  for (const auto& [name, digest] : want) after[name] = ShortDigest(digest);
+  for (const auto& [name, digest] : want) after[name] = "sha256:" + ShortDigest(digest);
   c.before = {{"files", before}};
   c.after = {{"files", after}};
   plan.changes.push_back(std::move(c));
@@ -181,9 +181,9 @@ ResourcePlan SecretsReconciler::Diff(ReconcileContext& ctx, const ObservedSecret
   if (o.bitwarden) {
     ResourcePlan bw = DiffBitwarden(ctx, o, clock);
     bw.warnings.insert(bw.warnings.begin(), plan.warnings.begin(), plan.warnings.end());
-    if (ctx.facts.secrets) WarnSandboxMissing(bw, *ctx.facts.secrets);
+    if (ctx.facts.secrets()) WarnSandboxMissing(bw, *ctx.facts.secrets());
     // Pending: whether an optional provider's key exists is known only after the fetch.
-    if (!bw.error && ctx.facts.secrets && !ctx.facts.secrets->pending) NoteSkipped(bw, spec, *ctx.facts.secrets);
+    if (!bw.error && ctx.facts.secrets() && !ctx.facts.secrets()->pending) NoteSkipped(bw, spec, *ctx.facts.secrets());
     return bw;
   }
   if (o.source_error) {
@@ -214,12 +214,12 @@ ResourcePlan SecretsReconciler::Diff(ReconcileContext& ctx, const ObservedSecret
          "SecretMissing");
     return plan;
   }
-  ctx.facts.secrets = FactsOf(o.values, false, spec, o.sandbox_missing);
-  WarnSandboxMissing(plan, *ctx.facts.secrets);
+  ctx.facts.Publish(FactsOf(o.values, false, spec, o.sandbox_missing));
+  WarnSandboxMissing(plan, *ctx.facts.secrets());
   plan.details = {{"source", spec::ToString(spec.credentials.source)},
                   {"secrets", DigestSummary(o.values)},
                   {"checked_at", FormatRfc3339(clock.Now())}};
-  NoteSkipped(plan, spec, *ctx.facts.secrets);
+  NoteSkipped(plan, spec, *ctx.facts.secrets());
   return plan;
 }
 
@@ -259,11 +259,11 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
     if (complete) {
       plan.warnings.push_back("Degraded: " + problem + "; keeping the last good values (fetched at " +
                               b.last_fetched_at + "); iron-proxy is left as it is");
-      ctx.facts.secrets = FactsOf(b.values, b.file_delivery, spec, b.missing);
+      ctx.facts.Publish(FactsOf(b.values, b.file_delivery, spec, b.missing));
     } else {
       plan.warnings.push_back("Degraded: " + problem + "; using the values from ironward's environment "
                               "(allowEnvFallback: true)");
-      ctx.facts.secrets = FactsOf(o.values, b.file_delivery, spec, o.sandbox_missing);
+      ctx.facts.Publish(FactsOf(o.values, b.file_delivery, spec, o.sandbox_missing));
     }
     plan.details["degraded"] = problem;
   };
@@ -277,7 +277,7 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
   if (!refused.empty()) {
     if (complete || env_ready) {
       serve_degraded(refused);
-      if (b.file_delivery) AddFileChange(plan, ctx.facts.secrets->digests, b.file_digests);
+      if (b.file_delivery) AddFileChange(plan, ctx.facts.secrets()->digests, b.file_digests);
     } else {
       plan.error = Error::Terminal(refused + kFailClosed);
       plan.error_reason = b.stopped && !b.token_error ? "BitwardenRefused" : "AccessTokenInvalid";
@@ -301,7 +301,7 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
     SecretFacts pending = DigestFacts(recorded, b.file_delivery, spec);
     pending.pending = true;
     pending.combined_digest.clear();  // the proxy's inputs are only known after the fetch
-    ctx.facts.secrets = std::move(pending);
+    ctx.facts.Publish(std::move(pending));
     if (b.last_failure && complete) plan.details["degraded"] = *b.last_failure;
     return plan;
   }
@@ -312,9 +312,9 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
     for (const auto& [name, e] : b.record->secrets) {
       if (IsIn(wanted, name)) recorded[name] = e.sha256;
     }
-    ctx.facts.secrets = DigestFacts(recorded, b.file_delivery, spec);
+    ctx.facts.Publish(DigestFacts(recorded, b.file_delivery, spec));
     plan.details["known_from"] = std::string(kSecretRecordFile) + " (values are fetched at apply)";
-    if (b.file_delivery) AddFileChange(plan, ctx.facts.secrets->digests, b.file_digests);
+    if (b.file_delivery) AddFileChange(plan, ctx.facts.secrets()->digests, b.file_digests);
     return plan;
   }
 
@@ -325,7 +325,7 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
       serve_degraded(failure);
     } else if (auto recorded = RecordedFacts(b, spec)) {
       // As in ApplyBitwarden: no values in memory, the digests the proxy runs with are recorded.
-      ctx.facts.secrets = std::move(*recorded);
+      ctx.facts.Publish(std::move(*recorded));
       plan.warnings.push_back("Degraded: " + failure + "; no values in this process, " + kSecretRecordFile +
                               " records the last good ones: a running iron-proxy keeps them");
       plan.details["degraded"] = failure;
@@ -336,14 +336,13 @@ ResourcePlan SecretsReconciler::DiffBitwarden(ReconcileContext& ctx, const Obser
     return plan;
   }
 
-  ctx.facts.secrets = FactsOf(b.values, b.file_delivery, spec, b.missing);
+  ctx.facts.Publish(FactsOf(b.values, b.file_delivery, spec, b.missing));
   if (b.last_failure) serve_degraded("the last fetch failed: " + *b.last_failure);
-  if (b.file_delivery) AddFileChange(plan, ctx.facts.secrets->digests, b.file_digests);
+  if (b.file_delivery) AddFileChange(plan, ctx.facts.secrets()->digests, b.file_digests);
   return plan;
 }
 
-Outcome SecretsReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) {
-  if (plan.error) return Outcome::Failed(*plan.error, "PlanFailed");
+Outcome SecretsReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   if (ctx.desired.spec.credentials.source == spec::CredentialSource::kBitwarden) return ApplyBitwarden(ctx, deps);
   // Nothing to write for the env source; re-observe so the facts reflect this moment.
   auto observed = Observe(ctx, deps.Read());
@@ -359,14 +358,13 @@ Outcome SecretsReconciler::Apply(ReconcileContext& ctx, const ResourcePlan& plan
     done.message = std::to_string(observed->value_warnings.size()) +
                    " secret value(s) trimmed of a trailing line break (details.warnings name them)";
   }
-  AddSkippedProviders(done, SkippedWarnings(ctx.desired.spec, *ctx.facts.secrets), *ctx.facts.secrets);
+  AddSkippedProviders(done, SkippedWarnings(ctx.desired.spec, *ctx.facts.secrets()), *ctx.facts.secrets());
   return done;
 }
 
 Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps) {
   const auto& spec = ctx.desired.spec;
   const auto& cred = spec.credentials;
-  if (ctx.dry_run) return Outcome::Done(0, "dry run: nothing fetched");
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   const BitwardenObservation& b = *observed->bitwarden;
@@ -394,7 +392,7 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
       // Nothing in memory, but secrets.json says which values the proxy was given: a running proxy
       // keeps them (the daemon compares digests, so it is left alone); only a (re)start needs the
       // values, and the daemon refuses that (SecretValuesUnavailable). Secret files are not synced.
-      ctx.facts.secrets = std::move(*recorded);
+      ctx.facts.Publish(std::move(*recorded));
       Outcome done = Outcome::Done(0);
       done.reason = "Degraded";
       const auto next = bitwarden_->TimeUntilNext();
@@ -415,18 +413,17 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
                       {"values_in_memory", false},
                       {"degraded", "Bitwarden: " + e.message},
                       {"checked_at", FormatRfc3339(deps.clock.Now())}};
-      AddSkippedProviders(done, SkippedWarnings(spec, *ctx.facts.secrets), *ctx.facts.secrets);
+      AddSkippedProviders(done, SkippedWarnings(spec, *ctx.facts.secrets()), *ctx.facts.secrets());
       return done;
     } else {
-      Outcome failed = Outcome::Failed(Error{e.kind, "Bitwarden: " + e.message + kFailClosed},
-                                       e.terminal() ? "BitwardenRefused" : "BitwardenUnavailable");
-      if (!e.terminal()) {
-        if (auto left = bitwarden_->TimeUntilNext()) {
-          failed.kind = Outcome::Kind::kRetry;
-          failed.after = std::chrono::duration_cast<std::chrono::seconds>(*left + std::chrono::milliseconds(999));
-        }
+      const std::string message = "Bitwarden: " + e.message + kFailClosed;
+      if (e.terminal()) return Outcome::Failed(Error{e.kind, message}, "BitwardenRefused");
+      // Retried when the client's schedule says (its back-off, or the server's Retry-After).
+      std::chrono::seconds after{0};
+      if (auto left = bitwarden_->TimeUntilNext()) {
+        after = std::chrono::duration_cast<std::chrono::seconds>(*left + std::chrono::milliseconds(999));
       }
-      return failed;
+      return Outcome::Retry("BitwardenUnavailable", message, after);
     }
   } else if (r.error) {
     degraded = r.error->message + "; keeping the last good values (fetched at " + r.fetched_at +
@@ -439,7 +436,7 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
     if (!synced) return Outcome::Failed(synced.error(), "WriteFailed");
     files_changed = *synced;
   }
-  ctx.facts.secrets = FactsOf(values, b.file_delivery, spec, missing);
+  ctx.facts.Publish(FactsOf(values, b.file_delivery, spec, missing));
 
   std::string message;
   if (b.due && !r.error) {
@@ -482,8 +479,9 @@ Outcome SecretsReconciler::ApplyBitwarden(ReconcileContext& ctx, WriteDeps& deps
     done.message += "; " + std::to_string(bitwarden_->last_warnings().size()) +
                     " secret value(s) trimmed of a trailing line break (details.warnings name them)";
   }
-  if (!ctx.facts.secrets->sandbox_missing.empty()) done.details["sandbox_secrets_missing"] = ctx.facts.secrets->sandbox_missing;
-  AddSkippedProviders(done, SkippedWarnings(spec, *ctx.facts.secrets), *ctx.facts.secrets);
+  const SecretFacts& published = *ctx.facts.secrets();
+  if (!published.sandbox_missing.empty()) done.details["sandbox_secrets_missing"] = published.sandbox_missing;
+  AddSkippedProviders(done, SkippedWarnings(spec, published), published);
   return done;
 }
 

@@ -47,9 +47,9 @@ class SecretsReconciler final : public ResourceReconciler<ObservedSecrets> {
   /// `env` defaults to the real process environment.
   explicit SecretsReconciler(const Environment* env = nullptr, BitwardenOptions bitwarden = {});
   std::string_view Name() const override { return "secrets"; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedSecrets> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedSecrets& observed, const Clock& clock) const override;
 

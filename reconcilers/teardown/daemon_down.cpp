@@ -8,7 +8,11 @@
 
 namespace ironward::teardown {
 
+DaemonDown::DaemonDown(std::shared_ptr<Processes> processes)
+    : processes_(processes ? std::move(processes) : std::make_shared<RealProcesses>()) {}
+
 Result<ObservedProxy> DaemonDown::Observe(const ReconcileContext&, const ReadDeps& deps) const {
+  const Processes& processes = *processes_;  // reads only: no signal
   ObservedProxy o;
   auto text = deps.state.Read(daemon::kPidFile);
   if (!text) return text.error();
@@ -17,10 +21,11 @@ Result<ObservedProxy> DaemonDown::Observe(const ReconcileContext&, const ReadDep
   }
   pid_t running_pid = 0;
   if (o.record && o.record->pid > 0) {
-    o.running = daemon::CheckIdentity({o.record->pid, o.record->nonce, o.record->starttime}) == daemon::Liveness::kAlive;
+    o.running = processes.CheckIdentity({o.record->pid, o.record->nonce, o.record->starttime}) == Liveness::kAlive;
     if (o.running) running_pid = o.record->pid;
   }
-  o.strays = static_cast<int>(daemon::FindStrays((deps.state.root() / daemon::kProxyHomeDir).string(), running_pid).size());
+  o.strays = static_cast<int>(
+      daemon::FindStrays(processes, (deps.state.root() / daemon::kProxyHomeDir).string(), running_pid).size());
   o.fingerprint = Sha256Hex(std::to_string(running_pid) + "|" + std::to_string(o.strays) + "|" +
                             (o.record ? "record" : "none"));
   return o;
@@ -49,8 +54,8 @@ ResourcePlan DaemonDown::Diff(ReconcileContext&, const ObservedProxy& o, const C
   return plan;
 }
 
-Outcome DaemonDown::Apply(ReconcileContext&, const ResourcePlan&, WriteDeps& deps) {
-  auto stopped = daemon::StopProxy(deps.state);
+Outcome DaemonDown::DoApply(ReconcileContext&, const ResourcePlan&, WriteDeps& deps) {
+  auto stopped = daemon::StopProxy(*processes_, deps.state);
   if (!stopped) return Outcome::Failed(stopped.error(), "StopFailed");
   return Outcome::Done(stopped->was_running || stopped->strays_stopped > 0 ? 1 : 0,
                        stopped->message.empty() ? "iron-proxy stopped" : stopped->message);

@@ -51,7 +51,7 @@ ResourcePlan HostFirewallDown::Diff(ReconcileContext&, const ObservedHostFirewal
   return plan;
 }
 
-Outcome HostFirewallDown::Apply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
+Outcome HostFirewallDown::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   std::vector<hostfw::RecordedAccept> record = observed->record;

@@ -21,9 +21,9 @@ struct ObservedHostFirewall {
 class HostFirewallDown final : public ResourceReconciler<ObservedHostFirewall> {
  public:
   std::string_view Name() const override { return "host_firewall"; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedHostFirewall> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedHostFirewall& o, const Clock& clock) const override;
 };

@@ -62,7 +62,7 @@ ResourcePlan NetworkDown::Diff(ReconcileContext&, const ObservedNetwork& o, cons
   return plan;
 }
 
-Outcome NetworkDown::Apply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
+Outcome NetworkDown::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   int changed = 0;

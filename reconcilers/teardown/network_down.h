@@ -24,9 +24,9 @@ class NetworkDown final : public ResourceReconciler<ObservedNetwork> {
   std::string_view Name() const override { return "network"; }
   /// A sandbox that could not be removed keeps the network.
   std::vector<std::string_view> DependsOn() const override { return {"sandboxes"}; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedNetwork> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedNetwork& o, const Clock& clock) const override;
 };

@@ -76,7 +76,7 @@ ResourcePlan SandboxesDown::Diff(ReconcileContext&, const ObservedContainers& o,
   return plan;
 }
 
-Outcome SandboxesDown::Apply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
+Outcome SandboxesDown::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   int removed = 0;

@@ -19,9 +19,9 @@ struct ObservedContainers {
 class SandboxesDown final : public ResourceReconciler<ObservedContainers> {
  public:
   std::string_view Name() const override { return "sandboxes"; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedContainers> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedContainers& o, const Clock& clock) const override;
 };

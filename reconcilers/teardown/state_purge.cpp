@@ -54,7 +54,7 @@ ResourcePlan StatePurge::Diff(ReconcileContext&, const ObservedStateDir& o, cons
   return plan;
 }
 
-Outcome StatePurge::Apply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
+Outcome StatePurge::DoApply(ReconcileContext& ctx, const ResourcePlan&, WriteDeps& deps) {
   auto observed = Observe(ctx, deps.Read());
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   int removed = 0;

@@ -18,9 +18,9 @@ class StatePurge final : public ResourceReconciler<ObservedStateDir> {
   std::string_view Name() const override { return "state"; }
   /// Nothing that still runs may lose its CA, tokens or binary.
   std::vector<std::string_view> DependsOn() const override { return {"sandboxes", "daemon", "network", "host_firewall"}; }
-  Outcome Apply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
 
  protected:
+  Outcome DoApply(ReconcileContext& ctx, const ResourcePlan& plan, WriteDeps& deps) override;
   Result<ObservedStateDir> Observe(const ReconcileContext& ctx, const ReadDeps& deps) const override;
   ResourcePlan Diff(ReconcileContext& ctx, const ObservedStateDir& o, const Clock& clock) const override;
 };

@@ -64,7 +64,7 @@ LoadResult LoadSources(const std::vector<Source>& sources) {
   detail::Diag diag(spans);
   DesiredState state;
   std::string merged_text;
-  try {
+  detail::CatchingLoadErrors(diag, [&] {
     std::vector<YAML::Node> documents;
     for (std::size_t i = 0; i < sources.size(); ++i) {
       // The merge is written back as YAML (validate -o yaml, saved plans), which is UTF-8: a
@@ -95,11 +95,7 @@ LoadResult LoadSources(const std::vector<Source>& sources) {
         }
       }
     }
-  } catch (const YAML::Exception& e) {
-    diag.ErrorAt(detail::PosOf(e.mark), "", "YAML error: " + e.msg);
-  } catch (const std::exception& e) {
-    diag.ErrorAt({1, 1}, "", std::string("internal error while loading: ") + e.what());
-  }
+  });
   result.errors = diag.TakeErrors();
   result.warnings = diag.TakeWarnings();
   if (!result.errors.empty()) return result;

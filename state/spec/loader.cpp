@@ -168,6 +168,16 @@ std::optional<YAML::Node> ParseText(Diag& diag, const std::string& text, int lin
   return root;
 }
 
+void CatchingLoadErrors(Diag& diag, const std::function<void()>& load) {
+  try {
+    load();
+  } catch (const YAML::Exception& e) {
+    diag.ErrorAt(PosOf(e.mark), "", "YAML error: " + e.msg);
+  } catch (const std::exception& e) {
+    diag.ErrorAt({1, 1}, "", std::string("internal error while loading: ") + e.what());
+  }
+}
+
 }  // namespace detail
 
 std::string Diagnostic::ToString() const {
@@ -179,13 +189,9 @@ LoadResult LoadString(const std::string& text, const std::string& name) {
   LoadResult result;
   Diag diag(name);
   DesiredState state;
-  try {
+  detail::CatchingLoadErrors(diag, [&] {
     if (auto root = detail::ParseText(diag, text, 0, false)) detail::ParseDocument(diag, *root, &state);
-  } catch (const YAML::Exception& e) {
-    diag.ErrorAt(detail::PosOf(e.mark), "", "YAML error: " + e.msg);
-  } catch (const std::exception& e) {
-    diag.ErrorAt({1, 1}, "", std::string("internal error while loading: ") + e.what());
-  }
+  });
   result.errors = diag.TakeErrors();
   result.warnings = diag.TakeWarnings();
   if (result.errors.empty()) {

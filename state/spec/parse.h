@@ -15,6 +15,9 @@ namespace ironward::spec::detail {
 std::optional<YAML::Node> ParseText(Diag& diag, const std::string& text, int line_offset, bool allow_empty);
 /// loader.cpp: the whole document into `out`, every problem reported.
 void ParseDocument(Diag& diag, const YAML::Node& root, DesiredState* out);
+/// loader.cpp: runs `load`, reporting a yaml-cpp or any other exception it throws as a diagnostic
+/// (the parse boundary: nothing escapes the loader).
+void CatchingLoadErrors(Diag& diag, const std::function<void()>& load);
 
 void ParseProxy(Diag& diag, const Field& field, ProxySpec* out);                // parse_proxy.cpp
 void ParseCa(Diag& diag, const Field& field, CaSpec* out);                      // parse_proxy.cpp

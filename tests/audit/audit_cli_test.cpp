@@ -198,7 +198,8 @@ TEST_F(AuditCliTest, FollowPrintsNewRecordsAcrossARotationAndStopsCleanlyOnSigte
     std::ofstream live(state_ / "iron-proxy.log", std::ios::app);
     live << AuditLine({.time = "2026-05-01T12:05:00+02:00", .host = "before.example.com"});
   }
-  ASSERT_TRUE(daemon::RotateIfNeeded(state_.string(), 0).ok());
+  state::StateWriter writer(state_);
+  ASSERT_TRUE(daemon::RotateIfNeeded(writer, 0).ok());
   {
     std::ofstream live(state_ / "iron-proxy.log", std::ios::app);
     live << AuditLine({.time = "2026-05-01T12:06:00+02:00", .host = "after.example.com"});
@@ -260,7 +261,8 @@ TEST_F(AuditCliTest, RequestsThroughTheProxyDoubleShowUpWithExactCounts) {
   ASSERT_TRUE(testing::Eventually([&] { return LiveRecords() == 6; }, std::chrono::seconds(10)))
       << ReadFile(state_ / "iron-proxy.log");
 
-  auto rotated = daemon::RotateIfNeeded(state_.string(), 0);  // what the daemon reconciler does over the limit
+  state::StateWriter writer(state_);
+  auto rotated = daemon::RotateIfNeeded(writer, 0);  // what the daemon reconciler does over the limit
   ASSERT_TRUE(rotated.ok() && *rotated);
   EXPECT_EQ(testing::ProxyConnect(port, "blocked.example.com:443"), 403);
   EXPECT_EQ(testing::ProxyConnect(port, "api.github.com:443"), 200);

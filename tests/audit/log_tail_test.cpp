@@ -34,7 +34,10 @@ class LogTailTest : public ::testing::Test {
     std::ofstream out(live(), std::ios::app | std::ios::binary);
     out << text;
   }
-  void Rotate() { ASSERT_TRUE(daemon::RotateIfNeeded(dir(), 0).ok()); }
+  void Rotate() {
+    state::StateWriter writer(dir());
+    ASSERT_TRUE(daemon::RotateIfNeeded(writer, 0).ok());
+  }
 
   /// Polls and returns the lines delivered by this call.
   std::vector<std::string> Poll(LogTail& tail) {

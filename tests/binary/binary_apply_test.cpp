@@ -3,6 +3,7 @@
 // fork/execve version probe, and a real state directory.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <memory>
 
 #include "reconcilers/binary/binary_reconciler.h"
@@ -10,6 +11,7 @@
 #include "reconcilers/io/http_client.h"
 #include "tests/binary/binary_test_util.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_processes.h"
 
 namespace ironward::binary {
 namespace {
@@ -91,7 +93,8 @@ class BinaryApplyTest : public ::testing::Test {
     EXPECT_EQ(record->tarball_sha256, rel.sha256);
     EXPECT_EQ(record->binary_sha256, rel.binary_sha256);
     EXPECT_EQ(record->installed, "2026-01-01T00:00:00Z");
-    auto version = ProbeVersion(Path(kBinaryFile));
+    RealProcesses processes;
+    auto version = ProbeVersion(processes, Path(kBinaryFile));
     ASSERT_TRUE(version.ok()) << version.error().message;
     EXPECT_EQ(*version, rel.version);
   }
@@ -287,12 +290,16 @@ TEST_F(BinaryApplyTest, SymlinkPlantedAtBinaryPathIsRefusedOnApply) {
 }
 
 TEST_F(BinaryApplyTest, FailedProbeLeavesNoStagingFile) {
-  options_.probe = [](const std::filesystem::path&) -> Result<std::string> {
-    return Error::Terminal("exec format error");
-  };
+  auto processes = std::make_shared<::ironward::testing::FakeProcesses>();
+  CommandResult no_exec = CommandResult::SpawnFailed("exec: Exec format error");
+  no_exec.exec_errno = ENOEXEC;
+  processes->Set(Path(kStagingFile).string(), no_exec);
+  options_.processes = processes;
   const Outcome o = Apply();
   EXPECT_EQ(o.kind, Outcome::Kind::kTerminal);
   EXPECT_EQ(o.reason, "VersionProbeFailed");
+  EXPECT_NE(o.message.find("cannot execute " + Path(kStagingFile).string()), std::string::npos) << o.message;
+  EXPECT_EQ(processes->requests().size(), 1U);
   ExpectNothingInstalled();
 }
 

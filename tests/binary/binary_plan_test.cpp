@@ -1,10 +1,11 @@
-// Plans (Observe + Diff) from state files written by the test: no network, fake version probe.
+// Plans (Observe + Diff) from state files written by the test: no network, fake processes.
 #include <gtest/gtest.h>
 
 #include "reconcilers/binary/binary_reconciler.h"
 #include "reconcilers/io/http_client.h"
 #include "tests/binary/binary_test_util.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_processes.h"
 #include "tests/fakes/scripted_http_client.h"
 
 namespace ironward::binary {
@@ -30,7 +31,8 @@ class BinaryPlanTest : public ::testing::Test {
   BinaryReconciler Reconciler() {
     BinaryOptions o;
     o.platform = Platform{"linux", "amd64"};
-    o.probe = [](const std::filesystem::path&) -> Result<std::string> { return std::string("0.39.0"); };
+    processes_->Set(Path(kStagingFile).string(), CommandResult::Exited(0, "0.39.0\n"));
+    o.processes = processes_;
     o.sleep = [](std::chrono::milliseconds) {};
     return BinaryReconciler(o);
   }
@@ -68,6 +70,8 @@ class BinaryPlanTest : public ::testing::Test {
   spec::DesiredState desired_;
   Facts facts_;
   ironward::testing::ScriptedHttpClient http_{NetworkDisabled};
+  using FakeProcesses = ::ironward::testing::FakeProcesses;
+  std::shared_ptr<FakeProcesses> processes_ = std::make_shared<FakeProcesses>();
 };
 
 TEST_F(BinaryPlanTest, MissingBinaryIsPlannedAsCreateWithoutNetwork) {
@@ -83,6 +87,7 @@ TEST_F(BinaryPlanTest, MissingBinaryIsPlannedAsCreateWithoutNetwork) {
   EXPECT_TRUE(facts_.binary->pending);
   EXPECT_EQ(facts_.binary->path, Path(kBinaryFile).string());
   EXPECT_EQ(http_.requests().size(), 0U);
+  EXPECT_TRUE(processes_->requests().empty()) << "a plan runs nothing";
 }
 
 TEST_F(BinaryPlanTest, IntactInstallIsInSync) {

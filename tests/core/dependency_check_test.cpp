@@ -15,8 +15,8 @@ class Named final : public Reconciler {
   Named(std::string name, std::vector<std::string_view> deps) : name_(std::move(name)), deps_(std::move(deps)) {}
   std::string_view Name() const override { return name_; }
   std::vector<std::string_view> DependsOn() const override { return deps_; }
-  ResourcePlan Plan(ReconcileContext&, const ReadDeps&) override { return {}; }
-  Outcome Apply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override { return Outcome::Done(0); }
+  ResourcePlan DoPlan(ReconcileContext&, const ReadDeps&) override { return {}; }
+  Outcome DoApply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override { return Outcome::Done(0); }
 
  private:
   std::string name_;

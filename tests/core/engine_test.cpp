@@ -24,13 +24,13 @@ class BrokenReconciler final : public Reconciler {
  public:
   explicit BrokenReconciler(std::string reason = "") : reason_(std::move(reason)) {}
   std::string_view Name() const override { return "mappings"; }
-  ResourcePlan Plan(ReconcileContext&, const ReadDeps&) override {
+  ResourcePlan DoPlan(ReconcileContext&, const ReadDeps&) override {
     ResourcePlan p;
     p.error = Error::Transient("engine down");
     p.error_reason = reason_;
     return p;
   }
-  Outcome Apply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override {
+  Outcome DoApply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override {
     ADD_FAILURE() << "Apply must not run after a failed plan";
     return Outcome::Done(0);
   }
@@ -43,8 +43,8 @@ class BrokenReconciler final : public Reconciler {
 class ThrowingReconciler final : public Reconciler {
  public:
   std::string_view Name() const override { return "thrower"; }
-  ResourcePlan Plan(ReconcileContext&, const ReadDeps&) override { throw std::runtime_error("boom"); }
-  Outcome Apply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override { return Outcome::Done(0); }
+  ResourcePlan DoPlan(ReconcileContext&, const ReadDeps&) override { throw std::runtime_error("boom"); }
+  Outcome DoApply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override { return Outcome::Done(0); }
 };
 
 class EngineTest : public ::testing::Test {

@@ -1,5 +1,7 @@
 #include "state/state_dir.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -175,6 +177,64 @@ TEST(StateDirTest, ChmodFixesMode) {
   ::chmod((tmp.path() / "ca.key").c_str(), 0644);
   ASSERT_TRUE(w.Chmod("ca.key", 0600).ok());
   EXPECT_EQ(ModeOf(tmp.path() / "ca.key"), 0600U);
+}
+
+TEST(StateDirTest, ReadTailReturnsOnlyTheLastBytes) {
+  TempDir tmp;
+  StateWriter w(tmp.path());
+  ASSERT_TRUE(w.WriteAtomic("iron-proxy.log", "0123456789", 0600).ok());
+  auto tail = w.ReadTail("iron-proxy.log", 4);
+  ASSERT_TRUE(tail.ok()) << tail.error().message;
+  ASSERT_TRUE(tail->has_value());
+  EXPECT_EQ(**tail, "6789");
+  auto whole = w.ReadTail("iron-proxy.log", 100);
+  ASSERT_TRUE(whole.ok() && whole->has_value());
+  EXPECT_EQ(**whole, "0123456789");
+  auto missing = w.ReadTail("nothing.log", 4);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST(StateDirTest, CopyTruncateCopiesThenEmptiesTheSameFileForItsAppender) {
+  TempDir tmp;
+  StateWriter w(tmp.path());
+  ASSERT_TRUE(w.WriteAtomic("iron-proxy.log", "old lines\n", 0600).ok());
+  const auto live = tmp.path() / "iron-proxy.log";
+  const int appender = ::open(live.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(appender, 0);
+  struct stat before {};
+  ASSERT_EQ(::stat(live.c_str(), &before), 0);
+  ASSERT_TRUE(w.WriteAtomic("iron-proxy.log.1", "stale", 0644).ok());
+
+  auto s = w.CopyTruncate("iron-proxy.log", "iron-proxy.log.1", 0600);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(ReadFile(tmp.path() / "iron-proxy.log.1"), "old lines\n") << "an existing copy is replaced";
+  EXPECT_EQ(ModeOf(tmp.path() / "iron-proxy.log.1"), 0600U);
+  EXPECT_EQ(ReadFile(live), "");
+  struct stat after {};
+  ASSERT_EQ(::stat(live.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "truncated in place, not replaced";
+  ASSERT_EQ(::write(appender, "new\n", 4), 4);
+  ::close(appender);
+  EXPECT_EQ(ReadFile(live), "new\n") << "the O_APPEND writer lands at the new end";
+  EXPECT_FALSE(w.CopyTruncate("nothing.log", "nothing.log.1", 0600).ok());
+}
+
+TEST(StateDirTest, ReadTailAndCopyTruncateRefuseASymlink) {
+  TempDir tmp;
+  StateWriter w(tmp.path() / "state");
+  ASSERT_TRUE(w.EnsureRoot().ok());
+  const auto victim = tmp.path() / "victim";
+  ironward::testing::WriteFile(victim, "precious");
+  std::filesystem::create_symlink(victim, tmp.path() / "state/iron-proxy.log");
+  auto tail = w.ReadTail("iron-proxy.log", 4);
+  ASSERT_FALSE(tail.ok());
+  EXPECT_NE(tail.error().message.find("symlink"), std::string::npos) << tail.error().message;
+  auto rotate = w.CopyTruncate("iron-proxy.log", "iron-proxy.log.1", 0600);
+  ASSERT_FALSE(rotate.ok());
+  EXPECT_NE(rotate.error().message.find("symlink"), std::string::npos) << rotate.error().message;
+  EXPECT_EQ(ReadFile(victim), "precious");
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "state/iron-proxy.log.1"));
 }
 
 }  // namespace

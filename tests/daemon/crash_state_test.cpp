@@ -79,15 +79,16 @@ TEST(ExitLedgerTest, AReapedChildIsToldKilledBySignalOrExited) {
     siginfo_t info{};
     ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT), 0);  // exited, not reaped
   }
-  const auto k = ReapIfExited(killed);
-  const auto e = ReapIfExited(exited);
+  RealProcesses processes;
+  const auto k = processes.ReapIfExited(killed);
+  const auto e = processes.ReapIfExited(exited);
   ASSERT_TRUE(k && e);
-  EXPECT_FALSE(ReapIfExited(killed)) << "reaped once";
+  EXPECT_FALSE(processes.ReapIfExited(killed)) << "reaped once";
   EXPECT_TRUE(k->signaled);
   EXPECT_EQ(k->Words(), "killed by SIGKILL");
   EXPECT_FALSE(e->signaled);
   EXPECT_EQ(e->Words(), "exited with code 3");
-  EXPECT_FALSE(ReapIfExited(1)) << "not our child";
+  EXPECT_FALSE(processes.ReapIfExited(1)) << "not our child";
 
   ExitLedger ledger;
   ledger.Record(killed, *k);

@@ -91,14 +91,14 @@ void DaemonHarness::Render() {
 ResourcePlan DaemonHarness::Plan() {
   DaemonReconciler rec(options_);
   ReconcileContext ctx{desired_, facts_, false};
-  ReadDeps deps{clock_, *state_, nullptr, nullptr};
+  ReadDeps deps{.clock = clock_, .state = *state_, .files = files_};
   return rec.Plan(ctx, deps);
 }
 
 Outcome DaemonHarness::Apply(const ResourcePlan& plan) {
   DaemonReconciler rec(options_);
   ReconcileContext ctx{desired_, facts_, false};
-  WriteDeps deps{clock_, *state_, nullptr, nullptr};
+  WriteDeps deps{.clock = clock_, .state = *state_, .files = files_};
   return rec.Apply(ctx, plan, deps);
 }
 

@@ -13,6 +13,7 @@
 
 #include "double_harness.h"
 #include "reconcilers/daemon/daemon_reconciler.h"
+#include "reconcilers/io/file_reader.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/support/eventually.h"
 #include "tests/support/process.h"
@@ -33,6 +34,9 @@ class DaemonHarness {
   FakeClock& clock() { return clock_; }
   state::StateWriter& state() { return *state_; }
   DaemonOptions& options() { return options_; }
+  /// What Plan/Apply read files outside the state dir with (proxy.upstreamCaFile); the real
+  /// file system unless a test sets a fake.
+  const FileReader*& files() { return files_; }
   const std::string& token() const { return token_; }
 
   /// Renders proxy.yaml from desired() and publishes ConfigFacts.
@@ -55,6 +59,8 @@ class DaemonHarness {
   FakeClock clock_;
   std::unique_ptr<state::StateWriter> state_;
   DaemonOptions options_;
+  RealFileReader real_files_;
+  const FileReader* files_ = &real_files_;
   std::string token_;
 };
 

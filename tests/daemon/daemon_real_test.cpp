@@ -22,6 +22,9 @@ namespace {
 using namespace std::chrono_literals;
 using test::DaemonHarness;
 
+/// What the tests look at the proxies with (the reconciler has its own RealProcesses).
+const RealProcesses real_processes;
+
 mode_t ModeOf(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
@@ -47,7 +50,7 @@ TEST(DaemonReconcilerTest, StartsReadyWithPrivateFilesThenInSync) {
   auto rec = h.Record();
   ASSERT_TRUE(rec);
   EXPECT_EQ(rec->state, RecordState::kRunning);
-  EXPECT_EQ(CheckIdentity(IdOf(*rec)), Liveness::kAlive);
+  EXPECT_EQ(real_processes.CheckIdentity(IdOf(*rec)), Liveness::kAlive);
   EXPECT_EQ(rec->inputs.config_digest, h.facts().config->digest);
   EXPECT_EQ(rec->inputs.ca_cert_digest, h.facts().ca->cert_digest);
   EXPECT_EQ(rec->inputs.binary_sha256, h.facts().binary->sha256);
@@ -78,7 +81,7 @@ TEST(DaemonReconcilerTest, ProxyEnvironmentHoldsOnlyAllowedVariables) {
   ASSERT_TRUE(rec);
   std::set<std::string> names;
   std::map<std::string, std::string> env;
-  for (const auto& e : ReadEnviron(rec->pid)) {
+  for (const auto& e : real_processes.ReadEnviron(rec->pid)) {
     const auto eq = e.find('=');
     names.insert(e.substr(0, eq));
     env[e.substr(0, eq)] = e.substr(eq + 1);
@@ -176,8 +179,8 @@ TEST(DaemonReconcilerTest, ReadinessFailureKillsAndReportsLogTail) {
   auto rec = h.Record();
   ASSERT_TRUE(rec);
   EXPECT_EQ(rec->state, RecordState::kCrashed);
-  EXPECT_NE(CheckIdentity(IdOf(*rec)), Liveness::kAlive);
-  EXPECT_TRUE(FindStrays(h.root() + "/proxy-home", 0).empty());
+  EXPECT_NE(real_processes.CheckIdentity(IdOf(*rec)), Liveness::kAlive);
+  EXPECT_TRUE(FindStrays(real_processes, h.root() + "/proxy-home", 0).empty());
   // Counted once: the next plan starts again without counting it a second time.
   ResourcePlan plan = h.Plan();
   ASSERT_EQ(plan.changes.size(), 1u);
@@ -189,7 +192,7 @@ TEST(DaemonReconcilerTest, KillNineIsRestartedAtOnceASecondKillWaitsOutTheBackof
   ASSERT_EQ(h.Pass().kind, Outcome::Kind::kDone);
   const PidRecord first = *h.Record();
   ASSERT_EQ(::kill(first.pid, SIGKILL), 0);
-  ASSERT_TRUE(testing::Eventually([&] { return CheckIdentity(IdOf(first)) != Liveness::kAlive; }, 3s));
+  ASSERT_TRUE(testing::Eventually([&] { return real_processes.CheckIdentity(IdOf(first)) != Liveness::kAlive; }, 3s));
 
   // First crash of a series: restarted in the same pass, no wait.
   ResourcePlan plan = h.Plan();
@@ -201,11 +204,11 @@ TEST(DaemonReconcilerTest, KillNineIsRestartedAtOnceASecondKillWaitsOutTheBackof
   ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
   const PidRecord second = *h.Record();
   EXPECT_NE(second.pid, first.pid);
-  EXPECT_EQ(CheckIdentity(IdOf(second)), Liveness::kAlive);
+  EXPECT_EQ(real_processes.CheckIdentity(IdOf(second)), Liveness::kAlive);
 
   // Killed again within the series: crash 2 waits 1 s.
   ASSERT_EQ(::kill(second.pid, SIGKILL), 0);
-  ASSERT_TRUE(testing::Eventually([&] { return CheckIdentity(IdOf(second)) != Liveness::kAlive; }, 3s));
+  ASSERT_TRUE(testing::Eventually([&] { return real_processes.CheckIdentity(IdOf(second)) != Liveness::kAlive; }, 3s));
   plan = h.Plan();
   ASSERT_EQ(plan.changes.size(), 1u);
   EXPECT_EQ(plan.changes[0].reason, "not running (crashed: pid " + std::to_string(second.pid) +
@@ -227,7 +230,7 @@ TEST(DaemonReconcilerTest, KillNineIsRestartedAtOnceASecondKillWaitsOutTheBackof
   ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
   const PidRecord third = *h.Record();
   EXPECT_NE(third.pid, second.pid);
-  EXPECT_EQ(CheckIdentity(IdOf(third)), Liveness::kAlive);
+  EXPECT_EQ(real_processes.CheckIdentity(IdOf(third)), Liveness::kAlive);
   EXPECT_TRUE(h.Plan().InSync());
 }
 
@@ -285,7 +288,7 @@ TEST(DaemonReconcilerTest, CrashLoopIsStalledWithTheLogTailAndStillRetriedAtTheM
   EXPECT_EQ(out.reason, "CrashLoop");
   EXPECT_NE(out.message.find("crash loop: 3 consecutive crashes, retried every 5m"), std::string::npos) << out.message;
   EXPECT_NE(out.message.find("log lines:"), std::string::npos);
-  EXPECT_TRUE(FindStrays(h.root() + "/proxy-home", 0).empty());
+  EXPECT_TRUE(FindStrays(real_processes, h.root() + "/proxy-home", 0).empty());
 
   // When it ends: another attempt (the port is still taken: crash 4, still a crash loop).
   h.clock().Advance(out.after);
@@ -341,7 +344,7 @@ TEST(DaemonReconcilerTest, ListenerChangeRestartsWithNewPid) {
   ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
   const PidRecord after = *h.Record();
   EXPECT_NE(after.pid, before.pid);
-  EXPECT_NE(CheckIdentity(IdOf(before)), Liveness::kAlive);
+  EXPECT_NE(real_processes.CheckIdentity(IdOf(before)), Liveness::kAlive);
   EXPECT_EQ(h.Plan().changes.size(), 0u) << "a requested stop is not a crash";
   auto crash = ReadCrashState(h.state());
   EXPECT_EQ(crash->consecutive, 0);
@@ -367,7 +370,7 @@ TEST(DaemonReconcilerTest, SecretValuesUnavailableNeverStopsTheRunningProxy) {
   EXPECT_NE(out.kind, Outcome::Kind::kDone);
   EXPECT_EQ(out.reason, "SecretValuesUnavailable") << out.message;
   EXPECT_NE(out.message.find("keeps its last good values"), std::string::npos) << out.message;
-  EXPECT_EQ(CheckIdentity(IdOf(before)), Liveness::kAlive) << "the running proxy was not stopped";
+  EXPECT_EQ(real_processes.CheckIdentity(IdOf(before)), Liveness::kAlive) << "the running proxy was not stopped";
   EXPECT_EQ(h.Record()->pid, before.pid);
 
   ASSERT_TRUE(StopProxy(h.root(), 5s).ok());
@@ -385,7 +388,7 @@ TEST(DaemonReconcilerTest, StopProxySendsSigtermAndRemovesPidfile) {
   ASSERT_TRUE(stopped.ok()) << stopped.error().message;
   EXPECT_TRUE(stopped->was_running);
   EXPECT_FALSE(stopped->killed) << "the double handles SIGTERM";
-  EXPECT_NE(CheckIdentity(IdOf(rec)), Liveness::kAlive);
+  EXPECT_NE(real_processes.CheckIdentity(IdOf(rec)), Liveness::kAlive);
   EXPECT_FALSE(h.Record());
   const auto tail = h.state().Read("iron-proxy.log");
   EXPECT_NE((*tail)->find("received signal, shutting down"), std::string::npos);
@@ -394,7 +397,8 @@ TEST(DaemonReconcilerTest, StopProxySendsSigtermAndRemovesPidfile) {
   EXPECT_EQ(plan.changes[0].reason, "not running (never started)");
 }
 
-TEST(DaemonReconcilerTest, DryRunPlansWithPendingFactsAndAppliesNothing) {
+// (A dry run never reaches Apply: the engine's Plan has no WriteDeps to give it.)
+TEST(DaemonReconcilerTest, DryRunPlansWithPendingFactsAndWritesNothing) {
   DaemonHarness h;
   h.facts().ca->pending = true;
   h.facts().config->pending = true;
@@ -405,8 +409,6 @@ TEST(DaemonReconcilerTest, DryRunPlansWithPendingFactsAndAppliesNothing) {
   ASSERT_EQ(plan.changes.size(), 1u);
   EXPECT_NE(plan.changes[0].reason.find("known after apply: config, CA"), std::string::npos) << Changes(plan);
   EXPECT_EQ(plan.desired_digest, kKnownAfterApply);
-  WriteDeps wd{h.clock(), h.state(), nullptr, nullptr};
-  EXPECT_EQ(rec.Apply(ctx, plan, wd).reason, "DryRun");
   EXPECT_FALSE(h.Record());
 }
 

@@ -1,4 +1,5 @@
-// /proc identity (starttime + nonce), PID-recycle safety, SIGTERM/SIGKILL, log rotation.
+// /proc identity (starttime + nonce), PID-recycle safety, SIGTERM/SIGKILL, detached starts: the
+// real process seam (RealProcesses) against real processes; log rotation.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -36,22 +37,24 @@ TEST(ProcessIdentityTest, ParsesStatWithAwkwardCommNames) {
 }
 
 TEST(ProcessIdentityTest, OwnProcessStarttimeIsStable) {
-  auto a = ReadProcStat(::getpid());
-  auto b = ReadProcStat(::getpid());
+  RealProcesses processes;
+  auto a = processes.ReadStat(::getpid());
+  auto b = processes.ReadStat(::getpid());
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->starttime, b->starttime);
   EXPECT_GT(a->starttime, 0u);
-  EXPECT_FALSE(ReadProcStat(0));
+  EXPECT_FALSE(processes.ReadStat(0));
 }
 
 // A pidfile naming a live, unrelated process (a `sleep`) with a wrong starttime or without our
 // nonce: treated as gone, never signalled.
 TEST(ProcessIdentityTest, RecycledPidIsNeverSignalled) {
+  RealProcesses processes;
   test::DaemonHarness h;
   ChildProcess sleeper({"sleep", "30"});
   ASSERT_GT(sleeper.pid(), 0);
-  ASSERT_TRUE(testing::Eventually([&] { return ReadProcStat(sleeper.pid()).has_value(); }, 2s));
-  const auto real_start = ReadProcStat(sleeper.pid())->starttime;
+  ASSERT_TRUE(testing::Eventually([&] { return processes.ReadStat(sleeper.pid()).has_value(); }, 2s));
+  const auto real_start = processes.ReadStat(sleeper.pid())->starttime;
 
   for (const std::uint64_t starttime : {real_start + 1, real_start}) {  // wrong starttime; right one, no nonce
     PidRecord rec;
@@ -60,15 +63,15 @@ TEST(ProcessIdentityTest, RecycledPidIsNeverSignalled) {
     rec.starttime = starttime;
     rec.state = RecordState::kRunning;
     ASSERT_TRUE(WritePidRecord(h.state(), rec).ok());
-    EXPECT_EQ(CheckIdentity({rec.pid, rec.nonce, rec.starttime}), Liveness::kRecycled);
-    EXPECT_FALSE(SignalIfSame({rec.pid, rec.nonce, rec.starttime}, SIGTERM));
+    EXPECT_EQ(processes.CheckIdentity({rec.pid, rec.nonce, rec.starttime}), Liveness::kRecycled);
+    EXPECT_FALSE(processes.SignalIfSame({rec.pid, rec.nonce, rec.starttime}, SIGTERM));
 
     ResourcePlan plan = h.Plan();
     ASSERT_EQ(plan.changes.size(), 1u);
     EXPECT_NE(plan.changes[0].reason.find("pid now belongs to another process"), std::string::npos)
         << plan.changes[0].reason;
 
-    auto stopped = StopProxy(h.state(), 200ms);
+    auto stopped = StopProxy(processes, h.state(), 200ms);
     ASSERT_TRUE(stopped.ok()) << stopped.error().message;
     EXPECT_FALSE(stopped->was_running);
     EXPECT_TRUE(sleeper.SurvivesSignalsSentSoFar()) << "the unrelated process must survive";
@@ -79,6 +82,7 @@ TEST(ProcessIdentityTest, RecycledPidIsNeverSignalled) {
 // A process that ignores SIGTERM is SIGKILLed after the grace period, and only because it is
 // still the very same process.
 TEST(ProcessIdentityTest, StopEscalatesToSigkillAfterGrace) {
+  RealProcesses processes;
   test::DaemonHarness h;
   ASSERT_TRUE(EnsureProxyHome(h.root()).ok());
   auto log_fd = OpenLogForAppend(h.root());
@@ -90,35 +94,36 @@ TEST(ProcessIdentityTest, StopEscalatesToSigkillAfterGrace) {
   rq.env = {"PATH=/usr/bin:/bin", "HOME=" + h.root() + "/proxy-home", std::string(kNonceEnv) + "=" + nonce};
   rq.log_fd = *log_fd;
   rq.cwd = h.root();
-  auto pid = SpawnDetached(rq);
+  auto pid = processes.SpawnDetached(rq);
   ::close(*log_fd);
   ASSERT_TRUE(pid.ok()) << pid.error().message;
-  ASSERT_TRUE(testing::Eventually([&] { return TailLines(h.root() + "/iron-proxy.log").size() == 1; }, 3s));
+  ASSERT_TRUE(testing::Eventually([&] { return TailLines(h.state()).size() == 1; }, 3s));
   PidRecord rec;
   rec.pid = *pid;
   rec.nonce = nonce;
-  rec.starttime = ReadProcStat(*pid)->starttime;
+  rec.starttime = processes.ReadStat(*pid)->starttime;
   rec.state = RecordState::kRunning;
   ASSERT_TRUE(WritePidRecord(h.state(), rec).ok());
-  ASSERT_EQ(CheckIdentity({rec.pid, rec.nonce, rec.starttime}), Liveness::kAlive);
+  ASSERT_EQ(processes.CheckIdentity({rec.pid, rec.nonce, rec.starttime}), Liveness::kAlive);
 
   const auto t0 = std::chrono::steady_clock::now();
-  auto stopped = StopProxy(h.state(), 600ms);
+  auto stopped = StopProxy(processes, h.state(), 600ms);
   const auto took = std::chrono::steady_clock::now() - t0;
   ASSERT_TRUE(stopped.ok()) << stopped.error().message;
   EXPECT_TRUE(stopped->was_running);
   EXPECT_TRUE(stopped->killed);
   EXPECT_GE(took, 600ms);
-  EXPECT_NE(CheckIdentity({rec.pid, rec.nonce, rec.starttime}), Liveness::kAlive);
+  EXPECT_NE(processes.CheckIdentity({rec.pid, rec.nonce, rec.starttime}), Liveness::kAlive);
   EXPECT_FALSE(h.Record().has_value()) << "pidfile removed after a stop";
 }
 
 TEST(ProcessIdentityTest, ExecFailureIsReported) {
+  RealProcesses processes;
   test::DaemonHarness h;
   auto log_fd = OpenLogForAppend(h.root());
   ASSERT_TRUE(log_fd.ok());
   SpawnRequest rq{h.root() + "/bin/does-not-exist", {"x"}, {}, *log_fd, h.root()};
-  auto pid = SpawnDetached(rq);
+  auto pid = processes.SpawnDetached(rq);
   ::close(*log_fd);
   ASSERT_FALSE(pid.ok());
   EXPECT_NE(pid.error().message.find("execve"), std::string::npos) << pid.error().message;
@@ -130,21 +135,21 @@ TEST(DaemonLogTest, CopyTruncateRotationKeepsTheWriterWorking) {
   ASSERT_TRUE(fd.ok());
   const std::string chunk(1000, 'x');
   for (int i = 0; i < 3; ++i) ASSERT_EQ(::write(*fd, (chunk + "\n").data(), 1001), 1001);
-  auto rotated = RotateIfNeeded(h.root(), 2000);
+  auto rotated = RotateIfNeeded(h.state(), 2000);
   ASSERT_TRUE(rotated.ok());
   EXPECT_TRUE(*rotated);
   EXPECT_EQ(std::filesystem::file_size(h.root() + "/iron-proxy.log"), 0u);
   EXPECT_EQ(std::filesystem::file_size(h.root() + "/iron-proxy.log.1"), 3003u);
   ASSERT_EQ(::write(*fd, "after\n", 6), 6);  // the O_APPEND writer lands at the new end
   EXPECT_EQ(std::filesystem::file_size(h.root() + "/iron-proxy.log"), 6u);
-  EXPECT_EQ(TailLines(h.root() + "/iron-proxy.log"), std::vector<std::string>{"after"});
+  EXPECT_EQ(TailLines(h.state()), std::vector<std::string>{"after"});
   struct stat st {};
   ASSERT_EQ(::stat((h.root() + "/iron-proxy.log.1").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   for (int i = 0; i < 3; ++i) ASSERT_EQ(::write(*fd, (chunk + "\n").data(), 1001), 1001);
-  ASSERT_TRUE(*RotateIfNeeded(h.root(), 2000));
+  ASSERT_TRUE(*RotateIfNeeded(h.state(), 2000));
   EXPECT_TRUE(std::filesystem::exists(h.root() + "/iron-proxy.log.2"));
-  EXPECT_FALSE(*RotateIfNeeded(h.root(), 2000)) << "below the limit: nothing to do";
+  EXPECT_FALSE(*RotateIfNeeded(h.state(), 2000)) << "below the limit: nothing to do";
   ::close(*fd);
 }
 

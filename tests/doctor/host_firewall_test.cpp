@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "tests/fakes/argv_runner.h"
+#include "tests/fakes/fake_processes.h"
 #include "controller/doctor/checks.h"
 #include "reconcilers/network/network_reconciler.h"
 
@@ -28,7 +28,7 @@ class HostFirewallCheckTest : public ::testing::Test {
   spec::DesiredState desired_;
   Hints hints_{"ironward", "gw.yaml"};
   std::string bridge_;
-  ::ironward::testing::ArgvRunner runner_;
+  ::ironward::testing::FakeProcesses runner_;
 };
 
 TEST_F(HostFirewallCheckTest, SkipsWhenTheNetworkIsNotInternal) {
@@ -49,7 +49,7 @@ TEST_F(HostFirewallCheckTest, NoFirewallToolInstalledPassesAndSaysSo) {
   EXPECT_EQ(c.result, Result::kPass);
   EXPECT_EQ(c.detail.rfind("no ufw, firewalld or nft on this host", 0), 0U) << c.detail;
   EXPECT_EQ(runner_.calls().size(), 3U) << "ufw, firewall-cmd and nft were each asked";
-  EXPECT_EQ(runner_.calls()[1], "firewall-cmd --list-all-zones");
+  EXPECT_EQ(runner_.command_lines()[1], "firewall-cmd --list-all-zones");
 }
 
 TEST_F(HostFirewallCheckTest, DropPolicyInputChainInAnotherTableWarnsWithTheAcceptRule) {

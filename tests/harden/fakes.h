@@ -1,4 +1,5 @@
-// Fakes for the harden survey: scripted command results and an in-memory filesystem.
+// Fakes for the harden survey: an in-memory filesystem and the proxy probe. Commands are
+// scripted with the process seam's fake (tests/fakes/fake_processes.h, by program name).
 #pragma once
 
 #include <map>
@@ -6,42 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "reconcilers/io/command_runner.h"
 #include "controller/harden/file_reader.h"
 #include "controller/harden/proxy_probe.h"
+#include "tests/fakes/fake_processes.h"
 
 namespace ironward::harden::testing {
-
-/// Results keyed by argv[0]; anything not scripted is "not installed". Thread-safe.
-class FakeRunner final : public CommandRunner {
- public:
-  void Set(const std::string& program, CommandResult result) {
-    std::lock_guard<std::mutex> lock(mu_);
-    results_[program] = std::move(result);
-  }
-  CommandResult Run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    calls_.push_back(argv);
-    last_timeout_ = timeout;
-    auto it = results_.find(argv.empty() ? "" : argv[0]);
-    if (it == results_.end()) return CommandResult::NotFound(argv.empty() ? "" : argv[0] + " not found");
-    return it->second;
-  }
-  std::chrono::milliseconds last_timeout() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return last_timeout_;
-  }
-  std::vector<std::vector<std::string>> calls() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return calls_;
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, CommandResult> results_;
-  std::vector<std::vector<std::string>> calls_;
-  std::chrono::milliseconds last_timeout_{0};
-};
 
 /// Files by absolute path; "denied" paths answer EACCES; symlinks are recorded separately. A
 /// directory exists when made with Dir() or when it holds a file.
@@ -99,7 +69,7 @@ class FakeFiles final : public FileReader {
 /// Scripted liveness and listener answers; records what it was asked. Thread-safe.
 class FakeProxyProbe final : public ProxyProbe {
  public:
-  void SetLiveness(daemon::Liveness liveness) {
+  void SetLiveness(Liveness liveness) {
     std::lock_guard<std::mutex> lock(mu_);
     liveness_ = liveness;
   }
@@ -107,7 +77,7 @@ class FakeProxyProbe final : public ProxyProbe {
     std::lock_guard<std::mutex> lock(mu_);
     accepts_ = accepts;
   }
-  daemon::Liveness Identity(const daemon::ProcessIdentity& id) override {
+  Liveness Identity(const ProcessIdentity& id) override {
     std::lock_guard<std::mutex> lock(mu_);
     identities_.push_back(id);
     return liveness_;
@@ -117,7 +87,7 @@ class FakeProxyProbe final : public ProxyProbe {
     endpoints_.push_back(ep.ToString());
     return accepts_;
   }
-  std::vector<daemon::ProcessIdentity> identities() {
+  std::vector<ProcessIdentity> identities() {
     std::lock_guard<std::mutex> lock(mu_);
     return identities_;
   }
@@ -128,9 +98,9 @@ class FakeProxyProbe final : public ProxyProbe {
 
  private:
   std::mutex mu_;
-  daemon::Liveness liveness_ = daemon::Liveness::kAlive;
+  Liveness liveness_ = Liveness::kAlive;
   bool accepts_ = true;
-  std::vector<daemon::ProcessIdentity> identities_;
+  std::vector<ProcessIdentity> identities_;
   std::vector<std::string> endpoints_;
 };
 

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 namespace ironward::harden {
 namespace {
 
@@ -24,17 +26,17 @@ TEST(RealProxyProbeTest, AcceptsOnlyWhileSomethingListens) {
   socklen_t len = sizeof addr;
   ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   const daemon::Endpoint ep{"127.0.0.1", ntohs(addr.sin_port)};
-  RealProxyProbe probe;
+  RealProxyProbe probe(std::make_shared<RealProcesses>());
   EXPECT_TRUE(probe.Accepts(ep, milliseconds(1000)));
   ::close(fd);
   EXPECT_FALSE(probe.Accepts(ep, milliseconds(1000)));
 }
 
 TEST(RealProxyProbeTest, OnlyTheRecordedProcessIsAlive) {
-  RealProxyProbe probe;
+  RealProxyProbe probe(std::make_shared<RealProcesses>());
   // This test process is alive but has another starttime and no proxy nonce: not the proxy.
-  EXPECT_EQ(probe.Identity({::getpid(), "nonce", 1}), daemon::Liveness::kRecycled);
-  EXPECT_EQ(probe.Identity({0x7ffffff0, "nonce", 1}), daemon::Liveness::kGone);  // above any pid_max
+  EXPECT_EQ(probe.Identity({::getpid(), "nonce", 1}), Liveness::kRecycled);
+  EXPECT_EQ(probe.Identity({0x7ffffff0, "nonce", 1}), Liveness::kGone);  // above any pid_max
 }
 
 }  // namespace

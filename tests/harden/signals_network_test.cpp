@@ -77,7 +77,7 @@ TEST_F(NetworkSignalsTest, TailscaledDownFails) {
 }
 
 TEST_F(NetworkSignalsTest, MissingBinariesSkip) {
-  runner_ = std::make_shared<FakeRunner>();  // nothing installed
+  runner_ = std::make_shared<FakeProcesses>();  // nothing installed
   for (auto name : {kTailscale, kUfw, kFirewalld, kNftables, kFail2ban, kDockerSeccomp}) {
     SignalResult s = Signal(name);
     EXPECT_EQ(s.status, SignalStatus::kSkip) << name;

@@ -23,7 +23,7 @@ TEST_F(ProxyRunningTest, AliveAndListeningPasses) {
   EXPECT_THAT(s.detail, HasSubstr("pid 4242"));
   EXPECT_THAT(s.detail, HasSubstr("127.0.0.1:9090"));
   ASSERT_EQ(proxy_->identities().size(), 1U);
-  const daemon::ProcessIdentity id = proxy_->identities()[0];
+  const ProcessIdentity id = proxy_->identities()[0];
   EXPECT_EQ(id.pid, kProxyPid);
   EXPECT_EQ(id.nonce, "n0nce");
   EXPECT_EQ(id.starttime, 777U);
@@ -31,7 +31,7 @@ TEST_F(ProxyRunningTest, AliveAndListeningPasses) {
 }
 
 TEST_F(ProxyRunningTest, AGoneProcessFailsWhateverStatusJsonRecorded) {
-  proxy_->SetLiveness(daemon::Liveness::kGone);  // the fixture's status.json still says Ready
+  proxy_->SetLiveness(Liveness::kGone);  // the fixture's status.json still says Ready
   SignalResult s = Signal(kIronProxyRunning);
   EXPECT_EQ(s.status, SignalStatus::kFail);
   EXPECT_THAT(s.detail, HasSubstr("pid 4242 is not running"));
@@ -39,7 +39,7 @@ TEST_F(ProxyRunningTest, AGoneProcessFailsWhateverStatusJsonRecorded) {
 }
 
 TEST_F(ProxyRunningTest, ARecycledPidFailsAsRootAndWarnsOtherwise) {
-  proxy_->SetLiveness(daemon::Liveness::kRecycled);
+  proxy_->SetLiveness(Liveness::kRecycled);
   SignalResult s = Signal(kIronProxyRunning);
   EXPECT_EQ(s.status, SignalStatus::kFail);
   EXPECT_THAT(s.detail, HasSubstr("now belongs to another process"));

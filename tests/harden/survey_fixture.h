@@ -82,7 +82,8 @@ class SurveyFixture : public ::testing::Test {
 
   void SetSshd(const std::string& text) { files_->Put(kSshd, text); }
 
-  std::shared_ptr<FakeRunner> runner_ = std::make_shared<FakeRunner>();
+  using FakeProcesses = ::ironward::testing::FakeProcesses;
+  std::shared_ptr<FakeProcesses> runner_ = std::make_shared<FakeProcesses>();
   std::shared_ptr<FakeFiles> files_ = std::make_shared<FakeFiles>();
   std::shared_ptr<FakeProxyProbe> proxy_ = std::make_shared<FakeProxyProbe>();
   std::shared_ptr<SurveyDeps> deps_override_;

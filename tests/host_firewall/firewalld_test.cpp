@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "reconcilers/host_firewall/firewalld.h"
-#include "tests/fakes/argv_runner.h"
+#include "tests/fakes/fake_processes.h"
 #include "tests/support/temp_dir.h"
 
 namespace ironward::hostfw {
@@ -44,7 +44,7 @@ TEST(FirewalldZonesTest, SourceBindingWinsOverInterfaceOverDefault) {
 }
 
 TEST(FirewalldFirewallTest, ObserveFindsTheZoneAndWhatItAdmits) {
-  ::ironward::testing::ArgvRunner runner;
+  ::ironward::testing::FakeProcesses runner;
   runner.Set("firewall-cmd --list-all-zones", CommandResult::Exited(0, Captured()));
   runner.Set("firewall-cmd --get-default-zone", CommandResult::Exited(0, "public\n"));
   FirewalldFirewall fw(runner);
@@ -65,11 +65,11 @@ TEST(FirewalldFirewallTest, ObserveFindsTheZoneAndWhatItAdmits) {
   ASSERT_TRUE(accept.ok());
   EXPECT_FALSE(accept->blocks) << "target ACCEPT lets everything in";
   EXPECT_TRUE(accept->admitted);
-  EXPECT_EQ(runner.calls().back(), "firewall-cmd --list-all-zones") << "no default-zone call when the bridge is bound";
+  EXPECT_EQ(runner.command_lines().back(), "firewall-cmd --list-all-zones") << "no default-zone call when the bridge is bound";
 }
 
 TEST(FirewalldFirewallTest, NotRunningOrNoSystemBusIsInactiveNotAnError) {
-  ::ironward::testing::ArgvRunner runner;
+  ::ironward::testing::FakeProcesses runner;
   FirewalldFirewall fw(runner);
   runner.Set("firewall-cmd --list-all-zones", CommandResult::Exited(252, "", "FirewallD is not running"));
   auto stopped = fw.Observe(FwdGw());
@@ -86,7 +86,7 @@ TEST(FirewalldFirewallTest, NotRunningOrNoSystemBusIsInactiveNotAnError) {
 }
 
 TEST(FirewalldFirewallTest, AllowAndRevokeChangeRuntimeAndPermanent) {
-  ::ironward::testing::ArgvRunner runner;
+  ::ironward::testing::FakeProcesses runner;
   std::string rules;
   for (const auto& r : RichRules(FwdGw())) rules += " --add-rich-rule=" + r;
   runner.Set("firewall-cmd --zone=public" + rules, CommandResult::Exited(0, "success\n"));

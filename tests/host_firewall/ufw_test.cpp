@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "reconcilers/host_firewall/ufw.h"
-#include "tests/fakes/argv_runner.h"
+#include "tests/fakes/fake_processes.h"
 
 namespace ironward::hostfw {
 namespace {
@@ -79,7 +79,7 @@ TEST(UfwAdmitsTest, ExactBroaderAndNonMatchingRules) {
 }
 
 TEST(UfwFirewallTest, ObserveTellsBlockingAdmittedAndNotInstalled) {
-  ::ironward::testing::ArgvRunner runner;
+  ::ironward::testing::FakeProcesses runner;
   UfwFirewall ufw(runner);
   auto none = ufw.Observe(UfwGw());
   ASSERT_TRUE(none.ok());
@@ -104,7 +104,7 @@ TEST(UfwFirewallTest, ObserveTellsBlockingAdmittedAndNotInstalled) {
 }
 
 TEST(UfwFirewallTest, AllowAndRevokeRunTheRuleWithoutAShell) {
-  ::ironward::testing::ArgvRunner runner;
+  ::ironward::testing::FakeProcesses runner;
   const std::string rule = "in on iw-1a2b3c4d from 172.30.99.0/24 to 172.30.99.1 port 9090,9091 proto tcp";
   runner.Set("ufw allow " + rule + " comment ironward gw", CommandResult::Exited(0, "Rule added\n"));
   runner.Set("ufw --force delete allow " + rule, CommandResult::Exited(0, "Rule deleted\n"));

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "reconcilers/io/command_runner.h"
+#include "reconcilers/io/process.h"
 #include "reconcilers/network/nft_firewall.h"
 #include "reconcilers/network/ruleset.h"
 
@@ -41,7 +41,7 @@ class LibNftRunnerTest : public ::testing::Test {
 
   const std::string table_ = "iwtest_lib" + std::to_string(::getpid());
   LibNftRunner lib_;
-  RealCommandRunner program_;
+  RealProcesses program_;
   NftFirewall via_lib_{lib_, table_};
   NftFirewall via_program_{program_, table_};
 };

@@ -21,7 +21,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "reconcilers/io/command_runner.h"
+#include "reconcilers/io/process.h"
 #include "reconcilers/io/host_info.h"
 #include "reconcilers/network/network_reconciler.h"
 #include "reconcilers/network/nft_firewall.h"
@@ -168,7 +168,7 @@ class NetworkIntegrationTest : public DockerIntegrationTest {
     return ns_ip;
   }
 
-  RealCommandRunner runner_;
+  RealProcesses runner_;
   std::unique_ptr<netfilter::NftFirewall> firewall_;
   testing::TempDir dir_;
   state::StateWriter writer_{dir_.path()};

@@ -2,7 +2,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "reconcilers/docker/read_only_docker.h"
 #include "reconcilers/network/network_reconciler.h"
 #include "reconcilers/network/ruleset.h"
 #include "tests/fakes/fake_clock.h"
@@ -27,14 +26,13 @@ class NetworkReconcilerTest : public ::testing::Test {
     desired_.spec.proxy.bind = spec::BindKind::kSandboxNetwork;
   }
 
+  /// What planning gets, dry run or not: the read halves of the fakes.
   ReadDeps Reads() { return ReadDeps{clock_, writer_, nullptr, nullptr, &docker_, &firewall_}; }
-  /// What a dry run gets: read-only wrappers around the same fakes.
-  ReadDeps DryReads() { return ReadDeps{clock_, writer_, nullptr, nullptr, &ro_docker_, &ro_firewall_}; }
 
   ResourcePlan Plan(bool dry = false) {
     facts_ = Facts{};
     ReconcileContext ctx{desired_, facts_, dry};
-    return reconciler_.Plan(ctx, dry ? DryReads() : Reads());
+    return reconciler_.Plan(ctx, Reads());
   }
   Outcome Apply() {
     facts_ = Facts{};
@@ -82,9 +80,7 @@ class NetworkReconcilerTest : public ::testing::Test {
   state::StateWriter writer_{dir_.path()};
   FakeClock clock_;
   docker::FakeDocker docker_;
-  docker::ReadOnlyDocker ro_docker_{docker_};
   netfilter::FakeFirewall firewall_;
-  netfilter::ReadOnlyFirewall ro_firewall_{firewall_};
   spec::DesiredState desired_;
   Facts facts_;
   NetworkReconciler reconciler_;

@@ -131,30 +131,5 @@ TEST(NftJsonTest, ParsesChainsAndRuleComments) {
   EXPECT_FALSE(ParseNftTableJson(R"({"x": 1})").ok());
 }
 
-TEST(ReadOnlyFirewallTest, RefusesEveryChange) {
-  struct Counting final : Firewall {
-    Result<std::optional<TableState>> ReadTable() override {
-      ++reads;
-      return std::optional<TableState>();
-    }
-    Status ReplaceTable(const TableSpec&) override {
-      ++writes;
-      return Status::Ok();
-    }
-    Status DeleteTable() override {
-      ++writes;
-      return Status::Ok();
-    }
-    int reads = 0;
-    int writes = 0;
-  } inner;
-  ReadOnlyFirewall ro(inner);
-  EXPECT_TRUE(ro.ReadTable().ok());
-  EXPECT_FALSE(ro.ReplaceTable(Build()));
-  EXPECT_FALSE(ro.DeleteTable());
-  EXPECT_EQ(inner.reads, 1);
-  EXPECT_EQ(inner.writes, 0);
-}
-
 }  // namespace
 }  // namespace ironward::netfilter

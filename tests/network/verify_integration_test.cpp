@@ -17,7 +17,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "reconcilers/io/command_runner.h"
+#include "reconcilers/io/process.h"
 #include "reconcilers/io/host_info.h"
 #include "reconcilers/mappings_reconciler.h"
 #include "reconcilers/network/network_reconciler.h"
@@ -183,7 +183,7 @@ class VerifyIntegrationTest : public DockerIntegrationTest {
     return list.ok() ? list->size() : 999;
   }
 
-  RealCommandRunner runner_;
+  RealProcesses runner_;
   std::unique_ptr<netfilter::NftFirewall> firewall_;
   RealClock clock_;
   testing::TempDir dir_;

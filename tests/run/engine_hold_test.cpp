@@ -19,13 +19,13 @@ class CountingReconciler final : public Reconciler {
       : name_(std::move(name)), deps_(std::move(deps)), outcome_(std::move(outcome)) {}
   std::string_view Name() const override { return name_; }
   std::vector<std::string_view> DependsOn() const override { return deps_; }
-  ResourcePlan Plan(ReconcileContext&, const ReadDeps&) override {
+  ResourcePlan DoPlan(ReconcileContext&, const ReadDeps&) override {
     ResourcePlan p;
     p.desired_digest = "d-" + name_;
     p.changes.push_back(Change{Action::kUpdate, name_ + ".x", "t", "drifted", false, {}, {}, {}});
     return p;
   }
-  Outcome Apply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override {
+  Outcome DoApply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override {
     ++*applies;
     return outcome_;
   }
@@ -77,9 +77,7 @@ TEST(EngineHoldTest, RequeueAfterIsNotWaitedOutInlineWhenTheLoopSchedulesIt) {
   testing::TempDir dir;
   FakeClock clock;
   state::StateWriter writer(dir.path());
-  Outcome requeue;
-  requeue.kind = Outcome::Kind::kRequeueAfter;
-  requeue.after = std::chrono::seconds(2);
+  const Outcome requeue = Outcome::RequeueAfter(std::chrono::seconds(2), "Waiting", "wait 2 s");
   auto r = std::make_unique<CountingReconciler>("r", std::vector<std::string_view>{}, requeue);
   auto applies = r->applies;
   std::vector<std::unique_ptr<Reconciler>> v;

@@ -96,7 +96,8 @@ TEST_F(ProxyMetricsTest, RecordsWrittenAroundARotationAreCountedOnce) {
   Write("a.example.com", "allow", 2);
   EXPECT_EQ(Value(m.Render(), Requests("a.example.com", "allow")), 2);
   Write("a.example.com", "allow", 3);  // not scraped before the rotation
-  ASSERT_TRUE(daemon::RotateIfNeeded(tmp_.path().string(), 0).ok());
+  state::StateWriter writer(tmp_.path());
+  ASSERT_TRUE(daemon::RotateIfNeeded(writer, 0).ok());
   Write("a.example.com", "reject", 1);
   const std::string text = m.Render();
   EXPECT_EQ(Value(text, Requests("a.example.com", "allow")), 5);

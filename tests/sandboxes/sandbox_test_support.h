@@ -6,7 +6,6 @@
 
 #include <string>
 
-#include "reconcilers/docker/read_only_docker.h"
 #include "reconcilers/reconciler.h"
 #include "state/encoding.h"
 #include "state/state_dir.h"

@@ -440,15 +440,12 @@ TEST_F(SandboxesReconcilerTest, NoDockerClientIsAClearError) {
   EXPECT_TRUE(empty.changes.empty());
 }
 
+// A dry run only plans (it never reaches Apply: Engine::Plan has no WriteDeps to give it).
 TEST_F(SandboxesReconcilerTest, DryRunMakesNoMutatingCall) {
-  docker::ReadOnlyDocker read_only(docker_);
   Facts f = facts_;
   ReconcileContext ctx{desired_, f, true};
-  ResourcePlan p = r_.Plan(ctx, Reads(&read_only));
+  ResourcePlan p = r_.Plan(ctx, Reads(&docker_));
   ASSERT_EQ(p.changes.size(), 1U);
-  WriteDeps w{clock_, writer_, nullptr, nullptr, &read_only, nullptr};
-  Outcome o = r_.Apply(ctx, p, w);
-  EXPECT_EQ(o.kind, Outcome::Kind::kDone);
   EXPECT_EQ(MutatingCalls(), 0U);
   EXPECT_EQ(docker_.ContainerCount(), 0U);
 }
@@ -457,8 +454,7 @@ TEST_F(SandboxesReconcilerTest, DryRunOfAReplaceMakesNoMutatingCall) {
   Converge();
   docker_.ExitContainer(IdOf("agent-1"), 1);
   docker_.ClearCalls();
-  docker::ReadOnlyDocker read_only(docker_);
-  ResourcePlan p = PlanWith(r_, &read_only);
+  ResourcePlan p = PlanWith(r_, &docker_);
   ASSERT_EQ(p.changes.size(), 1U);
   EXPECT_EQ(MutatingCalls(), 0U);
 }

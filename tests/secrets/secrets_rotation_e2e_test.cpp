@@ -79,11 +79,11 @@ class SecretsRotationE2ETest : public ::testing::TestWithParam<std::string> {
   ResourcePlan DaemonPass() {
     daemon::DaemonReconciler d(h_.options());
     ReconcileContext ctx{h_.desired(), h_.facts(), false};
-    ReadDeps read{h_.clock(), h_.state(), &http_};
+    ReadDeps read{.clock = h_.clock(), .state = h_.state(), .http = &http_, .files = h_.files()};
     ResourcePlan plan = d.Plan(ctx, read);
     seen_ += Describe(plan) + "\n";
     if (!plan.changes.empty()) {
-      WriteDeps write{h_.clock(), h_.state(), &http_};
+      WriteDeps write{.clock = h_.clock(), .state = h_.state(), .http = &http_, .files = h_.files()};
       const Outcome out = d.Apply(ctx, plan, write);
       seen_ += Describe(out) + "\n";
       EXPECT_EQ(out.kind, Outcome::Kind::kDone) << out.reason << ": " << out.message;
