@@ -17,8 +17,13 @@
 
 #include "reconcilers/daemon/daemon_control.h"
 #include "reconcilers/daemon/log_file.h"
-#include "tests/core/audit_lines.h"
-#include "tests/core/test_util.h"
+#include "tests/support/audit_lines.h"
+#include "tests/support/eventually.h"
+#include "tests/support/gateway_yaml.h"
+#include "tests/support/packaged_release.h"
+#include "tests/support/ports.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward {
 namespace {
@@ -70,6 +75,15 @@ class AuditCliTest : public testing::PackagedReleaseTest {
   void Log(const std::string& name, const std::string& text) {
     WriteFile(state_ / name, text);
     std::filesystem::permissions(state_ / name, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  }
+
+  /// `ironward audit --follow --since SINCE -o FORMAT`, its output appended to `out`.
+  testing::ChildProcess Follow(const std::string& out, const std::string& since, const std::string& format) {
+    testing::SpawnOptions options;
+    options.log = out;
+    options.env = {{"DOCKER_HOST", "unix:///nonexistent/docker.sock"}};
+    return testing::ChildProcess(
+        {IRONWARD_BIN, "--state-dir", state_.string(), "audit", "--follow", "--since", since, "-o", format}, options);
   }
 
   /// Request records in the live log so far.
@@ -155,10 +169,8 @@ TEST_F(AuditCliTest, WrittenLogsAcrossARotationGiveExactNumbersInEveryFormat) {
 TEST_F(AuditCliTest, FollowPrintsNewRecordsAcrossARotationAndStopsCleanlyOnSigterm) {
   WriteTwoGenerations([this](const std::string& n, const std::string& t) { Log(n, t); });
   const std::string out = (tmp_.path() / "follow.out").string();
-  const pid_t pid = testing::SpawnLogged({IRONWARD_BIN, "--state-dir", state_.string(), "audit", "--follow", "--since",
-                                          "2026-05-01T10:01:30Z", "-o", "json"},
-                                         out, {{"DOCKER_HOST", "unix:///nonexistent/docker.sock"}});
-  ASSERT_GT(pid, 0);
+  testing::ChildProcess follow = Follow(out, "2026-05-01T10:01:30Z", "json");
+  ASSERT_GT(follow.pid(), 0);
   auto lines = [&] {
     std::vector<nlohmann::json> got;
     const std::string text = ReadFile(out);
@@ -195,10 +207,9 @@ TEST_F(AuditCliTest, FollowPrintsNewRecordsAcrossARotationAndStopsCleanlyOnSigte
   ASSERT_TRUE(testing::Eventually([&] { return lines().size() == 5; }, std::chrono::seconds(10))) << ReadFile(out);
   EXPECT_EQ(lines()[3]["host"], "before.example.com");
   EXPECT_EQ(lines()[4]["host"], "after.example.com");
-  ::kill(pid, SIGTERM);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ::kill(follow.pid(), SIGTERM);
+  const testing::ExitStatus exit = follow.Wait();
+  EXPECT_EQ(exit.code, 0) << "signal " << exit.signal;
   EXPECT_EQ(lines().size(), 5U) << ReadFile(out);
   transcript_ += ReadFile(out);
 }
@@ -227,12 +238,9 @@ TEST_F(AuditCliTest, RequestsThroughTheProxyDoubleShowUpWithExactCounts) {
   ASSERT_EQ(std::system("command -v curl >/dev/null"), 0) << "curl is needed (scripts/setup.sh installs it)";
   const int port = testing::FreeLoopbackPorts(6, 28000);
   ASSERT_GT(port, 0);
-  std::string gateway = testing::With(testing::kBaseYaml, "file:///nonexistent/iron-proxy_{version}_{os}_{arch}.tar.gz",
-                                      "file://" + releases_->path().string() +
-                                          "/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz");
-  gateway = testing::With(gateway, std::string(64, '0'), sha_);
-  gateway = testing::With(gateway, "tunnelPort: 19090", "tunnelPort: " + std::to_string(port));
-  gateway = testing::With(gateway, R"(allowlist: ["api.github.com"])", R"(allowlist: ["api.github.com", "localhost"])");
+  testing::GatewayYaml g = PackagedGateway(port);
+  g.allowlist = R"(["api.github.com", "localhost"])";
+  const std::string gateway = g.Render();
   const auto file = tmp_.path() / "gateway.yaml";
   WriteFile(file, gateway);
   ASSERT_EQ(Ironward("reconcile -f " + file.string()).code, 0) << transcript_;
@@ -285,19 +293,16 @@ TEST_F(AuditCliTest, RequestsThroughTheProxyDoubleShowUpWithExactCounts) {
 
   // Record lines show paths: the token the request carried is redacted there.
   const std::string out = (tmp_.path() / "follow.csv").string();
-  const pid_t pid = testing::SpawnLogged({IRONWARD_BIN, "--state-dir", state_.string(), "audit", "--follow", "--since",
-                                          "1h", "-o", "csv"},
-                                         out, {{"DOCKER_HOST", "unix:///nonexistent/docker.sock"}});
-  ASSERT_GT(pid, 0);
+  testing::ChildProcess follow = Follow(out, "1h", "csv");
+  ASSERT_GT(follow.pid(), 0);
   auto rows = [&] {
     const std::string text = ReadFile(out);
     return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
   };
   ASSERT_TRUE(testing::Eventually([&] { return rows() == 9; }, std::chrono::seconds(10))) << ReadFile(out);
-  ::kill(pid, SIGTERM);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ::kill(follow.pid(), SIGTERM);
+  const testing::ExitStatus exit = follow.Wait();
+  EXPECT_EQ(exit.code, 0) << "signal " << exit.signal;
   const std::string csv = ReadFile(out);
   transcript_ += csv;
   EXPECT_NE(csv.find(",error,localhost,localhost:1,GET,/bot" + tokens_[0].substr(0, tokens_[0].rfind('-') + 1) +

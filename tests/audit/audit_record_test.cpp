@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/audit/audit_record.h"
-#include "tests/core/audit_lines.h"
+#include "tests/support/audit_lines.h"
 
 namespace ironward::audit {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "controller/audit/log_tail.h"
 #include "reconcilers/daemon/log_file.h"
-#include "tests/core/test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::audit {
 namespace {

@@ -6,8 +6,9 @@
 #include "controller/audit/suggest.h"
 #include "controller/audit/summary.h"
 #include "state/spec/validators.h"
-#include "tests/core/audit_lines.h"
-#include "tests/core/test_util.h"
+#include "tests/support/audit_lines.h"
+#include "tests/support/desired_state.h"
+#include "tests/support/gateway_yaml.h"
 
 namespace ironward::audit {
 namespace {

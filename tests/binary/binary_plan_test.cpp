@@ -6,6 +6,7 @@
 #include "tests/binary/binary_test_util.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_processes.h"
+#include "tests/fakes/scripted_http_client.h"
 
 namespace ironward::binary {
 namespace {
@@ -16,15 +17,8 @@ using testing::TempDir;
 const std::string kPin(64, 'a');
 const std::string kContent = "#!/bin/sh\necho 0.39.0\n";
 
-/// Fails every request and counts them: a plan must never touch the network.
-class CountingHttp final : public HttpClient {
- public:
-  Result<HttpResponse> Send(const HttpRequest&) override {
-    ++calls;
-    return Error::Transient("network disabled in this test");
-  }
-  int calls = 0;
-};
+/// Fails every request: a plan must never touch the network (its requests are counted).
+Result<HttpResponse> NetworkDisabled(const HttpRequest&) { return Error::Transient("network disabled in this test"); }
 
 class BinaryPlanTest : public ::testing::Test {
  protected:
@@ -75,7 +69,7 @@ class BinaryPlanTest : public ::testing::Test {
   FakeClock clock_;
   spec::DesiredState desired_;
   Facts facts_;
-  CountingHttp http_;
+  ironward::testing::ScriptedHttpClient http_{NetworkDisabled};
   using FakeProcesses = ::ironward::testing::FakeProcesses;
   std::shared_ptr<FakeProcesses> processes_ = std::make_shared<FakeProcesses>();
 };
@@ -92,7 +86,7 @@ TEST_F(BinaryPlanTest, MissingBinaryIsPlannedAsCreateWithoutNetwork) {
   ASSERT_TRUE(facts_.binary);
   EXPECT_TRUE(facts_.binary->pending);
   EXPECT_EQ(facts_.binary->path, Path(kBinaryFile).string());
-  EXPECT_EQ(http_.calls, 0);
+  EXPECT_EQ(http_.requests().size(), 0U);
   EXPECT_TRUE(processes_->requests().empty()) << "a plan runs nothing";
 }
 
@@ -106,7 +100,7 @@ TEST_F(BinaryPlanTest, IntactInstallIsInSync) {
   EXPECT_EQ(facts_.binary->version, "0.39.0");
   EXPECT_EQ(plan.details["version"], "0.39.0");
   EXPECT_EQ(plan.details["sha256"], Sha256Hex(kContent).substr(0, 12));
-  EXPECT_EQ(http_.calls, 0);
+  EXPECT_EQ(http_.requests().size(), 0U);
 }
 
 TEST_F(BinaryPlanTest, TamperedBinaryIsPlannedAsReplace) {
@@ -224,7 +218,7 @@ TEST_F(BinaryPlanTest, TransportFailuresAreRetriedWithBackoffThenTransient) {
   WriteDeps deps{clock_, writer_, &http_};
   const Outcome out = r.Apply(ctx, r.Plan(ctx, deps.Read()), deps);
   EXPECT_EQ(out.kind, Outcome::Kind::kRetry);
-  EXPECT_EQ(http_.calls, 4);
+  EXPECT_EQ(http_.requests().size(), 4U);
   EXPECT_EQ(sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::seconds(1), std::chrono::seconds(2),
                                                               std::chrono::seconds(4)}));
   EXPECT_NE(out.message.find("gave up after 4 attempts"), std::string::npos) << out.message;

@@ -19,12 +19,14 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include "../core/test_util.h"
 #include "state/encoding.h"
+#include "tests/support/eventually.h"
+#include "tests/support/shell.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::binary::testing {
 
-// TempDir, ReadFile and ModeOf are the shared test helpers of tests/core/test_util.h.
+// TempDir, ReadFile and ModeOf are the shared test helpers of tests/support/temp_dir.h.
 using ironward::testing::ModeOf;
 using ironward::testing::ReadFile;
 using ironward::testing::TempDir;
@@ -88,14 +90,9 @@ inline std::string Gzip(const std::string& data) {
 
 /// Runs a shell command, returning its stdout; fails the test on a non-zero exit.
 inline std::string Run(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
-  const int rc = ::pclose(p);
-  EXPECT_EQ(rc, 0) << command;
-  return out;
+  const auto r = ironward::testing::Sh(command, /*with_stderr=*/false);
+  EXPECT_EQ(r.code, 0) << command;
+  return r.out;
 }
 
 struct PackagedRelease {
@@ -154,7 +151,8 @@ class ReleaseServer {
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // stop() before the accept loop started would be lost and join() would hang.
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    (void)ironward::testing::Eventually([this] { return server_.is_running(); }, std::chrono::seconds(10),
+                                        std::chrono::milliseconds(1));
   }
   ~ReleaseServer() {
     server_.stop();

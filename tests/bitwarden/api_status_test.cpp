@@ -1,30 +1,18 @@
 // API request shapes and status classification, with a scripted HttpClient.
 #include <gtest/gtest.h>
 
-#include <deque>
-
 #include <nlohmann/json.hpp>
 
 #include "reconcilers/bitwarden/api.h"
 #include "reconcilers/bitwarden/client.h"
 #include "reconcilers/bitwarden/enc_string.h"
 #include "tests/bitwarden/test_support.h"
+#include "tests/fakes/scripted_http_client.h"
 
 namespace ironward::bw {
 namespace {
 
-class ScriptedHttp final : public HttpClient {
- public:
-  Result<HttpResponse> Send(const HttpRequest& request) override {
-    requests.push_back(request);
-    if (responses.empty()) return Error::Transient("no scripted response");
-    auto r = responses.front();
-    responses.pop_front();
-    return r;
-  }
-  std::deque<Result<HttpResponse>> responses;
-  std::vector<HttpRequest> requests;
-};
+using ironward::testing::ScriptedHttpClient;
 
 TEST(ApiStatusTest, ClassifiesStatuses) {
   for (long s : {400L, 401L, 403L, 404L, 409L}) {
@@ -74,8 +62,8 @@ TEST(ApiStatusTest, DecryptionErrorsNameTheSecretButNotItsValue) {
 }
 
 TEST(ApiStatusTest, ForbiddenProjectIsTerminal) {
-  ScriptedHttp http;
-  bwtest::FakeClock clock;
+  ScriptedHttpClient http;
+  FakeClock clock{std::chrono::system_clock::now()};
   const SymmetricKey org = SymmetricKey::Random();
   const SymmetricKey token_key = *DeriveAccessTokenKey(ParseAccessToken(bwtest::kToken)->encryption_key);
   const std::string jwt = "e30." +
@@ -85,30 +73,30 @@ TEST(ApiStatusTest, ForbiddenProjectIsTerminal) {
                                 {"scope", "api.secrets"},
                                 {"encrypted_payload", Encrypt(nlohmann::json{{"encryptionKey", org.ToBase64()}}.dump(),
                                                               token_key).ToString()}};
-  http.responses.push_back(HttpResponse{200, {}, login.dump()});
-  http.responses.push_back(HttpResponse{403, {}, R"({"message":"You do not have permission."})"});
+  http.Queue(HttpResponse{200, {}, login.dump()});
+  http.Queue(HttpResponse{403, {}, R"({"message":"You do not have permission."})"});
   Client client(http, clock, {bwtest::kToken, *ResolveEndpoints({}), "ua", std::chrono::seconds(5), "", nullptr});
   auto r = client.FetchProject("9151e1a4-6b4a-4d4c-a5a4-0a5b5a1f0001");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::kTerminal);
   EXPECT_NE(r.error().message.find("HTTP 403"), std::string::npos);
-  ASSERT_EQ(http.requests.size(), 2U);
-  EXPECT_EQ(http.requests[0].url, "https://identity.bitwarden.com/connect/token");
-  EXPECT_EQ(http.requests[1].url,
+  ASSERT_EQ(http.requests().size(), 2U);
+  EXPECT_EQ(http.requests()[0].url, "https://identity.bitwarden.com/connect/token");
+  EXPECT_EQ(http.requests()[1].url,
             "https://api.bitwarden.com/projects/9151e1a4-6b4a-4d4c-a5a4-0a5b5a1f0001/secrets");
-  EXPECT_FALSE(http.requests[1].follow_redirects);
+  EXPECT_FALSE(http.requests()[1].follow_redirects);
 }
 
 TEST(ApiStatusTest, MalformedTokenFailsWithoutAnyRequest) {
-  ScriptedHttp http;
-  bwtest::FakeClock clock;
+  ScriptedHttpClient http;
+  FakeClock clock{std::chrono::system_clock::now()};
   Client client(http, clock, {"0.nope.secretsecret:AAAA", *ResolveEndpoints({}), "ua", std::chrono::seconds(5), "", nullptr});
   auto r = client.FetchProject("9151e1a4-6b4a-4d4c-a5a4-0a5b5a1f0001");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::kTerminal);
   EXPECT_NE(r.error().message.find("Has an invalid identifier"), std::string::npos);
   EXPECT_EQ(r.error().message.find("secretsecret"), std::string::npos);
-  EXPECT_TRUE(http.requests.empty());
+  EXPECT_TRUE(http.requests().empty());
   auto bad_project = client.FetchProject("not-a-uuid");
   EXPECT_EQ(bad_project.error().kind, ErrorKind::kInvalidSpec);
 }

@@ -13,6 +13,7 @@
 #include "reconcilers/bitwarden/client.h"
 #include "tests/bitwarden/double_process.h"
 #include "tests/bitwarden/test_support.h"
+#include "tests/support/gateway_yaml.h"
 
 namespace ironward::bwtest {
 
@@ -29,6 +30,12 @@ inline nlohmann::json DoubleConfig(bool with_secrets = true) {
   if (with_secrets) secrets = {{"OPENROUTER_API_KEY", kValueA}, {"ANTHROPIC_API_KEY", kValueB}};
   return {{"access_token", kToken}, {"organization_id", kOrgId}, {"project_id", kProjectId},
           {"org_key", kOrgKey},     {"secrets", secrets},        {"expires_in", 3600}};
+}
+
+/// spec.providers whose secrets the double holds (DoubleConfig): openrouter and anthropic.
+inline std::vector<testing::ProviderYaml> DoubleProviders() {
+  return {{"openrouter", "OPENROUTER_API_KEY", R"(["openrouter.ai"])"},
+          {"anthropic", "ANTHROPIC_API_KEY", R"(["api.anthropic.com"])"}};
 }
 
 class BitwardenDoubleTest : public ::testing::Test {
@@ -75,7 +82,7 @@ class BitwardenDoubleTest : public ::testing::Test {
 
   LogCapture logs_;
   DoubleProcess double_;
-  FakeClock clock_;
+  FakeClock clock_{std::chrono::system_clock::now()};  ///< real wall time: the double's JWTs use it
   CurlHttpClient http_;
   std::string errors_;
 };

@@ -23,14 +23,14 @@ seconds Wait(const RefreshSchedule& s) {
 }
 
 TEST(RefreshScheduleTest, FirstFetchIsDueAtOnce) {
-  bwtest::FakeClock clock;
+  FakeClock clock{std::chrono::system_clock::now()};
   RefreshSchedule s(clock, Policy());
   EXPECT_TRUE(s.Due());
   EXPECT_EQ(Wait(s), seconds(0));
 }
 
 TEST(RefreshScheduleTest, SuccessWaitsTheRefreshIntervalWithTenPercentJitter) {
-  bwtest::FakeClock clock;
+  FakeClock clock{std::chrono::system_clock::now()};
   double r = 0.0;
   RefreshSchedule s(clock, Policy(), [&r] { return r; });
   s.OnSuccess();
@@ -47,7 +47,7 @@ TEST(RefreshScheduleTest, SuccessWaitsTheRefreshIntervalWithTenPercentJitter) {
 }
 
 TEST(RefreshScheduleTest, DefaultRandomStaysWithinJitterAndVaries) {
-  bwtest::FakeClock clock;
+  FakeClock clock{std::chrono::system_clock::now()};
   RefreshSchedule s(clock, Policy());
   std::set<long long> waits;
   for (int i = 0; i < 200; ++i) {
@@ -61,7 +61,7 @@ TEST(RefreshScheduleTest, DefaultRandomStaysWithinJitterAndVaries) {
 }
 
 TEST(RefreshScheduleTest, TransientFailuresBackOffExponentiallyUpToTheRefreshInterval) {
-  bwtest::FakeClock clock;
+  FakeClock clock{std::chrono::system_clock::now()};
   RefreshSchedule s(clock, Policy(), [] { return 0.5; });
   const std::vector<long long> expected = {30, 60, 120, 240, 480, 960, 1920, 3600, 3600};
   for (long long e : expected) {
@@ -76,7 +76,7 @@ TEST(RefreshScheduleTest, TransientFailuresBackOffExponentiallyUpToTheRefreshInt
 }
 
 TEST(RefreshScheduleTest, RetryAfterIsNeverUndercut) {
-  bwtest::FakeClock clock;
+  FakeClock clock{std::chrono::system_clock::now()};
   RefreshSchedule s(clock, Policy());
   s.OnFailure(Error::Transient("HTTP 429"), seconds(600));
   EXPECT_EQ(Wait(s), seconds(600));
@@ -89,7 +89,7 @@ TEST(RefreshScheduleTest, RetryAfterIsNeverUndercut) {
 }
 
 TEST(RefreshScheduleTest, TerminalErrorsStopUntilReset) {
-  bwtest::FakeClock clock;
+  FakeClock clock{std::chrono::system_clock::now()};
   RefreshSchedule s(clock, Policy());
   s.OnFailure(Error::Terminal("HTTP 403"));
   EXPECT_TRUE(s.stopped());
@@ -105,7 +105,7 @@ TEST(RefreshScheduleTest, TerminalErrorsStopUntilReset) {
 }
 
 TEST(RefreshScheduleTest, RetryIntervalLongerThanRefreshIsCapped) {
-  bwtest::FakeClock clock;
+  FakeClock clock{std::chrono::system_clock::now()};
   RefreshPolicy p;
   p.refresh_interval = seconds(60);
   p.retry_interval = seconds(600);
@@ -116,7 +116,7 @@ TEST(RefreshScheduleTest, RetryIntervalLongerThanRefreshIsCapped) {
 
 // Attempts over one simulated hour (1 s steps) for a fetch that always returns `outcome`.
 int AttemptsPerHour(const Error* outcome, std::optional<seconds> retry_after = std::nullopt) {
-  bwtest::FakeClock clock;
+  FakeClock clock{std::chrono::system_clock::now()};
   RefreshSchedule s(clock, Policy(), [] { return 0.5; });
   int attempts = 0;
   for (int t = 0; t < 3600; ++t) {

@@ -1,4 +1,5 @@
-// Shared helpers of the Bitwarden tests: a steppable clock, log capture and a secret grep.
+// Shared helpers of the Bitwarden tests: the published token, log capture and a secret grep. Their
+// steppable clock is the shared FakeClock started at the real wall time (the double's JWTs use it).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "reconcilers/io/clock.h"
 #include "state/encoding.h"
+#include "tests/fakes/fake_clock.h"
 
 namespace ironward::bwtest {
 
@@ -23,20 +24,6 @@ inline const std::string kClientSecret = "C2IgxjjLF7qSshsbwe8JGcbM075YXw";
 inline const std::string kTokenKeyB64 = "X8vbvA0bduihIDe/qrzIQQ";
 /// The organisation key the SDK's test vectors encrypt with (crypto and identity tests).
 inline const char* const kOrgKeyB64 = "k/6PcwG7Hm/eZfvvOvP6EqGx1JKgbzYrWwpOIHsxbJHQMpIMg5Ud94AQHduSR+XMMaFiSB+nszbO4JPXj04YwA==";
-
-class FakeClock final : public Clock {
- public:
-  SystemTime Now() const override { return now_; }
-  SteadyTime Monotonic() const override { return mono_; }
-  void Advance(std::chrono::nanoseconds d) {
-    now_ += std::chrono::duration_cast<SystemTime::duration>(d);
-    mono_ += d;
-  }
-
- private:
-  SystemTime now_ = std::chrono::system_clock::now();  // real wall time: the double's JWTs use it
-  SteadyTime mono_{};
-};
 
 /// Captures spdlog output (debug and up) for the lifetime of the object.
 class LogCapture {

@@ -12,9 +12,12 @@
 
 #include <cstdlib>
 
-#include "../core/test_util.h"
 #include "double_harness.h"
 #include "reconcilers/daemon/daemon_control.h"
+#include "tests/support/gateway_yaml.h"
+#include "tests/support/packaged_release.h"
+#include "tests/support/ports.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward {
 namespace {
@@ -39,33 +42,19 @@ class CaRotationE2eTest : public ::testing::Test {
     const std::string sha = testing::PackageRelease039(PACKAGE_SCRIPT, IRON_PROXY_DOUBLE, tmp_.path() / "releases");
     ASSERT_EQ(sha.size(), 64U);
     doubletest::MakeUpstreamPki(pki_);
-    upstream_ = std::make_unique<doubletest::Upstream>(pki_.path() + "/up.crt", pki_.path() + "/up.key");
+    upstream_ = std::make_unique<doubletest::Upstream>(pki_.str() + "/up.crt", pki_.str() + "/up.key");
     const int base = FreePortBase();
     ASSERT_GT(base, 0);
     tunnel_port_ = base;
-    yaml_ = R"(apiVersion: ironward.dev/v1
-kind: EgressGateway
-metadata:
-  name: rotation-e2e
-spec:
-  proxy:
-    version: "0.39.0"
-    source:
-      url: "file://)" + (tmp_.path() / "releases").string() +
-            R"(/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz"
-      sha256: ")" + sha + R"("
-    bind: loopback
-    tunnelPort: )" + std::to_string(base) + R"(
-    upstreamDenyCidrs: []
-    upstreamCaFile: )" + pki_.path() + R"(/upca.crt
-  providers:
-    - name: openrouter
-      secret: OPENROUTER_API_KEY
-      hosts: ["localhost"]
-  ca:
-    algorithm: ecdsa-p256
-    rotation: @ROTATION@
-)";
+    testing::GatewayYaml g;
+    g.name = "rotation-e2e";
+    g.Release(tmp_.path() / "releases", sha);
+    g.tunnel_port = base;
+    g.proxy_extra = "    upstreamDenyCidrs: []\n    upstreamCaFile: " + pki_.str() + "/upca.crt\n";
+    g.providers = {{"openrouter", "OPENROUTER_API_KEY", R"(["localhost"])"}};
+    g.allowlist = "";
+    g.ca_extra = "    rotation: @ROTATION@\n";
+    yaml_ = g.Render();
     SetRotation(1);
   }
 

@@ -18,6 +18,7 @@
 #include "reconcilers/ca/openssl_ca.h"
 #include "state/encoding.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::ca::testing {
 
@@ -27,26 +28,7 @@ inline bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-/// mkdtemp'd directory removed on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ironward-ca-XXXXXX").string();
-    const char* made = ::mkdtemp(tmpl.data());
-    if (made == nullptr) std::abort();
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using ::ironward::testing::TempDir;
 
 struct FileSnap {
   unsigned mode = 0;
@@ -62,10 +44,7 @@ inline std::map<std::string, FileSnap> Snapshot(const fs::path& root) {
     ::lstat(e.path().c_str(), &st);
     FileSnap snap{static_cast<unsigned>(st.st_mode), ""};
     if (S_ISREG(st.st_mode)) {
-      std::ifstream in(e.path(), std::ios::binary);
-      std::ostringstream buf;
-      buf << in.rdbuf();
-      snap.content = buf.str();
+      snap.content = ::ironward::testing::ReadFile(e.path());
     } else if (S_ISLNK(st.st_mode)) {
       snap.content = fs::read_symlink(e.path()).string();
     }
@@ -74,12 +53,8 @@ inline std::map<std::string, FileSnap> Snapshot(const fs::path& root) {
   return out;
 }
 
-inline std::string ReadRaw(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
+/// The file's bytes ("" when unreadable).
+inline std::string ReadRaw(const fs::path& p) { return ::ironward::testing::ReadFile(p); }
 
 inline void WriteRaw(const fs::path& p, const std::string& content, mode_t mode) {
   fs::create_directories(p.parent_path());

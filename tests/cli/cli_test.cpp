@@ -16,9 +16,15 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "../core/test_util.h"
 #include "reconcilers/daemon/daemon_control.h"
 #include "state/encoding.h"
+#include "tests/support/eventually.h"
+#include "tests/support/gateway_yaml.h"
+#include "tests/support/packaged_release.h"
+#include "tests/support/ports.h"
+#include "tests/support/process.h"
+#include "tests/support/snapshot.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward {
 namespace {
@@ -37,7 +43,6 @@ struct CmdResult {
   std::string err;
 };
 
-/// True when 127.0.0.1:port can be bound right now.
 /// A base port whose six listeners (tunnel, http, metrics, management, dns, https) are free.
 int FreePortBase() { return testing::FreeLoopbackPorts(6, 10000); }
 
@@ -45,29 +50,16 @@ int FreePortBase() { return testing::FreeLoopbackPorts(6, 10000); }
 /// recorded pid lives and is an ironward); killed and reaped on destruction.
 class RunStandIn {
  public:
-  RunStandIn() : pid_(::fork()) {
-    if (pid_ == 0) {
-      ::execl("/bin/bash", "bash", "-c", "exec -a ironward sleep 60", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-  }
-  ~RunStandIn() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  RunStandIn(const RunStandIn&) = delete;
-  RunStandIn& operator=(const RunStandIn&) = delete;
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
   /// Once exec'd: its command line names ironward.
   bool Ready() const {
-    return pid_ > 0 && testing::Eventually(
-                           [&] { return ReadFile("/proc/" + std::to_string(pid_) + "/cmdline").rfind("ironward", 0) == 0; },
-                           std::chrono::seconds(5));
+    return pid() > 0 && testing::Eventually(
+                            [&] { return ReadFile("/proc/" + std::to_string(pid()) + "/cmdline").rfind("ironward", 0) == 0; },
+                            std::chrono::seconds(5));
   }
 
  private:
-  pid_t pid_;
+  testing::ChildProcess child_{{"/bin/bash", "-c", "exec -a ironward sleep 60"}};
 };
 
 /// The project's iron-proxy test double, packaged once like a real release (file:// source).
@@ -78,10 +70,7 @@ class CliTest : public testing::PackagedReleaseTest {
     state_ = tmp_.path() / "state";
     const int base = FreePortBase();
     ASSERT_GT(base, 0);
-    gateway_ = testing::With(testing::With(testing::With(testing::kBaseYaml,
-        "file:///nonexistent/iron-proxy_{version}_{os}_{arch}.tar.gz",
-        "file://" + releases_->path().string() + "/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz"),
-        std::string(64, '0'), sha_), "tunnelPort: 19090", "tunnelPort: " + std::to_string(base));
+    gateway_ = PackagedGateway(base).Render();
     WriteFile(spec_, gateway_);
   }
 

@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "../core/test_util.h"
 #include "reconcilers/daemon/daemon_control.h"
+#include "tests/support/gateway_yaml.h"
+#include "tests/support/packaged_release.h"
+#include "tests/support/ports.h"
+#include "tests/support/temp_dir.h"
 
 // Its own namespace: the cli_tests unity build compiles this with cli_test.cpp.
 namespace ironward::overlay_cli {
@@ -36,10 +39,7 @@ class OverlayCliTest : public testing::PackagedReleaseTest {
     const int port = testing::FreeLoopbackPorts(6, 12000);
     ASSERT_GT(port, 0);
     // The fleet's base: the release, the providers. The host's file adds what is its own.
-    WriteFile(base_, testing::With(testing::With(testing::With(testing::kBaseYaml,
-        "file:///nonexistent/iron-proxy_{version}_{os}_{arch}.tar.gz",
-        "file://" + releases_->path().string() + "/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz"),
-        std::string(64, '0'), sha_), "tunnelPort: 19090", "tunnelPort: " + std::to_string(port)));
+    WriteFile(base_, PackagedGateway(port).Render());
     WriteFile(host_,
               "# web1's own settings\n"                     // 1
               "metadata:\n"                                 // 2

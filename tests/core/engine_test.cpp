@@ -2,12 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include "../fakes/fake_clock.h"
 #include "controller/plan_output.h"
 #include "reconcilers/io/host_info.h"
 #include "reconcilers/mappings_reconciler.h"
 #include "reconcilers/proxy_config_reconciler.h"
-#include "test_util.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/support/desired_state.h"
+#include "tests/support/gateway_yaml.h"
+#include "tests/support/snapshot.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward {
 namespace {

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/command_support.h"
-#include "test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward {
 namespace {

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include "../fakes/fake_clock.h"
-#include "test_util.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/support/desired_state.h"
+#include "tests/support/gateway_yaml.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward {
 namespace {

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include "../fakes/fake_clock.h"
 #include "reconcilers/mappings_reconciler.h"
 #include "reconcilers/proxy_config/render.h"
 #include "reconcilers/proxy_config_reconciler.h"
 #include "reconcilers/secrets/secrets_reconciler.h"
-#include "test_util.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/map_environment.h"
+#include "tests/support/desired_state.h"
+#include "tests/support/gateway_yaml.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::optional_provider_test {
 namespace {
@@ -20,11 +23,6 @@ using testing::With;
 
 constexpr const char* kOpenaiValue = "sk-oa-OPTIONAL-never-printed-51c2";
 
-class KeyEnvironment final : public secrets::Environment {
- public:
-  std::map<std::string, std::string> All() const override { return vars; }
-  std::map<std::string, std::string> vars{{"OPENROUTER_API_KEY", "sk-or-present"}};
-};
 
 /// kBaseYaml (openrouter, openai) with openai optional, plus `extra` under spec.
 std::string OptionalOpenai(const std::string& extra = "") {
@@ -104,7 +102,7 @@ class OptionalProviderSecretsTest : public ::testing::Test {
   TempDir dir_;
   FakeClock clock_;
   state::StateWriter writer_{dir_.path()};
-  KeyEnvironment env_;
+  testing::MapEnvironment env_{{{"OPENROUTER_API_KEY", "sk-or-present"}}};
   secrets::SecretsReconciler rec_{&env_};
   Facts facts_;
   std::string seen_;

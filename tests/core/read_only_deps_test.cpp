@@ -15,13 +15,13 @@
 #include "reconcilers/network/firewall.h"
 #include "reconcilers/reconciler.h"
 #include "state/state_dir.h"
-#include "tests/core/test_util.h"
-#include "tests/docker/scripted_http_client.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_docker.h"
 #include "tests/fakes/fake_file_reader.h"
+#include "tests/fakes/scripted_http_client.h"
 #include "tests/host_firewall/fake_host_firewall.h"
 #include "tests/network/fake_firewall.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward {
 namespace {
@@ -100,8 +100,8 @@ static_assert(!WritesState<std::remove_cvref_t<decltype(ReadDeps::state)>>, "Rea
 static_assert(WritesState<std::remove_cvref_t<decltype(WriteDeps::state)>>);
 
 TEST(ReadOnlyDepsTest, HttpReaderSendsGetAndHeadAndRefusesTheRestBeforeSending) {
-  docker::test_support::ScriptedHttpClient client(
-      [](const HttpRequest&) -> Result<HttpResponse> { return docker::test_support::Reply(200, "ok"); });
+  testing::ScriptedHttpClient client(
+      [](const HttpRequest&) -> Result<HttpResponse> { return testing::Reply(200, "ok"); });
   HttpReader& reader = client;
   for (const char* method : {"GET", "HEAD"}) {
     HttpRequest rq;
@@ -129,8 +129,8 @@ TEST(ReadOnlyDepsTest, WriteDepsReadHandsOverTheSameObjectsAsReadHalves) {
   testing::TempDir tmp;
   state::StateWriter writer(tmp.path());
   FakeClock clock;
-  docker::test_support::ScriptedHttpClient http(
-      [](const HttpRequest&) -> Result<HttpResponse> { return docker::test_support::Reply(200); });
+  testing::ScriptedHttpClient http(
+      [](const HttpRequest&) -> Result<HttpResponse> { return testing::Reply(200); });
   docker::FakeDocker engine;
   netfilter::FakeFirewall firewall;
   hostfw::FakeHostFirewall ufw(hostfw::Tool::kUfw);

@@ -1,11 +1,14 @@
 #include <gtest/gtest.h>
 
-#include "../fakes/fake_clock.h"
 #include "reconcilers/secrets/env_source.h"
 #include "reconcilers/secrets/secret_value.h"
 #include "reconcilers/secrets/secrets_reconciler.h"
 #include "reconcilers/secrets/uncovered.h"
-#include "test_util.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/map_environment.h"
+#include "tests/support/desired_state.h"
+#include "tests/support/gateway_yaml.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::secrets {
 namespace {
@@ -13,11 +16,7 @@ namespace {
 using ironward::testing::Desired;
 using ironward::testing::TempDir;
 
-class MapEnvironment final : public Environment {
- public:
-  std::map<std::string, std::string> All() const override { return vars; }
-  std::map<std::string, std::string> vars;
-};
+using ironward::testing::MapEnvironment;
 
 TEST(EnvFileTest, ParsesCommentsExportAndQuotes) {
   auto r = ParseEnvFile("# c\n\nexport A=1\nB = two\nC=\"three four\"\nD='5'\r\n", "f");

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "state/encoding.h"
-#include "test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::state {
 namespace {

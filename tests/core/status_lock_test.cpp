@@ -2,7 +2,7 @@
 
 #include "state/lock.h"
 #include "state/status.h"
-#include "test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::state {
 namespace {

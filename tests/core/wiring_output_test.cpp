@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include "tests/system/system_support.h"
+#include "tests/support/shell.h"
 
 namespace ironward {
 namespace {
@@ -70,7 +70,7 @@ TEST(WiringOutputTest, DockerArgsAreOneShellWordPerLineThatShReadsBack) {
   EXPECT_THAT(args, HasSubstr("--env=HTTPS_PROXY=http://172.30.99.1:9090\n")) << "plain words are not quoted";
   EXPECT_THAT(args, HasSubstr("\n--init\n"));
   // sh reads every line back as exactly one argument, metacharacters included.
-  const auto r = system_test::Sh("eval \"set -- $(printf '%s' " + system_test::Quote(args) +
+  const auto r = testing::Sh("eval \"set -- $(printf '%s' " + testing::Quote(args) +
                                  " | tr '\\n' ' ')\"; for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("[--env=ODD=a: b # not a comment 'q' \"dq\"]\n"));

@@ -11,9 +11,9 @@
 
 #include "reconcilers/daemon/daemon_control.h"
 #include "reconcilers/daemon/spawn.h"
-#include "tests/core/test_util.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_processes.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::daemon {
 namespace {

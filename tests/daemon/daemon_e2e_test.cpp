@@ -16,8 +16,8 @@ class DaemonEndToEndTest : public ::testing::Test {
  protected:
   DaemonEndToEndTest() {
     doubletest::MakeUpstreamPki(pki_);
-    up_ = std::make_unique<doubletest::Upstream>(pki_.path() + "/up.crt", pki_.path() + "/up.key");
-    h.desired().spec.proxy.upstream_ca_file = pki_.path() + "/upca.crt";
+    up_ = std::make_unique<doubletest::Upstream>(pki_.str() + "/up.crt", pki_.str() + "/up.key");
+    h.desired().spec.proxy.upstream_ca_file = pki_.str() + "/upca.crt";
     h.AddProvider({"localhost"});
   }
   test::DaemonHarness h;

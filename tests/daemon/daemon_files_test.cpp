@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 class DaemonLogFilesTest : public ::testing::Test {
  protected:
   DaemonLogFilesTest() { EXPECT_TRUE(state_.EnsureRoot().ok()); }
-  std::string Live() const { return dir_.path() + "/" + kLogFile; }
+  std::string Live() const { return dir_.str() + "/" + kLogFile; }
   void Append(const std::string& path, const std::string& text) {
     std::ofstream out(path, std::ios::app | std::ios::binary);
     out << text;
@@ -66,7 +66,7 @@ TEST_F(DaemonLogFilesTest, TailOfAShortLogIsAllOfIt) {
 
 TEST_F(DaemonLogFilesTest, TailOfAMissingOrSymlinkedLogIsEmpty) {
   EXPECT_TRUE(TailLines(state_).empty());
-  const std::string elsewhere = dir_.path() + "/elsewhere";
+  const std::string elsewhere = dir_.str() + "/elsewhere";
   Append(elsewhere, "not the proxy's log\n");
   fs::create_symlink(elsewhere, Live());
   EXPECT_TRUE(TailLines(state_).empty()) << "a symlink in the log's place is never followed";
@@ -102,7 +102,7 @@ TEST_F(DaemonLogFilesTest, RotationKeepsThreeOlderLogsNewestFirst) {
 }
 
 TEST_F(DaemonLogFilesTest, RotationRefusesASymlinkedLogAndTouchesNothing) {
-  const std::string elsewhere = dir_.path() + "/elsewhere";
+  const std::string elsewhere = dir_.str() + "/elsewhere";
   Append(elsewhere, std::string(100, 'x'));
   fs::create_symlink(elsewhere, Live());
   auto rotated = RotateIfNeeded(state_, 10);

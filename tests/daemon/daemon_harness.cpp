@@ -2,7 +2,6 @@
 
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,25 +16,14 @@
 #include "reconcilers/proxy_config/render.h"
 #include "state/encoding.h"
 
-extern char** environ;
-
 namespace ironward::daemon::test {
 namespace fs = std::filesystem;
-
-namespace {
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
 
 DaemonHarness::DaemonHarness() {
   state_ = std::make_unique<state::StateWriter>(dir_.path());
   if (!state_->EnsureRoot().ok()) throw std::runtime_error("EnsureRoot failed");
-  fs::create_directories(dir_.path() + "/bin");
-  const std::string bin = dir_.path() + "/bin/iron-proxy";
+  fs::create_directories(dir_.str() + "/bin");
+  const std::string bin = dir_.str() + "/bin/iron-proxy";
   fs::copy_file(doubletest::Double039(), bin);
   fs::permissions(bin, fs::perms(0755));
   doubletest::MakeDoubleCa(dir_);  // ca.crt + ca.key (ed25519)
@@ -54,11 +42,11 @@ DaemonHarness::DaemonHarness() {
   desired_.name = "daemon-test";
   desired_.spec.allowlist = {"api.example.com"};
 
-  facts_.binary = BinaryFacts{bin, Sha256Hex(Slurp(bin)), "0.39.0", false};
+  facts_.binary = BinaryFacts{bin, Sha256Hex(testing::ReadFile(bin)), "0.39.0", false};
   CaFacts ca;
-  ca.cert_path = dir_.path() + "/ca.crt";
-  ca.key_path = dir_.path() + "/ca.key";
-  ca.cert_digest = Sha256Hex(Slurp(ca.cert_path));
+  ca.cert_path = dir_.str() + "/ca.crt";
+  ca.key_path = dir_.str() + "/ca.key";
+  ca.cert_digest = Sha256Hex(testing::ReadFile(ca.cert_path));
   facts_.ca = ca;
   facts_.mappings = MappingFacts{};
   facts_.secrets = SecretFacts{};
@@ -93,11 +81,11 @@ void DaemonHarness::Render() {
   in.ca_cert_path = facts_.ca->cert_path;
   in.ca_key_path = facts_.ca->key_path;
   in.tokens = facts_.mappings->tokens;
-  in.secrets_dir = dir_.path() + "/secrets";
+  in.secrets_dir = dir_.str() + "/secrets";
   auto r = proxy_config::RenderProxyConfig(in);
   if (!r.ok()) throw std::runtime_error("render: " + r.error().message);
   if (!state_->WriteAtomic("proxy.yaml", r->text, 0600).ok()) throw std::runtime_error("write proxy.yaml");
-  facts_.config = ConfigFacts{dir_.path() + "/proxy.yaml", r->digest, r->listeners_digest, r->ruleset_digest};
+  facts_.config = ConfigFacts{dir_.str() + "/proxy.yaml", r->digest, r->listeners_digest, r->ruleset_digest};
 }
 
 ResourcePlan DaemonHarness::Plan() {
@@ -139,25 +127,6 @@ int DaemonHarness::Port(const std::string& which) const {
   return p.management_port;
 }
 
-ChildGuard::ChildGuard(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  if (posix_spawnp(&pid_, args[0], nullptr, nullptr, args.data(), environ) != 0) pid_ = -1;
-}
-
-ChildGuard::~ChildGuard() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-}
-
-bool ChildGuard::Alive() const {
-  int status = 0;
-  return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0 && ::kill(pid_, 0) == 0;
-}
-
 PortBlocker::PortBlocker(int port, bool udp) {
   fd_ = ::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
@@ -170,14 +139,5 @@ PortBlocker::PortBlocker(int port, bool udp) {
 }
 
 PortBlocker::~PortBlocker() { ::close(fd_); }
-
-bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
-}
 
 }  // namespace ironward::daemon::test

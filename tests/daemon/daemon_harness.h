@@ -15,6 +15,8 @@
 #include "reconcilers/daemon/daemon_reconciler.h"
 #include "reconcilers/io/file_reader.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/support/eventually.h"
+#include "tests/support/process.h"
 
 namespace ironward::daemon::test {
 
@@ -62,18 +64,6 @@ class DaemonHarness {
   std::string token_;
 };
 
-/// A child process (posix_spawn) killed and reaped on destruction.
-class ChildGuard {
- public:
-  explicit ChildGuard(const std::vector<std::string>& argv);
-  ~ChildGuard();
-  pid_t pid() const { return pid_; }
-  bool Alive() const;
-
- private:
-  pid_t pid_ = -1;
-};
-
 /// A listening TCP socket (or a bound UDP one) on 127.0.0.1:port, to make a port "already in use".
 class PortBlocker {
  public:
@@ -83,7 +73,5 @@ class PortBlocker {
  private:
   int fd_ = -1;
 };
-
-bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
 
 }  // namespace ironward::daemon::test

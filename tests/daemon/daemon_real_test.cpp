@@ -111,22 +111,16 @@ TEST(ReadinessTest, ListenersOwnedByTellsThisProcessFromAnother) {
   test::PortBlocker mine(port);
   EXPECT_EQ(ListenersOwnedBy(::getpid(), {{port}, {}}), "");
   ASSERT_EQ(h.Pass().kind, Outcome::Kind::kRetry) << "the proxy cannot bind the blocked port";
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::close(0);
-    ::execl("/bin/sleep", "sleep", "5", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  testing::ChildProcess sleeper({"/bin/sleep", "5"});
+  const pid_t child = sleeper.pid();
+  ASSERT_GT(child, 0);
   // Once it has exec'd, the child holds no copy of our CLOEXEC socket: the port is someone else's.
-  ASSERT_TRUE(test::WaitFor([&] {
+  ASSERT_TRUE(testing::Eventually([&] {
     std::error_code ec;
     return std::filesystem::read_symlink("/proc/" + std::to_string(child) + "/exe", ec).string().find("sleep") !=
            std::string::npos;
   }, 3s));
   const std::string other = ListenersOwnedBy(child, {{port}, {}});
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
   EXPECT_EQ(other, "port " + std::to_string(port) + " is held by another process");
 }
 
@@ -198,7 +192,7 @@ TEST(DaemonReconcilerTest, KillNineIsRestartedAtOnceASecondKillWaitsOutTheBackof
   ASSERT_EQ(h.Pass().kind, Outcome::Kind::kDone);
   const PidRecord first = *h.Record();
   ASSERT_EQ(::kill(first.pid, SIGKILL), 0);
-  ASSERT_TRUE(test::WaitFor([&] { return real_processes.CheckIdentity(IdOf(first)) != Liveness::kAlive; }, 3s));
+  ASSERT_TRUE(testing::Eventually([&] { return real_processes.CheckIdentity(IdOf(first)) != Liveness::kAlive; }, 3s));
 
   // First crash of a series: restarted in the same pass, no wait.
   ResourcePlan plan = h.Plan();
@@ -214,7 +208,7 @@ TEST(DaemonReconcilerTest, KillNineIsRestartedAtOnceASecondKillWaitsOutTheBackof
 
   // Killed again within the series: crash 2 waits 1 s.
   ASSERT_EQ(::kill(second.pid, SIGKILL), 0);
-  ASSERT_TRUE(test::WaitFor([&] { return real_processes.CheckIdentity(IdOf(second)) != Liveness::kAlive; }, 3s));
+  ASSERT_TRUE(testing::Eventually([&] { return real_processes.CheckIdentity(IdOf(second)) != Liveness::kAlive; }, 3s));
   plan = h.Plan();
   ASSERT_EQ(plan.changes.size(), 1u);
   EXPECT_EQ(plan.changes[0].reason, "not running (crashed: pid " + std::to_string(second.pid) +
@@ -248,7 +242,7 @@ TEST(DaemonReconcilerTest, OneSlowHealthCheckIsNotARestartButAHungProxyIs) {
   // Frozen for ~1.3 s: the first check times out, a later one answers; nothing to do.
   ASSERT_EQ(::kill(rec.pid, SIGSTOP), 0);
   std::thread thaw([pid = rec.pid] {
-    std::this_thread::sleep_for(1300ms);
+    std::this_thread::sleep_for(1300ms);  // the fault's length (not synchronisation): frozen this long
     ::kill(pid, SIGCONT);
   });
   ResourcePlan plan = h.Plan();

@@ -18,7 +18,7 @@ namespace ironward::daemon {
 namespace {
 
 using namespace std::chrono_literals;
-using test::ChildGuard;
+using testing::ChildProcess;
 
 TEST(ProcessIdentityTest, ParsesStatWithAwkwardCommNames) {
   const std::string stat =
@@ -51,9 +51,9 @@ TEST(ProcessIdentityTest, OwnProcessStarttimeIsStable) {
 TEST(ProcessIdentityTest, RecycledPidIsNeverSignalled) {
   RealProcesses processes;
   test::DaemonHarness h;
-  ChildGuard sleeper({"sleep", "30"});
+  ChildProcess sleeper({"sleep", "30"});
   ASSERT_GT(sleeper.pid(), 0);
-  ASSERT_TRUE(test::WaitFor([&] { return processes.ReadStat(sleeper.pid()).has_value(); }, 2s));
+  ASSERT_TRUE(testing::Eventually([&] { return processes.ReadStat(sleeper.pid()).has_value(); }, 2s));
   const auto real_start = processes.ReadStat(sleeper.pid())->starttime;
 
   for (const std::uint64_t starttime : {real_start + 1, real_start}) {  // wrong starttime; right one, no nonce
@@ -74,7 +74,7 @@ TEST(ProcessIdentityTest, RecycledPidIsNeverSignalled) {
     auto stopped = StopProxy(processes, h.state(), 200ms);
     ASSERT_TRUE(stopped.ok()) << stopped.error().message;
     EXPECT_FALSE(stopped->was_running);
-    std::this_thread::sleep_for(100ms);
+    EXPECT_TRUE(sleeper.SurvivesSignalsSentSoFar()) << "the unrelated process must survive";
     EXPECT_TRUE(sleeper.Alive()) << "the unrelated process must survive";
   }
 }
@@ -97,7 +97,7 @@ TEST(ProcessIdentityTest, StopEscalatesToSigkillAfterGrace) {
   auto pid = processes.SpawnDetached(rq);
   ::close(*log_fd);
   ASSERT_TRUE(pid.ok()) << pid.error().message;
-  ASSERT_TRUE(test::WaitFor([&] { return TailLines(h.state()).size() == 1; }, 3s));
+  ASSERT_TRUE(testing::Eventually([&] { return TailLines(h.state()).size() == 1; }, 3s));
   PidRecord rec;
   rec.pid = *pid;
   rec.nonce = nonce;

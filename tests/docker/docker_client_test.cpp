@@ -9,14 +9,14 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/docker/fixtures.h"
-#include "tests/docker/scripted_http_client.h"
+#include "tests/fakes/scripted_http_client.h"
 
 namespace ironward::docker {
 namespace {
 
-using test_support::PingReply;
-using test_support::Reply;
-using test_support::ScriptedHttpClient;
+using fixtures::PingReply;
+using ironward::testing::Reply;
+using ironward::testing::ScriptedHttpClient;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;

@@ -6,15 +6,15 @@
 
 #include "reconcilers/docker/docker_client.h"
 #include "tests/docker/fixtures.h"
-#include "tests/docker/scripted_http_client.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/scripted_http_client.h"
 
 namespace ironward::docker {
 namespace {
 
-using test_support::PingReply;
-using test_support::Reply;
-using test_support::ScriptedHttpClient;
+using fixtures::PingReply;
+using ironward::testing::Reply;
+using ironward::testing::ScriptedHttpClient;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 

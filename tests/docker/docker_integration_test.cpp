@@ -4,12 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <stop_token>
 #include <thread>
 
 #include "tests/docker/integration_env.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::docker::test_support {
 namespace {
@@ -19,26 +22,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-/// A host directory with ca.crt, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/ironward-docker-it.XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string Write(const std::string& name, const std::string& content) const {
-    const std::string p = path_ + "/" + name;
-    std::ofstream(p) << content;
-    return p;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ironward::testing::TempDir;
 
 using DockerEngineTest = DockerIntegrationTest;
 
@@ -64,7 +48,7 @@ TEST_F(DockerEngineTest, CreateStartInspectRoundTrip) {
   ContainerCreateSpec spec = Spec({"sleep", "300"});
   spec.env = {"HTTPS_PROXY=http://host.docker.internal:13128", "SSL_CERT_FILE=/run/ca/ca.crt"};
   spec.labels["ironward.dev/sandbox"] = "agent-1";
-  spec.host.binds = {ca + ":/run/ca/ca.crt:ro", dir.path() + ":/data:ro"};
+  spec.host.binds = {ca + ":/run/ca/ca.crt:ro", dir.str() + ":/data:ro"};
   spec.host.extra_hosts = {"host.docker.internal:host-gateway"};
   spec.host.memory = 128LL * 1024 * 1024;
   spec.host.nano_cpus = 500000000;
@@ -92,7 +76,7 @@ TEST_F(DockerEngineTest, CreateStartInspectRoundTrip) {
   EXPECT_GT(c.state.pid, 0);
   EXPECT_FALSE(c.state.started_at.empty());
   const HostConfig& h = c.host_config;
-  EXPECT_THAT(h.binds, ElementsAre(ca + ":/run/ca/ca.crt:ro", dir.path() + ":/data:ro"));
+  EXPECT_THAT(h.binds, ElementsAre(ca + ":/run/ca/ca.crt:ro", dir.str() + ":/data:ro"));
   EXPECT_TRUE(h.init);
   EXPECT_EQ(h.memory, 128LL * 1024 * 1024);
   EXPECT_EQ(h.nano_cpus, 500000000);
@@ -191,7 +175,7 @@ TEST_F(DockerEngineTest, WaitAndLogsOfAShortLivedContainer) {
   TempDir dir;
   dir.Write("f", "from-host\n");
   ContainerCreateSpec spec = Spec({"sh", "-c", "echo out; echo err >&2; cat /data/f; echo x > /data/g; exit 3"});
-  spec.host.binds = {dir.path() + ":/data:ro"};
+  spec.host.binds = {dir.str() + ":/data:ro"};
   const std::string id = Run(Name("short"), spec);
   ASSERT_FALSE(id.empty());
   auto waited = docker_->WaitContainer(id, std::chrono::seconds(30));
@@ -202,7 +186,7 @@ TEST_F(DockerEngineTest, WaitAndLogsOfAShortLivedContainer) {
   EXPECT_EQ(logs->out, "out\nfrom-host\n");
   EXPECT_THAT(logs->err, HasSubstr("err\n"));
   EXPECT_THAT(logs->err, HasSubstr("Read-only file system"));
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/g"));
+  EXPECT_FALSE(std::filesystem::exists(dir.str() + "/g"));
   auto only_out =
       docker_->Logs(id, LogsOptions{.stdout_stream = true, .stderr_stream = false, .timestamps = false, .tail = {}});
   ASSERT_TRUE(only_out.ok());
@@ -226,6 +210,8 @@ TEST_F(DockerEngineTest, EventsStreamReportsStartAndDieOfALabelledContainer) {
   EventsQuery q;
   q.filters = {{"type", {"container"}}, {"label", {"ironward.test.run=" + run_}}};
   q.window = std::chrono::milliseconds(500);
+  // From now on: the engine replays what happened since, however late the stream's first request.
+  q.since = std::chrono::system_clock::now();
   std::thread watcher([&] {
     result = docker_->Events(
         q,
@@ -236,14 +222,16 @@ TEST_F(DockerEngineTest, EventsStreamReportsStartAndDieOfALabelledContainer) {
         stop.get_token());
   });
   // An unlabelled container must not show up; ours starts, exits 7, and dies.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ContainerCreateSpec other = Spec({"true"});
   other.labels = {{"ironward.test.other", run_}};
   auto noise = docker_->CreateContainer(Name("noise"), other);
   EXPECT_TRUE(noise.ok()) << noise.error().message;
   const std::string id = Run(Name("ev"), Spec({"sh", "-c", "sleep 0.3; exit 7"}));
-  std::thread watchdog([&stop] {
-    for (int i = 0; i < 300 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::thread watchdog([&stop] {  // ends the stream after 30 s if `die` never comes
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    (void)cv.wait_for(lock, stop.get_token(), std::chrono::seconds(30), [] { return false; });
     stop.request_stop();
   });
   watcher.join();

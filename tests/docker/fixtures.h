@@ -3,11 +3,17 @@
 #pragma once
 
 #include "reconcilers/docker/docker_host.h"
+#include "tests/fakes/scripted_http_client.h"
 
 namespace ironward::docker::fixtures {
 
 /// The socket path scripted-HTTP tests pretend to talk to (no engine behind it).
 inline const DockerEndpoint kEndpoint{"/run/test/docker.sock"};
+
+/// The engine's answer to GET /_ping, speaking API `api_version`.
+inline HttpResponse PingReply(const std::string& api_version) {
+  return testing::Reply(200, "OK", {{"Api-Version", api_version}, {"Ostype", "linux"}});
+}
 
 inline constexpr const char* kInspectRunning = R"json({
  "Id": "bc8553acfd0d37d2f2f949c4c9bd51ba3cea9f463df6d1528512f2abab5f66ad",

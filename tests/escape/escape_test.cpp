@@ -36,12 +36,17 @@
 #include <nlohmann/json.hpp>
 
 #include "double_harness.h"
+#include "tests/support/gateway_yaml.h"
+#include "tests/support/packaged_release.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 #include "tests/system/system_support.h"
 
 namespace ironward::escape_test {
 namespace {
 
-using namespace ironward::system_test;  // Sh, Quote, Trim, Eventually, EngineApi, FreePortBase, ...
+using namespace ironward::system_test;  // Sh, Quote, Trim, Eventually, Env, EngineApi, FreePortBase, ...
+using testing::ReadFile;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -52,18 +57,6 @@ constexpr const char* kTokenVar = "IRONWARD_PROXY_TOKEN_ESCAPE_API_KEY";
 constexpr const char* kSecretName = "ESCAPE_API_KEY";
 constexpr const char* kHostsBegin = "# ironward-escape-test begin";
 constexpr const char* kHostsEnd = "# ironward-escape-test end";
-
-std::string Env(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string RandomHex(int bytes) {
   std::ifstream in("/dev/urandom", std::ios::binary);
@@ -213,16 +206,14 @@ class EscapeTest : public ::testing::Test {
     ASSERT_TRUE(dns_->ok()) << "UDP port 53 is taken on this host";
 
     // The proxy release, the probe helper (mounted read-only), the desired state.
-    const CmdResult packaged = Sh(std::string(PACKAGE_SCRIPT) + " " + Env("IRON_PROXY_DOUBLE", IRON_PROXY_DOUBLE) +
-                                  " 0.39.0 " + Quote(releases_.path()) + " 2>/dev/null");
-    sha_ = Trim(packaged.out);
+    sha_ = testing::PackageRelease039(PACKAGE_SCRIPT, Env("IRON_PROXY_DOUBLE", IRON_PROXY_DOUBLE), releases_.path());
     ASSERT_EQ(sha_.size(), 64U) << "packaging the proxy double failed";
-    probe_dir_ = tmp_.path() + "/probe";
+    probe_dir_ = tmp_.str() + "/probe";
     std::filesystem::create_directories(probe_dir_);
     std::filesystem::copy_file(Env("ESCAPE_PROBE", ESCAPE_PROBE), probe_dir_ + "/escape_probe");
-    std::filesystem::create_directories(tmp_.path() + "/desired");
-    state_ = tmp_.path() + "/state";
-    spec_ = tmp_.path() + "/desired/gateway.yaml";
+    std::filesystem::create_directories(tmp_.str() + "/desired");
+    state_ = tmp_.str() + "/state";
+    spec_ = tmp_.str() + "/desired/gateway.yaml";
     std::ofstream(spec_) << Spec();
 
     StartDaemon();
@@ -234,11 +225,8 @@ class EscapeTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (daemon_pid_ > 0) {
-      ::kill(daemon_pid_, SIGKILL);
-      ::waitpid(daemon_pid_, nullptr, 0);
-    }
-    StopProxy();
+    daemon_.Kill();
+    StopProxyOf(state_);
     if (engine_ && !name_.empty()) {
       for (const std::string& label : {"ironward.dev/owner=" + name_, "ironward.test.run=" + name_}) {
         for (const auto& id : engine_->ContainersWithLabel(label)) (void)engine_->RemoveContainer(id);
@@ -249,7 +237,7 @@ class EscapeTest : public ::testing::Test {
     if (added_addr_) (void)Sh("ip addr del " + std::string(kUpstreamIp) + "/32 dev lo");
     if (hosts_edited_) RemoveHostsBlock();
     if (!secret_.empty()) {
-      const std::string seen = transcript_ + DaemonLog() + ReadAll(state_ + "/status.json") + ProxyLog();
+      const std::string seen = transcript_ + DaemonLog() + ReadFile(state_ + "/status.json") + ProxyLog();
       EXPECT_EQ(seen.find(secret_), std::string::npos) << "the secret leaked into an output, log or status.json";
       // (The transcript holds the sandbox's own env, which carries its token by design.)
       if (!token_.empty()) {
@@ -259,7 +247,7 @@ class EscapeTest : public ::testing::Test {
   }
 
   static void RemoveHostsBlock() {
-    const std::string text = ReadAll("/etc/hosts");
+    const std::string text = ReadFile("/etc/hosts");
     const auto b = text.find(kHostsBegin);
     if (b == std::string::npos) return;
     const auto e = text.find(kHostsEnd, b);
@@ -269,87 +257,43 @@ class EscapeTest : public ::testing::Test {
   }
 
   std::string Spec() const {
-    std::string allow;
-    for (const auto& [prefix, ip] : rebind_) allow += "    - " + prefix + ".escape-upstream.test\n";
-    return R"(apiVersion: ironward.dev/v1
-kind: EgressGateway
-metadata:
-  name: )" + name_ + R"(
-spec:
-  proxy:
-    version: "0.39.0"
-    source:
-      url: "file://)" + releases_.path() + R"(/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz"
-      sha256: ")" + sha_ + R"("
-    bind: sandbox-network
-    tunnelPort: )" + std::to_string(tunnel_port_) + R"(
-    upstreamDenyCidrs: default
-    upstreamCaFile: )" + pki_.path() + R"(/upca.crt
-  ca:
-    algorithm: ecdsa-p256
-  providers:
-    - name: escape
-      secret: )" + kSecretName + R"(
-      hosts: [")" + kProviderHost + R"("]
-  allowlist:
-)" + allow + R"(  enforcement:
-    mode: enforce
-    network: internal
-    networkName: )" + network_ + R"(
-    networkSubnet: ")" + subnet_ + R"("
-  sandboxes:
-    - name: )" + sandbox_ + R"(
-      image: ")" + Env("IRONWARD_TEST_IMAGE", IRONWARD_TEST_IMAGE) + R"("
-      command: ["sleep", "infinity"]
-      mounts: [")" + probe_dir_ + R"(:/opt/escape:ro"]
-      resources: {memory: 64m, cpus: 0.5, pids: 64}
-)";
+    testing::GatewayYaml g;
+    g.name = name_;
+    g.Release(releases_.path(), sha_);
+    g.bind = "sandbox-network";
+    g.tunnel_port = tunnel_port_;
+    g.proxy_extra = "    upstreamDenyCidrs: default\n    upstreamCaFile: " + pki_.str() + "/upca.crt\n";
+    g.providers = {{"escape", kSecretName, "[\"" + std::string(kProviderHost) + "\"]"}};
+    std::string allow;  // the rebind names: only the proxy's deny list may stop them
+    for (const auto& [prefix, ip] : rebind_) allow += (allow.empty() ? "" : ", ") + prefix + ".escape-upstream.test";
+    g.allowlist = "[" + allow + "]";
+    g.extra = "  enforcement:\n    mode: enforce\n    network: internal\n    networkName: " + network_ +
+              "\n    networkSubnet: \"" + subnet_ + "\"\n  sandboxes:\n    - name: " + sandbox_ + "\n      image: \"" +
+              Env("IRONWARD_TEST_IMAGE", IRONWARD_TEST_IMAGE) +
+              "\"\n      command: [\"sleep\", \"infinity\"]\n      mounts: [\"" + probe_dir_ +
+              ":/opt/escape:ro\"]\n      resources: {memory: 64m, cpus: 0.5, pids: 64}\n";
+    return g.Render();
   }
 
   // --- the daemon and its proxy -------------------------------------------------------------
   void StartDaemon() {
-    std::vector<std::string> args = {Env("IRONWARD_BIN", IRONWARD_BIN), "--state-dir", state_, "--log-level", "info",
-                                     "run", "-f", spec_, "--metrics-addr",
-                                     "127.0.0.1:" + std::to_string(metrics_port_), "--harden-interval", "0"};
-    const std::string log = tmp_.path() + "/daemon.log";
-    const std::string docker_host = docker_host_.substr(std::string("DOCKER_HOST=").size());
-    daemon_pid_ = ::fork();
-    ASSERT_GE(daemon_pid_, 0);
-    if (daemon_pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::setenv(kSecretName, secret_.c_str(), 1);
-      ::setenv("DOCKER_HOST", docker_host.c_str(), 1);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
+    testing::SpawnOptions options;
+    options.log = tmp_.str() + "/daemon.log";
+    options.env = {{kSecretName, secret_}, {"DOCKER_HOST", docker_host_.substr(std::string("DOCKER_HOST=").size())}};
+    ASSERT_TRUE(daemon_.Start({Env("IRONWARD_BIN", IRONWARD_BIN), "--state-dir", state_, "--log-level", "info", "run",
+                               "-f", spec_, "--metrics-addr", "127.0.0.1:" + std::to_string(metrics_port_),
+                               "--harden-interval", "0"},
+                              options));
   }
   int Readyz() const {
     return static_cast<int>(doubletest::Http("http://127.0.0.1:" + std::to_string(metrics_port_) + "/readyz").status);
   }
-  std::string DaemonLog() const { return ReadAll(tmp_.path() + "/daemon.log"); }
-  std::string ProxyLog() const { return ReadAll(state_ + "/iron-proxy.log"); }
+  std::string DaemonLog() const { return ReadFile(tmp_.str() + "/daemon.log"); }
+  std::string ProxyLog() const { return ReadFile(state_ + "/iron-proxy.log"); }
   std::string Token() const {
-    const auto j = nlohmann::json::parse(ReadAll(state_ + "/mappings.json"), nullptr, false);
+    const auto j = nlohmann::json::parse(ReadFile(state_ + "/mappings.json"), nullptr, false);
     if (!j.is_object() || !j.contains("providers") || !j["providers"].contains("escape")) return "";
     return j["providers"]["escape"].value("token", "");
-  }
-  pid_t ProxyPid() const {
-    const auto j = nlohmann::json::parse(ReadAll(state_ + "/iron-proxy.pid"), nullptr, false);
-    return j.is_object() ? j.value("pid", 0) : 0;
-  }
-  void StopProxy() {
-    const pid_t pid = ProxyPid();
-    if (pid <= 0) return;
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
-    if (ec || exe.string().rfind(state_, 0) != 0) return;
-    ::kill(pid, SIGTERM);
-    if (!Eventually([&] { return ::kill(pid, 0) != 0; }, seconds(3))) ::kill(pid, SIGKILL);
   }
   std::string SandboxId() const {
     const auto j = engine_->Inspect(sandbox_);
@@ -567,7 +511,7 @@ spec:
           "exec bash -c 'shopt -s globstar dotglob nullglob; n=0; for d in /*; do case \"$d\" in /proc|/sys|/dev) "
           "continue;; esac; for f in \"$d\" \"$d\"/**; do [ -f \"$f\" ] && [ -r \"$f\" ] && cat \"$f\" && n=$((n+1)); "
           "done; done; echo; echo files-read=$n; cat /proc/self/mountinfo'");
-      const std::string ca_key = ReadAll(state_ + "/ca.key");
+      const std::string ca_key = ReadFile(state_ + "/ca.key");
       std::string key_body;  // the base64 of the key, without the PEM armour
       {
         std::istringstream in(ca_key);
@@ -580,7 +524,7 @@ spec:
         if (c != '\n' && c != '\r') out_flat += c;
       }
       const bool secret_found = out.find(secret_) != std::string::npos;
-      const bool bundle_seen = out.find(ReadAll(state_ + "/ca.crt").substr(0, 200)) != std::string::npos;
+      const bool bundle_seen = out.find(ReadFile(state_ + "/ca.crt").substr(0, 200)) != std::string::npos;
       Blocked("secret in any readable file (rootfs + mounts)",
               std::string(secret_found ? "SECRET FOUND" : "not found") + " in " + Field(out, "files-read") +
                   " files" + (bundle_seen ? " (CA bundle among them)" : " (CA bundle NOT read?)"),
@@ -634,7 +578,7 @@ spec:
     const std::string iw = "env " + docker_host_ + " " + Quote(Env("IRONWARD_BIN", IRONWARD_BIN)) + " --state-dir " +
                            Quote(state_) + " wiring -f " + Quote(spec_);
     const std::string image = Env("IRONWARD_TEST_IMAGE", IRONWARD_TEST_IMAGE);
-    const std::string dir = tmp_.path() + "/stack";
+    const std::string dir = tmp_.str() + "/stack";
     std::filesystem::create_directories(dir);
     std::ofstream(dir + "/compose.yaml") << "version: \"3.8\"\nservices:\n  agent:\n    image: " << image
                                          << "\n    command: [\"sleep\", \"infinity\"]\n    volumes: [\"" << probe_dir_
@@ -644,12 +588,12 @@ spec:
     const CmdResult up = Sh("cd " + Quote(dir) + " && env " + docker_host_ + " docker-compose -p " + name_ +
                             " -f compose.yaml -f wired.yaml up -d");
     ASSERT_EQ(up.code, 0) << Redact(up.out);
-    const CmdResult args = Sh(iw + " --format docker-args --out " + Quote(tmp_.path() + "/agent.args"));
+    const CmdResult args = Sh(iw + " --format docker-args --out " + Quote(tmp_.str() + "/agent.args"));
     ASSERT_EQ(args.code, 0) << Redact(args.out);
     const std::string run_name = name_ + "-run";
     const CmdResult run = Sh("env " + docker_host_ + " sh -c " +
                              Quote("eval \"docker run -d --name " + run_name + " --label ironward.test.run=" + name_ +
-                                   " -v " + probe_dir_ + ":/opt/escape:ro $(tr '\\n' ' ' < " + tmp_.path() +
+                                   " -v " + probe_dir_ + ":/opt/escape:ro $(tr '\\n' ' ' < " + tmp_.str() +
                                    "/agent.args) " + image + " sleep infinity\""));
     ASSERT_EQ(run.code, 0) << Redact(run.out);
     for (const auto& [container, row_label] : {std::pair{name_ + "_agent_1", std::string("compose")},
@@ -675,7 +619,7 @@ spec:
   std::string sha_, probe_dir_, state_, spec_;
   std::unique_ptr<doubletest::Upstream> upstream_;
   std::unique_ptr<UdpSink> udp_, dns_;
-  pid_t daemon_pid_ = 0;
+  testing::ChildProcess daemon_;  ///< `ironward run`
   std::string transcript_;
   std::vector<Row> rows_;
 };

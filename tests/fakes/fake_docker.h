@@ -80,6 +80,8 @@ class FakeDocker final : public DockerApi {
   std::size_t CallCount(const std::string& method) const;
   void ClearCalls();
   std::vector<Event> events() const;
+  /// Events() calls subscribed right now: every event emitted from here on reaches each of them.
+  int OpenEventStreams() const;
   /// The spec a container was created with (by id or name).
   std::optional<ContainerCreateSpec> CreateSpecOf(const std::string& id) const;
   std::size_t ContainerCount() const;
@@ -137,6 +139,7 @@ class FakeDocker final : public DockerApi {
   std::uint64_t next_id_ = 1;
   std::int64_t last_event_ns_ = 0;
   std::int64_t next_pid_ = 4000;
+  int open_event_streams_ = 0;
 };
 
 }  // namespace ironward::docker

@@ -144,6 +144,16 @@ Status FakeDocker::Events(const EventsQuery& query, const EventCallback& on_even
     return true;
   };
   std::size_t next = events_.size();
+  // Subscribed from here (under the lock taken above) until it returns (OpenEventStreams()).
+  ++open_event_streams_;
+  struct Unsubscribe {
+    std::unique_lock<std::mutex>& lock;
+    int& open;
+    ~Unsubscribe() {
+      if (!lock.owns_lock()) lock.lock();  // a callback that threw left it unlocked
+      --open;
+    }
+  } unsubscribe{lock, open_event_streams_};
   if (query.since) {
     const auto since_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(query.since->time_since_epoch()).count();
     next = 0;
@@ -165,6 +175,11 @@ Status FakeDocker::Events(const EventsQuery& query, const EventCallback& on_even
 }
 
 // ---- controls and observation
+
+int FakeDocker::OpenEventStreams() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return open_event_streams_;
+}
 
 void FakeDocker::SetEngineDown(bool down) {
   std::lock_guard<std::mutex> lock(mu_);

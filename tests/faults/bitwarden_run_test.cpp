@@ -23,18 +23,25 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "../core/test_util.h"
 #include "reconcilers/daemon/daemon_control.h"
 #include "reconcilers/daemon/pid_record.h"
 #include "reconcilers/io/http_client.h"
 #include "tests/bitwarden/client_fixture.h"
 #include "tests/bitwarden/double_process.h"
+#include "tests/support/eventually.h"
+#include "tests/support/gateway_yaml.h"
+#include "tests/support/packaged_release.h"
+#include "tests/support/ports.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::Alive;
+using testing::Eventually;
 using testing::ReadFile;
 using testing::TempDir;
 using testing::WriteFile;
@@ -61,22 +68,13 @@ int FreePortBase() { return testing::FreeLoopbackPorts(7, 12000); }
 const auto kT0 = std::chrono::steady_clock::now();
 double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now() - kT0).count(); }
 
-template <class Pred>
-bool Eventually(Pred pred, milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  return pred();
-}
-
+/// Waits until `t` (seconds since the test began): the end of an observation window. The schedule
+/// under test is measured in time (request times, back-off gaps), so these windows are bounded
+/// waits on purpose; what happens within them is sampled, not slept through.
 void SleepUntil(double t) {
   const double left = t - Now();
   if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double>(left));
 }
-
-bool Alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
 
 std::string Fixed(double v) {
   std::ostringstream s;
@@ -134,10 +132,7 @@ class Lane {
     base_ = FreePortBase();
   }
   ~Lane() {
-    if (run_pid_ > 0) {
-      ::kill(run_pid_, SIGKILL);
-      ::waitpid(run_pid_, nullptr, 0);
-    }
+    run_.Kill();
     std::error_code ec;
     if (fs::is_regular_file(fs::symlink_status(state_ / "iron-proxy.pid", ec))) {
       (void)daemon::StopProxy(state_, milliseconds(3000));
@@ -157,15 +152,14 @@ class Lane {
 
   /// The desired state: the double as a self-hosted server, refreshInterval 1m (the minimum).
   std::string Yaml(const std::string& allowlist = "[\"api.github.com\"]", const std::string& retry = "1s") const {
-    return "apiVersion: ironward.dev/v1\nkind: EgressGateway\nmetadata:\n  name: bw-" + name() +
-           "\nspec:\n  proxy:\n    version: \"0.39.0\"\n    bind: loopback\n    tunnelPort: " + std::to_string(base_) +
-           "\n    source:\n      url: \"file://" + releases_ +
-           "/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz\"\n      sha256: \"" + sha_ +
-           "\"\n  providers:\n    - name: openrouter\n      secret: OPENROUTER_API_KEY\n      hosts: [\"openrouter.ai\"]\n"
-           "    - name: anthropic\n      secret: ANTHROPIC_API_KEY\n      hosts: [\"api.anthropic.com\"]\n"
-           "  allowlist: " + allowlist + "\n  ca:\n    algorithm: ecdsa-p256\n  credentials:\n    source: bitwarden\n"
-           "    bitwarden:\n      projectId: \"" + bwtest::kProjectId + "\"\n      accessTokenEnv: BWS_ACCESS_TOKEN\n"
-           "      serverUrl: \"" + bw_.base_url() + "\"\n      refreshInterval: 1m\n      retryInterval: " + retry + "\n";
+    testing::GatewayYaml g;
+    g.name = "bw-" + name();
+    g.tunnel_port = base_;
+    g.Release(releases_, sha_);
+    g.providers = bwtest::DoubleProviders();
+    g.allowlist = allowlist;
+    g.extra = testing::BitwardenCredentialsYaml(bwtest::kProjectId, bw_.base_url(), retry, "BWS_ACCESS_TOKEN");
+    return g.Render();
   }
   void WriteSpec(const std::string& yaml) { WriteFile(spec_, yaml); }
 
@@ -173,23 +167,15 @@ class Lane {
     std::vector<std::string> args = {IRONWARD_BIN, "--state-dir", state_.string(), "run", "-f", spec_.string(),
                                      "--metrics-addr", "127.0.0.1:" + std::to_string(base_ + 6),
                                      "--harden-interval", "0"};
+    testing::SpawnOptions options;
+    options.log = log_.string();
+    options.env = {{"BWS_ACCESS_TOKEN", bwtest::kToken}};
+    options.unset_env = {"OPENROUTER_API_KEY", "ANTHROPIC_API_KEY"};  // only Bitwarden may supply them
     started_at_ = Now();
-    run_pid_ = ::fork();
-    if (run_pid_ == 0) {
-      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::setenv("BWS_ACCESS_TOKEN", bwtest::kToken.c_str(), 1);
-      ::unsetenv("OPENROUTER_API_KEY");
-      ::unsetenv("ANTHROPIC_API_KEY");
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
+    run_.Start(args, options);
   }
-  pid_t run_pid() const { return run_pid_; }
+  /// `ironward run` of this lane still runs.
+  bool RunAlive() { return run_.Alive(); }
   double started_at() const { return started_at_; }
   std::string Log() const { return ReadFile(log_); }
 
@@ -257,19 +243,7 @@ class Lane {
     return r.ok() ? r->pid : 0;
   }
   /// Live iron-proxy processes started with this state dir's proxy.yaml (strays included).
-  int Proxies() const {
-    const std::string config = (state_ / "proxy.yaml").string();
-    int n = 0;
-    for (const auto& e : fs::directory_iterator("/proc")) {
-      const std::string pid = e.path().filename().string();
-      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-      std::string cmdline = ReadFile(e.path() / "cmdline");
-      std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-      const bool zombie = ReadFile(e.path() / "stat").find(") Z ") != std::string::npos;
-      if (!zombie && cmdline.find("-config " + config) != std::string::npos) ++n;
-    }
-    return n;
-  }
+  int Proxies() const { return testing::LiveProcessesWithArgs("-config " + (state_ / "proxy.yaml").string()); }
   nlohmann::json Status() const {
     try {
       return nlohmann::json::parse(ReadFile(state_ / "status.json"));
@@ -345,7 +319,7 @@ class Lane {
   fs::path spec_;
   fs::path log_;
   int base_ = 0;
-  pid_t run_pid_ = 0;
+  testing::ChildProcess run_;  ///< this lane's `ironward run`
   double started_at_ = 0;
   mutable std::mutex mu_;
   std::vector<Sample> samples_;
@@ -362,7 +336,7 @@ class BitwardenRunTest : public testing::PackagedReleaseTest {
       CurlHttpClient http;
       while (!stop_sampler_) {
         for (auto& l : lanes_) l->TakeSample(http);
-        std::this_thread::sleep_for(milliseconds(50));
+        std::this_thread::sleep_for(milliseconds(50));  // the sampling period (not synchronisation)
       }
     });
   }
@@ -417,8 +391,10 @@ TEST_F(BitwardenRunTest, EachFaultModeFailsClosedBacksOffHealsThenDegradesWithou
   }
   const double a0 = Now();
   // The slow lane: the first fetch is waited for (list + get-by-ids, 2.5 s each), the proxy comes after it.
+  // The double counts a request when it arrives and answers it 2.5 s later: once it counted the
+  // list request, the fetch is waiting.
   Lane& slow = Find("slow");
-  std::this_thread::sleep_for(seconds(2));
+  EXPECT_TRUE(Eventually([&] { return slow.bw().Count("project_secrets") >= 1; }, seconds(15))) << slow.Log();
   EXPECT_FALSE(fs::exists(slow.state() / "iron-proxy.pid")) << "the proxy was started before the values arrived";
   const auto livez_start = std::chrono::steady_clock::now();
   EXPECT_EQ(slow.Livez(), 200) << "run stays live while a fetch waits";
@@ -430,7 +406,7 @@ TEST_F(BitwardenRunTest, EachFaultModeFailsClosedBacksOffHealsThenDegradesWithou
   for (auto& lp : lanes_) {
     Lane& l = *lp;
     SCOPED_TRACE("lane " + l.name());
-    EXPECT_TRUE(Alive(l.run_pid())) << l.Log();
+    EXPECT_TRUE(l.RunAlive()) << l.Log();
     const auto lists = l.Lists(0, clear_at);
     report << l.name() << " first start: list requests at " << Times(lists, l.started_at()) << " s, identity "
            << l.CountAt(&Sample::identity, clear_at) << ", get-by-ids " << l.CountAt(&Sample::get_by_ids, clear_at)
@@ -483,18 +459,22 @@ TEST_F(BitwardenRunTest, EachFaultModeFailsClosedBacksOffHealsThenDegradesWithou
   // above took a while (under ASan a retry fell in between and was, rightly, refused).
   const double cleared_at = Now();
   Lane& refused = Find("401");
-  const int refused_lists = refused.CountAt(&Sample::lists, Now());
-  std::this_thread::sleep_for(seconds(3));
-  EXPECT_EQ(refused.CountAt(&Sample::lists, Now()), refused_lists) << "a terminal error is not retried";
+  const int refused_lists = refused.bw().Count("project_secrets");
+  // The 500 lane started with the 401 lane on the same retryInterval: once it made its next attempt,
+  // a retried 401 would have come too.
+  Lane& transient = Find("500");
+  EXPECT_TRUE(Eventually([&] { return !transient.Lists(cleared_at, Now()).empty(); }, seconds(30)))
+      << "the 500 lane made no attempt after the faults were cleared\n" << transient.Log();
+  EXPECT_EQ(refused.bw().Count("project_secrets"), refused_lists) << "a terminal error is not retried";
   EXPECT_EQ(refused.Proxies(), 0);
   // An edit outside credentials.bitwarden and the providers' secrets (an allowlist host): the
   // pass runs, but the stop holds (docs/bitwarden.md "Terminal errors").
   const std::string digest_before = refused.DesiredDigest();
   refused.WriteSpec(refused.Yaml("[\"api.github.com\", \"example.com\"]"));
+  // The pass is over once status.json has the new digest: a fetch it made would have been counted.
   ASSERT_TRUE(Eventually([&] { return refused.DesiredDigest() != digest_before; }, seconds(10)))
       << "no pass ran with the edited file\n" << refused.Log();
-  std::this_thread::sleep_for(seconds(3));
-  EXPECT_EQ(refused.CountAt(&Sample::lists, Now()), refused_lists) << "an allowlist edit does not lift the stop";
+  EXPECT_EQ(refused.bw().Count("project_secrets"), refused_lists) << "an allowlist edit does not lift the stop";
   EXPECT_EQ(refused.Proxies(), 0);
   const auto still = refused.Condition("secrets", "Ready");
   EXPECT_EQ(still.value("status", ""), "False") << still.dump();

@@ -23,25 +23,28 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "../core/test_util.h"
-#include "tests/bitwarden/client_fixture.h"
 #include "reconcilers/daemon/daemon_control.h"
 #include "reconcilers/daemon/pid_record.h"
 #include "reconcilers/io/http_client.h"
+#include "tests/bitwarden/client_fixture.h"
+#include "tests/support/eventually.h"
+#include "tests/support/gateway_yaml.h"
+#include "tests/support/packaged_release.h"
+#include "tests/support/ports.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::Alive;
 using testing::Eventually;
 using testing::ReadFile;
 using testing::TempDir;
 using testing::WriteFile;
 namespace fs = std::filesystem;
-
-
-bool Alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
 
 long EnvNumber(const char* name, long fallback) {
   const char* v = std::getenv(name);
@@ -108,23 +111,17 @@ class SoakTest : public testing::PackagedReleaseTest {
     ASSERT_GT(base_, 0);
     ASSERT_TRUE(bw_.ok()) << bw_.error();
     // The keys come from the Bitwarden double (refreshInterval 1m, the minimum; retries 1 s).
-    gateway_ = "apiVersion: ironward.dev/v1\nkind: EgressGateway\nmetadata:\n  name: soak\nspec:\n  proxy:\n"
-               "    version: \"0.39.0\"\n    bind: loopback\n    maxRestartBackoff: 5s\n    tunnelPort: " +
-               std::to_string(base_) + "\n    source:\n      url: \"file://" + releases_->path().string() +
-               "/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz\"\n      sha256: \"" + sha_ +
-               "\"\n  providers:\n    - name: openrouter\n      secret: OPENROUTER_API_KEY\n      hosts: [\"openrouter.ai\"]\n"
-               "    - name: anthropic\n      secret: ANTHROPIC_API_KEY\n      hosts: [\"api.anthropic.com\"]\n"
-               "  allowlist: [\"api.github.com\"]\n  ca:\n    algorithm: ecdsa-p256\n  credentials:\n"
-               "    source: bitwarden\n    bitwarden:\n      projectId: \"" + bwtest::kProjectId +
-               "\"\n      serverUrl: \"" + bw_.base_url() + "\"\n      refreshInterval: 1m\n      retryInterval: 1s\n";
+    testing::GatewayYaml g = PackagedGateway(base_);
+    g.name = "soak";
+    g.proxy_extra = "    maxRestartBackoff: 5s\n";
+    g.providers = bwtest::DoubleProviders();
+    g.extra = testing::BitwardenCredentialsYaml(bwtest::kProjectId, bw_.base_url());
+    gateway_ = g.Render();
     WriteSpec("soak-0.example.org");
   }
 
   void TearDown() override {
-    if (run_pid_ > 0) {
-      ::kill(run_pid_, SIGKILL);
-      ::waitpid(run_pid_, nullptr, 0);
-    }
+    run_.Kill();
     if (const pid_t p = ProxyPid(); p > 0) ::kill(p, SIGCONT);
     if (fs::exists(state_ / "iron-proxy.pid")) (void)daemon::StopProxy(state_, milliseconds(3000));
   }
@@ -141,11 +138,12 @@ class SoakTest : public testing::PackagedReleaseTest {
   }
 
   void StartRun() {
-    run_pid_ = testing::SpawnLogged({IRONWARD_BIN, "--state-dir", state_.string(), "run", "-f", spec_.string(),
-                                     "--metrics-addr", "127.0.0.1:" + std::to_string(base_ + 6), "--harden-interval",
-                                     "0"},
-                                    (tmp_.path() / "run.log").string(), {{"BWS_ACCESS_TOKEN", bwtest::kToken}});
-    ASSERT_GT(run_pid_, 0);
+    testing::SpawnOptions options;
+    options.log = (tmp_.path() / "run.log").string();
+    options.env = {{"BWS_ACCESS_TOKEN", bwtest::kToken}};
+    ASSERT_TRUE(run_.Start({IRONWARD_BIN, "--state-dir", state_.string(), "run", "-f", spec_.string(),
+                            "--metrics-addr", "127.0.0.1:" + std::to_string(base_ + 6), "--harden-interval", "0"},
+                           options));
   }
 
   long Readyz() {
@@ -172,7 +170,7 @@ class SoakTest : public testing::PackagedReleaseTest {
   fs::path spec_, state_;
   std::string gateway_;
   int base_ = 0;
-  pid_t run_pid_ = 0;
+  testing::ChildProcess run_;  ///< `ironward run`
   CurlHttpClient http_;
   bwtest::DoubleProcess bw_{bwtest::DoubleConfig()};
 };
@@ -189,10 +187,10 @@ TEST_F(SoakTest, RandomFaultsUnderRunThenHealthyWithNothingLostOrLeaked) {
   const std::string ca = ReadFile(state_ / "ca.crt");
   ASSERT_FALSE(tokens.empty());
   ASSERT_FALSE(ca.empty());
-  const long fds_before = OpenFds(run_pid_);
-  const std::string fd_targets_before = FdTargets(run_pid_);
-  const long threads_before = ProcStatus(run_pid_, "Threads");
-  const long rss_before = ProcStatus(run_pid_, "VmRSS");
+  const long fds_before = OpenFds(run_.pid());
+  const std::string fd_targets_before = FdTargets(run_.pid());
+  const long threads_before = ProcStatus(run_.pid(), "Threads");
+  const long rss_before = ProcStatus(run_.pid(), "VmRSS");
 
   const char* kinds[] = {"kill -9 proxy",   "SIGSTOP/SIGCONT proxy", "valid edit",      "invalid edit",
                          "touch",           "SIGHUP",                "rm proxy.yaml",   "chmod 644 mappings.json",
@@ -209,6 +207,7 @@ TEST_F(SoakTest, RandomFaultsUnderRunThenHealthyWithNothingLostOrLeaked) {
       case 1:
         if (Alive(proxy)) {
           ::kill(proxy, SIGSTOP);
+          // The fault's random length (not synchronisation): the proxy is frozen this long.
           std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(100, 1500)(rng)));
           ::kill(proxy, SIGCONT);
         }
@@ -216,7 +215,7 @@ TEST_F(SoakTest, RandomFaultsUnderRunThenHealthyWithNothingLostOrLeaked) {
       case 2: WriteSpec("soak-" + std::to_string(++edit) + ".example.org"); break;
       case 3: Replace(gateway_ + "  allowlist: [\n"); break;  // refused; the last good one keeps running
       case 4: ::utimensat(AT_FDCWD, spec_.c_str(), nullptr, 0); break;
-      case 5: ::kill(run_pid_, SIGHUP); break;
+      case 5: ::kill(run_.pid(), SIGHUP); break;
       case 6: fs::remove(state_ / "proxy.yaml"); break;
       case 7: ::chmod((state_ / "mappings.json").c_str(), 0644); break;
       case 8: {
@@ -251,14 +250,14 @@ TEST_F(SoakTest, RandomFaultsUnderRunThenHealthyWithNothingLostOrLeaked) {
   }, seconds(10)));
   EXPECT_EQ(Tokens(), tokens) << "no fault asked for new tokens";
   EXPECT_EQ(ReadFile(state_ / "ca.crt"), ca) << "no fault asked for a new CA";
-  EXPECT_TRUE(ZombieChildren(run_pid_).empty());
-  EXPECT_TRUE(Alive(run_pid_));
+  EXPECT_TRUE(ZombieChildren(run_.pid()).empty());
+  EXPECT_TRUE(run_.Alive());
   // A leak never goes back down; a connection or pidfd of the moment does.
-  EXPECT_TRUE(Eventually([&] { return OpenFds(run_pid_) <= fds_before + 2; }, seconds(5)))
-      << "file descriptors leak: before " << fd_targets_before << "\nafter " << FdTargets(run_pid_);
-  const long fds_after = OpenFds(run_pid_);
-  const long threads_after = ProcStatus(run_pid_, "Threads");
-  const long rss_after = ProcStatus(run_pid_, "VmRSS");
+  EXPECT_TRUE(Eventually([&] { return OpenFds(run_.pid()) <= fds_before + 2; }, seconds(5)))
+      << "file descriptors leak: before " << fd_targets_before << "\nafter " << FdTargets(run_.pid());
+  const long fds_after = OpenFds(run_.pid());
+  const long threads_after = ProcStatus(run_.pid(), "Threads");
+  const long rss_after = ProcStatus(run_.pid(), "VmRSS");
   EXPECT_LE(threads_after, threads_before + 1) << "threads leak";
 #ifndef __SANITIZE_ADDRESS__  // ASan's quarantine holds freed memory on purpose
   EXPECT_LE(rss_after, rss_before * 3 / 2) << "RSS grew by half in one soak";

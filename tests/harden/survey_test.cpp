@@ -12,6 +12,7 @@
 
 #include "controller/cli.h"
 #include "tests/harden/survey_fixture.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::harden::testing {
 namespace {
@@ -100,29 +101,23 @@ TEST_F(SurveyTest, AThrowingProbeBecomesAWarn) {
   EXPECT_EQ(report.signals[0].detail, "probe failed: boom");
 }
 
-std::string TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "harden-test-XXXXXX").string();
-  char* made = ::mkdtemp(tmpl.data());
-  return made == nullptr ? "" : std::string(made);
-}
-
 TEST(RealSurveyTest, RunOnThisMachineIsBoundedAndWellFormed) {
   SurveyDeps deps;  // real runner, real files, real sshd_config
-  deps.state_dir = TempDir();
-  ASSERT_FALSE(deps.state_dir.empty());
+  const ironward::testing::TempDir state;
+  deps.state_dir = state.str();
   const auto start = std::chrono::steady_clock::now();
   HardenReport report = RunSurvey(deps);
   const auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_LT(elapsed, deps.overall_timeout + milliseconds(2000));
   ExpectWellFormed(report);
   EXPECT_EQ(report.signals[7].status, SignalStatus::kFail) << "empty state dir has no proxy.yaml";
-  std::filesystem::remove_all(deps.state_dir);
 }
 
 TEST(HardenCommandTest, JsonOutputIsTheReportAndExitIsZero) {
   CLI::App app{"test"};
   CliContext ctx;
-  ctx.global.state_dir = TempDir();
+  const ironward::testing::TempDir state;
+  ctx.global.state_dir = state.str();
   ctx.exit_code = 7;
   AddHardenCommand(app, ctx);
   ::testing::internal::CaptureStdout();
@@ -133,13 +128,13 @@ TEST(HardenCommandTest, JsonOutputIsTheReportAndExitIsZero) {
   EXPECT_EQ(j["baseline"], "paranoid");
   EXPECT_EQ(j["signals"].size(), 10U);
   EXPECT_EQ(j["satisfied"], false);
-  std::filesystem::remove_all(ctx.global.state_dir);
 }
 
 TEST(HardenCommandTest, TextOutputIsUncolouredWhenNotATty) {
   CLI::App app{"test"};
   CliContext ctx;
-  ctx.global.state_dir = TempDir();
+  const ironward::testing::TempDir state;
+  ctx.global.state_dir = state.str();
   AddHardenCommand(app, ctx);
   ::testing::internal::CaptureStdout();
   app.parse("harden --all", false);
@@ -148,7 +143,6 @@ TEST(HardenCommandTest, TextOutputIsUncolouredWhenNotATty) {
   EXPECT_THAT(out, HasSubstr("Baseline minimal: "));
   EXPECT_THAT(out, HasSubstr("iron-proxy-enabled"));
   EXPECT_EQ(out.find("\033["), std::string::npos);
-  std::filesystem::remove_all(ctx.global.state_dir);
 }
 
 TEST(HardenCommandTest, UnknownBaselineIsAUsageError) {

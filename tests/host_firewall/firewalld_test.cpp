@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "reconcilers/host_firewall/firewalld.h"
-#include "tests/core/test_util.h"
 #include "tests/fakes/fake_processes.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::hostfw {
 namespace {

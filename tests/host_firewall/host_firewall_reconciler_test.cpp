@@ -5,9 +5,10 @@
 #include "reconcilers/host_firewall/host_firewall_reconciler.h"
 #include "reconcilers/network/network_reconciler.h"
 #include "reconcilers/teardown/host_firewall_down.h"
-#include "tests/core/test_util.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/host_firewall/fake_host_firewall.h"
+#include "tests/support/desired_state.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::hostfw {
 namespace {

@@ -17,7 +17,9 @@
 #include <thread>
 
 #include "reconcilers/io/process.h"
-#include "tests/core/test_util.h"
+#include "tests/support/eventually.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward {
 namespace {
@@ -28,15 +30,8 @@ using Outcome = CommandResult::Outcome;
 
 // True once `pid` is gone or a zombie (an orphan waits for init to reap it).
 bool Dead(const std::string& pid_text) {
-  for (int i = 0; i < 100; ++i) {
-    std::ifstream stat("/proc/" + pid_text + "/stat");
-    std::string line;
-    if (!stat || !std::getline(stat, line)) return true;
-    auto close = line.rfind(')');
-    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z') return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return false;
+  return ironward::testing::Eventually([&] { return ironward::testing::ProcessGone(std::stoi(pid_text)); },
+                                       std::chrono::seconds(5));
 }
 
 TEST(RealProcessesRunTest, CapturesStdoutStderrAndExitCode) {

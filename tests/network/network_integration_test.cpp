@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <future>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -24,8 +25,8 @@
 #include "reconcilers/io/host_info.h"
 #include "reconcilers/network/network_reconciler.h"
 #include "reconcilers/network/nft_firewall.h"
-#include "tests/core/test_util.h"
 #include "tests/docker/integration_env.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::network {
 namespace {
@@ -42,12 +43,13 @@ constexpr std::uint16_t kOtherPort = 19199;
 class Listener {
  public:
   Listener(std::string addr, std::uint16_t port, std::string netns = "") {
-    std::atomic<int> ready{0};
-    thread_ = std::thread([this, addr, port, netns, &ready] {
+    std::promise<bool> listening;  // set by the thread once it listens, or failed to
+    std::future<bool> listened = listening.get_future();
+    thread_ = std::thread([this, addr, port, netns, listening = std::move(listening)]() mutable {
       if (!netns.empty()) {
         const int nsfd = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
         if (nsfd < 0 || ::setns(nsfd, CLONE_NEWNET) != 0) {
-          ready = -1;
+          listening.set_value(false);
           return;
         }
         ::close(nsfd);
@@ -60,10 +62,10 @@ class Listener {
       sa.sin_port = htons(port);
       ::inet_pton(AF_INET, addr.c_str(), &sa.sin_addr);
       if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd_, 16) != 0) {
-        ready = -1;
+        listening.set_value(false);
         return;
       }
-      ready = 1;
+      listening.set_value(true);
       while (!stop_) {
         pollfd p{fd_, POLLIN, 0};
         if (::poll(&p, 1, 50) > 0) {
@@ -72,8 +74,7 @@ class Listener {
         }
       }
     });
-    while (ready == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    ok_ = ready == 1;
+    ok_ = listened.get();
   }
   ~Listener() {
     stop_ = true;

@@ -4,10 +4,10 @@
 
 #include "reconcilers/network/network_reconciler.h"
 #include "reconcilers/network/ruleset.h"
-#include "tests/core/test_util.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_docker.h"
 #include "tests/network/fake_firewall.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::network {
 namespace {

@@ -22,8 +22,10 @@
 #include "reconcilers/mappings_reconciler.h"
 #include "reconcilers/network/network_reconciler.h"
 #include "reconcilers/network/nft_firewall.h"
-#include "tests/core/test_util.h"
 #include "tests/docker/integration_env.h"
+#include "tests/support/desired_state.h"
+#include "tests/support/shell.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::network {
 namespace {
@@ -110,22 +112,6 @@ class StandInProxy {
   std::thread thread_;
 };
 
-struct CommandOutput {
-  int exit_code = -1;
-  std::string out;
-};
-
-CommandOutput RunCommand(const std::string& cmd) {
-  CommandOutput r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
 class VerifyIntegrationTest : public DockerIntegrationTest {
  protected:
   void SetUp() override {
@@ -176,12 +162,12 @@ class VerifyIntegrationTest : public DockerIntegrationTest {
            "  enforcement:\n    network: " + std::string(internal ? "internal" : "none") + "\n    networkName: " + net_ +
            "\n    networkSubnet: \"" + subnet_ + "\"\n";
   }
-  CommandOutput Verify(const std::string& extra = "") {
+  testing::CmdResult Verify(const std::string& extra = "") {
     const char* host_file = std::getenv("IRONWARD_DOCKER_HOST_FILE");
     std::ifstream in(host_file != nullptr ? host_file : IRONWARD_DOCKER_HOST_FILE);
     std::string docker_host;
     std::getline(in, docker_host);
-    return RunCommand("env " + docker_host + " " IRONWARD_BIN " --state-dir " + state_.string() + " verify -f " +
+    return testing::Sh("env " + docker_host + " " IRONWARD_BIN " --state-dir " + state_.string() + " verify -f " +
                       (dir_.path() / "gw.yaml").string() + " --image " + docker::test_support::TestImage() +
                       " --allowed-url http://allowed.test/v1/echo --echo-upstream" +
                       (extra.empty() ? " --direct-target 10.252.0.9:443" : extra));
@@ -212,7 +198,7 @@ TEST_F(VerifyIntegrationTest, PassesOnAGoodSetupAndRecordsIt) {
   ASSERT_TRUE(proxy.ok());
   const auto r = Verify();
   std::cout << r.out;  // the table, for the test log
-  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("CHECK"));
   EXPECT_THAT(r.out, HasSubstr("Verify: PASS"));
   EXPECT_THAT(r.out, HasSubstr("token replaced"));
@@ -228,7 +214,7 @@ TEST_F(VerifyIntegrationTest, PassesOnAGoodSetupAndRecordsIt) {
 
 TEST_F(VerifyIntegrationTest, FailsNamingTheBrokenChecksWhenTheProxyIsDown) {
   const auto r = Verify();
-  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_THAT(r.out, HasSubstr("Verify: FAIL (allowlisted allowed.test, token-swap, not-allowlisted"));
   EXPECT_THAT(r.out, Not(HasSubstr(kToken)));
   EXPECT_EQ(ProbeContainers(), 0U);
@@ -240,7 +226,7 @@ TEST_F(VerifyIntegrationTest, FailsNamingTheBrokenChecksWhenTheProxyIsDown) {
 TEST_F(VerifyIntegrationTest, FailsWhenTheSandboxNetworkIsGone) {
   ASSERT_EQ(docker_->RemoveNetwork(net_).value(), docker::Outcome::kChanged);
   const auto r = Verify();
-  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_THAT(r.out, HasSubstr("does not exist: run `ironward reconcile` first"));
   EXPECT_EQ(ProbeContainers(), 0U);
 }
@@ -256,7 +242,7 @@ TEST_F(VerifyIntegrationTest, FailsOnTheDefaultBridgeWhereDirectEgressWorks) {
   ASSERT_TRUE(proxy.ok());
   const auto r = Verify(" --direct-target " + docker0 + ":" + std::to_string(kHttp));
   std::cout << r.out;
-  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_THAT(r.out, HasSubstr("Verify: FAIL (direct-egress " + docker0 + ":" + std::to_string(kHttp) + ")"));
   EXPECT_THAT(r.out, HasSubstr("connected"));
   EXPECT_EQ(RecordedVerify()["network"], "bridge");

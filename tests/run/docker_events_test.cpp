@@ -7,22 +7,13 @@
 #include <gtest/gtest.h>
 
 #include "tests/fakes/fake_docker.h"
+#include "tests/support/eventually.h"
 
 namespace ironward::run {
 namespace {
 
 using std::chrono::milliseconds;
-
-/// Waits up to `timeout` for `pred`.
-template <class Pred>
-bool Eventually(Pred pred, milliseconds timeout = milliseconds(5000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return pred();
-}
+using testing::Eventually;
 
 struct Seen {
   std::mutex mu;
@@ -64,8 +55,7 @@ TEST(DockerEventWatcherTest, ReportsLifecycleEventsOfOurLabelledContainersOnly) 
   Seen seen;
   DockerEventWatcher watcher(fake, "prod", [&seen](const docker::Event& e) { seen.Add(e); }, {},
                              Fast(50));
-  ASSERT_TRUE(Eventually([&] { return watcher.attempts() >= 1; }));
-  std::this_thread::sleep_for(milliseconds(50));  // the stream is open
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));  // the stream is open
 
   const std::string ours = fake.AddContainer("agent-1", Labelled("prod"), true);
   (void)fake.AddContainer("other-owner", Labelled("staging"), true);
@@ -86,8 +76,7 @@ TEST(DockerEventWatcherTest, ASelectorWatcherSeesPolicedUnmanagedContainers) {
                                               [&seen](const docker::Event& e) { seen.Add(e); }, {},
                                               Fast(50));
   EXPECT_EQ(watcher->label(), "ironward.dev/policed=true");
-  ASSERT_TRUE(Eventually([&] { return watcher->attempts() >= 1; }));
-  std::this_thread::sleep_for(milliseconds(50));
+  ASSERT_TRUE(Eventually([&] { return watcher->attempts() >= 1 && fake.OpenEventStreams() == 1; }));
   docker::ContainerCreateSpec policed;
   policed.image = "someone/else:latest";
   policed.labels = {{"ironward.dev/policed", "true"}};
@@ -111,12 +100,11 @@ TEST(DockerEventWatcherTest, EngineDownIsRetriedWithBackOffNeverFatal) {
       Fast(40));
   ASSERT_TRUE(Eventually([&] { return errors.load() >= 3; }));
   // The engine comes back: the watcher reconnects and events flow.
+  EXPECT_EQ(fake.OpenEventStreams(), 0) << "no stream while the engine is down";
   fake.SetEngineDown(false);
-  ASSERT_TRUE(Eventually([&] {
-    (void)fake.AddContainer("agent-" + std::to_string(watcher.attempts()), Labelled("prod"), true);
-    std::this_thread::sleep_for(milliseconds(60));
-    return !seen.Get().empty();
-  }));
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; })) << "the watcher reconnected";
+  (void)fake.AddContainer("agent-back", Labelled("prod"), true);
+  ASSERT_TRUE(Eventually([&] { return !seen.Get().empty(); }));
 }
 
 TEST(DockerEventWatcherTest, AnEngineBackAfterFailuresIsReportedOnceWithoutWaitingForAnEvent) {
@@ -132,7 +120,9 @@ TEST(DockerEventWatcherTest, AnEngineBackAfterFailuresIsReportedOnceWithoutWaiti
   EXPECT_EQ(reconnected.load(), 0) << "still down";
   fake.SetEngineDown(false);  // a quiet engine: no event will ever arrive
   ASSERT_TRUE(Eventually([&] { return reconnected.load() == 1; }));
-  std::this_thread::sleep_for(milliseconds(300));
+  // Reported before the stream opens; once it is open (blocked on a quiet engine), a report per
+  // attempt would have come, and nothing more can come until the next outage.
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));
   EXPECT_EQ(reconnected.load(), 1) << "once per outage, not per window";
 
   // A second outage is a second report.

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include "tests/core/ports.h"
+#include "tests/support/ports.h"
 
 namespace ironward::run {
 namespace {

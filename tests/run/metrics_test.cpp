@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../core/test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::run {
 namespace {

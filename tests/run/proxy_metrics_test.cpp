@@ -8,8 +8,8 @@
 
 #include "controller/run/proxy_metrics.h"
 #include "reconcilers/daemon/log_file.h"
-#include "tests/core/audit_lines.h"
-#include "tests/core/test_util.h"
+#include "tests/support/audit_lines.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::run {
 namespace {

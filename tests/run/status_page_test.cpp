@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/core/audit_lines.h"
-#include "tests/core/test_util.h"
+#include "tests/support/audit_lines.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::run {
 namespace {

@@ -15,6 +15,7 @@
 #include "reconcilers/sandboxes/labels.h"
 #include "reconcilers/sandboxes/sandboxes_reconciler.h"
 #include "tests/docker/integration_env.h"
+#include "tests/support/eventually.h"
 
 namespace ironward::sandboxes {
 namespace {
@@ -34,8 +35,8 @@ TEST_F(SandboxProxyE2eTest, SandboxReachesTheUpstreamThroughTheProxyWithTheToken
   daemon::test::DaemonHarness h;
   doubletest::TempDir pki;
   doubletest::MakeUpstreamPki(pki);
-  doubletest::Upstream up(pki.path() + "/up.crt", pki.path() + "/up.key");
-  h.desired().spec.proxy.upstream_ca_file = pki.path() + "/upca.crt";
+  doubletest::Upstream up(pki.str() + "/up.crt", pki.str() + "/up.key");
+  h.desired().spec.proxy.upstream_ca_file = pki.str() + "/upca.crt";
   h.AddProvider({"localhost"});
   // Listen on the bridge gateway, where sandboxes reach the host (host.docker.internal).
   h.desired().spec.proxy.bind = spec::BindKind::kAddress;
@@ -77,11 +78,11 @@ TEST_F(SandboxProxyE2eTest, SandboxReachesTheUpstreamThroughTheProxyWithTheToken
   ASSERT_EQ(created.kind, Outcome::Kind::kDone) << created.message;
 
   std::string out;
-  for (int i = 0; i < 150 && out.find("curl-exit=") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  (void)testing::Eventually([&] {  // the workload's curl has finished
     auto logs = docker_->Logs(s.name, docker::LogsOptions{});
     if (logs.ok()) out = logs->out + logs->err;
-  }
+    return out.find("curl-exit=") != std::string::npos;
+  }, std::chrono::seconds(15), std::chrono::milliseconds(100));
   (void)docker_->RemoveContainer(s.name, true);
   auto log = h.state().Read("iron-proxy.log");
   ASSERT_THAT(out, HasSubstr("upstream-ok")) << out << "\nproxy log:\n" << (log.ok() && log->has_value() ? **log : "");

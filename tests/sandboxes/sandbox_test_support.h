@@ -9,9 +9,9 @@
 #include "reconcilers/reconciler.h"
 #include "state/encoding.h"
 #include "state/state_dir.h"
-#include "tests/core/test_util.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_docker.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::sandboxes::test_support {
 

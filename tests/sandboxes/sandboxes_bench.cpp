@@ -14,7 +14,7 @@
 #include "reconcilers/sandboxes/sandboxes_reconciler.h"
 #include "state/encoding.h"
 #include "state/state_dir.h"
-#include "tests/core/test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace iw = ironward;
 

@@ -10,8 +10,10 @@
 #include "reconcilers/sandboxes/sandboxes_reconciler.h"
 #include "state/encoding.h"
 #include "state/state_dir.h"
-#include "tests/core/test_util.h"
 #include "tests/docker/integration_env.h"
+#include "tests/support/eventually.h"
+#include "tests/support/ports.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::sandboxes {
 namespace {
@@ -103,12 +105,13 @@ class SandboxesIntegrationTest : public docker::test_support::DockerIntegrationT
   }
   /// Logs once the probe printed its lines (the container starts asynchronously).
   std::string ProbeOutput(const std::string& name) {
-    for (int i = 0; i < 50; ++i) {
+    std::string out;
+    const bool printed = ironward::testing::Eventually([&] {
       auto logs = docker_->Logs(name, docker::LogsOptions{});
-      if (logs.ok() && logs->out.find("CapEff") != std::string::npos) return logs->out;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return "";
+      out = logs.ok() ? logs->out : "";
+      return out.find("CapEff") != std::string::npos;
+    }, std::chrono::seconds(5), std::chrono::milliseconds(100));
+    return printed ? out : "";
   }
 
   ironward::testing::TempDir dir_;

@@ -45,7 +45,7 @@ TEST_F(BitwardenSecretsTest, FirstApplyFetchesOnceThenTheNextPassIsQuiet) {
   // secrets.json: digests and times only; the login cache is encrypted. Both 0600.
   ASSERT_EQ(ModeOf(StatePath("secrets.json")), 0600U);
   ASSERT_EQ(ModeOf(StatePath("bitwarden-login.json")), 0600U);
-  const auto record = nlohmann::json::parse(Slurp(StatePath("secrets.json")));
+  const auto record = nlohmann::json::parse(ReadFile(StatePath("secrets.json")));
   EXPECT_EQ(record["secrets"]["OPENROUTER_API_KEY"]["sha256"], Sha256Hex(bwtest::kValueA));
   EXPECT_FALSE(record["secrets"]["OPENROUTER_API_KEY"]["fetched_at"].get<std::string>().empty());
   EXPECT_FALSE(std::filesystem::exists(StatePath("secrets"))) << "no secret files for env delivery";
@@ -73,7 +73,7 @@ TEST_F(BitwardenSecretsTest, DryRunNeverContactsTheServerAndReadsTheRecord) {
   // A one-shot `ironward plan` in another process: fresh reconciler, record on disk.
   rec_ = NewReconciler();
   ASSERT_EQ(double_.Admin("secret", {{"key", "OPENROUTER_API_KEY"}, {"value", bwtest::kRotated}}), 200);
-  const auto before_dry = Slurp(StatePath("secrets.json"));
+  const auto before_dry = ReadFile(StatePath("secrets.json"));
 
   // secrets.json is younger than refreshInterval: nothing to fetch, the digests are known.
   ResourcePlan recent = Plan(/*dry_run=*/true);
@@ -95,7 +95,7 @@ TEST_F(BitwardenSecretsTest, DryRunNeverContactsTheServerAndReadsTheRecord) {
   ASSERT_TRUE(facts_.secrets);
   EXPECT_TRUE(facts_.secrets->pending);
   EXPECT_TRUE(facts_.secrets->values.empty());
-  EXPECT_EQ(Slurp(StatePath("secrets.json")), before_dry);
+  EXPECT_EQ(ReadFile(StatePath("secrets.json")), before_dry);
   EXPECT_EQ(Requests(), after_apply) << "a dry run must never fetch";
 }
 
@@ -125,7 +125,7 @@ TEST_F(BitwardenSecretsTest, RotationIsFetchedWhenTheRefreshIsDue) {
   EXPECT_NE(facts_.secrets->combined_digest, first) << "the daemon sees the rotation";
   EXPECT_EQ(double_.Count("project_secrets"), lists + 1);
   EXPECT_EQ(double_.Count("get_by_ids"), 2);
-  const auto record = nlohmann::json::parse(Slurp(StatePath("secrets.json")));
+  const auto record = nlohmann::json::parse(ReadFile(StatePath("secrets.json")));
   EXPECT_EQ(record["secrets"]["OPENROUTER_API_KEY"]["sha256"], Sha256Hex(bwtest::kRotated));
 }
 
@@ -408,8 +408,8 @@ TEST_F(BitwardenSecretsTest, FileDeliveryWritesPrivateFilesAndRewritesThemOnRota
   ASSERT_TRUE(std::filesystem::exists(file));
   EXPECT_EQ(ModeOf(file), 0600U);
   EXPECT_EQ(ModeOf(StatePath("secrets")), 0700U);
-  EXPECT_EQ(Slurp(file), bwtest::kValueA);
-  EXPECT_EQ(Slurp(StatePath("secrets/ANTHROPIC_API_KEY")), bwtest::kValueB);
+  EXPECT_EQ(ReadFile(file), bwtest::kValueA);
+  EXPECT_EQ(ReadFile(StatePath("secrets/ANTHROPIC_API_KEY")), bwtest::kValueB);
   EXPECT_EQ(facts_.secrets->combined_digest.rfind("file:", 0), 0U) << "the daemon reloads instead of restarting";
 
   // A deleted file is rewritten from memory, without a fetch.
@@ -422,7 +422,7 @@ TEST_F(BitwardenSecretsTest, FileDeliveryWritesPrivateFilesAndRewritesThemOnRota
   EXPECT_NE(plan.changes[0].reason.find("OPENROUTER_API_KEY missing"), std::string::npos);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->kind, Outcome::Kind::kDone);
-  EXPECT_EQ(Slurp(file), bwtest::kValueA);
+  EXPECT_EQ(ReadFile(file), bwtest::kValueA);
   EXPECT_EQ(Requests(), requests);
 
   // Rotation: the file gets the new value.
@@ -431,7 +431,7 @@ TEST_F(BitwardenSecretsTest, FileDeliveryWritesPrivateFilesAndRewritesThemOnRota
   auto rotated = Pass();
   ASSERT_TRUE(rotated);
   EXPECT_EQ(rotated->reason, "Rotated");
-  EXPECT_EQ(Slurp(file), bwtest::kRotated);
+  EXPECT_EQ(ReadFile(file), bwtest::kRotated);
   EXPECT_EQ(ModeOf(file), 0600U);
 
   // A provider removed: its file goes too.
@@ -485,7 +485,7 @@ TEST_F(BitwardenSecretsTest, SecretEnvSecretsAreFetchedForSandboxesOnlyAndAMissi
             std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(StatePath("secrets/TELEGRAM_BOT_TOKEN")));
   EXPECT_TRUE(std::filesystem::exists(StatePath("secrets/OPENROUTER_API_KEY")));
-  const auto record = nlohmann::json::parse(Slurp(StatePath("secrets.json")));
+  const auto record = nlohmann::json::parse(ReadFile(StatePath("secrets.json")));
   EXPECT_EQ(record["secrets"]["TELEGRAM_BOT_TOKEN"]["sha256"], Sha256Hex(bwtest::kRotated));
   EXPECT_EQ(double_.Count("project_secrets"), 1);
 

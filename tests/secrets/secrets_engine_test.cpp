@@ -35,7 +35,7 @@ TEST_F(SecretsEngineTest, ApplyThenQuietApplyThenDryRunWithoutRequests) {
   RunResult first = ApplyRun(engine);
   ASSERT_FALSE(first.HasErrors());
   EXPECT_EQ(double_.Count("get_by_ids"), 1);
-  const auto status = nlohmann::json::parse(Slurp(StatePath("status.json")));
+  const auto status = nlohmann::json::parse(ReadFile(StatePath("status.json")));
   const std::string status_text = status.dump();
   EXPECT_NE(status_text.find("sha256:" + Sha256Hex(bwtest::kValueA).substr(0, 12)), std::string::npos)
       << status_text;
@@ -64,7 +64,7 @@ TEST_F(SecretsEngineTest, DegradedShowsInStatusAndTheResourceStaysReady) {
   clock_.Advance(std::chrono::hours(1));
   RunResult run = ApplyRun(engine);
   EXPECT_FALSE(run.HasErrors()) << "last good values keep the proxy's inputs";
-  const auto status = nlohmann::json::parse(Slurp(StatePath("status.json")));
+  const auto status = nlohmann::json::parse(ReadFile(StatePath("status.json")));
   const std::string text = status.dump();
   EXPECT_NE(text.find("Degraded"), std::string::npos) << text;
   EXPECT_NE(text.find("HTTP 500"), std::string::npos) << text;
@@ -75,7 +75,7 @@ TEST_F(SecretsEngineTest, UnreachableAtFirstStartFailsClosed) {
   Engine engine = MakeEngine();
   RunResult run = ApplyRun(engine);
   ASSERT_TRUE(run.HasErrors());
-  const auto status = nlohmann::json::parse(Slurp(StatePath("status.json")));
+  const auto status = nlohmann::json::parse(ReadFile(StatePath("status.json")));
   EXPECT_NE(status.dump().find("fail closed"), std::string::npos) << status.dump();
 }
 

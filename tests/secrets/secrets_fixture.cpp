@@ -8,29 +8,6 @@
 
 namespace ironward::secrets::test {
 
-ScratchDir::ScratchDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "ironward-secrets-XXXXXX").string();
-  path_ = ::mkdtemp(tmpl.data());
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-std::string Slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-mode_t ModeOf(const std::filesystem::path& p) {
-  struct stat st {};
-  if (::lstat(p.c_str(), &st) != 0) return 0;
-  return st.st_mode & 07777U;
-}
-
 std::string Describe(const ResourcePlan& plan) {
   nlohmann::json changes = nlohmann::json::array();
   for (const auto& c : plan.changes) {
@@ -111,7 +88,7 @@ void BitwardenSecretsTest::TearDown() {
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path())) {
     const auto rel = std::filesystem::relative(e.path(), dir_.path()).string();
     if (rel.rfind("secrets/", 0) == 0 || !e.is_regular_file()) continue;
-    files += rel + ":\n" + Slurp(e.path()) + "\n";
+    files += rel + ":\n" + ReadFile(e.path()) + "\n";
   }
   const std::vector<std::string> secrets = {bwtest::kValueA,      bwtest::kValueB,     bwtest::kRotated,
                                             bwtest::kToken,       bwtest::kClientSecret, bwtest::kTokenKeyB64,

@@ -10,28 +10,15 @@
 
 #include "reconcilers/secrets/secrets_reconciler.h"
 #include "tests/bitwarden/client_fixture.h"
+#include "tests/fakes/map_environment.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::secrets::test {
 
-class MapEnvironment final : public Environment {
- public:
-  std::map<std::string, std::string> All() const override { return vars; }
-  std::map<std::string, std::string> vars;
-};
-
-/// A fresh temp directory (removed at the end).
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-std::string Slurp(const std::filesystem::path& p);
-mode_t ModeOf(const std::filesystem::path& p);
+using ironward::testing::MapEnvironment;
+using ironward::testing::ModeOf;
+using ironward::testing::ReadFile;
+using ironward::testing::TempDir;
 /// Plan/outcome as text (changes, warnings, details, error; message, details).
 std::string Describe(const ResourcePlan& plan);
 std::string Describe(const Outcome& outcome);
@@ -53,7 +40,7 @@ class BitwardenSecretsTest : public bwtest::BitwardenDoubleTest {
   int Requests() { return double_.Count("identity") + double_.Count("project_secrets") + double_.Count("get_by_ids"); }
   std::filesystem::path StatePath(const std::string& name) const { return dir_.path() / name; }
 
-  ScratchDir dir_;
+  TempDir dir_;
   std::unique_ptr<state::StateWriter> state_;
   MapEnvironment env_;
   spec::DesiredState desired_;

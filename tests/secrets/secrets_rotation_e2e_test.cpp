@@ -20,17 +20,17 @@ class SecretsRotationE2ETest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     ASSERT_TRUE(bw_.ok()) << bw_.error();
     doubletest::MakeUpstreamPki(pki_);
-    upstream_ = std::make_unique<doubletest::Upstream>(pki_.path() + "/up.crt", pki_.path() + "/up.key");
+    upstream_ = std::make_unique<doubletest::Upstream>(pki_.str() + "/up.crt", pki_.str() + "/up.key");
     auto& s = h_.desired().spec;
     if (GetParam() == "0.45.0") {
       const std::string bin = h_.root() + "/bin/iron-proxy";
       fs::remove(bin);
       fs::copy_file(doubletest::Double045(), bin);
       fs::permissions(bin, fs::perms(0755));
-      h_.facts().binary = BinaryFacts{bin, Sha256Hex(Slurp(bin)), "0.45.0", false};
+      h_.facts().binary = BinaryFacts{bin, Sha256Hex(ReadFile(bin)), "0.45.0", false};
     }
     s.proxy.version = GetParam();
-    s.proxy.upstream_ca_file = pki_.path() + "/upca.crt";
+    s.proxy.upstream_ca_file = pki_.str() + "/upca.crt";
     s.credentials.source = spec::CredentialSource::kBitwarden;
     s.credentials.bitwarden.project_id = bwtest::kProjectId;
     s.credentials.bitwarden.server_url = bw_.base_url();
@@ -49,7 +49,7 @@ class SecretsRotationE2ETest : public ::testing::TestWithParam<std::string> {
     for (const auto& e : fs::recursive_directory_iterator(h_.root())) {
       const auto rel = fs::relative(e.path(), h_.root()).string();
       if (rel.rfind("secrets/", 0) == 0 || rel.rfind("bin/", 0) == 0 || !e.is_regular_file()) continue;
-      files += rel + ":\n" + Slurp(e.path()) + "\n";
+      files += rel + ":\n" + ReadFile(e.path()) + "\n";
     }
     const std::vector<std::string> secrets = {bwtest::kValueA, bwtest::kValueB, bwtest::kRotated,
                                               bwtest::kToken,  bwtest::kClientSecret, bwtest::kOrgKey};
@@ -129,7 +129,7 @@ TEST_P(SecretsRotationE2ETest, RotationInBitwardenReachesTheUpstreamWithoutAManu
   const auto first_pid = h_.Record()->pid;
   ASSERT_TRUE(Carries(SendThroughProxy(), bwtest::kValueA));
   // The value is in the proxy's environment only when that is how it is delivered.
-  const std::string environ_text = Slurp("/proc/" + std::to_string(first_pid) + "/environ");
+  const std::string environ_text = ReadFile("/proc/" + std::to_string(first_pid) + "/environ");
   ASSERT_FALSE(environ_text.empty());
   EXPECT_EQ(environ_text.find(bwtest::kValueA) != std::string::npos, !file_delivery);
 
@@ -150,7 +150,7 @@ TEST_P(SecretsRotationE2ETest, RotationInBitwardenReachesTheUpstreamWithoutAManu
     EXPECT_EQ(plan.changes[0].reason,
               "reload: secrets rotated (secret files rewritten; the proxy re-reads them on reload)");
     EXPECT_EQ(h_.Record()->pid, first_pid) << "reloaded, not restarted";
-    EXPECT_EQ(Slurp(secret_file), bwtest::kRotated);
+    EXPECT_EQ(ReadFile(secret_file), bwtest::kRotated);
   } else {
     EXPECT_EQ(plan.changes[0].reason, "restart: secret OPENROUTER_API_KEY rotated");
     EXPECT_NE(h_.Record()->pid, first_pid);

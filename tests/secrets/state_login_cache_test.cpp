@@ -8,7 +8,7 @@ namespace ironward::secrets::test {
 namespace {
 
 TEST(StateLoginCacheStoreTest, WritesOnlyWithAWriterAndAlways0600) {
-  ScratchDir dir;
+  TempDir dir;
   state::StateWriter state(dir.path());
   ASSERT_TRUE(state.EnsureRoot().ok());
   bw::StateLoginCacheStore store(&state);

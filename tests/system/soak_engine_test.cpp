@@ -51,6 +51,7 @@ TEST_F(SystemTest, SoakWithTheEnginePausedTheProxyKilledAndTheSandboxRemovedEnds
       case 0: {
         ASSERT_EQ(EngineScript("pause").code, 0);
         engine_paused_ = true;
+        // The outage's random length (not synchronisation): the engine is down this long.
         std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(500, 4000)(rng)));
         ASSERT_EQ(EngineScript("resume").code, 0);
         engine_paused_ = false;
@@ -64,7 +65,7 @@ TEST_F(SystemTest, SoakWithTheEnginePausedTheProxyKilledAndTheSandboxRemovedEnds
         (void)Sh("env " + docker_host_ + " docker network disconnect -f " + network_ + " " + sandbox_ +
                  " >/dev/null 2>&1");
         break;
-      case 4: ::kill(daemon_pid_, SIGHUP); break;
+      case 4: ::kill(daemon_.pid(), SIGHUP); break;
     }
     // Pacing of the fault injector (not synchronisation).
     std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(300, 1500)(rng)));
@@ -83,7 +84,7 @@ TEST_F(SystemTest, SoakWithTheEnginePausedTheProxyKilledAndTheSandboxRemovedEnds
   ExpectRequestViaProxyWorks("after the engine soak");
   EXPECT_EQ(Token(), token) << "no fault asked for new tokens";
   EXPECT_EQ(ReadFile(state_ / "ca.crt"), ca) << "no fault asked for a new CA";
-  EXPECT_EQ(ZombieChildren(daemon_pid_), 0);
+  EXPECT_EQ(ZombieChildren(daemon_.pid()), 0);
   EXPECT_TRUE(DaemonAlive());
   EXPECT_EQ(DaemonLog().find(kSecret), std::string::npos) << "a secret in run's log";
   transcript_ += DaemonLog();  // checked for secrets and tokens in TearDown

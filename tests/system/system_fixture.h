@@ -30,7 +30,10 @@
 #include <nlohmann/json.hpp>
 
 #include "double_harness.h"
-#include "tests/core/test_util.h"
+#include "tests/support/gateway_yaml.h"
+#include "tests/support/packaged_release.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 #include "tests/system/system_support.h"
 
 namespace ironward::system_test {
@@ -44,10 +47,6 @@ using testing::WriteFile;
 inline constexpr const char* kSecret = "sk-or-v1-SYSTEM-E2E-SECRET-7e57c0de";
 inline constexpr const char* kTokenVar = "IRONWARD_PROXY_TOKEN_OPENROUTER_API_KEY";
 
-inline std::string Env(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
-}
 inline std::string IronwardBin() { return Env("IRONWARD_BIN", IRONWARD_BIN); }
 inline std::string TestImage() { return Env("IRONWARD_TEST_IMAGE", IRONWARD_TEST_IMAGE); }
 
@@ -56,13 +55,10 @@ class SystemTest : public ::testing::Test {
   // Shared by every test of the process: the packaged proxy release and the TLS upstream.
   static void SetUpTestSuite() {
     releases_ = new testing::TempDir();
-    const std::string cmd = std::string(PACKAGE_SCRIPT) + " " + Env("IRON_PROXY_DOUBLE", IRON_PROXY_DOUBLE) +
-                            " 0.39.0 " + Quote(releases_->path().string());
-    const CmdResult packaged = Sh(cmd + " 2>/dev/null");
-    sha_ = Trim(packaged.out);
+    sha_ = testing::PackageRelease039(PACKAGE_SCRIPT, Env("IRON_PROXY_DOUBLE", IRON_PROXY_DOUBLE), releases_->path());
     pki_ = new doubletest::TempDir();
     doubletest::MakeUpstreamPki(*pki_);
-    upstream_ = new doubletest::Upstream(pki_->path() + "/up.crt", pki_->path() + "/up.key", "0.0.0.0");
+    upstream_ = new doubletest::Upstream(pki_->str() + "/up.crt", pki_->str() + "/up.key", "0.0.0.0");
   }
   static void TearDownTestSuite() {
     delete upstream_;
@@ -108,11 +104,7 @@ class SystemTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (daemon_pid_ > 0) {
-      ::kill(daemon_pid_, SIGKILL);
-      ::waitpid(daemon_pid_, nullptr, 0);
-      daemon_pid_ = 0;
-    }
+    daemon_.Kill();
     StopProxy();
     if (engine_paused_) {  // a failed engine-restart test: bring the shared engine back for the cleanup below
       const CmdResult resumed = EngineScript("resume");
@@ -144,41 +136,21 @@ class SystemTest : public ::testing::Test {
 
   // --- the desired state --------------------------------------------------------------------
   void WriteSpec(int token_rotation, int ca_rotation) {
-    const std::string yaml = R"(apiVersion: ironward.dev/v1
-kind: EgressGateway
-metadata:
-  name: )" + name_ + R"(
-spec:
-  proxy:
-    version: "0.39.0"
-    source:
-      url: "file://)" + releases_->path().string() +
-                             R"(/v{version}/iron-proxy_{version}_{os}_{arch}.tar.gz"
-      sha256: ")" + sha_ + R"("
-    bind: sandbox-network
-    tunnelPort: )" + std::to_string(tunnel_port_) + R"(
-    upstreamDenyCidrs: []
-    upstreamCaFile: )" + pki_->path() + R"(/upca.crt
-  ca:
-    algorithm: ecdsa-p256
-    rotation: )" + std::to_string(ca_rotation) + R"(
-  tokens:
-    rotation: )" + std::to_string(token_rotation) + R"(
-  providers:
-    - name: openrouter
-      secret: OPENROUTER_API_KEY
-      hosts: ["localhost"]
-  enforcement:
-    mode: )" + enforcement_mode_ + R"(
-    network: internal
-    networkName: )" + network_ + R"(
-    networkSubnet: ")" + subnet_ + R"("
-  sandboxes:
-    - name: )" + sandbox_ + R"(
-      image: ")" + TestImage() + R"("
-      command: ["sleep", "infinity"]
-      resources: {memory: 64m, cpus: 0.5, pids: 64}
-)" + spec_extra_;
+    testing::GatewayYaml g;
+    g.name = name_;
+    g.Release(releases_->path(), sha_);
+    g.bind = "sandbox-network";
+    g.tunnel_port = tunnel_port_;
+    g.proxy_extra = "    upstreamDenyCidrs: []\n    upstreamCaFile: " + pki_->str() + "/upca.crt\n";
+    g.providers = {{"openrouter", "OPENROUTER_API_KEY", R"(["localhost"])"}};
+    g.allowlist = "";
+    g.ca_extra = "    rotation: " + std::to_string(ca_rotation) + "\n";
+    g.extra = "  tokens:\n    rotation: " + std::to_string(token_rotation) + "\n  enforcement:\n    mode: " +
+              enforcement_mode_ + "\n    network: internal\n    networkName: " + network_ + "\n    networkSubnet: \"" +
+              subnet_ + "\"\n  sandboxes:\n    - name: " + sandbox_ + "\n      image: \"" + TestImage() +
+              "\"\n      command: [\"sleep\", \"infinity\"]\n      resources: {memory: 64m, cpus: 0.5, pids: 64}\n" +
+              spec_extra_;
+    const std::string yaml = g.Render();
     // Atomic replace, the way editors and git write files (the daemon watches the directory).
     const auto tmp = spec_.parent_path() / ".gateway.yaml.tmp";
     WriteFile(tmp, yaml);
@@ -222,22 +194,9 @@ spec:
   }
   std::string ProxyLog() const { return ReadFile(state_ / "iron-proxy.log"); }
   std::string DaemonLog() const { return ReadFile(tmp_.path() / "daemon.log"); }
-  pid_t ProxyPid() const {
-    const auto j = Json(state_ / "iron-proxy.pid");
-    return j.is_object() ? j.value("pid", 0) : 0;
-  }
-
+  pid_t ProxyPid() const { return ProxyPidOf(state_); }
   /// Stops the proxy this test's state dir started (only a process running its bin/iron-proxy).
-  void StopProxy() {
-    const pid_t pid = ProxyPid();
-    if (pid <= 0) return;
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
-    if (ec || exe.string().rfind(state_.string(), 0) != 0) return;
-    ::kill(pid, SIGTERM);
-    if (!Eventually([&] { return ::kill(pid, 0) != 0; }, seconds(3))) ::kill(pid, SIGKILL);
-    Eventually([&] { return ::kill(pid, 0) != 0; }, seconds(3));
-  }
+  void StopProxy() { StopProxyOf(state_); }
 
   // --- the sandbox --------------------------------------------------------------------------
   /// Id of the running sandbox container ("" if none or not running).
@@ -325,25 +284,14 @@ spec:
 
   // --- the daemon ---------------------------------------------------------------------------
   void StartDaemon() {
-    std::vector<std::string> args = {IronwardBin(), "--state-dir", state_.string(), "--log-level", "info", "run",
-                                     "-f", spec_.string(), "--metrics-addr",
-                                     "127.0.0.1:" + std::to_string(metrics_port_), "--harden-interval", "0"};
-    const std::string log = (tmp_.path() / "daemon.log").string();
-    const std::string docker_host = docker_host_.substr(std::string("DOCKER_HOST=").size());
-    daemon_pid_ = ::fork();
-    ASSERT_GE(daemon_pid_, 0);
-    if (daemon_pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::setenv("OPENROUTER_API_KEY", kSecret, 1);
-      ::setenv("DOCKER_HOST", docker_host.c_str(), 1);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
+    testing::SpawnOptions options;
+    options.log = (tmp_.path() / "daemon.log").string();
+    options.env = {{"OPENROUTER_API_KEY", kSecret},
+                   {"DOCKER_HOST", docker_host_.substr(std::string("DOCKER_HOST=").size())}};
+    ASSERT_TRUE(daemon_.Start({IronwardBin(), "--state-dir", state_.string(), "--log-level", "info", "run", "-f",
+                               spec_.string(), "--metrics-addr", "127.0.0.1:" + std::to_string(metrics_port_),
+                               "--harden-interval", "0"},
+                              options));
   }
   int Readyz() const {
     return static_cast<int>(doubletest::Http("http://127.0.0.1:" + std::to_string(metrics_port_) + "/readyz").status);
@@ -361,29 +309,14 @@ spec:
     const auto at = ("\n" + text).find(key);
     return at == std::string::npos ? 0.0 : std::atof(text.c_str() + at + key.size() - 1);
   }
-  bool DaemonAlive() const { return daemon_pid_ > 0 && ::waitpid(daemon_pid_, nullptr, WNOHANG) == 0; }
-  /// utime + stime of `pid` in seconds (/proc/<pid>/stat fields 14 and 15), -1 if unreadable.
+  bool DaemonAlive() { return daemon_.Alive(); }
+  /// utime + stime of `pid` in seconds, -1 if unreadable.
   static double CpuSeconds(pid_t pid) {
-    const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-    const auto paren = stat.rfind(')');
-    if (paren == std::string::npos) return -1;
-    std::istringstream in(stat.substr(paren + 2));
-    std::string field;
-    long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && in >> field; ++i) {
-      if (i == 14) utime = std::atol(field.c_str());
-      if (i == 15) stime = std::atol(field.c_str());
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    const long ticks = testing::CpuTicks(pid);
+    return ticks < 0 ? -1 : static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
   }
   /// The daemon's exit code once it exited within `timeout`, else -1.
-  int WaitDaemonExit(milliseconds timeout) {
-    int status = 0;
-    const bool exited = Eventually([&] { return ::waitpid(daemon_pid_, &status, WNOHANG) == daemon_pid_; }, timeout);
-    if (!exited) return -1;
-    daemon_pid_ = 0;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
+  int WaitDaemonExit(milliseconds timeout) { return daemon_.WaitExit(timeout); }
 
   static inline testing::TempDir* releases_ = nullptr;
   static inline doubletest::TempDir* pki_ = nullptr;
@@ -400,7 +333,7 @@ spec:
   int tunnel_port_ = 0, metrics_port_ = 0;
   std::string enforcement_mode_ = "warn";
   std::string spec_extra_;  ///< appended to the desired state under `spec:` (two-space indent)
-  pid_t daemon_pid_ = 0;
+  testing::ChildProcess daemon_;  ///< `ironward run`, once StartDaemon() started it
   bool engine_paused_ = false;
   CmdResult first_;
   std::string transcript_;

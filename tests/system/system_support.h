@@ -1,69 +1,66 @@
-// Small helpers for the whole-stack system tests: shell commands with captured output, free
-// loopback ports, waiting for an eventual outcome, and the private test engine's Engine API
+// Helpers of the whole-stack system tests: the shared test helpers they use (shell commands, free
+// loopback ports, waiting for an outcome; tests/support/) and the private test engine's Engine API
 // (through curl on its unix socket, so the tests need no ironward library of their own).
 #pragma once
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <signal.h>
 
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
-#include <thread>
+#include <system_error>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "tests/core/ports.h"
+#include "tests/support/eventually.h"
+#include "tests/support/ports.h"
+#include "tests/support/shell.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::system_test {
 
-struct CmdResult {
-  int code = -1;  ///< exit code; -1 when killed by a signal
-  std::string out;  ///< stdout + stderr
-};
+using testing::CmdResult;
+using testing::Quote;
+using testing::Sh;
+using testing::Trim;
 
-/// Runs `cmd` with /bin/sh, stderr folded into stdout.
-inline CmdResult Sh(const std::string& cmd) {
-  CmdResult r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+/// testing::Eventually polling every 100 ms: the conditions here run curl and docker(1).
+template <class Pred>
+bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
+  return testing::Eventually(pred, timeout, std::chrono::milliseconds(100));
 }
 
-/// Single-quotes `s` for /bin/sh.
-inline std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
+/// The environment variable `name`, or `fallback` (the build's value) when it is unset or empty.
+inline std::string Env(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
 }
 
-inline std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
+/// The pid in `state_dir`/iron-proxy.pid (0 when there is none).
+inline pid_t ProxyPidOf(const std::filesystem::path& state_dir) {
+  const auto j = nlohmann::json::parse(testing::ReadFile(state_dir / "iron-proxy.pid"), nullptr, false);
+  return j.is_object() ? j.value("pid", 0) : 0;
 }
 
+/// Stops the proxy `state_dir` started: only a process running its bin/iron-proxy (SIGTERM, then
+/// SIGKILL after 3 s).
+inline void StopProxyOf(const std::filesystem::path& state_dir) {
+  const pid_t pid = ProxyPidOf(state_dir);
+  if (pid <= 0) return;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
+  if (ec || exe.string().rfind(state_dir.string(), 0) != 0) return;
+  ::kill(pid, SIGTERM);
+  if (!Eventually([&] { return ::kill(pid, 0) != 0; }, std::chrono::seconds(3))) ::kill(pid, SIGKILL);
+  Eventually([&] { return ::kill(pid, 0) != 0; }, std::chrono::seconds(3));
+}
 
 /// First of `count` consecutive free loopback ports (0 if none), distinct per call.
 inline int FreePortBase(int count, int first = 20000) { return testing::FreeLoopbackPorts(count, first); }
-
-/// Polls `pred` every 100 ms until it holds or `timeout` passes; the last evaluation's result.
-template <class Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
-}
 
 /// "DOCKER_HOST=unix:///…/docker.sock" from the docker_engine fixture's env file ("" if absent).
 inline std::string DockerHostLine(const std::string& env_file) {

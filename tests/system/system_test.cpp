@@ -175,7 +175,7 @@ TEST_F(SystemTest, RunBringsBackASandboxRemovedOutOfBandAndStopsOnSigterm) {
   ExpectRequestViaProxyWorks("after the daemon healed the sandbox");
   EXPECT_EQ(Readyz(), 200);
 
-  ASSERT_EQ(::kill(daemon_pid_, SIGTERM), 0);
+  ASSERT_EQ(::kill(daemon_.pid(), SIGTERM), 0);
   EXPECT_EQ(WaitDaemonExit(seconds(20)), 0) << Tail(DaemonLog(), 4000);
   EXPECT_GT(ProxyPid(), 0) << "the proxy outlives the daemon";
 }
@@ -236,7 +236,7 @@ TEST_F(SystemTest, DockerdStoppedAndRestartedUnderRunIsHealed) {
   ASSERT_EQ(paused.code, 0) << paused.out;
   engine_paused_ = true;
   const auto down = Clock::now();
-  const double cpu_at_down = CpuSeconds(daemon_pid_);
+  const double cpu_at_down = CpuSeconds(daemon_.pid());
   ASSERT_GE(cpu_at_down, 0);
   std::cout << Trim(paused.out) << "\n";
 
@@ -247,10 +247,10 @@ TEST_F(SystemTest, DockerdStoppedAndRestartedUnderRunIsHealed) {
     EXPECT_EQ(Livez(), 200);
     ASSERT_EQ(::kill(proxy, 0), 0) << "the proxy stopped with the engine\n" << Tail(DaemonLog(), 4000);
     if (readyz_failed_after < 0 && Readyz() != 200) readyz_failed_after = since(down);
-    std::this_thread::sleep_for(milliseconds(250));
+    std::this_thread::sleep_for(milliseconds(250));  // the sampling period of the 10 s outage (not synchronisation)
   }
   const double down_seconds = since(down);
-  const double cpu_down = CpuSeconds(daemon_pid_) - cpu_at_down;
+  const double cpu_down = CpuSeconds(daemon_.pid()) - cpu_at_down;
   const double network_failures = Metric(network_errors) - errors_at_down;
   const std::string down_log = DaemonLog().substr(log_at_down);
   EXPECT_LE(cpu_down, 1.0) << "a hot loop while the engine is down\n" << Tail(down_log, 4000);
@@ -349,7 +349,7 @@ TEST_F(SystemTest, DockerdStoppedAndRestartedUnderRunIsHealed) {
   EXPECT_EQ(healthy.code, 0) << healthy.out;
   EXPECT_EQ(Metric("ironward_ready"), 1);
 
-  ASSERT_EQ(::kill(daemon_pid_, SIGTERM), 0);
+  ASSERT_EQ(::kill(daemon_.pid(), SIGTERM), 0);
   EXPECT_EQ(WaitDaemonExit(seconds(20)), 0) << Tail(DaemonLog(), 4000);
 }
 

@@ -36,7 +36,7 @@ TEST(IronProxyDoubleCli, GoFlagParsingExitCodes) {
 
 TEST(IronProxyDoubleCli, GenerateCaWritesCaCertAndRefusesToOverwrite) {
   TempDir dir;
-  std::string out = dir.path() + "/pki";
+  std::string out = dir.str() + "/pki";
   RunResult r = RunDouble(Double039(), {"generate-ca", "-outdir", out, "-name", "Test CA", "-alg", "ed25519"}, {});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "wrote " + out + "/ca.crt\nwrote " + out + "/ca.key\n");
@@ -76,10 +76,10 @@ TEST(IronProxyDoublePackaging, ReleaseLayoutIsGoreleaserShapedAndDeterministic) 
     EXPECT_EQ(pclose(f), 0);
     return out;
   };
-  std::string a = package(dir.path() + "/a"), b = package(dir.path() + "/b");
+  std::string a = package(dir.str() + "/a"), b = package(dir.str() + "/b");
   ASSERT_EQ(a.size(), 65u);
   EXPECT_EQ(a, b);
-  std::string v = dir.path() + "/a/v0.39.0/";
+  std::string v = dir.str() + "/a/v0.39.0/";
   FILE* f = std::fopen((v + "checksums.txt").c_str(), "r");
   ASSERT_NE(f, nullptr);
   char line[256] = {};

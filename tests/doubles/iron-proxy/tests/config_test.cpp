@@ -70,7 +70,7 @@ TEST_F(IronProxyDoubleConfig, TransformErrorsAreJsonAndComeBeforeValidate) {
 }
 
 TEST_F(IronProxyDoubleConfig, CaWithoutKeyCertSignIsRefused) {
-  ASSERT_EQ(std::system(("cd " + dir_.path() + " && rm -f ca.crt ca.key && openssl req -x509 -newkey ec "
+  ASSERT_EQ(std::system(("cd " + dir_.str() + " && rm -f ca.crt ca.key && openssl req -x509 -newkey ec "
                          "-pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=bad -addext basicConstraints=critical,CA:TRUE "
                          "-addext keyUsage=digitalSignature -keyout ca.key -out ca.crt >/dev/null 2>&1").c_str()), 0);
   RunResult r = RunWith(Double039(), BaseConfig(dir_, ""));
@@ -81,7 +81,7 @@ TEST_F(IronProxyDoubleConfig, CaWithoutKeyCertSignIsRefused) {
 
 TEST_F(IronProxyDoubleConfig, VersionSpecificKeys) {
   std::string dns_off = "dns:\n  enabled: false\nproxy:\n  http_listen: \"127.0.0.1:0\"\n  https_listen: \"127.0.0.1:0\"\n"
-                        "tls:\n  ca_cert: \"" + dir_.path() + "/ca.crt\"\n  ca_key: \"" + dir_.path() + "/ca.key\"\n"
+                        "tls:\n  ca_cert: \"" + dir_.str() + "/ca.crt\"\n  ca_key: \"" + dir_.str() + "/ca.key\"\n"
                         "metrics:\n  listen: \"127.0.0.1:" + std::to_string(FreePort()) + "\"\n";
   RunResult old = RunWith(Double039(), dns_off);
   EXPECT_EQ(old.exit_code, 1);

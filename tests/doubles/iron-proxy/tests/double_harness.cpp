@@ -20,6 +20,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tests/support/eventually.h"
+
 extern char** environ;
 
 namespace doubletest {
@@ -27,18 +29,6 @@ namespace fs = std::filesystem;
 
 std::string Double039() { return IRON_DOUBLE_039; }
 std::string Double045() { return IRON_DOUBLE_045; }
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/iron-double-test-XXXXXX";
-  path_ = mkdtemp(tmpl);
-}
-TempDir::~TempDir() { std::error_code ec; fs::remove_all(path_, ec); }
-
-std::string TempDir::Write(const std::string& name, const std::string& content) const {
-  std::string p = path_ + "/" + name;
-  std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
-  return p;
-}
 
 namespace {
 
@@ -125,19 +115,21 @@ Proc::~Proc() {
 }
 
 Json Proc::WaitLog(const std::string& msg, std::chrono::milliseconds timeout, int skip) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  do {
-    std::string err = Stderr();
-    std::istringstream ss(err);
+  Json found;
+  (void)ironward::testing::Eventually([&] {
+    std::istringstream ss(Stderr());
     std::string line;
     int seen = 0;
     while (std::getline(ss, line)) {
       Json j = Json::parse(line, nullptr, false);
-      if (j.is_object() && j.value("msg", "") == msg && seen++ >= skip) return j;
+      if (j.is_object() && j.value("msg", "") == msg && seen++ >= skip) {
+        found = std::move(j);
+        return true;
+      }
     }
-    if (timeout.count() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return Json();
+    return false;
+  }, timeout, std::chrono::milliseconds(20));
+  return found;
 }
 
 std::string Proc::Stderr() { std::lock_guard<std::mutex> lock(mu_); return err_; }
@@ -145,22 +137,21 @@ std::string Proc::Stdout() { std::lock_guard<std::mutex> lock(mu_); return out_;
 void Proc::Signal(int sig) { kill(pid_, sig); }
 
 bool Proc::WaitStartedOrExit(const std::string& msg, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (WaitLog(msg, std::chrono::milliseconds(0)).is_object()) return true;
-    if (done_.load()) return false;  // stderr closed: the process is exiting
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  bool started = false;
+  (void)ironward::testing::Eventually([&] {
+    started = WaitLog(msg, std::chrono::milliseconds(0)).is_object();
+    return started || done_.load();  // done: stderr closed, the process is exiting
+  }, timeout, std::chrono::milliseconds(10));
+  return started;
 }
 
 RunResult Proc::Wait(std::chrono::milliseconds timeout) {
   if (!reaped_) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
     int st = 0;
-    while (waitpid(pid_, &st, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) { kill(pid_, SIGKILL); waitpid(pid_, &st, 0); break; }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!ironward::testing::Eventually([&] { return waitpid(pid_, &st, WNOHANG) != 0; }, timeout,
+                                       std::chrono::milliseconds(10))) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &st, 0);
     }
     reaped_ = true;
     result_ = Decode(st);
@@ -191,14 +182,14 @@ int FreePort() {
   return ntohs(a.sin_port);
 }
 
-Env BaseEnv(const TempDir& dir) { return {{"HOME", dir.path()}, {"IRON_STATE_STORE", dir.path() + "/state"}}; }
+Env BaseEnv(const TempDir& dir) { return {{"HOME", dir.str()}, {"IRON_STATE_STORE", dir.str() + "/state"}}; }
 
 std::string BaseConfig(const TempDir& dir, const std::string& extra, bool deny_none, int metrics_port) {
   std::ostringstream y;
   y << "dns:\n  listen: \"127.0.0.1:" << FreePort() << "\"\n  proxy_ip: \"127.0.0.1\"\n"
     << "proxy:\n  http_listen: \"127.0.0.1:0\"\n  https_listen: \"127.0.0.1:0\"\n  tunnel_listen: \"127.0.0.1:0\"\n";
   if (deny_none) y << "  upstream_deny_cidrs: []\n";
-  y << "tls:\n  ca_cert: \"" << dir.path() << "/ca.crt\"\n  ca_key: \"" << dir.path() << "/ca.key\"\n"
+  y << "tls:\n  ca_cert: \"" << dir.str() << "/ca.crt\"\n  ca_key: \"" << dir.str() << "/ca.key\"\n"
     << "metrics:\n  listen: \"127.0.0.1:" << (metrics_port ? metrics_port : FreePort()) << "\"\n" << extra;
   return y.str();
 }

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 // Tests build HttpOptions with designated initializers, leaving the other fields defaulted.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -24,16 +26,8 @@ using Env = std::map<std::string, std::string>;
 std::string Double039();
 std::string Double045();
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& name, const std::string& content) const;
-
- private:
-  std::string path_;
-};
+/// The shared test temp directory (tests/support/temp_dir.h): path(), str(), Write().
+using TempDir = ironward::testing::TempDir;
 
 struct RunResult {
   int exit_code = -1;   // -1 when killed by a signal

@@ -145,11 +145,11 @@ TEST_F(IronProxyDoubleProxy, MissingEnvSecretForwardsPlaceholderWithWarning) {
 
 TEST_F(IronProxyDoubleProxy, SwapsTokenInsideMitmTunnelToTlsUpstream) {
   MakeUpstreamPki(dir_);
-  Upstream up(dir_.path() + "/up.crt", dir_.path() + "/up.key");
+  Upstream up(dir_.str() + "/up.crt", dir_.str() + "/up.key");
   auto p = Start(BaseConfig(dir_, "transforms:\n  - name: allowlist\n    config:\n      domains: [localhost]\n" + Secrets("localhost")),
-                 {{"SSL_CERT_FILE", dir_.path() + "/upca.crt"}});
+                 {{"SSL_CERT_FILE", dir_.str() + "/upca.crt"}});
   HttpResult r = Http("https://localhost:" + std::to_string(up.port()) + "/v1/models",
-                      {.proxy = "http://127.0.0.1:" + std::to_string(tunnel_), .cainfo = dir_.path() + "/ca.crt",
+                      {.proxy = "http://127.0.0.1:" + std::to_string(tunnel_), .cainfo = dir_.str() + "/ca.crt",
                        .headers = {"Authorization: Bearer proxy-token-1"}});
   ASSERT_EQ(r.status, 200) << r.error << "\n" << p->Stderr();
   EXPECT_EQ(r.body, "upstream-ok");

@@ -1,17 +1,23 @@
-// A scripted HttpClient for DockerClient unit tests: a handler answers each request; streamed
-// requests (on_data) get the answer's body fed in small chunks, like a socket would.
+// ScriptedHttpClient: an HttpClient whose answers the test scripts, for unit tests of the code that
+// speaks HTTP (DockerClient, the Bitwarden client, the release download). Either a handler answers
+// each request, or queued answers are given out in order (a transient error once they run out).
+// Every request is recorded; streamed requests (on_data) get the answer's body fed in chunks of
+// chunk_size bytes, like a socket would. Thread-safe: requests may come from several threads.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "reconcilers/io/http_client.h"
 
-namespace ironward::docker::test_support {
+namespace ironward::testing {
 
+/// An HTTP answer with `status`, `body` and `headers`.
 inline HttpResponse Reply(long status, std::string body = {}, HttpHeaders headers = {}) {
   HttpResponse r;
   r.status = status;
@@ -20,22 +26,32 @@ inline HttpResponse Reply(long status, std::string body = {}, HttpHeaders header
   return r;
 }
 
-inline HttpResponse PingReply(const std::string& api_version) {
-  return Reply(200, "OK", {{"Api-Version", api_version}, {"Ostype", "linux"}});
-}
-
 class ScriptedHttpClient final : public HttpClient {
  public:
   using Handler = std::function<Result<HttpResponse>(const HttpRequest&)>;
 
+  /// Answers with what Queue() was given, in order.
+  ScriptedHttpClient() = default;
+  /// Answers every request with `handler`.
   explicit ScriptedHttpClient(Handler handler) : handler_(std::move(handler)) {}
 
+  /// The answer to one more request (without a handler).
+  void Queue(Result<HttpResponse> answer) {
+    std::lock_guard<std::mutex> lock(mu_);
+    queued_.push_back(std::move(answer));
+  }
+
   Result<HttpResponse> Send(const HttpRequest& request) override {
+    Result<HttpResponse> resp = Error::Transient("no scripted response");
     {
       std::lock_guard<std::mutex> lock(mu_);
       requests_.push_back(request);
+      if (!handler_ && !queued_.empty()) {
+        resp = std::move(queued_.front());
+        queued_.pop_front();
+      }
     }
-    auto resp = handler_(request);
+    if (handler_) resp = handler_(request);
     if (resp.ok() && request.on_data) {
       std::string body = std::move(resp->body);
       resp->body.clear();
@@ -46,11 +62,12 @@ class ScriptedHttpClient final : public HttpClient {
     return resp;
   }
 
+  /// Every request so far, in order.
   std::vector<HttpRequest> requests() const {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
   }
-  /// Path and query after "http://localhost".
+  /// Path and query after "http://localhost" of every request so far.
   std::vector<std::string> paths() const {
     std::vector<std::string> out;
     for (const auto& r : requests()) out.push_back(PathOf(r));
@@ -66,7 +83,8 @@ class ScriptedHttpClient final : public HttpClient {
  private:
   Handler handler_;
   mutable std::mutex mu_;
+  std::deque<Result<HttpResponse>> queued_;
   std::vector<HttpRequest> requests_;
 };
 
-}  // namespace ironward::docker::test_support
+}  // namespace ironward::testing

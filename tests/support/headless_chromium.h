@@ -3,7 +3,6 @@
 // side traffic (no component updates, sync or first-run pages).
 #pragma once
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,11 +10,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "tests/support/eventually.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 namespace ironward::testing {
 
@@ -62,30 +63,16 @@ inline ChromiumRun RunChromium(const std::string& binary, const std::filesystem:
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   argv_s.push_back(url);
   ChromiumRun result;
-  const pid_t pid = ::fork();
+  SpawnOptions options;
+  options.log = out_file.string();
+  options.err_log = err_file.string();
+  options.truncate_log = true;
+  options.new_process_group = true;  // its renderer and zygote processes go with it at the timeout
+  const pid_t pid = Spawn(argv_s, options);
   if (pid < 0) return result;
-  if (pid == 0) {
-    ::setpgid(0, 0);  // its renderer and zygote processes go with it at the timeout
-    const int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
-  bool exited = false;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      exited = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const bool exited =
+      Eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, timeout, std::chrono::milliseconds(50));
   if (!exited) {
     ::kill(-pid, SIGKILL);
     ::waitpid(pid, &status, 0);
@@ -93,12 +80,8 @@ inline ChromiumRun RunChromium(const std::string& binary, const std::filesystem:
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     ::kill(-pid, SIGKILL);  // helpers it left behind, if any
   }
-  auto slurp = [](const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
-  result.out = slurp(out_file);
-  result.err = slurp(err_file);
+  result.out = ReadFile(out_file);
+  result.err = ReadFile(err_file);
   return result;
 }
 
