@@ -1,7 +1,9 @@
 // Digests, encodings and randomness shared by every area (OpenSSL underneath).
 #pragma once
 
+#include <concepts>
 #include <cstdint>
+#include <ranges>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +52,20 @@ std::string OctalMode(unsigned mode);
 /// ("3fa1c0d2e9b8"), or "none" when there is none. Where the text does not say which digest, the
 /// caller writes "sha256:" before it. (A secret or token itself is shown with SensitiveLabel.)
 std::string ShortDigest(std::string_view hex_digest);
+
+/// The items with `sep` between them: Join({"a", "b"}) == "a, b"; "" for none.
+template <std::ranges::input_range Range>
+  requires std::convertible_to<std::ranges::range_value_t<Range>, std::string_view>
+std::string Join(const Range& items, std::string_view sep = ", ") {
+  std::string out;
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += sep;
+    out += std::string_view(item);
+    first = false;
+  }
+  return out;
+}
 
 /// Constant-time comparison.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

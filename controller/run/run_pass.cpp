@@ -36,12 +36,6 @@ ResultKind KindOf(const ResourceResult& r) {
   return ResultKind::kRetry;
 }
 
-std::string Join(const std::set<std::string>& s) {
-  std::string out;
-  for (const auto& x : s) out += (out.empty() ? "" : ", ") + x;
-  return out;
-}
-
 /// The names /readyz gives for "resources": the failed ones (run.failed counts no skipped
 /// resource, so a skipped dependent whose own plan failed is named apart), then the held ones. A
 /// resource held after a failure (back-off or a terminal wait) is not ready either, though this

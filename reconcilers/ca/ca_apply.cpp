@@ -8,7 +8,7 @@
 namespace ironward::ca {
 namespace {
 
-std::string Join(std::string_view dir, std::string_view name) { return std::string(dir) + "/" + std::string(name); }
+std::string PathIn(std::string_view dir, std::string_view name) { return std::string(dir) + "/" + std::string(name); }
 
 /// "2026-11-23T04:45:14Z" -> "20261123T044514Z" (file-name safe, still sortable).
 std::string CompactUtc(SystemTime t) {
@@ -151,19 +151,19 @@ Result<std::string> ArchivePair(state::StateWriter& w, const CaPair& live, Syste
     }
   }
   for (const std::string& base : bases) {
-    Result<std::optional<std::string>> crt = w.Read(Join(kArchiveDir, base + ".crt"));
-    Result<std::optional<std::string>> key = w.Read(Join(kArchiveDir, base + ".key"));
+    Result<std::optional<std::string>> crt = w.Read(PathIn(kArchiveDir, base + ".crt"));
+    Result<std::optional<std::string>> key = w.Read(PathIn(kArchiveDir, base + ".key"));
     if (crt.ok() && key.ok() && *crt == live.cert_pem && *key == live.key_pem) return base;
   }
   std::string base = prefix + CompactUtc(now);
   for (int n = 2; bases.count(base) != 0; ++n) base = prefix + CompactUtc(now) + "-" + std::to_string(n);
   if (live.key_pem) {
-    if (Status s = w.WriteAtomic(Join(kArchiveDir, base + ".key"), *live.key_pem, kKeyMode); !s.ok()) {
+    if (Status s = w.WriteAtomic(PathIn(kArchiveDir, base + ".key"), *live.key_pem, kKeyMode); !s.ok()) {
       return s.error().Wrap("archiving ca.key");
     }
   }
   if (live.cert_pem) {
-    if (Status s = w.WriteAtomic(Join(kArchiveDir, base + ".crt"), *live.cert_pem, kCertMode); !s.ok()) {
+    if (Status s = w.WriteAtomic(PathIn(kArchiveDir, base + ".crt"), *live.cert_pem, kCertMode); !s.ok()) {
       return s.error().Wrap("archiving ca.crt");
     }
   }

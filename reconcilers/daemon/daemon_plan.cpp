@@ -8,12 +8,6 @@
 namespace ironward::daemon {
 namespace {
 
-std::string Join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
-  return out;
-}
-
 /// File-delivered secrets (SecretFacts::combined_digest starts with "file:", see
 /// reconcilers/secrets/secret_delivery.h) on both sides: the secrets reconciler already rewrote
 /// the 0600 files, and POST /v1/reload makes the proxy re-read them; no restart needed.

@@ -11,12 +11,6 @@
 namespace ironward::sandboxes {
 namespace {
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
-}
-
 
 /// The exit code in a list entry's status ("Exited (3) 2 minutes ago"), if any.
 std::optional<int> ExitCodeOf(const std::string& status) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "state/encoding.h"
 #include "state/spec/units.h"
 
 namespace ironward::spec::detail {
@@ -79,12 +80,6 @@ std::string Shown(const YAML::Node& node) {
   const std::string& s = node.Scalar();
   if (s.size() > 40) return " '" + s.substr(0, 37) + "...'";
   return " '" + s + "'";
-}
-
-std::string Join(const std::set<std::string>& keys) {
-  std::string out;
-  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
-  return out;
 }
 
 }  // namespace
