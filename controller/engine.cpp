@@ -145,7 +145,7 @@ RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps, cons
   run.dry_run = false;
   run.desired_digest = desired.digest;
   Facts facts;
-  ReconcileContext ctx{desired, facts, false};
+  ReconcileContext ctx{desired, facts, false, options.full_check};
   std::set<std::string, std::less<>> not_ready;
   const ReadDeps read = deps.Read();
   for (auto& r : reconcilers_) {

@@ -54,6 +54,8 @@ struct ApplyOptions {
   /// One-shot behaviour: wait out a RequeueAfter of <= 10 s once, inline. The daemon turns this
   /// off and schedules the requeue instead, so its loop never sleeps inside a pass.
   bool inline_requeue_wait = true;
+  /// ReconcileContext::full_check for this pass (run's start-up pass and drift checks).
+  bool full_check = false;
 };
 
 /// The dependency graph as declared (each DependsOn() and AlsoReads()) against the execution order

@@ -170,6 +170,10 @@ struct ReconcileContext {
   const spec::DesiredState& desired;
   FactsView facts;
   bool dry_run = false;
+  /// Read everything from the source instead of trusting what proves it unchanged since the last
+  /// look (the proxy binary's recorded file identity): set by `run` for its start-up pass and
+  /// every drift check; one-shot commands trust the proofs.
+  bool full_check = false;
 };
 
 class Reconciler {

@@ -19,6 +19,19 @@
 namespace ironward::state {
 namespace {
 
+FileStat StatOf(const struct stat& st) {
+  FileStat f;
+  f.exists = true;
+  f.mode = st.st_mode & 07777U;
+  f.uid = st.st_uid;
+  f.size = static_cast<std::uint64_t>(st.st_size);
+  f.mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+  f.dev = static_cast<std::uint64_t>(st.st_dev);
+  f.ino = static_cast<std::uint64_t>(st.st_ino);
+  f.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+  return f;
+}
+
 std::string Errno(int err) { return std::strerror(err); }
 
 /// Splits "a/b/c" into components, rejecting absolute paths, "", "." and "..".
@@ -69,8 +82,7 @@ Result<FileStat> StateReader::StatRoot() const {
   if (S_ISLNK(st.st_mode)) return RefuseSymlink("state dir " + root_.string());
   if (!S_ISDIR(st.st_mode)) return Error::Terminal("state dir " + root_.string() + " is not a directory");
   if (auto s = CheckOwned(st, uid_, "state dir " + root_.string()); !s) return s.error();
-  return FileStat{true, st.st_mode & 07777U, st.st_uid, static_cast<std::uint64_t>(st.st_size),
-                  st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec};
+  return StatOf(st);
 }
 
 Result<int> StateReader::OpenParent(std::string_view name, bool create, std::string* leaf) const {
@@ -192,8 +204,7 @@ Result<FileStat> StateReader::Stat(std::string_view name) const {
   }
   if (S_ISLNK(st.st_mode)) return RefuseSymlink(path);
   if (auto s = CheckOwned(st, uid_, path); !s) return s.error();
-  return FileStat{true, st.st_mode & 07777U, st.st_uid, static_cast<std::uint64_t>(st.st_size),
-                  st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec};
+  return StatOf(st);
 }
 
 Result<std::vector<std::string>> StateReader::List(std::string_view subdir) const {

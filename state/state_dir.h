@@ -28,7 +28,26 @@ struct FileStat {
   uid_t uid = 0;
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::int64_t ctime_ns = 0;
 };
+
+/// What identifies one version of a file's content without reading it: any write to the content
+/// moves mtime and ctime; utimensat can set mtime back but sets ctime to now, and ctime cannot be
+/// set from user space; replacing the file (rename) changes the inode, and a reused inode number
+/// comes with a new ctime. So an unchanged identity means unchanged content, short of raw writes
+/// to the block device or a clock set back to the exact nanosecond (see docs/daemon.md).
+struct FileIdentity {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
+inline FileIdentity IdentityOf(const FileStat& st) { return {st.dev, st.ino, st.size, st.mtime_ns, st.ctime_ns}; }
 
 class StateReader {
  public:

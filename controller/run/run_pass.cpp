@@ -98,6 +98,9 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
   pass.lock_timeout = options_.lock_timeout;
   pass.apply.hold = queue_.Holds(now, desired_->digest);
   pass.apply.inline_requeue_wait = false;  // requeues are scheduled; the loop never sleeps in a pass
+  // Event-driven passes trust what proves a resource unchanged; the first pass and every drift
+  // check re-read everything (e.g. re-hash the proxy binary).
+  pass.apply.full_check = !first_pass_done_ || reasons.count(std::string(kDriftCheckReason)) != 0;
   pass.before_apply = [this, &reasons] {
     spdlog::info("pass: {}", Join(reasons));
     TrackRecordedProxy();
@@ -185,7 +188,7 @@ void Daemon::AfterPass(const RunResult& run, const state::StatusDoc& doc, const 
   }
   // The periodic drift check: Add keeps the earliest due time, so this never postpones one.
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  queue_.Add(kAllResources, "drift check",
+  queue_.Add(kAllResources, std::string(kDriftCheckReason),
              after + Jittered(std::chrono::duration_cast<milliseconds>(desired_->spec.reconcile.interval), unit(rng_)));
   UpdatePidfdWatch();
   EnsureDockerWatcher();

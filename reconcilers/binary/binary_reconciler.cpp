@@ -76,17 +76,6 @@ Result<ObservedBinary> BinaryReconciler::Observe(const ReconcileContext& ctx, co
   if (!urls) return urls.error();
   o.urls = *urls;
 
-  // Symlinks planted at bin/ or bin/iron-proxy are refused by the state reader: surfaced as-is.
-  // Streamed: the binary is tens of MB and re-hashed every pass.
-  auto binary_sha = deps.state.Sha256File(kBinaryFile);
-  if (!binary_sha) return binary_sha.error();
-  if (binary_sha->has_value()) {
-    auto st = deps.state.Stat(kBinaryFile);
-    if (!st) return st.error();
-    o.exists = true;
-    o.mode = st->mode;
-    o.sha256 = **binary_sha;
-  }
   auto record = deps.state.Read(kRecordFile);
   if (!record) return record.error();
   if (record->has_value()) {
@@ -101,6 +90,7 @@ Result<ObservedBinary> BinaryReconciler::Observe(const ReconcileContext& ctx, co
       o.record_error = parsed.error().message;
     }
   }
+  if (Status s = ObserveBinaryDigest(ctx, deps, &o); !s) return s.error();
   const nlohmann::json fp = {{"exists", o.exists},
                              {"mode", o.mode},
                              {"sha256", o.sha256},
@@ -108,6 +98,41 @@ Result<ObservedBinary> BinaryReconciler::Observe(const ReconcileContext& ctx, co
                              {"record_mode", o.record_mode}};
   o.fingerprint = Sha256Hex(fp.dump());
   return o;
+}
+
+Status BinaryReconciler::ObserveBinaryDigest(const ReconcileContext& ctx, const ReadDeps& deps,
+                                             ObservedBinary* o) const {
+  // Symlinks planted at bin/ or bin/iron-proxy are refused by the state reader: surfaced as-is.
+  auto st = deps.state.Stat(kBinaryFile);
+  if (!st) return st.error();
+  if (!st->exists) return Status::Ok();
+  const state::FileIdentity identity = state::IdentityOf(*st);
+  if (!ctx.full_check) {
+    // Unchanged identity = unchanged content (state_dir.h): the digest proven for it stands.
+    if (o->record && o->record->binary_identity == identity) {
+      o->exists = true;
+      o->mode = st->mode;
+      o->sha256 = o->record->binary_sha256;
+      return Status::Ok();
+    }
+  }
+  // Streamed: the binary is tens of MB. Stat before reading: if the file changes while it is
+  // read, the identity kept is the older one and the next pass hashes again.
+  auto sha = deps.state.Sha256File(kBinaryFile);
+  if (!sha) return sha.error();
+  if (!sha->has_value()) return Status::Ok();  // removed between the stat and the read
+  o->exists = true;
+  o->mode = st->mode;
+  o->sha256 = **sha;
+  return Status::Ok();
+}
+
+Status BinaryReconciler::RecordIdentity(InstallRecord record, WriteDeps& deps) {
+  auto st = deps.state.Stat(kBinaryFile);
+  if (!st) return st.error();
+  if (!st->exists) return Status::Ok();
+  record.binary_identity = state::IdentityOf(*st);
+  return deps.state.WriteAtomic(kRecordFile, SerializeInstallRecord(record), kRecordMode);
 }
 
 ResourcePlan BinaryReconciler::Diff(ReconcileContext& ctx, const ObservedBinary& observed, const Clock&) const {
@@ -178,6 +203,8 @@ Outcome BinaryReconciler::FixModes(ReconcileContext& ctx, const ObservedBinary& 
   if (observed.record_mode != kRecordMode) {
     if (auto s = deps.state.Chmod(kRecordFile, kRecordMode); !s) return Outcome::Failed(s.error(), "ChmodFailed");
   }
+  // chmod moved the binary's ctime: record its new identity so later passes need not re-hash it.
+  if (auto s = RecordIdentity(*observed.record, deps); !s) return Outcome::Failed(s.error(), "WriteFailed");
   ctx.facts.Publish(BinaryFacts{observed.path, observed.sha256, observed.record->version, false});
   Outcome o = Outcome::Done(1, "restored modes of bin/iron-proxy (0755) and its install record (0600)");
   o.details = Details(observed.record->version, observed.sha256, observed.path, observed.record->source_url);
@@ -231,9 +258,7 @@ Outcome BinaryReconciler::Install(ReconcileContext& ctx, const ObservedBinary& o
   record.source_url = DisplayUrl(observed.urls.tarball);
   record.platform = observed.platform.os + "/" + observed.platform.arch;
   record.installed = FormatRfc3339(deps.clock.Now());
-  if (auto s = deps.state.WriteAtomic(kRecordFile, SerializeInstallRecord(record), kRecordMode); !s) {
-    return Outcome::Failed(s.error(), "WriteFailed");
-  }
+  if (auto s = RecordIdentity(record, deps); !s) return Outcome::Failed(s.error(), "WriteFailed");
 
   ctx.facts.Publish(BinaryFacts{observed.path, record.binary_sha256, record.version, false});
   std::string message = "installed iron-proxy " + record.version + " (sha256:" + ShortDigest(record.binary_sha256) +

@@ -1,7 +1,8 @@
 // The pinned iron-proxy binary: state bin/iron-proxy (0755), recorded in bin/iron-proxy.json (0600).
 //
 // Observe reads files only (never the network): the binary's sha256 and mode, and the install
-// record. Diff plans a create when it is missing, a replace when it was tampered with, has no or
+// record. The binary is hashed only when its file identity (state::FileIdentity) differs from the
+// one recorded with the digest, and on every full check (`run`'s drift checks). Diff plans a create when it is missing, a replace when it was tampered with, has no or
 // an unreadable record, or the desired version / pinned archive digest changed, and an update
 // when only modes drifted. Apply downloads and verifies the release (release_fetch.h), stages
 // bin/iron-proxy.new, runs `version` on it, renames it into place and writes the record.
@@ -67,6 +68,11 @@ class BinaryReconciler final : public ResourceReconciler<ObservedBinary> {
  private:
   Outcome Install(ReconcileContext& ctx, const ObservedBinary& observed, WriteDeps& deps);
   Outcome FixModes(ReconcileContext& ctx, const ObservedBinary& observed, WriteDeps& deps);
+  /// The installed binary's digest: taken from the install record while the file's identity is
+  /// the one recorded with it (not in a full check), else hashed.
+  Status ObserveBinaryDigest(const ReconcileContext& ctx, const ReadDeps& deps, ObservedBinary* o) const;
+  /// Writes `record` with the binary's current identity (after an install or a chmod).
+  static Status RecordIdentity(InstallRecord record, WriteDeps& deps);
 
   BinaryOptions options_;
 };

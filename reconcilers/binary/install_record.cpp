@@ -23,6 +23,12 @@ Result<InstallRecord> ParseInstallRecord(const std::string& text) {
     r.source_url = j.value("source_url", "");
     r.platform = j.value("platform", "");
     r.installed = j.value("installed", "");
+    if (const auto it = j.find("binary_identity"); it != j.end() && !it->is_null()) {
+      const auto& id = *it;
+      r.binary_identity = state::FileIdentity{id.at("dev").get<std::uint64_t>(), id.at("ino").get<std::uint64_t>(),
+                                              id.at("size").get<std::uint64_t>(), id.at("mtime_ns").get<std::int64_t>(),
+                                              id.at("ctime_ns").get<std::int64_t>()};
+    }
     if (!IsSha256(r.tarball_sha256) || !IsSha256(r.binary_sha256)) {
       return Error::Terminal("install record has a malformed sha256");
     }
@@ -33,13 +39,17 @@ Result<InstallRecord> ParseInstallRecord(const std::string& text) {
 }
 
 std::string SerializeInstallRecord(const InstallRecord& record) {
-  const nlohmann::json j = {{"format", record.format},
+  nlohmann::json j = {{"format", record.format},
                             {"version", record.version},
                             {"tarball_sha256", record.tarball_sha256},
                             {"binary_sha256", record.binary_sha256},
                             {"source_url", record.source_url},
                             {"platform", record.platform},
                             {"installed", record.installed}};
+  if (const auto& id = record.binary_identity) {
+    j["binary_identity"] = {
+        {"dev", id->dev}, {"ino", id->ino}, {"size", id->size}, {"mtime_ns", id->mtime_ns}, {"ctime_ns", id->ctime_ns}};
+  }
   return j.dump(2) + "\n";
 }
 

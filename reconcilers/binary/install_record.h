@@ -2,9 +2,11 @@
 // intact install from a tampered, replaced or outdated one without touching the network.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "state/result.h"
+#include "state/state_dir.h"
 
 namespace ironward::binary {
 
@@ -16,6 +18,10 @@ struct InstallRecord {
   std::string source_url;      ///< where the archive came from
   std::string platform;        ///< "linux/amd64"
   std::string installed;       ///< RFC 3339
+  /// bin/iron-proxy's identity (device, inode, size, mtime, ctime) when binary_sha256 was last
+  /// proven: while it is unchanged the file is not re-hashed (except in full checks). Absent in
+  /// records written before ironward recorded it.
+  std::optional<state::FileIdentity> binary_identity;
 };
 
 Result<InstallRecord> ParseInstallRecord(const std::string& text);

@@ -93,6 +93,10 @@ class BinaryApplyTest : public ::testing::Test {
     EXPECT_EQ(record->tarball_sha256, rel.sha256);
     EXPECT_EQ(record->binary_sha256, rel.binary_sha256);
     EXPECT_EQ(record->installed, "2026-01-01T00:00:00Z");
+    auto stat = writer_.Stat(kBinaryFile);
+    ASSERT_TRUE(stat.ok());
+    ASSERT_TRUE(record->binary_identity) << "the install records the identity its digest was proven at";
+    EXPECT_EQ(*record->binary_identity, state::IdentityOf(*stat));
     RealProcesses processes;
     auto version = ProbeVersion(processes, Path(kBinaryFile));
     ASSERT_TRUE(version.ok()) << version.error().message;

@@ -1,4 +1,9 @@
 // Plans (Observe + Diff) from state files written by the test: no network, fake processes.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+
 #include <gtest/gtest.h>
 
 #include "reconcilers/binary/binary_reconciler.h"
@@ -37,9 +42,10 @@ class BinaryPlanTest : public ::testing::Test {
     return BinaryReconciler(o);
   }
 
-  ResourcePlan Plan() {
+  ResourcePlan Plan(bool full_check = false) {
     auto r = Reconciler();
     ReconcileContext ctx{desired_, facts_};
+    ctx.full_check = full_check;
     return r.Plan(ctx, ReadDeps{clock_, writer_, &http_});
   }
 
@@ -63,6 +69,34 @@ class BinaryPlanTest : public ::testing::Test {
   }
 
   std::filesystem::path Path(const char* name) const { return writer_.PathOf(name); }
+
+  /// Rewrites the install record claiming `sha256` for the binary as it is on disk now.
+  void RecordIdentityClaiming(const std::string& sha256) {
+    auto record = ParseInstallRecord(testing::ReadFile(Path(kRecordFile)));
+    ASSERT_TRUE(record.ok());
+    auto stat = writer_.Stat(kBinaryFile);
+    ASSERT_TRUE(stat.ok() && stat->exists);
+    record->binary_sha256 = sha256;
+    record->binary_identity = state::IdentityOf(*stat);
+    ASSERT_TRUE(writer_.WriteAtomic(kRecordFile, SerializeInstallRecord(*record), 0600).ok());
+  }
+
+  /// Overwrites the binary in place (same inode, same size) and sets its mtime back.
+  void EditInPlaceKeepingSizeAndMtime(const std::string& content) {
+    struct stat before {};
+    ASSERT_EQ(::stat(Path(kBinaryFile).c_str(), &before), 0);
+    FILE* f = std::fopen(Path(kBinaryFile).c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(content.data(), 1, content.size(), f), content.size());
+    std::fclose(f);
+    const struct timespec times[2] = {before.st_atim, before.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, Path(kBinaryFile).c_str(), times, 0), 0);
+    struct stat after {};
+    ASSERT_EQ(::stat(Path(kBinaryFile).c_str(), &after), 0);
+    ASSERT_EQ(after.st_ino, before.st_ino);
+    ASSERT_EQ(after.st_size, before.st_size);
+    ASSERT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  }
 
   TempDir dir_;
   state::StateWriter writer_;
@@ -112,6 +146,70 @@ TEST_F(BinaryPlanTest, TamperedBinaryIsPlannedAsReplace) {
   EXPECT_EQ(plan.changes[0].reason, "installed binary sha256 " + Sha256Hex("#!/bin/sh\necho evil\n") +
                                         " != recorded " + Sha256Hex(kContent));
   EXPECT_TRUE(facts_.binary->pending);
+}
+
+// The recorded identity is what a pass trusts instead of hashing: a record claiming a digest for
+// the file as it is now is believed (the file is not read) unless the pass is a full check.
+TEST_F(BinaryPlanTest, AnUnchangedIdentityIsTrustedAndAFullCheckHashes) {
+  Installed("#!/bin/sh\necho evil\n");
+  RecordIdentityClaiming(Sha256Hex("#!/bin/sh\necho evil\n"));
+  EXPECT_TRUE(Plan().InSync());
+  RecordIdentityClaiming(Sha256Hex(kContent));  // a claim that hashing would refute
+  EXPECT_TRUE(Plan().InSync()) << "an unchanged identity is trusted without reading the file";
+  const ResourcePlan full = Plan(/*full_check=*/true);
+  ASSERT_EQ(full.changes.size(), 1U);
+  EXPECT_EQ(full.changes[0].action, Action::kReplace);
+  EXPECT_NE(full.changes[0].reason.find("!= recorded " + Sha256Hex(kContent)), std::string::npos)
+      << full.changes[0].reason;
+}
+
+TEST_F(BinaryPlanTest, AnEditKeepingSizeAndMtimeChangesTheIdentityAndIsCaught) {
+  Installed(kContent);
+  RecordIdentityClaiming(Sha256Hex(kContent));
+  ASSERT_TRUE(Plan().InSync());
+  const std::string evil = "#!/bin/sh\necho 6.66.6\n";
+  ASSERT_EQ(evil.size(), kContent.size());
+  EditInPlaceKeepingSizeAndMtime(evil);  // only ctime tells
+  const ResourcePlan plan = Plan();
+  ASSERT_EQ(plan.changes.size(), 1U);
+  EXPECT_EQ(plan.changes[0].action, Action::kReplace);
+  EXPECT_NE(plan.changes[0].reason.find(Sha256Hex(evil)), std::string::npos) << plan.changes[0].reason;
+}
+
+TEST_F(BinaryPlanTest, AFileRenamedOverTheBinaryIsCaught) {
+  Installed(kContent);
+  RecordIdentityClaiming(Sha256Hex(kContent));
+  testing::WriteFile(Path("bin/other"), "#!/bin/sh\necho 6.66.6\n", 0755);
+  std::filesystem::rename(Path("bin/other"), Path(kBinaryFile));
+  const ResourcePlan plan = Plan();
+  ASSERT_EQ(plan.changes.size(), 1U);
+  EXPECT_EQ(plan.changes[0].action, Action::kReplace);
+}
+
+TEST_F(BinaryPlanTest, AModeRepairRecordsTheBinarysNewIdentity) {
+  Installed(kContent);
+  RecordIdentityClaiming(Sha256Hex(kContent));
+  ASSERT_EQ(::chmod(Path(kBinaryFile).c_str(), 0700), 0);  // moves ctime
+  const Outcome o = Apply(&http_);
+  ASSERT_EQ(o.kind, Outcome::Kind::kDone) << o.message;
+  EXPECT_EQ(o.changed, 1);
+  auto record = ParseInstallRecord(testing::ReadFile(Path(kRecordFile)));
+  ASSERT_TRUE(record.ok());
+  auto stat = writer_.Stat(kBinaryFile);
+  ASSERT_TRUE(record->binary_identity);
+  EXPECT_EQ(*record->binary_identity, state::IdentityOf(*stat));
+  EXPECT_EQ(record->binary_sha256, Sha256Hex(kContent));
+  EXPECT_EQ(testing::ModeOf(Path(kRecordFile)), 0600U);
+}
+
+TEST_F(BinaryPlanTest, ARecordWithoutIdentityStillParsesAndTheBinaryIsHashed) {
+  Installed(kContent);  // as ironward wrote records before binary_identity
+  auto record = ParseInstallRecord(testing::ReadFile(Path(kRecordFile)));
+  ASSERT_TRUE(record.ok());
+  EXPECT_FALSE(record->binary_identity);
+  EXPECT_EQ(testing::ReadFile(Path(kRecordFile)).find("binary_identity"), std::string::npos);
+  testing::WriteFile(Path(kBinaryFile), "#!/bin/sh\necho evil\n", 0755);
+  EXPECT_EQ(Plan().changes.size(), 1U);
 }
 
 TEST_F(BinaryPlanTest, DeletedBinaryIsPlannedAsCreate) {
