@@ -47,6 +47,18 @@ class ThrowingReconciler final : public Reconciler {
   Outcome DoApply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override { return Outcome::Done(0); }
 };
 
+/// Records the context each plan saw.
+class ContextProbe final : public Reconciler {
+ public:
+  std::string_view Name() const override { return "probe"; }
+  ResourcePlan DoPlan(ReconcileContext& ctx, const ReadDeps&) override {
+    seen.push_back(ctx.full_check);
+    return {};
+  }
+  Outcome DoApply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override { return Outcome::Done(0); }
+  std::vector<bool> seen;
+};
+
 class EngineTest : public ::testing::Test {
  protected:
   static std::vector<std::unique_ptr<Reconciler>> FileReconcilers() {
@@ -87,6 +99,22 @@ TEST_F(EngineTest, DryRunLeavesTheStateDirectoryByteIdentical) {
   EXPECT_TRUE(run.HasChanges());
   EXPECT_EQ(Snapshot(dir_.path()), drifted);
   EXPECT_NE(applied, drifted);
+}
+
+TEST_F(EngineTest, FullCheckReachesTheReconcilersOnlyWhenAsked) {
+  auto probe = std::make_unique<ContextProbe>();
+  ContextProbe* seen = probe.get();
+  std::vector<std::unique_ptr<Reconciler>> v;
+  v.push_back(std::move(probe));
+  Engine engine(std::move(v));
+  const auto d = Desired(testing::kBaseYaml);
+  WriteDeps deps{clock_, writer_, nullptr, &host_};
+  engine.Apply(d, deps);
+  ApplyOptions full;
+  full.full_check = true;
+  engine.Apply(d, deps, full);
+  Plan(engine, d);
+  EXPECT_EQ(seen->seen, (std::vector<bool>{false, true, false}));
 }
 
 TEST_F(EngineTest, ApplyTwiceReportsNoChangesTheSecondTime) {
