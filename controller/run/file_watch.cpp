@@ -45,18 +45,28 @@ void DrainInotify(int fd, const std::function<void(const inotify_event& event)>&
   }
 }
 
-bool FileWatch::Drain() {
-  bool relevant = false;
+FileWatch::Seen FileWatch::Drain() {
+  Seen seen = Seen::kNothing;
   DrainInotify(fd_, [&](const inotify_event& ev) {
+    bool relevant = false;
     if (ev.wd == dir_wd_) {
-      if (ev.len > 0 && name_ == ev.name) relevant = true;
+      relevant = ev.len > 0 && name_ == ev.name;
     } else if ((ev.mask & IN_IGNORED) == 0) {
       relevant = true;  // the file's own watch
     }
-    if ((ev.mask & IN_Q_OVERFLOW) != 0) relevant = true;
+    if ((ev.mask & IN_Q_OVERFLOW) != 0) {
+      seen = Seen::kChanging;  // events were lost: look again after the debounce
+      return;
+    }
+    if (!relevant) return;
+    if ((ev.mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0) {
+      seen = Seen::kSettled;
+    } else if ((ev.mask & IN_ATTRIB) == 0 || seen == Seen::kNothing) {
+      seen = Seen::kChanging;  // a mode change after a close leaves the content whole
+    }
   });
-  if (relevant) ArmFile();
-  return relevant;
+  if (seen != Seen::kNothing) ArmFile();
+  return seen;
 }
 
 }  // namespace ironward::run

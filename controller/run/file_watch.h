@@ -24,9 +24,14 @@ class FileWatch {
   bool ok() const { return fd_ >= 0 && dir_wd_ >= 0; }
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
-  /// Reads all pending events; true when any concerns the file. Re-arms the per-file watch
+  enum class Seen {
+    kNothing,   ///< no event concerned the file
+    kChanging,  ///< it changed and may still be changing (written, created, deleted)
+    kSettled,   ///< the last change closed a write or renamed a file into place: its content is whole
+  };
+  /// Reads all pending events and says what they mean for the file. Re-arms the per-file watch
   /// (a replaced file is a new inode).
-  bool Drain();
+  Seen Drain();
 
  private:
   void ArmFile();

@@ -46,7 +46,8 @@ namespace ironward::run {
 
 using SteadyClock = std::chrono::steady_clock;
 
-/// Editors write in several steps; look at the file once it has been quiet this long.
+/// A file still being written (no close or rename seen yet): look at it once it has been quiet
+/// this long. A closed write or a rename into place is looked at immediately.
 inline constexpr std::chrono::milliseconds kFileDebounce{100};
 /// Docker emits bursts (kill, die, stop, destroy); one pass for a burst.
 inline constexpr std::chrono::milliseconds kDockerDebounce{200};
@@ -73,6 +74,9 @@ class Daemon {
   void WatchEnvFile(const std::string& path);
   /// State files changed behind ironward's back: one pass for them after kStateDebounce.
   void NoteStateChanges(const std::vector<std::string>& names);
+  /// When to look at a watched file after `seen`: at once when its new content is whole, else
+  /// once it has been quiet for kFileDebounce.
+  static void NoteFileEvent(FileWatch::Seen seen, std::optional<SteadyClock::time_point>* due);
   // --- run_pass.cpp
   void RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point now);
   void AfterPass(const RunResult& run, const state::StatusDoc& doc, const std::vector<std::string>& drifted);

@@ -39,7 +39,7 @@ bool Daemon::SetUpSources() {
     watches_.push_back(std::make_unique<FileWatch>(f));
     FileWatch* w = watches_.back().get();
     ok = ok && w->ok() && loop_.AddInput(w->fd(), [this, w] {
-      if (w->Drain() && !file_check_due_) file_check_due_ = SteadyClock::now() + kFileDebounce;
+      NoteFileEvent(w->Drain(), &file_check_due_);
       Schedule();
     }) != 0;
   }
@@ -67,6 +67,15 @@ void Daemon::NoteStateChanges(const std::vector<std::string>& names) {
   if (!names.empty() && !state_check_due_) state_check_due_ = SteadyClock::now() + kStateDebounce;
 }
 
+void Daemon::NoteFileEvent(FileWatch::Seen seen, std::optional<SteadyClock::time_point>* due) {
+  const auto now = SteadyClock::now();
+  if (seen == FileWatch::Seen::kSettled) {
+    *due = now;  // closed or renamed into place: whole now, no reason to wait
+  } else if (seen == FileWatch::Seen::kChanging && !*due) {
+    *due = now + kFileDebounce;
+  }
+}
+
 void Daemon::WatchEnvFile(const std::string& path) {
   const std::string watched = env_watch_ ? env_watch_->path() : "";
   if (path == watched) return;
@@ -77,7 +86,7 @@ void Daemon::WatchEnvFile(const std::string& path) {
   env_watch_ = std::make_unique<FileWatch>(path);
   if (env_watch_->ok()) {
     env_source_ = loop_.AddInput(env_watch_->fd(), [this] {
-      if (env_watch_->Drain() && !env_check_due_) env_check_due_ = SteadyClock::now() + kFileDebounce;
+      NoteFileEvent(env_watch_->Drain(), &env_check_due_);
       Schedule();
     });
   }

@@ -17,12 +17,14 @@ namespace {
 struct Drained {
   bool any = false;       ///< some event arrived (for any name in the directory)
   bool reported = false;  ///< the watched file was among them
+  FileWatch::Seen seen = FileWatch::Seen::kNothing;
 };
 Drained DrainNow(FileWatch& w) {
   pollfd p{w.fd(), POLLIN, 0};
   Drained d;
   d.any = ::poll(&p, 1, 0) > 0;
-  d.reported = d.any && w.Drain();
+  if (d.any) d.seen = w.Drain();
+  d.reported = d.seen != FileWatch::Seen::kNothing;
   return d;
 }
 
@@ -53,6 +55,38 @@ TEST(FileWatchTest, SeesInPlaceWritesAtomicRenamesAndRecreation) {
   EXPECT_TRUE(DrainNow(w).reported);
   testing::WriteFile(file, "a: 5\n");
   EXPECT_TRUE(DrainNow(w).reported);
+}
+
+// A write still open may be half done (debounced); a closed write or a rename into place is whole
+// (looked at immediately): what keeps edit -> applied short without reading half-written files.
+TEST(FileWatchTest, SaysWhenTheNewContentIsWhole) {
+  using Seen = FileWatch::Seen;
+  testing::TempDir dir;
+  const auto file = dir.path() / "gateway.yaml";
+  testing::WriteFile(file, "a: 1\n");
+  FileWatch w(file.string());
+  ASSERT_TRUE(w.ok());
+
+  FILE* f = std::fopen(file.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("a: ", f);
+  std::fflush(f);
+  EXPECT_EQ(DrainNow(w).seen, Seen::kChanging) << "truncated and half written, still open";
+  std::fputs("2\n", f);
+  std::fclose(f);
+  EXPECT_EQ(DrainNow(w).seen, Seen::kSettled) << "the writer closed it";
+
+  testing::WriteFile(dir.path() / "tmp", "a: 3\n");
+  EXPECT_EQ(DrainNow(w).seen, Seen::kNothing) << "another name in the directory";
+  std::filesystem::rename(dir.path() / "tmp", file);
+  EXPECT_EQ(DrainNow(w).seen, Seen::kSettled) << "renamed into place";
+
+  testing::WriteFile(file, "a: 4\n");
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(DrainNow(w).seen, Seen::kSettled) << "a mode change after the close leaves it whole";
+
+  std::filesystem::remove(file);
+  EXPECT_EQ(DrainNow(w).seen, Seen::kChanging) << "deleted: may be re-created in a moment";
 }
 
 }  // namespace
