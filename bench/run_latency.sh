@@ -160,12 +160,15 @@ rss=$(awk '/VmRSS/ {print $2}' "/proc/$DAEMON/status")
 rss_anon=$(awk '/RssAnon/ {print $2}' "/proc/$DAEMON/status")
 rss_file=$(awk '/RssFile/ {print $2}' "/proc/$DAEMON/status")
 threads=$(awk '/Threads/ {print $2}' "/proc/$DAEMON/status")
+# PSS charges each shared page to the processes mapping it in equal parts: what the daemon really
+# costs the host (its libraries' pages are mostly shared with other processes).
+pss=$(awk '/^Pss:/ {print $2}' "/proc/$DAEMON/smaps_rollup")
 
 summ() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1; s+=$1} END {printf "min %d ms, median %d ms, max %d ms, mean %.0f ms (n=%d)", a[1], a[int((NR+1)/2)], a[NR], s/NR, NR}'; }
 echo "build:                 $B"
 echo "heal (kill -9 -> new proxy pid, its /healthz 200), per round incl. the 0/1/2 s crash back-off: ${heal[*]} ms"
 echo "edit -> applied (rename -> proxy.yaml has the host): $(summ "${edit[@]}")"
-echo "idle over ${IDLE}s:    CPU $(( (c1 - c0) * 1000 / hz )) ms, RSS ${rss} kB (anon ${rss_anon} kB, file ${rss_file} kB), threads ${threads}"
+echo "idle over ${IDLE}s:    CPU $(( (c1 - c0) * 1000 / hz )) ms, RSS ${rss} kB (anon ${rss_anon} kB, file ${rss_file} kB), PSS ${pss} kB, threads ${threads}"
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 if [ -n "${BENCH_RESULTS:-}" ]; then
   {
@@ -173,6 +176,6 @@ if [ -n "${BENCH_RESULTS:-}" ]; then
     printf 'run_heal_all_ms\t%s\n' "${heal[*]}"
     printf 'edit_ms\t%s\nedit_runs\t%s\n' "$(median "${edit[@]}")" "${#edit[@]}"
     printf 'idle_s\t%s\nidle_cpu_ms\t%s\nidle_rss_kb\t%s\nidle_threads\t%s\n' "$IDLE" "$(( (c1 - c0) * 1000 / hz ))" "$rss" "$threads"
-    printf 'idle_rss_anon_kb\t%s\nidle_rss_file_kb\t%s\n' "$rss_anon" "$rss_file"
+    printf 'idle_rss_anon_kb\t%s\nidle_rss_file_kb\t%s\nidle_pss_kb\t%s\n' "$rss_anon" "$rss_file" "$pss"
   } >>"$BENCH_RESULTS"
 fi
