@@ -130,8 +130,7 @@ Status BinaryReconciler::ObserveBinaryDigest(const ReconcileContext& ctx, const 
 Status BinaryReconciler::RecordIdentity(InstallRecord record, WriteDeps& deps) {
   auto st = deps.state.Stat(kBinaryFile);
   if (!st) return st.error();
-  if (!st->exists) return Status::Ok();
-  record.binary_identity = state::IdentityOf(*st);
+  record.binary_identity = st->exists ? std::optional(state::IdentityOf(*st)) : std::nullopt;
   return deps.state.WriteAtomic(kRecordFile, SerializeInstallRecord(record), kRecordMode);
 }
 
