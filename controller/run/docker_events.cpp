@@ -61,6 +61,7 @@ void DockerEventWatcher::Loop(std::stop_token stop) {
   query.window = options_.window;
   std::chrono::milliseconds backoff = options_.base_backoff;
   bool failing = false;  // the last attempt failed
+  bool first = true;
   while (!stop.stop_requested()) {
     {
       std::lock_guard lock(mu_);
@@ -69,17 +70,21 @@ void DockerEventWatcher::Loop(std::stop_token stop) {
     bool delivered = false;
     const auto started = std::chrono::steady_clock::now();
     Status s = Status::Ok();
+    bool reached = !failing && !first;  // the engine answered before this stream was opened
     try {
       // After a failure, a ping tells when the engine answers again (a working event stream
-      // only returns on the next failure, so it cannot say so itself).
-      if (failing) {
+      // only returns on the next failure, so it cannot say so itself). The first ping tells an
+      // engine that goes away (a loss) from one that was never there.
+      if (failing || first) {
         if (auto ping = api_.Ping(); !ping) {
           s = ping.error();
         } else {
+          reached = true;
+          if (failing && options_.on_reconnected) options_.on_reconnected();
           failing = false;
-          if (options_.on_reconnected) options_.on_reconnected();
         }
       }
+      first = false;
       if (s.ok()) s = api_.Events(
           query,
           [&](const docker::Event& e) {
@@ -98,6 +103,7 @@ void DockerEventWatcher::Loop(std::stop_token stop) {
       backoff = options_.base_backoff;
     }
     if (!s.ok() && on_error_) on_error_(s.error().message, backoff);
+    if (!s.ok() && reached && options_.on_lost) options_.on_lost(s.error().message);
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, stop, backoff, [] { return false; });
     backoff = std::min(backoff * 2, options_.max_backoff);

@@ -37,6 +37,9 @@ struct DockerEventsOptions {
   /// Called (on the watcher's thread) when a stream works again after failed attempts: the engine
   /// is back, so work held back while it was down can be retried at once.
   std::function<void()> on_reconnected;
+  /// Called (on the watcher's thread) when a stream that worked fails: the engine went away (or
+  /// restarts), which is worth a pass at once: the events of its going may never arrive.
+  std::function<void(const std::string& why)> on_lost;
 };
 
 class DockerEventWatcher {

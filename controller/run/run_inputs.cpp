@@ -134,6 +134,9 @@ void Daemon::EnsureDockerWatcher() {
   };
   DockerEventsOptions options;
   options.on_reconnected = [this] { mailbox_.Post({"docker-back", "the Docker engine answers again", nullptr}); };
+  options.on_lost = [this](const std::string&) {
+    mailbox_.Post({"docker", "the event stream broke (the Docker engine went away?)", nullptr});
+  };
   const bool owned = desired_ && !desired_->spec.sandboxes.empty() && rt_.docker;
   const std::string owner_label = desired_ ? std::string(kOwnerLabel) + "=" + desired_->name : "";
   if (!owned) {

@@ -133,6 +133,41 @@ TEST(DockerEventWatcherTest, AnEngineBackAfterFailuresIsReportedOnceWithoutWaiti
   ASSERT_TRUE(Eventually([&] { return reconnected.load() == 2; }));
 }
 
+TEST(DockerEventWatcherTest, AStreamThatWorkedAndBrokeIsReportedLostOncePerOutage) {
+  docker::FakeDocker fake;
+  std::atomic<int> errors{0};
+  std::atomic<int> lost{0};
+  DockerEventsOptions options = Fast(40);
+  options.on_lost = [&lost](const std::string& why) {
+    EXPECT_NE(why.find("cannot reach the Docker engine"), std::string::npos) << why;
+    ++lost;
+  };
+  DockerEventWatcher watcher(
+      fake, "prod", [](const docker::Event&) {}, [&errors](const std::string&, milliseconds) { ++errors; }, options);
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));
+  EXPECT_EQ(lost.load(), 0);
+  fake.SetEngineDown(true);  // the open stream breaks
+  ASSERT_TRUE(Eventually([&] { return errors.load() >= 3; }));
+  EXPECT_EQ(lost.load(), 1) << "one report for the outage, not one per failed retry";
+  fake.SetEngineDown(false);
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));
+  fake.SetEngineDown(true);
+  ASSERT_TRUE(Eventually([&] { return lost.load() == 2; })) << "the second outage is reported too";
+}
+
+TEST(DockerEventWatcherTest, AnEngineDownFromTheStartIsNotReportedLost) {
+  docker::FakeDocker fake;
+  fake.SetEngineDown(true);
+  std::atomic<int> errors{0};
+  std::atomic<int> lost{0};
+  DockerEventsOptions options = Fast(40);
+  options.on_lost = [&lost](const std::string&) { ++lost; };
+  DockerEventWatcher watcher(
+      fake, "prod", [](const docker::Event&) {}, [&errors](const std::string&, milliseconds) { ++errors; }, options);
+  ASSERT_TRUE(Eventually([&] { return errors.load() >= 3; }));
+  EXPECT_EQ(lost.load(), 0) << "nothing was lost: it never worked";
+}
+
 TEST(DockerEventWatcherTest, FiltersChatterAndDescribesEventsWithoutValues) {
   docker::Event e;
   e.type = "container";
