@@ -60,7 +60,7 @@ TEST(FileWatchTest, SeesInPlaceWritesAtomicRenamesAndRecreation) {
 // A write still open may be half done (debounced); a closed write or a rename into place is whole
 // (looked at immediately): what keeps edit -> applied short without reading half-written files.
 TEST(FileWatchTest, SaysWhenTheNewContentIsWhole) {
-  using Seen = FileWatch::Seen;
+  using Watched = FileWatch::Seen;
   testing::TempDir dir;
   const auto file = dir.path() / "gateway.yaml";
   testing::WriteFile(file, "a: 1\n");
@@ -71,22 +71,22 @@ TEST(FileWatchTest, SaysWhenTheNewContentIsWhole) {
   ASSERT_NE(f, nullptr);
   std::fputs("a: ", f);
   std::fflush(f);
-  EXPECT_EQ(DrainNow(w).seen, Seen::kChanging) << "truncated and half written, still open";
+  EXPECT_EQ(DrainNow(w).seen, Watched::kChanging) << "truncated and half written, still open";
   std::fputs("2\n", f);
   std::fclose(f);
-  EXPECT_EQ(DrainNow(w).seen, Seen::kSettled) << "the writer closed it";
+  EXPECT_EQ(DrainNow(w).seen, Watched::kSettled) << "the writer closed it";
 
   testing::WriteFile(dir.path() / "tmp", "a: 3\n");
-  EXPECT_EQ(DrainNow(w).seen, Seen::kNothing) << "another name in the directory";
+  EXPECT_EQ(DrainNow(w).seen, Watched::kNothing) << "another name in the directory";
   std::filesystem::rename(dir.path() / "tmp", file);
-  EXPECT_EQ(DrainNow(w).seen, Seen::kSettled) << "renamed into place";
+  EXPECT_EQ(DrainNow(w).seen, Watched::kSettled) << "renamed into place";
 
   testing::WriteFile(file, "a: 4\n");
   std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  EXPECT_EQ(DrainNow(w).seen, Seen::kSettled) << "a mode change after the close leaves it whole";
+  EXPECT_EQ(DrainNow(w).seen, Watched::kSettled) << "a mode change after the close leaves it whole";
 
   std::filesystem::remove(file);
-  EXPECT_EQ(DrainNow(w).seen, Seen::kChanging) << "deleted: may be re-created in a moment";
+  EXPECT_EQ(DrainNow(w).seen, Watched::kChanging) << "deleted: may be re-created in a moment";
 }
 
 }  // namespace
