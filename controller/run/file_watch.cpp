@@ -61,8 +61,10 @@ FileWatch::Seen FileWatch::Drain() {
     if (!relevant) return;
     if ((ev.mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0) {
       seen = Seen::kSettled;
-    } else if ((ev.mask & IN_ATTRIB) == 0 || seen == Seen::kNothing) {
-      seen = Seen::kChanging;  // a mode change after a close leaves the content whole
+    } else if ((ev.mask & (IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)) == 0 || seen == Seen::kNothing) {
+      // After a close or a rename into place, a mode change or the replaced inode going away
+      // (it follows the rename) leaves the new content whole.
+      seen = Seen::kChanging;
     }
   });
   if (seen != Seen::kNothing) ArmFile();
