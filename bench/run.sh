@@ -5,14 +5,14 @@
 # described, to docs/benchmarks.md (BENCH_DOC=<file> elsewhere, BENCH_DOC= to skip).
 #
 # Usage: bench/run.sh [--quick]
-#   default: 31 dry runs, 9 heal rounds, 5 edit rounds, 60 s idle, 5 passes per sandbox count
-#   --quick: 11 dry runs, 3 heal rounds, 3 edit rounds, 15 s idle, 3 passes (a smoke run, ~3 min)
+#   default: 200 start-ups, 31 dry runs, 9 heal rounds, 5 edit rounds, 60 s idle, 5 passes per sandbox count
+#   --quick: 100 start-ups, 11 dry runs, 3 heal rounds, 3 edit rounds, 15 s idle, 3 passes (a smoke run, ~3 min)
 # Needs root (dockerd, nftables) and the packages of scripts/setup.sh. Holds
 # /tmp/ironward-dockerd.lock while its engine runs, so it never overlaps the integration tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DRY_RUNS=31 HEAL_RUNS=9 EDIT_ROUNDS=5 IDLE=60 PASSES=5
-if [ "${1:-}" = "--quick" ]; then DRY_RUNS=11 HEAL_RUNS=3 EDIT_ROUNDS=3 IDLE=15 PASSES=3; fi
+STARTS=200 DRY_RUNS=31 HEAL_RUNS=9 EDIT_ROUNDS=5 IDLE=60 PASSES=5
+if [ "${1:-}" = "--quick" ]; then STARTS=100 DRY_RUNS=11 HEAL_RUNS=3 EDIT_ROUNDS=3 IDLE=15 PASSES=3; fi
 B=$PWD/build-release
 DOC=${BENCH_DOC-docs/benchmarks.md}
 
@@ -32,6 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+echo "== process start-up: ironward --version, /bin/true, the Python CLI floor ($STARTS runs each)"
+bench/startup.sh "$STARTS"
 echo "== kill -9 heal vs bare proxy start, cold converge ($HEAL_RUNS rounds)"
 bench/daemon_heal.sh "$HEAL_RUNS"
 echo "== ironward run: heal, edit -> applied, idle ($EDIT_ROUNDS rounds, ${IDLE}s idle)"

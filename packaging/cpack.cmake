@@ -18,6 +18,24 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# libcurl, libnftables and libsystemd are opened with dlopen on first use (reconcilers/io/
+# lazy_library.h), so dpkg-shlibdeps does not see them: Depends names the package that ships each
+# library the sonames were read from (CMakeLists.txt), at least the upstream version built against.
+# CPack appends what shlibdeps finds to this list.
+set(_lazy_depends "")
+foreach(_lib IN ITEMS ${IRONWARD_CURL_SONAME_FILE} ${IRONWARD_NFTABLES_SONAME_FILE} ${IRONWARD_SYSTEMD_SONAME_FILE})
+  execute_process(COMMAND dpkg-query -S "${_lib}" OUTPUT_VARIABLE _owner RESULT_VARIABLE _rc ERROR_QUIET)
+  if(NOT _rc EQUAL 0)
+    message(WARNING "packaging: no Debian package owns ${_lib}; the .deb will not depend on it")
+    continue()
+  endif()
+  string(REGEX REPLACE "^([^:,]+).*" "\\1" _pkg "${_owner}")
+  execute_process(COMMAND dpkg-query -W -f=\${Version} "${_pkg}" OUTPUT_VARIABLE _version ERROR_QUIET)
+  string(REGEX REPLACE "-[^-]*$" "" _version "${_version}")   # the Debian revision
+  string(REGEX REPLACE "[~+].*$" "" _version "${_version}")    # ~deb12u2, +b1
+  list(APPEND _lazy_depends "${_pkg} (>= ${_version})")
+endforeach()
+list(JOIN _lazy_depends ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/ironsh/iron-proxy")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "docker.io | docker-ce")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

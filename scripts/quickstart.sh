@@ -13,16 +13,22 @@ ROOT=$(pwd)
 DEMO=$ROOT/.quickstart
 BUILD_DIR=${BUILD_DIR:-build}
 
+START=$SECONDS
+# What it is doing, and how long it has taken, before each step (a first build takes minutes).
+say() { printf '\033[1mquickstart [%dm%02ds]: %s\033[0m\n' $(((SECONDS - START) / 60)) $(((SECONDS - START) % 60)) "$*"; }
+
+say "1/4 checking the Debian packages it needs (scripts/setup.sh; installs only what is missing)"
 scripts/setup.sh
 # Only what the demo runs: ironward and the iron-proxy test double (scripts/test.sh builds the
 # rest: about 300 test targets the demo never runs).
-echo "quickstart: building ironward and the iron-proxy test double in $BUILD_DIR/"
+say "2/4 building ironward and the iron-proxy test double in $BUILD_DIR/ (only these two targets; scripts/test.sh builds the tests)"
 TARGETS="ironward iron-proxy-double-0.39.0" scripts/build.sh "$BUILD_DIR"
 
 IW=$ROOT/$BUILD_DIR/ironward
 DOUBLE=$(find "$ROOT/$BUILD_DIR" -type f -name 'iron-proxy-double-0.39.0' -perm -u+x | head -1)
 [ -n "$DOUBLE" ] || { echo "quickstart: the iron-proxy test double was not built" >&2; exit 1; }
 
+say "3/4 packaging the double as a local file:// release in $DEMO/releases (DEMO: production names the real release URL)"
 mkdir -p "$DEMO"
 SHA=$(scripts/package-iron-proxy-release.sh "$DOUBLE" 0.39.0 "$DEMO/releases")
 sed -e "s|@RELEASE_ROOT@|$DEMO/releases|" -e "s|@TARBALL_SHA256@|$SHA|" examples/quickstart.yaml.in >"$DEMO/gateway.yaml"
@@ -30,6 +36,7 @@ sed -e "s|@RELEASE_ROOT@|$DEMO/releases|" -e "s|@TARBALL_SHA256@|$SHA|" examples
 export IRONWARD_STATE_DIR=$DEMO/state
 export OPENROUTER_API_KEY=${OPENROUTER_API_KEY:-demo-not-a-real-key}   # DEMO value
 
+say "4/4 running ironward against the private state directory $DEMO/state"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 step ironward validate -f "$DEMO/gateway.yaml"
 "$IW" validate -f "$DEMO/gateway.yaml"
@@ -58,3 +65,4 @@ if [ -f "$PIDFILE" ]; then
   echo "Stop it with: IRONWARD_STATE_DIR=$DEMO/state $IW down -f $DEMO/gateway.yaml   (docs/down.md)"
 fi
 echo "Demo state is in $DEMO/state (IRONWARD_STATE_DIR). Remove $DEMO to start over."
+say "done"

@@ -31,11 +31,21 @@ def row(metric, value, unit, target, ok, runs, key=None):
     verdict = "n/a" if ok is None else ("met" if ok else "missed")
     if ok is False and key and key not in missed_keys:
         missed_keys.append(key)
-    return f"| {metric} | {value} {unit} | {target} | {verdict} | {runs} |"
+    return f"| {metric} | {f'{value} {unit}'.rstrip()} | {target} | {verdict} | {runs} |"
 
 
 idle_cpu_pct = num("idle_cpu_ms") / (num("idle_s") * 1000) * 100
 rows = [
+    row("process start, `ironward --version`", f"{num('startup_ms'):.1f}", "ms", "≤ 3 ms", num("startup_ms") <= 3,
+        f"median of {r['startup_runs']}, CPU {num('startup_ironward_cpu_ms'):.1f} ms", "startup"),
+    row("  shared objects loaded at start (`ldd \\| wc -l`)", f"{num('startup_libs'):.0f}", "", "—", None,
+        "52 at b0daf3d"),
+    row("  `/bin/true` start (this machine's floor)", f"{num('startup_true_ms'):.1f}", "ms", "—", None,
+        f"median of {r['startup_runs']}, CPU {num('startup_true_cpu_ms'):.1f} ms"),
+    row("Python CLI floor: python3 importing yaml, ssl, urllib", f"{num('startup_python_ms'):.1f}", "ms", "—", None,
+        f"median of {r['startup_runs']}, CPU {num('startup_python_cpu_ms'):.1f} ms"),
+    row("  ratio Python floor / ironward start", f"{num('startup_python_ms') / num('startup_ms'):.1f}", "×", "—",
+        None, "same run, interleaved"),
     row("no-op `reconcile --dry-run`, full example, 50 sandboxes", f"{num('dry_run_ms'):.1f}", "ms", "≤ 20 ms",
         num("dry_run_ms") <= 20, f"median of {r['dry_run_runs']}", "dry_run"),
     row("full sandboxes pass, 10 sandboxes in sync", f"{num('sync_ms_10'):.1f}", "ms", "—", None,

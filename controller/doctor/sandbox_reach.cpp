@@ -46,7 +46,11 @@ Check SandboxReachCheck(const std::string& gateway, const std::vector<int>& port
     bad += (bad.empty() ? "" : "; ") + where + ": " + why;
   }
   std::string ports_text;
-  for (int p : ports) ports_text += (ports_text.empty() ? "" : ",") + std::to_string(p);
+  for (int p : ports) {
+    // Not `(empty ? "" : ",") + to_string(p)`: GCC 12 at -O3 reports a false -Wrestrict there.
+    if (!ports_text.empty()) ports_text += ',';
+    ports_text += std::to_string(p);
+  }
   if (bad.empty()) {
     return {"sandbox-reach", Result::kPass, "a container on " + network + " reaches " + gateway + ":" + ports_text, ""};
   }

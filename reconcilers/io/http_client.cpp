@@ -5,11 +5,57 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
-#include <mutex>
+#include <string>
 #include <utility>
+
+#include "reconcilers/io/lazy_library.h"
 
 namespace ironward {
 namespace {
+
+// libcurl and the ~30 libraries it links (ldap, kerberos, rtmp, gnutls...) are opened on the first
+// request, not at process start (reconcilers/io/lazy_library.h): the functions called, typed by
+// curl.h. IRONWARD_CURL_SONAME comes from CMakeLists.txt.
+struct CurlApi {
+  decltype(&curl_global_init) global_init = nullptr;
+  decltype(&curl_easy_init) easy_init = nullptr;
+  decltype(&curl_easy_cleanup) easy_cleanup = nullptr;
+  decltype(&curl_easy_setopt) easy_setopt = nullptr;
+  decltype(&curl_easy_perform) easy_perform = nullptr;
+  decltype(&curl_easy_getinfo) easy_getinfo = nullptr;
+  decltype(&curl_easy_strerror) easy_strerror = nullptr;
+  decltype(&curl_slist_append) slist_append = nullptr;
+  decltype(&curl_slist_free_all) slist_free_all = nullptr;
+  std::string error;  ///< "" when every function is bound and curl_global_init succeeded
+};
+
+CurlApi LoadCurl() {
+  static LazyLibrary lib(IRONWARD_CURL_SONAME);
+  CurlApi a;
+  if (a.error = lib.Open(); !a.error.empty()) return a;
+  std::string missing;
+  IRONWARD_LAZY_BIND(lib, curl_global_init, a.global_init, missing);
+  IRONWARD_LAZY_BIND(lib, curl_easy_init, a.easy_init, missing);
+  IRONWARD_LAZY_BIND(lib, curl_easy_cleanup, a.easy_cleanup, missing);
+  IRONWARD_LAZY_BIND(lib, curl_easy_setopt, a.easy_setopt, missing);
+  IRONWARD_LAZY_BIND(lib, curl_easy_perform, a.easy_perform, missing);
+  IRONWARD_LAZY_BIND(lib, curl_easy_getinfo, a.easy_getinfo, missing);
+  IRONWARD_LAZY_BIND(lib, curl_easy_strerror, a.easy_strerror, missing);
+  IRONWARD_LAZY_BIND(lib, curl_slist_append, a.slist_append, missing);
+  IRONWARD_LAZY_BIND(lib, curl_slist_free_all, a.slist_free_all, missing);
+  if (!missing.empty()) {
+    a.error = std::string(lib.soname()) + " lacks " + missing;
+  } else if (const CURLcode rc = a.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK) {
+    a.error = "curl_global_init failed (code " + std::to_string(static_cast<int>(rc)) + ")";
+  }
+  return a;
+}
+
+/// Loaded once, on the first request (a function-local static: thread-safe, never at start-up).
+const CurlApi& Curl() {
+  static const CurlApi api = LoadCurl();
+  return api;
+}
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -69,11 +115,6 @@ int OnProgress(void* userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t,
   return 0;
 }
 
-void GlobalInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 }  // namespace
 
 std::string HttpResponse::Header(std::string_view name) const {
@@ -95,8 +136,9 @@ CurlHttpClient::CurlHttpClient() : proxy_(ProxySettings::FromProcessEnvironment(
 CurlHttpClient::CurlHttpClient(ProxySettings proxy) : proxy_(std::move(proxy)) {}
 
 Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
-  GlobalInitOnce();
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+  const CurlApi& api = Curl();
+  if (!api.error.empty()) return Error::Transient(request.method + " " + request.url + ": " + api.error);
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(api.easy_init(), api.easy_cleanup);
   if (!curl) return Error::Transient("curl_easy_init failed");
   CURL* h = curl.get();
 
@@ -104,9 +146,9 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   Transfer transfer{&request, &response};
   char errbuf[CURL_ERROR_SIZE] = {0};
 
-  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  api.easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  api.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   // libcurl never reads the environment here: the proxy is decided by ProxyFor (only requests
   // that ask for it, never to a loopback host). A proxied transfer's redirects go direct to the
   // NO_PROXY hosts and loopback; everything else follows the first URL's choice.
@@ -115,59 +157,59 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   const std::string no_proxy =
       proxy.empty() ? std::string("*")
                     : (proxy_.no_proxy.empty() ? "" : proxy_.no_proxy + ",") + "localhost,127.0.0.0/8,::1";
-  if (!proxy.empty()) curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
-  curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy.c_str());
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
-  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
+  if (!proxy.empty()) api.easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
+  api.easy_setopt(h, CURLOPT_NOPROXY, no_proxy.c_str());
+  api.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
+  api.easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+  api.easy_setopt(h, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
+  api.easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+  api.easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  api.easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
+  api.easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+  api.easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
+  api.easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
   if (request.on_progress) {
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &transfer);
+    api.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    api.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+    api.easy_setopt(h, CURLOPT_XFERINFODATA, &transfer);
   }
   if (!request.unix_socket.empty()) {
-    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, request.unix_socket.c_str());
+    api.easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, request.unix_socket.c_str());
   }
-  if (!request.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, request.ca_file.c_str());
+  if (!request.ca_file.empty()) api.easy_setopt(h, CURLOPT_CAINFO, request.ca_file.c_str());
 
   if (request.method == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    api.easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else if (request.method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    api.easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    api.easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+      api.easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+      api.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     }
   }
 
   curl_slist* header_list = nullptr;
   for (const auto& [k, v] : request.headers) {
-    header_list = curl_slist_append(header_list, (k + ": " + v).c_str());
+    header_list = api.slist_append(header_list, (k + ": " + v).c_str());
   }
   // libcurl adds "Expect: 100-continue" to large POSTs; small servers mishandle it.
-  header_list = curl_slist_append(header_list, "Expect:");
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers_guard(header_list, &curl_slist_free_all);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list);
+  header_list = api.slist_append(header_list, "Expect:");
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers_guard(header_list, api.slist_free_all);
+  api.easy_setopt(h, CURLOPT_HTTPHEADER, header_list);
 
-  const CURLcode rc = curl_easy_perform(h);
+  const CURLcode rc = api.easy_perform(h);
   if (transfer.too_big) {
     return Error::Transient(request.url + ": response body exceeds " +
                             std::to_string(request.max_body_bytes) + " bytes");
   }
   if (rc != CURLE_OK && !(transfer.aborted && rc == CURLE_WRITE_ERROR)) {
-    std::string detail = errbuf[0] != 0 ? errbuf : curl_easy_strerror(rc);
+    std::string detail = errbuf[0] != 0 ? errbuf : api.easy_strerror(rc);
     return Error::Transient(request.method + " " + request.url + ": " + detail);
   }
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
+  api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
   if (request.url.rfind("file://", 0) == 0 && response.status == 0) response.status = 200;
   return response;
 }
