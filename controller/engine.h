@@ -54,6 +54,9 @@ struct ApplyOptions {
   /// One-shot behaviour: wait out a RequeueAfter of <= 10 s once, inline. The daemon turns this
   /// off and schedules the requeue instead, so its loop never sleeps inside a pass.
   bool inline_requeue_wait = true;
+  /// What Observe proves (DriftCheck in reconcilers/reconciler.h): one-shot commands check
+  /// everything; `ironward run` lowers it to kListed between its drift checks.
+  DriftCheck drift_check = DriftCheck::kFull;
 };
 
 /// The dependency graph as declared (each DependsOn() and AlsoReads()) against the execution order
@@ -67,6 +70,10 @@ class Engine {
   /// Throws std::logic_error when a dependency names a reconciler that runs later (it could never
   /// be Ready in time): a programming error, reported at start-up rather than as a silent skip.
   explicit Engine(std::vector<std::unique_ptr<Reconciler>> reconcilers);
+
+  // Plan and Apply each read the engine's containers through one snapshot per pass
+  // (docker::PassSnapshot): one list shared by every reconciler, invalidated by each write and
+  // before each apply, which acts on a fresh look.
 
   /// Observe + diff every resource. Gets read-only dependencies only. `facts`, when given,
   /// receives what the reconcilers published (in memory only: it may hold tokens).

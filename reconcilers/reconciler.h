@@ -164,12 +164,24 @@ struct WriteDeps {
   ReadDeps Read() const;
 };
 
+/// How far Observe goes to prove the actual state in sync (docs/sandboxes.md#drift-checks).
+enum class DriftCheck {
+  /// Every check, however costly (e.g. inspect every running sandbox): one-shot commands, dry
+  /// runs, and `ironward run`'s first pass, periodic drift check, SIGHUP and container events
+  /// the container list cannot show.
+  kFull,
+  /// Trust what the cheap reads prove (a container's list entry carrying the desired digests,
+  /// image and network): the other passes of `ironward run`.
+  kListed,
+};
+
 /// Shared per-run context: the desired state and the facts published by earlier reconcilers
 /// (narrowed to what the running reconciler declared; see FactsView).
 struct ReconcileContext {
   const spec::DesiredState& desired;
   FactsView facts;
   bool dry_run = false;
+  DriftCheck drift_check = DriftCheck::kFull;
 };
 
 class Reconciler {

@@ -133,7 +133,7 @@ void Daemon::EnsureDockerWatcher() {
     }
   };
   DockerEventsOptions options;
-  options.on_reconnected = [this] { mailbox_.Post({"docker-back", "the Docker engine answers again", nullptr}); };
+  options.on_reconnected = [this] { mailbox_.Post({"docker-back", kEngineBackReason, nullptr}); };
   const bool owned = desired_ && !desired_->spec.sandboxes.empty() && rt_.docker;
   const std::string owner_label = desired_ ? std::string(kOwnerLabel) + "=" + desired_->name : "";
   if (!owned) {
@@ -158,7 +158,7 @@ void Daemon::HandleMailbox() {
   for (auto& m : mailbox_.Drain()) {
     if (m.kind == "docker") {
       spdlog::info("docker event: {}", m.text);
-      queue_.Add(kAllResources, "docker event: " + m.text, now + kDockerDebounce);
+      queue_.Add(kAllResources, std::string(kDockerEventReason) + m.text, now + kDockerDebounce);
     } else if (m.kind == "docker-back") {
       // What failed while the engine was down is retried now, not at the end of its back-off
       // window (up to 5 min after a long outage).
