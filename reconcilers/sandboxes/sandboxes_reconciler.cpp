@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
 #include "reconcilers/docker/docker_api.h"
 #include "reconcilers/docker/docker_host.h"
 #include "reconcilers/docker/pass_snapshot.h"
@@ -193,6 +195,8 @@ Result<ObservedSandboxes> SandboxesReconciler::Observe(const ReconcileContext& c
     c.info = std::move(*infos[k]);  // nullopt: removed meanwhile; the labels still decide
   }
   o.inspected = to_inspect.size();
+  spdlog::debug("sandboxes: {} owned container(s), {} inspected ({} drift check)", o.owned.size(), o.inspected,
+                ctx.drift_check == DriftCheck::kFull ? "full" : "list-proven");
   for (const auto& s : declared) {
     if (auto f = o.foreign.find(s.name); f != o.foreign.end()) fp += "foreign " + s.name + " " + f->second + "\n";
   }
