@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark: a full sandboxes reconcile pass (list + inspect + diff) with N sandboxes in sync, against a
-# private dockerd, and the Engine API calls per pass (expected: 1 list + N inspects). Each figure is the
-# median of PASSES passes (default 5).
+# Benchmark: creating N sandboxes, then a full sandboxes reconcile pass (list + inspect + diff) with N in
+# sync against a private dockerd, and the Engine API calls per pass (expected: 1 list + N inspects, 4 at a
+# time), then the list-proven pass of `ironward run` between drift checks (expected: 1 list). Each figure
+# is the median of PASSES passes (default 5).
 # Usage: bench/sandboxes_sync.sh [BUILD_DIR] [COUNTS...]   (default build-release, 10 100 500)
 # Holds /tmp/ironward-dockerd.lock while the engine runs (one bridge-mode engine per host).
 # Env: PASSES=<n>; BENCH_NO_BUILD=1 (bench/run.sh built already); BENCH_DOCKER_HOST=unix://… uses an engine
@@ -35,6 +36,7 @@ for n in $COUNTS; do
   printf '%s\n' "$out"
   if [ -n "${BENCH_RESULTS:-}" ]; then
     printf '%s\n' "$out" | sed -n "s/^sandboxes=$n create pass: \([0-9.]*\) s.*/create_s_$n\t\1/p" >>"$BENCH_RESULTS"
+    printf '%s\n' "$out" | sed -n "s/^sandboxes=$n listed pass[^:]*: \([0-9.]*\) ms median.*/listed_ms_$n\t\1/p" >>"$BENCH_RESULTS"
     printf '%s\n' "$out" | sed -n "s/^sandboxes=$n in-sync pass: \([0-9.]*\) ms median over \([0-9]*\).*, \([0-9]*\) Engine API calls.*/sync_ms_$n\t\1\nsync_passes_$n\t\2\nsync_calls_$n\t\3/p" >>"$BENCH_RESULTS"
   fi
 done

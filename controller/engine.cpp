@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "reconcilers/docker/pass_snapshot.h"
+
 namespace ironward {
 namespace {
 
@@ -122,10 +124,13 @@ RunResult Engine::Plan(const spec::DesiredState& desired, const ReadDeps& deps, 
   Facts local;
   Facts& facts = facts_out != nullptr ? *facts_out : local;
   ReconcileContext ctx{desired, facts, true};
+  ReadDeps reads = deps;
+  std::optional<docker::PassSnapshot> snapshot;
+  if (deps.docker != nullptr) reads.docker = &snapshot.emplace(*deps.docker);
   for (auto& r : reconcilers_) {
     const auto resource_start = std::chrono::steady_clock::now();
     ResourceResult result;
-    result.plan = SafePlan(*r, ctx, deps);
+    result.plan = SafePlan(*r, ctx, reads);
     result.plan.resource = std::string(r->Name());
     result.duration_seconds = SecondsSince(resource_start);
     run.resources.push_back(std::move(result));
@@ -139,14 +144,21 @@ RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps) {
   return Apply(desired, deps, ApplyOptions{});
 }
 
-RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps, const ApplyOptions& options) {
+RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& given, const ApplyOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   RunResult run;
   run.dry_run = false;
   run.desired_digest = desired.digest;
   Facts facts;
-  ReconcileContext ctx{desired, facts, false, options.full_check};
+  ReconcileContext ctx{desired, facts, false, options.drift_check};
   std::set<std::string, std::less<>> not_ready;
+  WriteDeps deps = given;
+  std::optional<docker::PassSnapshotApi> snapshot;
+  if (given.docker != nullptr) deps.docker = &snapshot.emplace(*given.docker);
+  // Apply re-observes before acting: it gets a fresh look, not the list the plans shared.
+  const auto fresh = [&snapshot] {
+    if (snapshot) snapshot->snapshot().Invalidate();
+  };
   const ReadDeps read = deps.Read();
   for (auto& r : reconcilers_) {
     const auto resource_start = std::chrono::steady_clock::now();
@@ -178,6 +190,7 @@ RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps, cons
       not_ready.insert(name);
     } else {
       spdlog::info("{}: applying {} change(s)", name, result.plan.changes.size());
+      fresh();
       result.outcome = SafeApply(*r, ctx, result.plan, deps);
       // A one-shot run waits out a short back-off (e.g. the 1 s after a proxy crash) once,
       // instead of leaving the resource down until the next run.
@@ -186,6 +199,7 @@ RunResult Engine::Apply(const spec::DesiredState& desired, WriteDeps& deps, cons
         spdlog::warn("{}: {}; waiting {}s, then retrying once", name, result.outcome->message,
                      result.outcome->after.count());
         std::this_thread::sleep_for(result.outcome->after);
+        fresh();
         result.plan = SafePlan(*r, ctx, read);
         result.plan.resource = name;
         result.outcome = result.plan.error        ? Outcome::Failed(*result.plan.error, PlanErrorReason(result.plan))

@@ -54,8 +54,10 @@ struct ApplyOptions {
   /// One-shot behaviour: wait out a RequeueAfter of <= 10 s once, inline. The daemon turns this
   /// off and schedules the requeue instead, so its loop never sleeps inside a pass.
   bool inline_requeue_wait = true;
-  /// ReconcileContext::full_check for this pass (run's start-up pass and drift checks).
-  bool full_check = false;
+  /// What Observe proves (DriftCheck in reconcilers/reconciler.h): one-shot commands inspect
+  /// every sandbox and trust recorded file identities; `ironward run` raises it to kFull for its
+  /// drift checks and lowers it to kListed between them.
+  DriftCheck drift_check = DriftCheck::kInspect;
 };
 
 /// The dependency graph as declared (each DependsOn() and AlsoReads()) against the execution order
@@ -69,6 +71,10 @@ class Engine {
   /// Throws std::logic_error when a dependency names a reconciler that runs later (it could never
   /// be Ready in time): a programming error, reported at start-up rather than as a silent skip.
   explicit Engine(std::vector<std::unique_ptr<Reconciler>> reconcilers);
+
+  // Plan and Apply each read the engine's containers through one snapshot per pass
+  // (docker::PassSnapshot): one list shared by every reconciler, invalidated by each write and
+  // before each apply, which acts on a fresh look.
 
   /// Observe + diff every resource. Gets read-only dependencies only. `facts`, when given,
   /// receives what the reconcilers published (in memory only: it may hold tokens).

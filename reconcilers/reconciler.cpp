@@ -103,7 +103,7 @@ Outcome Outcome::Stalled(Outcome o) {
 ReconcileContext Reconciler::Narrowed(const ReconcileContext& ctx) const {
   std::vector<std::string_view> readable = DependsOn();
   for (auto r : AlsoReads()) readable.push_back(r);
-  return ReconcileContext{ctx.desired, ctx.facts.For(Name(), readable), ctx.dry_run, ctx.full_check};
+  return ReconcileContext{ctx.desired, ctx.facts.For(Name(), readable), ctx.dry_run, ctx.drift_check};
 }
 
 ResourcePlan Reconciler::Plan(ReconcileContext& ctx, const ReadDeps& deps) {

@@ -164,16 +164,27 @@ struct WriteDeps {
   ReadDeps Read() const;
 };
 
+/// How far Observe goes to prove the actual state in sync (docs/sandboxes.md#drift-checks).
+enum class DriftCheck {
+  /// Every check, however costly: inspect every running sandbox and re-read files whose recorded
+  /// identity says they are unchanged (re-hash the proxy binary): `ironward run`'s first pass,
+  /// periodic drift check, SIGHUP and container events the container list cannot show.
+  kFull,
+  /// One-shot commands and dry runs: inspect every running sandbox; trust a file's recorded
+  /// identity (the binary is hashed only when it changed: docs/daemon.md).
+  kInspect,
+  /// Trust what the cheap reads prove (a container's list entry carrying the desired digests,
+  /// image and network; recorded file identities): the other passes of `ironward run`.
+  kListed,
+};
+
 /// Shared per-run context: the desired state and the facts published by earlier reconcilers
 /// (narrowed to what the running reconciler declared; see FactsView).
 struct ReconcileContext {
   const spec::DesiredState& desired;
   FactsView facts;
   bool dry_run = false;
-  /// Read everything from the source instead of trusting what proves it unchanged since the last
-  /// look (the proxy binary's recorded file identity): set by `run` for its start-up pass and
-  /// every drift check; one-shot commands trust the proofs.
-  bool full_check = false;
+  DriftCheck drift_check = DriftCheck::kInspect;
 };
 
 class Reconciler {

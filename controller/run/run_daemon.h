@@ -55,8 +55,6 @@ inline constexpr std::chrono::milliseconds kDockerDebounce{200};
 inline constexpr std::chrono::milliseconds kStateDebounce{200};
 /// Busy writer lock (a one-shot `ironward reconcile` is applying): try again this soon.
 inline constexpr std::chrono::milliseconds kLockRetry{1000};
-/// The queue reason of the periodic drift check (a full check: see ReconcileContext::full_check).
-inline constexpr std::string_view kDriftCheckReason = "drift check";
 
 class Daemon {
  public:

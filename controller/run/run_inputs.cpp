@@ -133,7 +133,7 @@ void Daemon::EnsureDockerWatcher() {
     }
   };
   DockerEventsOptions options;
-  options.on_reconnected = [this] { mailbox_.Post({"docker-back", "the Docker engine answers again", nullptr}); };
+  options.on_reconnected = [this] { mailbox_.Post({"docker-back", kEngineBackReason, nullptr}); };
   options.on_lost = [this](const std::string&) {
     mailbox_.Post({"docker", "the event stream broke (the Docker engine went away?)", nullptr});
   };
@@ -161,7 +161,7 @@ void Daemon::HandleMailbox() {
   for (auto& m : mailbox_.Drain()) {
     if (m.kind == "docker") {
       spdlog::info("docker event: {}", m.text);
-      queue_.Add(kAllResources, "docker event: " + m.text, now + kDockerDebounce);
+      queue_.Add(kAllResources, std::string(kDockerEventReason) + m.text, now + kDockerDebounce);
     } else if (m.kind == "docker-back") {
       // What failed while the engine was down is retried now, not at the end of its back-off
       // window (up to 5 min after a long outage).

@@ -138,7 +138,7 @@ void Daemon::Step() {
     file_check_due_.reset();
     file_check_forced_ = false;
     CheckDesiredFile(forced, now);
-    if (forced && desired_) queue_.Add(kAllResources, "SIGHUP", now);
+    if (forced && desired_) queue_.Add(kAllResources, kSighupReason, now);
   }
   if (state_check_due_ && *state_check_due_ <= now) {
     state_check_due_.reset();

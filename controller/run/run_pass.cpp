@@ -98,11 +98,15 @@ void Daemon::RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point
   pass.lock_timeout = options_.lock_timeout;
   pass.apply.hold = queue_.Holds(now, desired_->digest);
   pass.apply.inline_requeue_wait = false;  // requeues are scheduled; the loop never sleeps in a pass
-  // Event-driven passes trust what proves a resource unchanged; the first pass and every drift
-  // check re-read everything (e.g. re-hash the proxy binary).
-  pass.apply.full_check = !first_pass_done_ || reasons.count(std::string(kDriftCheckReason)) != 0;
-  pass.before_apply = [this, &reasons] {
-    spdlog::info("pass: {}", Join(reasons));
+  bool first_pass = false;
+  {
+    std::lock_guard guard(health_mu_);
+    first_pass = !first_pass_done_;
+  }
+  // Between drift checks a pass trusts what container list entries prove (docs/sandboxes.md#drift-checks).
+  pass.apply.drift_check = NeedsFullDriftCheck(reasons, first_pass) ? DriftCheck::kFull : DriftCheck::kListed;
+  pass.before_apply = [this, &reasons, full = pass.apply.drift_check == DriftCheck::kFull] {
+    spdlog::info("pass: {}{}", Join(reasons), full ? " (full drift check)" : "");
     TrackRecordedProxy();
     ReapProxies();                                 // so the daemon reconciler can tell how a dead proxy ended
     if (proxy_requests_) proxy_requests_->Poll();  // before the pass may rotate iron-proxy.log
@@ -188,7 +192,7 @@ void Daemon::AfterPass(const RunResult& run, const state::StatusDoc& doc, const 
   }
   // The periodic drift check: Add keeps the earliest due time, so this never postpones one.
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  queue_.Add(kAllResources, std::string(kDriftCheckReason),
+  queue_.Add(kAllResources, kDriftCheckReason,
              after + Jittered(std::chrono::duration_cast<milliseconds>(desired_->spec.reconcile.interval), unit(rng_)));
   UpdatePidfdWatch();
   EnsureDockerWatcher();

@@ -118,6 +118,17 @@ void WorkQueue::ClearBackoff(const std::string& resource) {
   if (auto it = holds_.find(resource); it != holds_.end()) it->second.until.reset();
 }
 
+bool NeedsFullDriftCheck(const std::set<std::string>& reasons, bool first_pass) {
+  if (first_pass) return true;
+  const std::string update = std::string(kDockerEventReason) + "container update ";
+  const std::string create = std::string(kDockerEventReason) + "container create ";
+  for (const std::string& r : reasons) {
+    if (r == kDriftCheckReason || r == kSighupReason || r == kEngineBackReason) return true;
+    if (r.rfind(update, 0) == 0 || r.rfind(create, 0) == 0) return true;
+  }
+  return false;
+}
+
 std::chrono::milliseconds Jittered(std::chrono::milliseconds interval, double unit) {
   unit = std::clamp(unit, 0.0, 1.0);
   const double factor = 0.9 + 0.2 * unit;

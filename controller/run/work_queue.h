@@ -28,6 +28,12 @@ using SteadyPoint = std::chrono::steady_clock::time_point;
 /// Queue key meaning "every resource" (desired-state change, drift check, SIGHUP).
 inline constexpr const char* kAllResources = "*";
 
+/// Reasons a pass is queued for, where one decides what the pass checks (NeedsFullDriftCheck).
+inline constexpr const char* kDriftCheckReason = "drift check";
+inline constexpr const char* kSighupReason = "SIGHUP";
+inline constexpr const char* kEngineBackReason = "the Docker engine answers again";
+inline constexpr const char* kDockerEventReason = "docker event: ";  ///< + "container update NAME", ...
+
 struct WorkItem {
   std::string resource;
   SteadyPoint due;
@@ -80,6 +86,13 @@ class WorkQueue {
   std::map<std::string, WorkItem> items_;
   std::map<std::string, Hold> holds_;
 };
+
+/// Whether a pass queued for `reasons` checks everything (DriftCheck::kFull: every sandbox
+/// inspected) rather than trusting what container list entries prove (kListed): the first pass,
+/// the periodic drift check, SIGHUP, the engine answering again, and a container event whose
+/// effect a list entry cannot show: `update` (limits, restart policy changed with docker update)
+/// and `create` (a container made outside ironward, possibly with copied labels).
+bool NeedsFullDriftCheck(const std::set<std::string>& reasons, bool first_pass);
 
 /// `interval` +/- up to 10 % (a fleet's drift checks do not line up); `unit` in [0,1).
 std::chrono::milliseconds Jittered(std::chrono::milliseconds interval, double unit);

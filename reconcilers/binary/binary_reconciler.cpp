@@ -107,7 +107,7 @@ Status BinaryReconciler::ObserveBinaryDigest(const ReconcileContext& ctx, const 
   if (!st) return st.error();
   if (!st->exists) return Status::Ok();
   const state::FileIdentity identity = state::IdentityOf(*st);
-  if (!ctx.full_check) {
+  if (ctx.drift_check != DriftCheck::kFull) {
     // Unchanged identity = unchanged content (state_dir.h): the digest proven for it stands.
     if (o->record && o->record->binary_identity == identity) {
       o->exists = true;

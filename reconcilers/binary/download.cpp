@@ -55,14 +55,6 @@ std::string FormatProgress(std::string_view label, std::uint64_t done, std::uint
   return line;
 }
 
-ProgressSink TerminalProgressSink() {
-  if (::isatty(STDERR_FILENO) == 0) return nullptr;
-  return [](std::string_view line, bool done) {
-    std::fprintf(stderr, "\r%.*s\033[K%s", static_cast<int>(line.size()), line.data(), done ? "\n" : "");
-    std::fflush(stderr);
-  };
-}
-
 Result<Fetched> FetchWithRetry(HttpClient& http, const std::string& url, const FetchOptions& options) {
   const bool local = url.rfind("file://", 0) == 0;
   const std::string shown_url = DisplayUrl(url);

@@ -10,14 +10,15 @@
 #include <string_view>
 
 #include "reconcilers/io/http_client.h"
+#include "reconcilers/io/progress.h"
 #include "state/result.h"
 
 namespace ironward::binary {
 
 /// Waits between attempts (injected so tests never sleep).
 using Sleeper = std::function<void(std::chrono::milliseconds)>;
-/// Receives a human progress line; `done` is true once for the finished transfer.
-using ProgressSink = std::function<void(std::string_view line, bool done)>;
+using ironward::ProgressSink;  // reconcilers/io/progress.h
+using ironward::TerminalProgressSink;
 
 struct FetchOptions {
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};  ///< whole transfer
@@ -43,8 +44,6 @@ Result<Fetched> FetchWithRetry(HttpClient& http, const std::string& url, const F
 
 /// "iron-proxy_0.39.0_linux_amd64.tar.gz  3.2 MiB / 20.0 MiB  16%".
 std::string FormatProgress(std::string_view label, std::uint64_t done, std::uint64_t total);
-/// Writes "\r<line>" to stderr, and a newline when done; null when stderr is not a terminal.
-ProgressSink TerminalProgressSink();
 
 /// The lowercase sha256 that a goreleaser checksums.txt ("<64 hex>  <name>" lines, an optional
 /// '*' before the name) lists for `archive_name`; nullopt when there is no such line.

@@ -1,10 +1,12 @@
 #include "reconcilers/sandboxes/enforcement_reconciler.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
 #include "reconcilers/docker/docker_api.h"
 #include "reconcilers/docker/docker_host.h"
+#include "reconcilers/docker/pass_snapshot.h"
 #include "reconcilers/sandboxes/enforcement_check.h"
 #include "reconcilers/sandboxes/labels.h"
 #include "reconcilers/sandboxes/sandboxes_reconciler.h"
@@ -129,11 +131,20 @@ Result<ObservedEnforcement> EnforcementReconciler::Observe(const ReconcileContex
   const MountPolicy policy(
       HostMountPolicyInputs(deps.state.root().string(), options_.home, ctx.desired.spec.credentials.env_file));
   const PolicyInputs inputs = InputsFrom(ctx);
-  std::string fp;
+  std::vector<const docker::ContainerSummary*> others;  // not our own sandboxes: inspected, in parallel
+  std::vector<std::string> ids;
   for (const auto& summary : *list) {
+    if (ReadLabels(summary.labels).owner == ctx.desired.name) continue;
+    others.push_back(&summary);
+    ids.push_back(summary.id);
+  }
+  auto infos = docker::InspectContainers(*deps.docker, ids,
+                                         static_cast<std::size_t>(std::max(1, ctx.desired.spec.reconcile.parallelism)));
+  std::string fp;
+  for (std::size_t k = 0; k < others.size(); ++k) {
+    const docker::ContainerSummary& summary = *others[k];
     const ContainerLabels labels = ReadLabels(summary.labels);
-    if (labels.owner == ctx.desired.name) continue;  // our own sandboxes
-    auto info = deps.docker->InspectContainer(summary.id);
+    auto& info = infos[k];
     if (!info) return info.error().Wrap("inspecting " + summary.name);
     if (!info->has_value() || !(*info)->state.running) continue;  // gone or stopped meanwhile
     PolicedContainer c{std::move(**info), policed.count(summary.id) != 0, {}, {}, {}};

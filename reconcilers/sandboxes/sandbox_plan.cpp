@@ -2,6 +2,7 @@
 
 #include "reconcilers/sandboxes/spec_fields.h"
 
+#include <algorithm>
 #include <exception>
 #include <set>
 
@@ -90,6 +91,20 @@ std::string ReplaceReason(const spec::Sandbox& s, const EgressWiring& w, const O
 }
 
 }  // namespace
+
+bool ListProvesInSync(const std::vector<spec::Sandbox>& declared, const EgressWiring& w, const OwnedContainer& c) {
+  if (c.summary.state != "running" || w.Pending()) return false;
+  const auto s = std::find_if(declared.begin(), declared.end(),
+                              [&c](const spec::Sandbox& d) { return d.name == c.labels.sandbox; });
+  if (s == declared.end() || c.summary.name != s->name) return false;
+  if (!ReplaceReason(*s, w, OwnedContainer{c.summary, c.labels, std::nullopt}).empty()) return false;
+  const docker::ContainerCreateSpec want = BuildCreateSpec(*s, w);
+  if (c.summary.image != want.image || c.summary.network_mode != want.host.network_mode) return false;
+  for (const auto& [network, endpoint] : c.summary.networks) {
+    if (network != want.host.network_mode) return false;
+  }
+  return true;
+}
 
 std::size_t ObservedSandboxes::Running() const {
   std::size_t n = 0;

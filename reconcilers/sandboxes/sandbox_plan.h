@@ -28,6 +28,7 @@ struct ObservedSandboxes {
   std::vector<OwnedContainer> owned;
   std::map<std::string, std::string> foreign;  ///< name -> id of containers ironward does not own
   std::string fingerprint;
+  std::size_t inspected = 0;  ///< how many owned containers Observe inspected
 
   std::size_t Running() const;
 };
@@ -52,6 +53,13 @@ struct SandboxDecision {
   std::map<std::string, std::string> in_sync;  ///< sandbox -> container id
   std::optional<Error> error;                  ///< refuse everything (e.g. a name taken by a foreign container)
 };
+
+/// Whether `c`'s list entry alone proves it in sync with its declared sandbox under `w`: running
+/// under its own name, labels carrying the desired spec digest and posture, the image and the
+/// network it should have. Such a container is inspected only by a full drift check
+/// (DriftCheck::kListed); what only an inspect shows (limits, env, mounts, hardening edited out
+/// of band) waits for that check. False while the wiring is pending.
+bool ListProvesInSync(const std::vector<spec::Sandbox>& declared, const EgressWiring& w, const OwnedContainer& c);
 
 SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& wiring, const ObservedSandboxes& observed);
 

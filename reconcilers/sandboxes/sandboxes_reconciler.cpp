@@ -1,18 +1,27 @@
 #include "reconcilers/sandboxes/sandboxes_reconciler.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
 #include "reconcilers/docker/docker_api.h"
 #include "reconcilers/docker/docker_host.h"
+#include "reconcilers/docker/pass_snapshot.h"
 #include "reconcilers/sandboxes/container_spec.h"
+#include "reconcilers/sandboxes/sandbox_steps.h"
 #include "state/encoding.h"
 
 namespace ironward::sandboxes {
 namespace {
 
 
+
+std::size_t Parallelism(const ReconcileContext& ctx) {
+  return static_cast<std::size_t>(std::max(1, ctx.desired.spec.reconcile.parallelism));
+}
 
 Error NoEngine() {
   return Error::Terminal(
@@ -81,35 +90,24 @@ Change ToChange(const Step& step, const EgressWiring& w, const ObservedSandboxes
   return c;
 }
 
+/// The health a list entry's status shows ("Up 2 minutes (healthy)"); "" without a healthcheck.
+std::string ListedHealth(const std::string& status) {
+  for (const char* h : {"unhealthy", "healthy"}) {
+    if (status.find(std::string("(") + h + ")") != std::string::npos) return h;
+  }
+  return status.find("(health: starting)") != std::string::npos ? "starting" : "";
+}
+
 /// managed/running counts, plus the health of sandboxes with a healthcheck and how finished ones
 /// ended ("exited (0)").
 nlohmann::json Details(const ObservedSandboxes& o) {
   nlohmann::json d = {{"managed", o.owned.size()}, {"running", o.Running()}};
   for (const auto& c : o.owned) {
-    if (c.info && !c.info->state.health.empty()) d["health"][c.labels.sandbox] = c.info->state.health;
+    const std::string health = c.info ? c.info->state.health : ListedHealth(c.summary.status);
+    if (!health.empty()) d["health"][c.labels.sandbox] = health;
     if (c.summary.state == "exited") d["exited"][c.labels.sandbox] = c.summary.status;
   }
   return d;
-}
-
-/// Stops (grace period) and removes a container; a container already gone is fine.
-Status RemoveOne(docker::DockerApi& api, const std::string& id, std::chrono::seconds grace) {
-  auto stopped = api.StopContainer(id, grace);
-  if (!stopped) return stopped.error();
-  auto removed = api.RemoveContainer(id, true);
-  if (!removed) return removed.error();
-  return Status::Ok();
-}
-
-Result<std::string> CreateAndStart(docker::DockerApi& api, const spec::Sandbox& s, const EgressWiring& w) {
-  auto created = api.CreateContainer(s.name, BuildCreateSpec(s, w));
-  if (!created) return created.error();
-  auto started = api.StartContainer(created->id);
-  if (!started) return started.error().Wrap("starting sandbox '" + s.name + "' (created as " + created->id.substr(0, 12) + ")");
-  if (*started == docker::Outcome::kNotFound) {
-    return Error::Transient("sandbox '" + s.name + "' disappeared between create and start");
-  }
-  return created->id;
 }
 
 }  // namespace
@@ -166,6 +164,13 @@ Result<ObservedSandboxes> SandboxesReconciler::Observe(const ReconcileContext& c
     }
     return list.error().Wrap("listing containers");
   }
+  // Which running containers to inspect: all of them for a full drift check, else those whose
+  // list entry does not prove them in sync (docs/sandboxes.md#drift-checks).
+  std::optional<EgressWiring> listed_wiring;
+  if (ctx.drift_check == DriftCheck::kListed) {
+    if (auto w = CollectWiring(ctx); w.ok()) listed_wiring = std::move(*w);
+  }
+  std::vector<std::size_t> to_inspect;  // indexes into o.owned
   std::string fp;
   for (auto& summary : *list) {
     ContainerLabels labels = ReadLabels(summary.labels);
@@ -174,15 +179,24 @@ Result<ObservedSandboxes> SandboxesReconciler::Observe(const ReconcileContext& c
       continue;
     }
     OwnedContainer c{summary, labels, std::nullopt};
-    if (summary.state == "running") {
-      auto info = deps.docker->InspectContainer(summary.id);
-      if (!info) return info.error().Wrap("inspecting " + summary.name);
-      c.info = std::move(*info);  // nullopt: removed meanwhile; the labels still decide
+    if (summary.state == "running" && !(listed_wiring && ListProvesInSync(declared, *listed_wiring, c))) {
+      to_inspect.push_back(o.owned.size());
     }
     fp += summary.id + " " + summary.name + " " + summary.state + " " + labels.spec_digest + " " + labels.posture +
           (labels.secret_env.empty() ? "" : " " + labels.secret_env) + "\n";
     o.owned.push_back(std::move(c));
   }
+  std::vector<std::string> ids;
+  for (std::size_t i : to_inspect) ids.push_back(o.owned[i].summary.id);
+  auto infos = docker::InspectContainers(*deps.docker, ids, Parallelism(ctx));
+  for (std::size_t k = 0; k < to_inspect.size(); ++k) {
+    OwnedContainer& c = o.owned[to_inspect[k]];
+    if (!infos[k]) return infos[k].error().Wrap("inspecting " + c.summary.name);
+    c.info = std::move(*infos[k]);  // nullopt: removed meanwhile; the labels still decide
+  }
+  o.inspected = to_inspect.size();
+  spdlog::debug("sandboxes: {} owned container(s), {} inspected ({} drift check)", o.owned.size(), o.inspected,
+                ctx.drift_check == DriftCheck::kListed ? "list-proven" : "full");
   for (const auto& s : declared) {
     if (auto f = o.foreign.find(s.name); f != o.foreign.end()) fp += "foreign " + s.name + " " + f->second + "\n";
   }
@@ -258,46 +272,33 @@ Outcome SandboxesReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan& 
 
   SandboxFacts facts;
   for (const auto& [name, id] : d.in_sync) facts.container_ids[name] = id;
+  StepsOptions run{options_.stop_timeout, Parallelism(ctx), options_.progress, options_.progress_every_step};
+  if (!options_.progress) {
+    run.progress = TerminalProgressSink();
+    run.every_step = static_cast<bool>(run.progress);
+    if (!run.progress) run.progress = LogProgressSink();
+  }
+  const std::vector<StepResult> results = RunSteps(*deps.docker, d.steps, w, run);
   int changed = 0;
-  std::vector<std::string> failures;
+  std::vector<std::string> failures;  // in plan (= spec) order, whatever order the steps finished in
   bool transient = false;
-  auto fail = [&](const Step& step, const Error& e) {
-    failures.push_back(step.sandbox + ": " + e.message);
+  for (std::size_t i = 0; i < d.steps.size(); ++i) {
+    const Step& step = d.steps[i];
+    const StepResult& r = results[i];
+    // A replace counts once (its removal); a create when its container is up.
+    if (r.removed) ++changed;
+    if (!r.created_id.empty()) {
+      if (step.kind == Step::Kind::kCreate) ++changed;
+      facts.container_ids[step.sandbox] = r.created_id;
+    }
+    if (!r.error) continue;
+    failures.push_back(step.sandbox + ": " + r.error->message);
     // 409 Conflict ("removal of container … is already in progress", "name … is already in use")
     // means someone else changed the engine's state during this pass (`docker rm -f` racing our
     // replace; the engine soak found it): the next pass sees the new state, so it is retried,
     // never held. (A container gone before start is already kNotFound, transient; a 404 on
     // create is a missing image, which only the operator can fix.)
-    transient = transient || !e.terminal() || docker::HttpStatusOf(e) == 409;
-  };
-  for (const Step& step : d.steps) {
-    if (!step.blocked.empty()) {  // checked before removing anything: the old container stays
-      fail(step, Error::Transient(step.blocked));
-      continue;
-    }
-    if (step.spec != nullptr) {
-      if (const SecretEnvState st = SecretEnvOf(*step.spec, w); !st.unknown.empty() || !st.no_value.empty()) {
-        fail(step, Error::Transient("secretEnv value(s) not in this process: " + st.unknown +
-                                    (st.unknown.empty() || st.no_value.empty() ? "" : ", ") + st.no_value +
-                                    " (the secrets resource has not fetched them)"));
-        continue;
-      }
-    }
-    if (step.kind != Step::Kind::kCreate) {
-      if (Status s = RemoveOne(*deps.docker, step.container_id, options_.stop_timeout); !s) {
-        fail(step, s.error());
-        continue;
-      }
-      ++changed;
-    }
-    if (step.spec == nullptr) continue;
-    auto id = CreateAndStart(*deps.docker, *step.spec, w);
-    if (!id) {
-      fail(step, id.error());
-      continue;
-    }
-    if (step.kind == Step::Kind::kCreate) ++changed;
-    facts.container_ids[step.sandbox] = *id;
+    transient = transient || !r.error->terminal() || docker::HttpStatusOf(*r.error) == 409;
   }
   ctx.facts.Publish(std::move(facts));
 

@@ -1,13 +1,15 @@
 // The declared sandbox containers: each one created, started, wired through the egress proxy
-// and hardened (see docs/sandboxes.md). Observe lists the engine's containers (owned ones are
-// inspected for out-of-band drift), Diff plans create / replace / delete with a reason each,
-// Apply re-observes and converges. Token values never leave memory except into the
+// and hardened (see docs/sandboxes.md). Observe lists the engine's containers (running owned
+// ones are inspected for out-of-band drift, in parallel; under DriftCheck::kListed only those
+// whose list entry does not prove them in sync), Diff plans create / replace / delete with a
+// reason each, Apply re-observes and converges, up to spec.reconcile.parallelism steps at once. Token values never leave memory except into the
 // container's env; plans show them only as SensitiveLabel().
 #pragma once
 
 #include <chrono>
 #include <optional>
 
+#include "reconcilers/io/progress.h"
 #include "reconcilers/reconciler.h"
 #include "reconcilers/sandboxes/mount_policy.h"
 #include "reconcilers/sandboxes/sandbox_plan.h"
@@ -18,6 +20,10 @@ struct SandboxesOptions {
   /// $HOME for the mount policy; nullopt = the controller's environment.
   std::optional<std::string> home;
   std::chrono::seconds stop_timeout{10};
+  /// Progress of a pass with many steps; null = a rewritten line on a terminal (stderr), else
+  /// plain log lines each tenth of the way.
+  ProgressSink progress{};
+  bool progress_every_step = false;  ///< with `progress`: report every step, not each tenth
 };
 
 class SandboxesReconciler final : public ResourceReconciler<ObservedSandboxes> {

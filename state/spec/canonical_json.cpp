@@ -147,6 +147,7 @@ nlohmann::json ToJson(const DesiredState& state) {
         {"suspend", s.reconcile.suspend}}},
   };
   if (s.enforcement.require_digest) spec["enforcement"]["requireDigest"] = true;
+  if (s.reconcile.parallelism != kDefaultParallelism) spec["reconcile"]["parallelism"] = s.reconcile.parallelism;
   if (s.enforcement.host_firewall == HostFirewallMode::kOff) spec["enforcement"]["hostFirewall"] = "off";
   // Only when set: existing desired states keep their digests (a digest change reads as an edit).
   if (!s.wiring.IsDefault()) {

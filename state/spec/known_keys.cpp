@@ -31,7 +31,7 @@ const std::map<std::string, std::set<std::string>>& KnownKeys() {
       {"spec.sandboxes[].ports[]", {"containerPort", "hostPort", "hostAddress", "protocol", "public"}},
       {"spec.sandboxes[].healthcheck", {"command", "interval", "timeout", "retries"}},
       {"spec.sandboxes[].resources", {"memory", "cpus", "pids"}},
-      {"spec.reconcile", {"interval", "prune", "suspend"}},
+      {"spec.reconcile", {"interval", "prune", "suspend", "parallelism"}},
       {"spec.wiring", {"profile", "tokenEnvPrefix", "markerEnv", "caPath"}},
   };
   return kKeys;

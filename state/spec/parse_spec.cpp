@@ -362,6 +362,16 @@ void ParseReconcile(Diag& diag, const Field& field, ReconcileSpec* out) {
   if (auto f = m.Get("suspend")) {
     if (auto b = ReadBool(diag, *f)) out->suspend = *b;
   }
+  if (auto f = m.Get("parallelism")) {
+    if (auto v = ReadInt(diag, *f)) {
+      if (*v < 1 || *v > kMaxParallelism) {
+        diag.ErrorAt(f->pos, f->path,
+                     "must be between 1 and " + std::to_string(kMaxParallelism) + ", got " + std::to_string(*v));
+      } else {
+        out->parallelism = static_cast<int>(*v);
+      }
+    }
+  }
 }
 
 }  // namespace ironward::spec::detail

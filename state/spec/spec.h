@@ -204,10 +204,15 @@ struct WiringSpec {
 /// The names profile `name` sets ("" = ironward's defaults); nullopt for an unknown profile.
 std::optional<WiringSpec> WiringProfile(const std::string& name);
 
+inline constexpr int kDefaultParallelism = 4;
+inline constexpr int kMaxParallelism = 32;
+
 struct ReconcileSpec {
   std::chrono::seconds interval = std::chrono::minutes(10);
   bool prune = false;
   bool suspend = false;
+  /// Docker Engine API calls in flight at once (sandbox creates, inspects); 1 = one at a time.
+  int parallelism = kDefaultParallelism;
 };
 
 struct Spec {

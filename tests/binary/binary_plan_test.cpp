@@ -42,10 +42,10 @@ class BinaryPlanTest : public ::testing::Test {
     return BinaryReconciler(o);
   }
 
-  ResourcePlan Plan(bool full_check = false) {
+  ResourcePlan Plan(DriftCheck drift_check = DriftCheck::kInspect) {
     auto r = Reconciler();
     ReconcileContext ctx{desired_, facts_};
-    ctx.full_check = full_check;
+    ctx.drift_check = drift_check;
     return r.Plan(ctx, ReadDeps{clock_, writer_, &http_});
   }
 
@@ -156,7 +156,8 @@ TEST_F(BinaryPlanTest, AnUnchangedIdentityIsTrustedAndAFullCheckHashes) {
   EXPECT_TRUE(Plan().InSync());
   RecordIdentityClaiming(Sha256Hex(kContent));  // a claim that hashing would refute
   EXPECT_TRUE(Plan().InSync()) << "an unchanged identity is trusted without reading the file";
-  const ResourcePlan full = Plan(/*full_check=*/true);
+  EXPECT_TRUE(Plan(DriftCheck::kListed).InSync()) << "run's passes between drift checks trust it too";
+  const ResourcePlan full = Plan(DriftCheck::kFull);
   ASSERT_EQ(full.changes.size(), 1U);
   EXPECT_EQ(full.changes[0].action, Action::kReplace);
   EXPECT_NE(full.changes[0].reason.find("!= recorded " + Sha256Hex(kContent)), std::string::npos)

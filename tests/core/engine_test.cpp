@@ -52,11 +52,11 @@ class ContextProbe final : public Reconciler {
  public:
   std::string_view Name() const override { return "probe"; }
   ResourcePlan DoPlan(ReconcileContext& ctx, const ReadDeps&) override {
-    seen.push_back(ctx.full_check);
+    seen.push_back(ctx.drift_check);
     return {};
   }
   Outcome DoApply(ReconcileContext&, const ResourcePlan&, WriteDeps&) override { return Outcome::Done(0); }
-  std::vector<bool> seen;
+  std::vector<DriftCheck> seen;
 };
 
 class EngineTest : public ::testing::Test {
@@ -101,7 +101,7 @@ TEST_F(EngineTest, DryRunLeavesTheStateDirectoryByteIdentical) {
   EXPECT_NE(applied, drifted);
 }
 
-TEST_F(EngineTest, FullCheckReachesTheReconcilersOnlyWhenAsked) {
+TEST_F(EngineTest, TheDriftCheckAskedForReachesTheReconcilersAndOneShotsInspect) {
   auto probe = std::make_unique<ContextProbe>();
   ContextProbe* seen = probe.get();
   std::vector<std::unique_ptr<Reconciler>> v;
@@ -111,10 +111,10 @@ TEST_F(EngineTest, FullCheckReachesTheReconcilersOnlyWhenAsked) {
   WriteDeps deps{clock_, writer_, nullptr, &host_};
   engine.Apply(d, deps);
   ApplyOptions full;
-  full.full_check = true;
+  full.drift_check = DriftCheck::kFull;
   engine.Apply(d, deps, full);
   Plan(engine, d);
-  EXPECT_EQ(seen->seen, (std::vector<bool>{false, true, false}));
+  EXPECT_EQ(seen->seen, (std::vector<DriftCheck>{DriftCheck::kInspect, DriftCheck::kFull, DriftCheck::kInspect}));
 }
 
 TEST_F(EngineTest, ApplyTwiceReportsNoChangesTheSecondTime) {

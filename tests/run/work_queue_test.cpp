@@ -137,5 +137,24 @@ TEST(WorkQueueTest, JitterStaysWithinTenPercent) {
   EXPECT_EQ(Jittered(seconds(600), 7.0), seconds(660)) << "clamped";
 }
 
+// What a pass of `run` checks (docs/sandboxes.md#drift-checks): everything on the drift-check
+// cadence and when the list cannot show what happened; list-proven state otherwise.
+TEST(WorkQueueTest, FullDriftCheckOnItsCadenceAndForWhatTheListCannotShow) {
+  EXPECT_TRUE(NeedsFullDriftCheck({"desired state changed"}, /*first_pass=*/true));
+  EXPECT_TRUE(NeedsFullDriftCheck({kDriftCheckReason}, false));
+  EXPECT_TRUE(NeedsFullDriftCheck({"proxy exited", kDriftCheckReason}, false));
+  EXPECT_TRUE(NeedsFullDriftCheck({kSighupReason}, false));
+  EXPECT_TRUE(NeedsFullDriftCheck({kEngineBackReason}, false));
+  EXPECT_TRUE(NeedsFullDriftCheck({std::string(kDockerEventReason) + "container update agent-1"}, false));
+  EXPECT_TRUE(NeedsFullDriftCheck({std::string(kDockerEventReason) + "container create agent-1"}, false));
+
+  EXPECT_FALSE(NeedsFullDriftCheck({"desired state changed"}, false));
+  EXPECT_FALSE(NeedsFullDriftCheck({"proxy exited"}, false));
+  EXPECT_FALSE(NeedsFullDriftCheck({"state dir changed: ca.crt"}, false));
+  EXPECT_FALSE(NeedsFullDriftCheck({std::string(kDockerEventReason) + "container die agent-1"}, false));
+  EXPECT_FALSE(NeedsFullDriftCheck({std::string(kDockerEventReason) + "container destroy agent-1"}, false));
+  EXPECT_FALSE(NeedsFullDriftCheck({std::string(kDockerEventReason) + "network disconnect ironward-sandboxes"}, false));
+}
+
 }  // namespace
 }  // namespace ironward::run

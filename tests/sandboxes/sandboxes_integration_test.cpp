@@ -288,5 +288,30 @@ TEST_F(SandboxesIntegrationTest, EnforcementWarnsThenStopsAnUnmanagedContainer) 
   EXPECT_FALSE(Inspect(id).state.running);
 }
 
+// The real client from several threads at once: 4 creates in flight, then 4 inspects in flight.
+TEST_F(SandboxesIntegrationTest, ParallelCreatesOnTheEngineOneFailingAmongThem) {
+  const spec::Sandbox base = desired_.spec.sandboxes[0];
+  desired_.spec.sandboxes.clear();
+  for (int i = 1; i <= 6; ++i) {
+    spec::Sandbox s = base;
+    s.name = Name("par" + std::to_string(i));
+    if (i == 2) s.image = "ironward/no-such-image:0";  // the engine answers 404
+    desired_.spec.sandboxes.push_back(s);
+  }
+  Outcome o = Apply(sandboxes_);
+  EXPECT_EQ(o.kind, Outcome::Kind::kTerminal) << o.message;
+  EXPECT_EQ(o.changed, 5);
+  EXPECT_THAT(o.message, HasSubstr("1 sandbox(es) failed: " + desired_.spec.sandboxes[1].name + ": "));
+  for (int i = 0; i < 6; ++i) {
+    if (i == 1) continue;
+    EXPECT_TRUE(Inspect(desired_.spec.sandboxes[i].name).state.running) << desired_.spec.sandboxes[i].name;
+  }
+  ResourcePlan again = Plan(sandboxes_);
+  ASSERT_FALSE(again.error) << again.error->message;
+  ASSERT_EQ(again.changes.size(), 1U);
+  EXPECT_EQ(again.changes[0].address, ContainerAddress(desired_.spec.sandboxes[1].name));
+  EXPECT_EQ(again.details["running"], 5);
+}
+
 }  // namespace
 }  // namespace ironward::sandboxes

@@ -58,6 +58,7 @@ TEST(LoaderDefaultsTest, MinimalDocumentGetsSpecDefaults) {
   EXPECT_EQ(s.reconcile.interval, std::chrono::minutes(10));
   EXPECT_FALSE(s.reconcile.prune);
   EXPECT_FALSE(s.reconcile.suspend);
+  EXPECT_EQ(s.reconcile.parallelism, 4);
   EXPECT_TRUE(r.warnings.empty()) << testing::Dump(r);
 }
 
@@ -141,8 +142,10 @@ TEST(LoaderDigestTest, ValueChangesChangeTheDigest) {
   std::string renamed = Doc();
   renamed.replace(renamed.find("name: test"), 10, "name: other");
   EXPECT_NE(Load(renamed).state->digest, base);
+  EXPECT_NE(Load(Doc("  reconcile: {parallelism: 8}\n")).state->digest, base);
   // An explicit default is not a change.
   EXPECT_EQ(Load(Doc("    tunnelPort: 9090\n    httpPort: 9091\n")).state->digest, base);
+  EXPECT_EQ(Load(Doc("  reconcile: {parallelism: 4}\n")).state->digest, base);
   EXPECT_EQ(Load(Doc("    upstreamDenyCidrs: default\n")).state->digest, base);
 }
 
@@ -177,6 +180,15 @@ TEST(LoaderFileTest, MissingFileAndDirectoryAreErrorsNotExceptions) {
   r = LoadFile("/tmp");
   ASSERT_EQ(r.errors.size(), 1U);
   EXPECT_NE(r.errors[0].message.find("is a directory"), std::string::npos);
+}
+
+TEST(LoaderReconcileTest, ParallelismIsBetweenOneAndThirtyTwo) {
+  auto eight = Load(Doc("  reconcile:\n    parallelism: 8\n"));
+  ASSERT_TRUE(eight.ok()) << testing::Dump(eight);
+  EXPECT_EQ(eight.state->spec.reconcile.parallelism, 8);
+  EXPECT_TRUE(testing::OnlyError(Load(Doc("  reconcile:\n    parallelism: 0\n")), 10, 18,
+                                 "must be between 1 and 32, got 0"));
+  EXPECT_TRUE(testing::OnlyError(Load(Doc("  reconcile:\n    parallelism: 33\n")), 10, 18, "got 33"));
 }
 
 }  // namespace
