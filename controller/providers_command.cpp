@@ -13,20 +13,15 @@
 #include "controller/cli.h"
 #include "controller/command_support.h"
 #include "state/spec/provider_catalog.h"
+#include "state/encoding.h"
 
 namespace ironward {
 namespace {
 
-std::string JoinComma(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
-}
-
 /// Aligned columns NAME SECRET HOSTS HEADERS (the last one unpadded).
 std::string CatalogTable() {
   std::vector<std::vector<std::string>> rows = {{"NAME", "SECRET", "HOSTS", "HEADERS"}};
-  for (const auto& p : spec::ProviderCatalog()) rows.push_back({p.name, p.secret, JoinComma(p.hosts), JoinComma(p.headers)});
+  for (const auto& p : spec::ProviderCatalog()) rows.push_back({p.name, p.secret, Join(p.hosts), Join(p.headers)});
   std::vector<std::size_t> width(rows.front().size(), 0);
   for (const auto& row : rows) {
     for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());

@@ -92,9 +92,7 @@ int RunWiring(const spec::DesiredState& desired, const WiringOptions& o, const s
     return 1;
   }
   if (wiring->Pending()) {
-    std::string what;
-    for (const auto& p : wiring->pending) what += (what.empty() ? "" : ", ") + p;
-    std::cerr << "Error: this desired state is not applied yet (not there: " << what << "). Run `" << reconcile
+    std::cerr << "Error: this desired state is not applied yet (not there: " << Join(wiring->pending) << "). Run `" << reconcile
               << "` first, then `ironward wiring` again.\n";
     return 1;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "state/spec/validators.h"
+#include "state/encoding.h"
 
 namespace ironward::audit {
 namespace {
@@ -66,9 +67,7 @@ std::string SuggestYaml(const SuggestInput& in) {
     const std::string shown = h.host.empty() ? "(no host)" : h.host;
     const bool by_allowlist = h.rejected_by.empty() || h.rejected_by.count("allowlist") != 0;
     if (!by_allowlist) {
-      std::string by;
-      for (const auto& t : h.rejected_by) by += (by.empty() ? "" : ", ") + t;
-      skipped.push_back(shown + ": rejected by " + by + ", not by the allowlist; allowlisting would not admit it");
+      skipped.push_back(shown + ": rejected by " + Join(h.rejected_by) + ", not by the allowlist; allowlisting would not admit it");
     } else if (const std::string why = spec::CheckHostPattern(h.host); h.host.empty() || !why.empty()) {
       skipped.push_back(shown + ": not usable as a host pattern" + (why.empty() ? "" : " (" + why + ")"));
     } else if (const std::string by = in.spec != nullptr ? AdmittedBy(*in.spec, h.host) : ""; !by.empty()) {

@@ -4,6 +4,7 @@
 
 #include "reconcilers/bitwarden/access_token.h"
 #include "reconcilers/ca/openssl_ca.h"
+#include "state/encoding.h"
 
 namespace ironward::doctor {
 
@@ -76,9 +77,7 @@ Check BitwardenCheck(const spec::Spec& spec, const EnvLookup& env) {
 
 Check SurveyCheck(const harden::BaselineVerdict& verdict, const std::string& fixes) {
   if (verdict.satisfied) return {"survey", Result::kPass, "baseline minimal satisfied", ""};
-  std::string missing;
-  for (const auto& m : verdict.missing) missing += (missing.empty() ? "" : ", ") + m;
-  return {"survey", Result::kWarn, "baseline minimal not met; missing: " + missing,
+  return {"survey", Result::kWarn, "baseline minimal not met; missing: " + Join(verdict.missing),
           (fixes.empty() ? "" : fixes + "; ") + "details: ironward harden --all"};
 }
 

@@ -11,6 +11,7 @@
 
 #include "controller/run/run_daemon.h"
 #include "controller/live_status.h"
+#include "state/encoding.h"
 
 namespace ironward::run {
 Daemon::Daemon(RunOptions options)
@@ -142,8 +143,7 @@ void Daemon::Step() {
   }
   if (state_check_due_ && *state_check_due_ <= now) {
     state_check_due_.reset();
-    std::string names;
-    for (const auto& n : state_changes_) names += (names.empty() ? "" : ", ") + n;
+    const std::string names = Join(state_changes_);
     state_changes_.clear();
     spdlog::info("state directory changed: {}", names);
     queue_.Add(kAllResources, "state dir changed: " + names, now);
