@@ -92,8 +92,8 @@ struct Runtime {
   /// Other processes: run, spawn, /proc identity, signals (reconcilers/io/process.h).
   RealProcesses processes;
   /// ufw and firewalld through their CLIs (reconcilers/host_firewall).
-  hostfw::UfwFirewall ufw{processes};
-  hostfw::FirewalldFirewall firewalld{processes};
+  hostfw::UfwFirewall ufw{processes, std::chrono::seconds(15), &files};
+  hostfw::FirewalldFirewall firewalld{processes, std::chrono::seconds(20), &files, &processes};
 
   /// What planning gets (a dry run, and the re-plan before an apply): the read halves.
   ReadDeps Reads(const state::StateReader& state);

@@ -90,6 +90,33 @@ std::vector<std::string> RichRules(const Opening& o) {
   return out;
 }
 
+bool IsFirewalldCommandLine(const std::string& cmdline) {
+  // The daemon is a Python script: argv[0] is the interpreter (or the script, when exec'd
+  // directly) and argv[1] the script.
+  std::size_t start = 0;
+  for (int i = 0; i < 2 && start < cmdline.size(); ++i) {
+    const std::size_t end = std::min(cmdline.find('\0', start), cmdline.size());
+    const std::string arg = cmdline.substr(start, end - start);
+    const std::size_t slash = arg.rfind('/');
+    if (arg.substr(slash == std::string::npos ? 0 : slash + 1) == "firewalld") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+std::optional<ToolState> FirewalldFirewall::Glance() const {
+  if (files_ == nullptr || processes_ == nullptr) return std::nullopt;
+  auto conf = files_->Read(conf_);
+  if (!conf || !conf->has_value()) return std::nullopt;
+  for (pid_t pid : processes_->ListPids()) {
+    if (IsFirewalldCommandLine(processes_->ReadCommandLine(pid))) return std::nullopt;
+  }
+  ToolState st;
+  st.installed = true;
+  st.detail = "not running";
+  return st;
+}
+
 Result<ToolState> FirewalldFirewall::Observe(const Opening& opening) {
   ToolState st;
   const auto r = runner_.Run({"firewall-cmd", "--list-all-zones"}, timeout_);

@@ -15,11 +15,15 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "reconcilers/host_firewall/host_firewall.h"
 #include "reconcilers/io/command_runner.h"
+#include "reconcilers/io/file_reader.h"
+#include "reconcilers/io/process.h"
 
 namespace ironward::hostfw {
 
@@ -45,12 +49,25 @@ std::string RichRuleOptions(const std::string& verb, const Opening& opening);
 /// The rich rules of the opening, one per port.
 std::vector<std::string> RichRules(const Opening& opening);
 
+/// firewalld's own setting file, present while the package is installed.
+inline constexpr const char* kFirewalldConf = "/etc/firewalld/firewalld.conf";
+/// A /proc command line (NUL-separated) of the firewalld daemon ("python3 /usr/sbin/firewalld …").
+bool IsFirewalldCommandLine(const std::string& cmdline);
+
 class FirewalldFirewall final : public HostFirewall {
  public:
-  explicit FirewalldFirewall(CommandRunner& runner, std::chrono::milliseconds timeout = std::chrono::seconds(20))
-      : runner_(runner), timeout_(timeout) {}
+  /// Glance reads `conf` through `files` and looks for the daemon in `processes` (either null:
+  /// Glance never answers).
+  explicit FirewalldFirewall(CommandRunner& runner, std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                             const FileReader* files = nullptr, const Processes* processes = nullptr,
+                             std::string conf = kFirewalldConf)
+      : runner_(runner), timeout_(timeout), files_(files), processes_(processes), conf_(std::move(conf)) {}
   Tool Kind() const override { return Tool::kFirewalld; }
   Result<ToolState> Observe(const Opening& opening) override;
+  /// Not running when it is installed (its conf exists) and no process runs the firewalld daemon.
+  /// No pid file: Debian's unit starts it with --nopid. Misses a daemon this process cannot see
+  /// (another pid namespace, /proc mounted hidepid): run's drift check always asks the CLI.
+  std::optional<ToolState> Glance() const override;
   Status Allow(const Opening& opening, const std::string& zone) override;
   Status Revoke(const Opening& opening, const std::string& zone) override;
 
@@ -58,6 +75,9 @@ class FirewalldFirewall final : public HostFirewall {
   Status Change(const std::string& verb, const Opening& opening, const std::string& zone);
   CommandRunner& runner_;
   std::chrono::milliseconds timeout_;
+  const FileReader* files_;
+  const Processes* processes_;
+  std::string conf_;
 };
 
 }  // namespace ironward::hostfw

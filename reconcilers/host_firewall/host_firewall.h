@@ -13,6 +13,7 @@
 // (HostFirewallReader); tests use tests/host_firewall/fake_host_firewall.h.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,11 @@ class HostFirewallReader {
   virtual Tool Kind() const = 0;
   /// Errors: the tool is installed but cannot be read (not root, timeout): transient.
   virtual Result<ToolState> Observe(const Opening& opening) = 0;
+  /// What the tool's own files and processes show without running its CLI, when that is enough:
+  /// ufw and firewalld are Python programs, each run costs 150-350 ms, more than the rest of a
+  /// no-op pass. Only ever answers "installed and inactive" (exactly what Observe would say);
+  /// nullopt means "ask the CLI". Passes that must be thorough (run's drift check) skip it.
+  virtual std::optional<ToolState> Glance() const { return std::nullopt; }
 };
 
 /// The reads plus the changes: what Apply gets (WriteDeps::host_firewalls).

@@ -66,10 +66,16 @@ Result<std::optional<Opening>> DesiredOpening(const spec::DesiredState& desired,
 }
 
 Result<std::vector<ObservedTool>> ObserveTools(const std::vector<HostFirewallReader*>& firewalls,
-                                                const Opening& opening) {
+                                                const Opening& opening, bool thorough) {
   std::vector<ObservedTool> out;
   for (HostFirewallReader* f : firewalls) {
     if (f == nullptr) continue;
+    if (!thorough) {
+      if (auto glance = f->Glance()) {
+        out.push_back({f->Kind(), *glance});
+        continue;
+      }
+    }
     auto st = f->Observe(opening);
     if (!st) return st.error().Wrap(ToolStr(f->Kind()));
     if (st->installed) out.push_back({f->Kind(), *st});
@@ -131,7 +137,9 @@ Result<ObservedHostFirewall> HostFirewallReconciler::Observe(const ReconcileCont
   // remove it), else against the desired one. Nothing wanted and nothing recorded: no tool runs.
   const Opening* against = o.wanted ? &*o.desired : (o.record.empty() ? nullptr : &o.record.front().opening);
   if (against != nullptr) {
-    auto tools = ObserveTools(deps.host_firewalls, *against);
+    // Run's drift check asks the CLIs whatever their files say (a Glance can be fooled by a
+    // hand-edited ufw.conf or a firewalld this process cannot see).
+    auto tools = ObserveTools(deps.host_firewalls, *against, ctx.drift_check == DriftCheck::kFull);
     if (!tools) return tools.error();
     o.tools = std::move(*tools);
   }

@@ -76,7 +76,8 @@ HostFirewall* FindFirewall(const std::vector<HostFirewall*>& firewalls, Tool too
 const ObservedTool* FindObserved(const std::vector<ObservedTool>& tools, Tool tool);
 
 /// Observes every installed tool in `firewalls` against `opening` (shared with doctor and down).
+/// `thorough`: always ask the tools' CLIs; otherwise a tool whose Glance proves it inactive is not run.
 Result<std::vector<ObservedTool>> ObserveTools(const std::vector<HostFirewallReader*>& firewalls,
-                                                const Opening& opening);
+                                                const Opening& opening, bool thorough = true);
 
 }  // namespace ironward::hostfw

@@ -151,6 +151,29 @@ Result<ToolState> UfwFirewall::Observe(const Opening& opening) {
   return st;
 }
 
+std::string UfwEnabledSetting(const std::string& conf_text) {
+  std::istringstream in(conf_text);
+  std::string value;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("ENABLED=", 0) != 0) continue;
+    value = line.substr(8);
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())) != 0) value.pop_back();
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+  }
+  return value;  // ufw keeps the last assignment
+}
+
+std::optional<ToolState> UfwFirewall::Glance() const {
+  if (files_ == nullptr) return std::nullopt;
+  auto text = files_->Read(conf_);
+  if (!text || !text->has_value()) return std::nullopt;  // unreadable or absent: the CLI decides
+  if (UfwEnabledSetting(**text) == "yes") return std::nullopt;
+  ToolState st;
+  st.installed = true;
+  st.detail = "inactive";
+  return st;
+}
+
 Status UfwFirewall::Allow(const Opening& opening, const std::string&) {
   return RunOrFail(runner_,
                    Concat(Concat({"ufw", "allow"}, UfwRuleArgs(opening)), {"comment", "ironward " + opening.owner}),

@@ -7,11 +7,14 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "reconcilers/host_firewall/host_firewall.h"
 #include "reconcilers/io/command_runner.h"
+#include "reconcilers/io/file_reader.h"
 
 namespace ironward::hostfw {
 
@@ -36,18 +39,32 @@ Result<UfwStatus> ParseUfwStatus(const std::string& text);
 /// A rule that lets the opening's traffic in (ironward's, or a broader one an operator wrote).
 bool UfwAdmits(const UfwStatus::Rule& rule, const Opening& opening);
 
+/// ufw's own setting file: `ENABLED=yes` is what makes ufw load its rules at boot and what
+/// `ufw enable` / `ufw disable` write.
+inline constexpr const char* kUfwConf = "/etc/ufw/ufw.conf";
+/// The ENABLED value of ufw.conf's text, as ufw reads it (quotes dropped; "" when absent).
+std::string UfwEnabledSetting(const std::string& conf_text);
+
 class UfwFirewall final : public HostFirewall {
  public:
-  explicit UfwFirewall(CommandRunner& runner, std::chrono::milliseconds timeout = std::chrono::seconds(15))
-      : runner_(runner), timeout_(timeout) {}
+  /// `files`: where Glance reads ufw.conf (null: Glance never answers).
+  explicit UfwFirewall(CommandRunner& runner, std::chrono::milliseconds timeout = std::chrono::seconds(15),
+                       const FileReader* files = nullptr, std::string conf = kUfwConf)
+      : runner_(runner), timeout_(timeout), files_(files), conf_(std::move(conf)) {}
   Tool Kind() const override { return Tool::kUfw; }
   Result<ToolState> Observe(const Opening& opening) override;
+  /// Inactive when ufw.conf says ENABLED is not yes. ufw's status really asks whether its chains
+  /// are loaded; they differ only after a hand edit of ufw.conf without `ufw enable`/`disable`
+  /// (then run's drift check, which always asks the CLI, sees the truth).
+  std::optional<ToolState> Glance() const override;
   Status Allow(const Opening& opening, const std::string& where) override;
   Status Revoke(const Opening& opening, const std::string& where) override;
 
  private:
   CommandRunner& runner_;
   std::chrono::milliseconds timeout_;
+  const FileReader* files_;
+  std::string conf_;
 };
 
 /// The command line an operator would run to add it by hand.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ class FakeHostFirewall final : public HostFirewall {
     st.detail = active ? "active, default deny (incoming)" : "inactive";
     return st;
   }
+  std::optional<ToolState> Glance() const override { return glance; }
   Status Allow(const Opening& opening, const std::string& where) override {
     ++allows;
     if (fail_next) return Error::Transient("injected failure");
@@ -59,6 +61,7 @@ class FakeHostFirewall final : public HostFirewall {
   bool fail_observe = false;
   bool fail_next = false;
   std::string zone = "public";
+  std::optional<ToolState> glance;  ///< what Glance answers (its files' word, right or wrong)
   int observes = 0;
   int allows = 0;
   int revokes = 0;

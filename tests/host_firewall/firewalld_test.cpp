@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "reconcilers/host_firewall/firewalld.h"
+#include "tests/fakes/fake_file_reader.h"
 #include "tests/fakes/fake_processes.h"
 #include "tests/support/temp_dir.h"
 
@@ -83,6 +84,30 @@ TEST(FirewalldFirewallTest, NotRunningOrNoSystemBusIsInactiveNotAnError) {
   EXPECT_FALSE(nobus->active);
   runner.Set("firewall-cmd --list-all-zones", CommandResult::Exited(11, "", "Error: ACCESS_DENIED"));
   EXPECT_FALSE(fw.Observe(FwdGw()).ok());
+}
+
+TEST(FirewalldFirewallTest, GlanceSaysNotRunningOnlyWhenNoProcessRunsTheDaemon) {
+  using std::string_literals::operator""s;
+  EXPECT_TRUE(IsFirewalldCommandLine("/usr/bin/python3\0/usr/sbin/firewalld\0--nofork\0--nopid\0"s));
+  EXPECT_TRUE(IsFirewalldCommandLine("/usr/sbin/firewalld\0"s));
+  EXPECT_FALSE(IsFirewalldCommandLine("/usr/bin/python3\0/usr/bin/firewall-cmd\0--state\0"s));
+  EXPECT_FALSE(IsFirewalldCommandLine("vim\0/etc/firewalld/firewalld.conf\0"s));
+  EXPECT_FALSE(IsFirewalldCommandLine(""));
+
+  ::ironward::testing::FakeProcesses procs;
+  FakeFileReader files;
+  FirewalldFirewall fw(procs, std::chrono::seconds(1), &files, &procs, "/etc/firewalld/firewalld.conf");
+  procs.Put(4242, {{'S', 1, 0}, {}, "/usr/bin/python3\0/usr/bin/firewall-cmd\0--state"s, false});
+  EXPECT_FALSE(fw.Glance().has_value()) << "no firewalld.conf: the CLI decides";
+  files.Set("/etc/firewalld/firewalld.conf", "DefaultZone=public\n");
+  auto stopped = fw.Glance();
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_TRUE(stopped->installed);
+  EXPECT_FALSE(stopped->active);
+  EXPECT_EQ(stopped->detail, "not running");
+  procs.Put(4243, {{'S', 1, 0}, {}, "/usr/bin/python3\0/usr/sbin/firewalld\0--nofork\0--nopid"s, false});
+  EXPECT_FALSE(fw.Glance().has_value()) << "the daemon runs: only the CLI knows its zones";
+  EXPECT_TRUE(procs.requests().empty()) << "a glance never runs firewall-cmd";
 }
 
 TEST(FirewalldFirewallTest, AllowAndRevokeChangeRuntimeAndPermanent) {

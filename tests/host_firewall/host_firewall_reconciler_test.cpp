@@ -96,6 +96,30 @@ TEST_F(HostFirewallReconcilerTest, NothingRunsWhenNoToolIsInstalledOrNothingBloc
   EXPECT_TRUE(Record().empty());
 }
 
+TEST_F(HostFirewallReconcilerTest, AToolItsFilesProveInactiveIsNotRunUntilTheDriftCheck) {
+  firewalld_.installed = false;
+  // ufw.conf says ENABLED=no, yet the CLI would say active (a hand edit): what each pass believes.
+  ToolState inactive;
+  inactive.installed = true;
+  inactive.detail = "inactive";
+  ufw_.glance = inactive;
+  EXPECT_TRUE(Plan(reconciler_).InSync()) << Changes(Plan(reconciler_));
+  EXPECT_EQ(ufw_.observes, 0) << "a one-shot pass trusts the glance";
+  EXPECT_EQ(firewalld_.observes, 1) << "a tool without a glance is asked";
+
+  facts_ = Facts{};
+  ReconcileContext full{desired_, facts_, true};
+  full.drift_check = DriftCheck::kFull;
+  const ResourcePlan thorough = reconciler_.Plan(full, Reads());
+  EXPECT_EQ(ufw_.observes, 1) << "the drift check asks the CLI";
+  ASSERT_EQ(thorough.changes.size(), 1U) << Changes(thorough);
+  EXPECT_EQ(thorough.changes[0].address, "host_firewall.ufw[\"" + Desired().bridge + "\"]");
+
+  ufw_.glance.reset();  // ufw.conf says ENABLED=yes: the CLI is asked on every pass
+  EXPECT_FALSE(Plan(reconciler_).InSync());
+  EXPECT_EQ(ufw_.observes, 2);
+}
+
 TEST_F(HostFirewallReconcilerTest, AnOperatorsRuleIsLeftAloneAndNeverRecorded) {
   firewalld_.installed = false;
   ufw_.foreign_admits = true;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "reconcilers/host_firewall/ufw.h"
+#include "tests/fakes/fake_file_reader.h"
 #include "tests/fakes/fake_processes.h"
 
 namespace ironward::hostfw {
@@ -101,6 +102,31 @@ TEST(UfwFirewallTest, ObserveTellsBlockingAdmittedAndNotInstalled) {
   auto denied = ufw.Observe(UfwGw());
   ASSERT_FALSE(denied.ok());
   EXPECT_NE(denied.error().message.find("needs root"), std::string::npos) << denied.error().message;
+}
+
+TEST(UfwFirewallTest, GlanceReadsEnabledFromUfwConfAndNeverRunsTheCli) {
+  EXPECT_EQ(UfwEnabledSetting("# comment\nENABLED=no\nLOGLEVEL=low\n"), "no");
+  EXPECT_EQ(UfwEnabledSetting("ENABLED=\"yes\"  \n"), "yes");
+  EXPECT_EQ(UfwEnabledSetting("ENABLED=no\nENABLED=yes\n"), "yes") << "the last assignment wins";
+  EXPECT_EQ(UfwEnabledSetting("#ENABLED=yes\n"), "");
+
+  ::ironward::testing::FakeProcesses runner;
+  FakeFileReader files;
+  UfwFirewall ufw(runner, std::chrono::seconds(1), &files, "/etc/ufw/ufw.conf");
+  EXPECT_FALSE(ufw.Glance().has_value()) << "no ufw.conf: the CLI decides (not installed is cheap)";
+  files.Set("/etc/ufw/ufw.conf", "ENABLED=no\nLOGLEVEL=low\n");
+  auto off = ufw.Glance();
+  ASSERT_TRUE(off.has_value());
+  EXPECT_TRUE(off->installed);
+  EXPECT_FALSE(off->active || off->blocks || off->admitted);
+  EXPECT_EQ(off->detail, "inactive") << "the words `ufw status` would give";
+  files.Set("/etc/ufw/ufw.conf", "ENABLED=yes\n");
+  EXPECT_FALSE(ufw.Glance().has_value()) << "enabled: only the CLI knows its rules";
+  files.Fail("/etc/ufw/ufw.conf", "permission denied");
+  EXPECT_FALSE(ufw.Glance().has_value());
+  EXPECT_TRUE(runner.requests().empty());
+  UfwFirewall without_files(runner);
+  EXPECT_FALSE(without_files.Glance().has_value());
 }
 
 TEST(UfwFirewallTest, AllowAndRevokeRunTheRuleWithoutAShell) {
