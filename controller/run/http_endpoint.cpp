@@ -1,8 +1,14 @@
 #include "controller/run/http_endpoint.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 
-#include <httplib.h>
+#include <filesystem>
+#include <tuple>
+
+// Defined only where the server is linked in (test programs); `ironward` opens the module.
+extern "C" ironward::run::EndpointServer* ironward_endpoint_server_new(const ironward::run::EndpointHandler* handler)
+    __attribute__((weak));
 
 namespace ironward::run {
 
@@ -65,58 +71,90 @@ std::pair<int, std::string> RenderReadyz(const std::vector<ReadyCheck>& checks, 
 }
 
 HttpEndpoint::HttpEndpoint(ChecksFn checks, MetricsFn metrics, PageFn page)
-    : checks_(std::move(checks)),
-      metrics_(std::move(metrics)),
-      page_(std::move(page)),
-      server_(std::make_unique<httplib::Server>()) {
-  server_->Get("/livez", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  server_->Get("/readyz", [this](const httplib::Request& req, httplib::Response& res) {
-    auto [code, body] = RenderReadyz(checks_(), req.has_param("verbose"));
-    res.status = code;
-    res.set_content(body, "text/plain");
-  });
-  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  if (page_) {
-    server_->Get("/", [this](const httplib::Request&, httplib::Response& res) {
-      // Defence in depth behind the escaping: no script, no external load, no framing.
-      res.set_header("Content-Security-Policy",
-                     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
-                     "frame-ancestors 'none'");
-      res.set_header("X-Content-Type-Options", "nosniff");
-      res.set_header("Referrer-Policy", "no-referrer");
-      res.set_header("Cache-Control", "no-store");
-      res.set_content(page_(), "text/html; charset=utf-8");
-    });
+    : checks_(std::move(checks)), metrics_(std::move(metrics)), page_(std::move(page)) {
+  handler_ = [this](const EndpointRequest& request) { return Route(request); };
+}
+
+EndpointReply HttpEndpoint::Route(const EndpointRequest& request) const {
+  EndpointReply reply;
+  if (request.method != "GET" && request.method != "HEAD") {
+    // Read-only: every other method on every path is refused.
+    reply.status = 405;
+    reply.headers = {{"Allow", "GET, HEAD"}};
+    reply.body = "method not allowed: this endpoint is read-only (GET, HEAD)\n";
+  } else if (request.path == "/livez") {
+    reply.body = "ok\n";
+  } else if (request.path == "/readyz") {
+    std::tie(reply.status, reply.body) = RenderReadyz(checks_(), request.verbose);
+  } else if (request.path == "/metrics") {
+    reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    reply.body = metrics_();
+  } else if (request.path == "/" && page_) {
+    reply.content_type = "text/html; charset=utf-8";
+    // Defence in depth behind the escaping: no script, no external load, no framing.
+    reply.headers = {{"Content-Security-Policy",
+                      "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+                      "frame-ancestors 'none'"},
+                     {"X-Content-Type-Options", "nosniff"},
+                     {"Referrer-Policy", "no-referrer"},
+                     {"Cache-Control", "no-store"}};
+    reply.body = page_();
+  } else {
+    reply.status = 404;
+    reply.body = "not found: this endpoint serves /, /livez, /readyz and /metrics\n";
   }
-  // Read-only: every other method on every path is refused (GET handlers also serve HEAD).
-  const httplib::Server::Handler refuse = [](const httplib::Request&, httplib::Response& res) {
-    res.status = 405;
-    res.set_header("Allow", "GET, HEAD");
-    res.set_content("method not allowed: this endpoint is read-only (GET, HEAD)\n", "text/plain");
-  };
-  server_->Post(".*", refuse);
-  server_->Put(".*", refuse);
-  server_->Patch(".*", refuse);
-  server_->Delete(".*", refuse);
-  server_->Options(".*", refuse);
+  return reply;
+}
+
+Result<EndpointServerFactory> LoadEndpointServerModule(const std::vector<std::string>& paths) {
+  std::string looked;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+      looked += (looked.empty() ? "" : ", ") + path;
+      continue;
+    }
+    // Never closed: the server it makes lives as long as the process.
+    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) return Error::Terminal("cannot load " + path + ": " + ::dlerror());
+    void* entry = ::dlsym(handle, kEndpointServerEntry);
+    if (entry == nullptr) return Error::Terminal(path + " has no " + kEndpointServerEntry + ": not ironward's module");
+    return EndpointServerFactory{reinterpret_cast<EndpointServer* (*)(const EndpointHandler*)>(entry)};
+  }
+  return Error::Terminal(std::string("the HTTP endpoint's module ") + kEndpointServerModule +
+                         " is missing (looked for " + looked +
+                         "): reinstall ironward, or run without --metrics-addr");
+}
+
+std::vector<std::string> EndpointServerModulePaths() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const auto dir = ec ? std::filesystem::path(".") : exe.parent_path();
+  return {(dir / kEndpointServerModule).string(),
+          (dir.parent_path() / "lib" / "ironward" / kEndpointServerModule).string()};
 }
 
 HttpEndpoint::~HttpEndpoint() { Stop(); }
 
 Status HttpEndpoint::Start(const ListenAddr& addr) {
-  if (!server_->bind_to_port(addr.host, addr.port)) {
+  EndpointServerFactory factory{&ironward_endpoint_server_new};  // weak: null unless linked in
+  if (factory.make == nullptr) {
+    auto loaded = LoadEndpointServerModule(EndpointServerModulePaths());
+    if (!loaded) return loaded.error();
+    factory = *loaded;
+  }
+  server_.reset(factory.make(&handler_));
+  if (!server_->Bind(addr.host, addr.port)) {
     return Error::Terminal("cannot listen on " + addr.host + ":" + std::to_string(addr.port) +
                            " for /livez /readyz /metrics (address in use?)");
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] { server_->Serve(); });
   return Status::Ok();
 }
 
 void HttpEndpoint::Stop() {
   if (thread_.joinable()) {
-    server_->stop();
+    server_->Stop();
     thread_.join();
   }
 }

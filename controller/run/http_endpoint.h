@@ -6,6 +6,7 @@
 //   /                 the status page (status_page.h), HTML
 // Read-only: GET and HEAD; any other method gets 405 (Allow: GET, HEAD).
 // Only loopback addresses are accepted: the endpoint has no authentication.
+// The server itself is a module opened at Start (endpoint_server.h: why).
 #pragma once
 
 #include <functional>
@@ -14,11 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "controller/run/endpoint_server.h"
 #include "state/result.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace ironward::run {
 
@@ -40,6 +38,17 @@ struct ReadyCheck {
 /// Renders /readyz: (status code, body).
 std::pair<int, std::string> RenderReadyz(const std::vector<ReadyCheck>& checks, bool verbose);
 
+/// Makes servers: the linked-in one (test programs), else the module's entry point.
+struct EndpointServerFactory {
+  EndpointServer* (*make)(const EndpointHandler*) = nullptr;
+};
+/// Opens the first of `paths` that exists (RTLD_NOW) and finds its entry point. Errors name every
+/// path looked at, or what dlopen/dlsym said: terminal.
+Result<EndpointServerFactory> LoadEndpointServerModule(const std::vector<std::string>& paths);
+/// Where the module is looked for: beside the running executable (a build tree), then in
+/// ../lib/ironward from it (the package: /usr/bin -> /usr/lib/ironward).
+std::vector<std::string> EndpointServerModulePaths();
+
 class HttpEndpoint {
  public:
   using ChecksFn = std::function<std::vector<ReadyCheck>()>;
@@ -52,15 +61,19 @@ class HttpEndpoint {
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
 
-  /// Binds now (so a taken port is an error at startup) and serves on a thread.
+  /// Opens the server (linked in, else the module), binds now (so a taken port is an error at
+  /// startup) and serves on a thread.
   Status Start(const ListenAddr& addr);
   void Stop();
+  /// The answer to one request (what the server sends; exposed for tests).
+  EndpointReply Route(const EndpointRequest& request) const;
 
  private:
   ChecksFn checks_;
   MetricsFn metrics_;
   PageFn page_;
-  std::unique_ptr<httplib::Server> server_;
+  EndpointHandler handler_;
+  std::unique_ptr<EndpointServer> server_;
   std::thread thread_;
 };
 

@@ -17,7 +17,8 @@ contents=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/ironward ./usr/lib/systemd/system/ironward.service ./usr/share/doc/ironward/run.md \
          ./usr/share/doc/ironward/examples/minimal.yaml ./usr/share/bash-completion/completions/ironward \
          ./usr/share/zsh/vendor-completions/_ironward ./usr/share/ironward/grafana-dashboard.json \
-         ./usr/share/ironward/prometheus-rules.yaml ./usr/share/doc/ironward/observability.md; do
+         ./usr/share/ironward/prometheus-rules.yaml ./usr/share/doc/ironward/observability.md \
+         ./usr/lib/ironward/ironward-http.so; do
   grep -q " $f\$" <<<"$contents" || fail "$f is not in the package"
 done
 grep -q ' ./usr/bin/ironward$' <<<"$(grep '^-rwxr-xr-x' <<<"$contents")" || fail "usr/bin/ironward is not 0755"
@@ -31,7 +32,8 @@ deps=$(dpkg-deb -f "$deb" Depends)
 # libssl3 (libcrypto) from shlibdeps; libcurl4, libnftables1 and libsystemd0 are opened with dlopen
 # on first use (reconcilers/io/lazy_library.h), named by packaging/cpack.cmake. yaml-cpp is linked
 # statically when libyaml-cpp.a exists (CMakeLists.txt), so it is not required here.
-for lib in libssl3 libcurl4 libnftables1 libsystemd0; do
+# libcpp-httplib from shlibdeps on the run endpoint's module (controller/run/endpoint_server.h).
+for lib in libssl3 libcurl4 libnftables1 libsystemd0 libcpp-httplib; do
   grep -q "$lib" <<<"$deps" || fail "Depends lacks $lib: $deps"
 done
 dpkg-deb -e "$deb" "$T/control"
@@ -46,7 +48,24 @@ dpkg-deb -x "$deb" "$T/root"
 ver=$("$T/root/usr/bin/ironward" --version)
 # Start-up (issue #18): none of the libraries opened on first use is loaded by the binary itself.
 needed=$(objdump -p "$T/root/usr/bin/ironward" | awk '/NEEDED/ {print $2}')
-if grep -E 'libcurl|libnftables|libsystemd' <<<"$needed"; then fail "the binary links a library it should open on first use"; fi
+if grep -E 'libcurl|libnftables|libsystemd|libcpp-httplib' <<<"$needed"; then fail "the binary links a library it should open on first use"; fi
+# The run endpoint's module is found where the package puts it: /usr/bin/../lib/ironward.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -m 700 "$T/state"
+"$T/root/usr/bin/ironward" --state-dir "$T/state" run -f "$T/root/usr/share/doc/ironward/examples/minimal.yaml" \
+  --metrics-addr "127.0.0.1:$port" >"$T/run.log" 2>&1 &
+run_pid=$!
+live=""
+for _ in $(seq 100); do
+  live=$(curl -sf "http://127.0.0.1:$port/livez" 2>/dev/null) && break
+  kill -0 "$run_pid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -TERM "$run_pid" 2>/dev/null || true
+for _ in $(seq 100); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$run_pid" 2>/dev/null || true
+wait "$run_pid" 2>/dev/null || true
+[ "$live" = ok ] || { cat "$T/run.log" >&2; fail "the packaged 'ironward run --metrics-addr' did not serve /livez"; }
 want=$(dpkg-deb -f "$deb" Version)
 grep -qF "${want%%-*}" <<<"$ver" || fail "ironward --version says '$ver', the package is $want"
 grep -q '^Type=notify$' "$T/root/usr/lib/systemd/system/ironward.service" || fail "unit is not Type=notify"

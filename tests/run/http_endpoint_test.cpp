@@ -1,7 +1,12 @@
 #include "controller/run/http_endpoint.h"
 
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+
+#include <cstring>
+#include <memory>
+#include <thread>
 
 #include "tests/support/ports.h"
 
@@ -81,6 +86,61 @@ TEST(HttpEndpointTest, ServesThePageReadOnly) {
   }
   EXPECT_EQ(c.Get("/metrics")->body, "m 1\n");
   EXPECT_EQ(c.Get("/nonexistent")->status, 404);
+}
+
+TEST(HttpEndpointTest, RoutesWithoutAServer) {
+  HttpEndpoint endpoint([] { return std::vector<ReadyCheck>{{"proxy", false, "down"}}; },
+                        [] { return std::string("m 1\n"); });
+  const EndpointReply ready = endpoint.Route({"GET", "/readyz", true});
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("[-]proxy failed: down"), std::string::npos) << ready.body;
+  EXPECT_EQ(endpoint.Route({"HEAD", "/livez", false}).body, "ok\n");
+  EXPECT_EQ(endpoint.Route({"GET", "/metrics", false}).content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(endpoint.Route({"GET", "/", false}).status, 404) << "no page given";
+  const EndpointReply post = endpoint.Route({"POST", "/livez", false});
+  EXPECT_EQ(post.status, 405);
+  ASSERT_EQ(post.headers.size(), 1U);
+  EXPECT_EQ(post.headers[0], (std::pair<std::string, std::string>{"Allow", "GET, HEAD"}));
+}
+
+TEST(HttpEndpointTest, TheModuleIsOpenedTheWayRunOpensIt) {
+  auto missing = LoadEndpointServerModule({"/nonexistent/a/ironward-http.so", "/nonexistent/b/ironward-http.so"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("/nonexistent/a/ironward-http.so, /nonexistent/b/ironward-http.so"),
+            std::string::npos)
+      << missing.error().message;
+  EXPECT_NE(missing.error().message.find("reinstall ironward"), std::string::npos);
+  Dl_info libc{};
+  ASSERT_NE(::dladdr(reinterpret_cast<void*>(&::strlen), &libc), 0);
+  auto foreign = LoadEndpointServerModule({libc.dli_fname});
+  ASSERT_FALSE(foreign.ok()) << "a shared object without the entry point";
+  EXPECT_NE(foreign.error().message.find("not ironward's module"), std::string::npos) << foreign.error().message;
+
+  auto loaded = LoadEndpointServerModule({"/nonexistent/ironward-http.so", IRONWARD_HTTP_MODULE});
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_NE(loaded->make, &ironward_endpoint_server_new) << "the module's own entry point, not the linked-in one";
+  const EndpointHandler echo = [](const EndpointRequest& r) {
+    EndpointReply reply;
+    reply.body = r.method + " " + r.path + (r.verbose ? " verbose" : "");
+    reply.headers = {{"X-Seen", "1"}};
+    return reply;
+  };
+  std::unique_ptr<EndpointServer> server(loaded->make(&echo));
+  const int port = testing::FreeLoopbackPorts(1, 17200);
+  ASSERT_GT(port, 0);
+  ASSERT_TRUE(server->Bind("127.0.0.1", port));
+  std::thread serving([&] { server->Serve(); });
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(2, 0);
+  auto got = c.Get("/x?verbose");
+  auto put = c.Put("/y", "b", "text/plain");
+  server->Stop();
+  serving.join();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->body, "GET /x verbose");
+  EXPECT_EQ(got->get_header_value("X-Seen"), "1");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->body, "PUT /y");
 }
 
 TEST(HttpEndpointTest, WithoutAPageTheRootIsNotFound) {
