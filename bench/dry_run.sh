@@ -22,7 +22,7 @@ RUNS=${1:-50}
 N=${SANDBOXES:-0}
 B=$(cd "${BENCH_BUILD_DIR:-build-release}" 2>/dev/null && pwd || echo "$PWD/build-release")
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
-  [ -f "$B/CMakeCache.txt" ] || BUILD_TYPE=Release JOBS=${JOBS:-2} scripts/build.sh "$B" >/dev/null
+  [ -f "$B/CMakeCache.txt" ] || TARGETS="ironward iron-proxy-double-0.39.0" BUILD_TYPE=Release JOBS=${JOBS:-2} scripts/build.sh "$B" >/dev/null
   cmake --build "$B" -j "${JOBS:-2}" --target ironward iron-proxy-double-0.39.0 >/dev/null
 fi
 IW=$B/ironward

@@ -19,7 +19,7 @@ else
   B=$PWD/build-release
 fi
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
-  [ -f "$B/CMakeCache.txt" ] || BUILD_TYPE=Release JOBS=${JOBS:-2} scripts/build.sh "$B" >/dev/null
+  [ -f "$B/CMakeCache.txt" ] || TARGETS="ironward iron-proxy-double-0.39.0" BUILD_TYPE=Release JOBS=${JOBS:-2} scripts/build.sh "$B" >/dev/null
   cmake --build "$B" -j "${JOBS:-2}" --target ironward iron-proxy-double-0.39.0 >/dev/null
 fi
 IW=$B/ironward

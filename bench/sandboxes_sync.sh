@@ -15,7 +15,7 @@ shift || true
 COUNTS=${*:-10 100 500}
 PASSES=${PASSES:-5}
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
-  [ -d "$B" ] || BUILD_TYPE=Release JOBS=${JOBS:-2} scripts/build.sh "$B" >/dev/null
+  [ -d "$B" ] || TARGETS=sandboxes_bench BUILD_TYPE=Release JOBS=${JOBS:-2} scripts/build.sh "$B" >/dev/null
   cmake --build "$B" -j "${JOBS:-2}" --target sandboxes_bench >/dev/null
 fi
 if [ -n "${BENCH_DOCKER_HOST:-}" ]; then
