@@ -7,6 +7,7 @@
 #include "controller/apply_run.h"
 #include "controller/cli.h"
 #include "controller/command_support.h"
+#include "controller/library_preload.h"
 #include "controller/plan_file.h"
 #include "state/spec/loader.h"
 #include "state/encoding.h"
@@ -27,6 +28,7 @@ void AddApplyCommand(CLI::App& app, CliContext& ctx) {
       "  ironward reconcile -f gateway.yaml --dry-run --out plan.json   # review it, then:\n"
       "  ironward apply plan.json");
   cmd->callback([&ctx, plan_path, output] {
+    const LibraryPreload preload;  // while the plan is read and the first resources observed
     auto saved = ReadPlanFile(*plan_path);
     if (!saved) {
       std::cerr << "Error: " << saved.error().message << "\n";

@@ -6,8 +6,10 @@
 #include "controller/cli.h"
 #include "controller/cli_conventions.h"
 #include "controller/command_support.h"
+#include "controller/library_preload.h"
 #include "controller/plan_file.h"
 #include "controller/plan_output.h"
+#include "state/encoding.h"
 
 namespace ironward {
 namespace {
@@ -86,6 +88,7 @@ void AddReconcileCommand(CLI::App& app, CliContext& ctx) {
       ctx.exit_code = kUsageExit;
       return;
     }
+    const LibraryPreload preload;  // while the file is read and the first resources observed
     auto desired = LoadDesiredState(o->files, std::cerr);
     if (!desired) {
       ctx.exit_code = 1;

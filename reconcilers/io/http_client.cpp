@@ -117,6 +117,8 @@ int OnProgress(void* userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t,
 
 }  // namespace
 
+void PreloadCurl() { (void)Curl(); }
+
 std::string HttpResponse::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
     if (IEquals(k, name)) return v;

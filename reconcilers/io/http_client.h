@@ -65,6 +65,10 @@ class HttpClient : public HttpReader {
   Result<HttpResponse> Get(const HttpRequest& request) final;
 };
 
+/// Opens libcurl now (it is otherwise opened on the first request; reconcilers/io/lazy_library.h).
+/// Thread-safe: LibraryPreload calls it on a second thread while the first reads the desired state.
+void PreloadCurl();
+
 class CurlHttpClient final : public HttpClient {
  public:
   /// Proxy settings from this process's environment, read now.

@@ -59,6 +59,8 @@ std::string Buffer(const char* text) { return text == nullptr ? std::string() : 
 
 }  // namespace
 
+void LibNftRunner::Preload() { (void)Nft(); }
+
 CommandResult LibNftRunner::Run(const std::vector<std::string>& argv, std::chrono::milliseconds) {
   if (argv.empty() || argv[0] != "nft") {
     return CommandResult::NotFound("LibNftRunner runs only nft, not " + (argv.empty() ? "nothing" : argv[0]));

@@ -24,6 +24,8 @@ class LibNftRunner final : public CommandRunner {
  public:
   /// argv[0] must be "nft"; anything else is kNotFound (this runner runs nothing else).
   CommandResult Run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override;
+  /// Opens libnftables now instead of at the first Run (thread-safe; see LibraryPreload).
+  static void Preload();
 };
 
 }  // namespace ironward::netfilter
