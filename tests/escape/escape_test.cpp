@@ -846,6 +846,39 @@ TEST_F(EscapeDnsRoutingTest, ClientsThatIgnoreProxyVariablesGoThroughTheProxyAnd
             Trim(q.out) + (dns_->Saw(nonce) ? ", sink got it" : ", sink saw nothing"), dns_->Saw(nonce));
   }
 
+  {  // The operator's view: verify's dns-routing row and doctor's routing check on this live setup.
+    const std::string iw = "env " + docker_host_ + " " + Quote(Env("IRONWARD_BIN", IRONWARD_BIN)) + " --state-dir " +
+                           Quote(state_) + " ";
+    const CmdResult verify = Sh(iw + "verify -f " + Quote(spec_) + " --no-record -o json");
+    const auto v = nlohmann::json::parse(verify.out.substr(std::min(verify.out.find('{'), verify.out.size())), nullptr, false);
+    std::string row = "no dns-routing row";
+    bool row_pass = false;
+    if (v.is_object() && v.contains("checks")) {
+      for (const auto& c : v["checks"]) {
+        if (c.value("check", "").rfind("dns-routing", 0) == 0) {
+          row = c.value("got", "") + " (" + c.value("result", "") + ")";
+          row_pass = c.value("result", "") == "pass";
+        }
+      }
+    }
+    Control("control: ironward verify dns-routing row", "resolves to the proxy, answered", row, row_pass);
+    Control("control: ironward verify passes in dns mode", "exit 0", "exit " + std::to_string(verify.code) +
+            (verify.code == 0 ? "" : ": " + Redact(Tail(verify.out, 600))), verify.code == 0);
+    const CmdResult doctor = Sh(iw + "doctor -f " + Quote(spec_) + " -o json");
+    const auto d = nlohmann::json::parse(doctor.out.substr(std::min(doctor.out.find('{'), doctor.out.size())), nullptr, false);
+    std::string check = "no routing check";
+    bool check_pass = false;
+    if (d.is_object() && d.contains("checks")) {
+      for (const auto& c : d["checks"]) {
+        if (c.value("check", "") == "routing") {
+          check = c.value("result", "") + ": " + c.value("detail", "");
+          check_pass = c.value("result", "") == "pass";
+        }
+      }
+    }
+    Control("control: ironward doctor routing check", "pass", check, check_pass);
+  }
+
   // ----- escape cases -----------------------------------------------------------------------
   {
     const std::size_t before443 = https443_->Requests().size(), before80 = http80_->Requests().size();
