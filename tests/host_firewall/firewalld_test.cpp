@@ -13,7 +13,7 @@ std::string Captured() {
   return ::ironward::testing::ReadFile(std::string(IRONWARD_TEST_SOURCE_DIR) + "/firewalld_list_all_zones.txt");
 }
 
-Opening FwdGw(std::vector<int> ports = {9090, 9091}) { return {"iw-test", "172.31.9.0/24", "172.31.9.1", ports, "gw"}; }
+Opening FwdGw(std::vector<int> ports = {9090, 9091}) { return {"iw-test", "172.31.9.0/24", "172.31.9.1", ports, "gw", {}}; }
 
 TEST(FirewalldZonesTest, ParsesTheRealOutput) {
   auto zones = ParseFirewalldZones(Captured());
@@ -83,6 +83,22 @@ TEST(FirewalldFirewallTest, NotRunningOrNoSystemBusIsInactiveNotAnError) {
   EXPECT_FALSE(nobus->active);
   runner.Set("firewall-cmd --list-all-zones", CommandResult::Exited(11, "", "Error: ACCESS_DENIED"));
   EXPECT_FALSE(fw.Observe(FwdGw()).ok());
+}
+
+TEST(FirewalldRichRulesTest, DnsRoutingAddsAUdpRuleForTheDnsPort) {
+  Opening o = FwdGw({9090, 9091, 9095});
+  o.udp_ports = {9094};
+  const auto rules = RichRules(o);
+  ASSERT_EQ(rules.size(), 4U);
+  EXPECT_NE(rules[2].find("port port=\"9095\" protocol=\"tcp\""), std::string::npos) << rules[2];
+  EXPECT_EQ(rules[3], "rule family=\"ipv4\" source address=\"172.31.9.0/24\" destination address=\"172.31.9.1\" port "
+                      "port=\"9094\" protocol=\"udp\" accept");
+  EXPECT_EQ(o.Describe(), "iw-test -> 172.31.9.1:9090,9091,9095/tcp, 9094/udp");
+  // The record round-trips with its UDP ports; an older record without them still reads.
+  auto back = Opening::FromJson(o.ToJson());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, o);
+  EXPECT_FALSE(FwdGw().ToJson().contains("udp_ports"));
 }
 
 TEST(FirewalldFirewallTest, AllowAndRevokeChangeRuntimeAndPermanent) {
