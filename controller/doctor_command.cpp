@@ -100,6 +100,9 @@ std::vector<doctor::Check> RunChecks(const std::vector<std::string>& files, cons
   if (desired) {
     checks.push_back(doctor::HostFirewallCheck(*desired, processes, hints));
     checks.push_back(SandboxReachOf(*desired, docker, hints));
+    checks.push_back(doctor::RoutingCheck(desired->spec, processes, [](const std::string& ip, std::uint16_t port) {
+      return doctor::QueryA(ip, port);
+    }, hints));
     checks.push_back(doctor::BitwardenCheck(desired->spec, [](const std::string& name) -> std::optional<std::string> {
       const char* v = std::getenv(name.c_str());
       return v ? std::optional<std::string>(v) : std::nullopt;
@@ -107,6 +110,7 @@ std::vector<doctor::Check> RunChecks(const std::vector<std::string>& files, cons
   } else {
     checks.push_back(doctor::SkippedForDesiredState("host-firewall"));
     checks.push_back(doctor::SkippedForDesiredState("sandbox-reach"));
+    checks.push_back(doctor::SkippedForDesiredState("routing"));
     checks.push_back(doctor::SkippedForDesiredState("bitwarden"));
   }
   checks.push_back(SurveyOf(state_dir));
@@ -122,7 +126,7 @@ void AddDoctorCommand(CLI::App& app, CliContext& ctx) {
   AddDesiredFileOption(cmd, files.get(), "Desired-state YAML (apiVersion ironward.dev/v1)");
   cmd->add_option("--output,-o", *output, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->footer(
-      "Checks: desired-state, proxy, docker, ca, host-firewall, sandbox-reach, bitwarden, survey\n"
+      "Checks: desired-state, proxy, docker, ca, host-firewall, sandbox-reach, routing, bitwarden, survey\n"
       "(docs/doctor.md).\n"
       "Each is pass, warn, fail or skip; every non-pass has a fix: line with a command to run.\n"
       "Read-only: it changes nothing (sandbox-reach runs a short-lived probe container, removed after),\n"

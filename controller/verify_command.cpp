@@ -91,6 +91,14 @@ Result<ProbeSetup> Prepare(const spec::DesiredState& desired, const VerifyOption
     break;
   }
 
+  if (spec.enforcement.RoutesDns()) {
+    auto gw = proxy_config::GatewayOf(spec.enforcement.network_subnet);
+    if (!gw) return gw.error();
+    p.inputs.dns_proxy_ip = *gw;
+    p.spec.host.dns = {*gw};  // like a sandbox: the proxy's DNS is the resolver
+    const std::string port = p.inputs.direct_target.substr(p.inputs.direct_target.rfind(':') + 1);
+    p.inputs.direct_steered = port == "80" || port == "443";
+  }
   p.spec.cmd = {"sh", "-c", verify::BuildProbeScript(p.inputs)};
   // No NO_PROXY: loopback and IMDS must go to the proxy to be refused there.
   p.spec.env = {"HTTPS_PROXY=" + https_proxy, "https_proxy=" + https_proxy, "HTTP_PROXY=" + http_proxy,
@@ -239,7 +247,9 @@ void AddVerifyCommand(CLI::App& app, CliContext& ctx) {
       ->capture_default_str();
   cmd->footer(
       "Checks: direct-egress (blocked), allowlisted (reached upstream via the proxy), token-swap,\n"
-      "not-allowlisted (403 from the proxy), loopback and imds via the proxy (refused).\n"
+      "not-allowlisted (403 from the proxy), loopback and imds via the proxy (refused); with\n"
+      "enforcement.routing dns or both also dns-routing (the allowed URL without any proxy resolves to the\n"
+      "proxy and is answered; a direct target on port 80/443 is then steered to the proxy and refused).\n"
       "The probe runs on the sandbox network (enforcement.network: internal) or the default bridge,\n"
       "with the proxy variables and the ironward CA like a sandbox, and is always removed.\n"
       "The result goes to status.json under \"verify\" (see `ironward status`).\n"

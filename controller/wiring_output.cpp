@@ -23,6 +23,7 @@ std::vector<std::string> DockerArgs(const WiringDoc& doc) {
   std::vector<std::string> args;
   if (!doc.network.empty()) args.push_back("--network=" + doc.network);
   for (const auto& h : s.host.extra_hosts) args.push_back("--add-host=" + h);
+  for (const auto& d : s.host.dns) args.push_back("--dns=" + d);  // enforcement.routing dns/both
   for (const auto& b : s.host.binds) args.push_back("--volume=" + b);
   for (const auto& e : s.env) args.push_back("--env=" + e);
   for (const auto& c : s.host.cap_drop) args.push_back("--cap-drop=" + c);
@@ -69,6 +70,11 @@ std::string RenderComposeOverride(const WiringDoc& doc) {
     y << YAML::Key << "extra_hosts" << YAML::Value << YAML::BeginSeq;
     for (const auto& h : s.host.extra_hosts) y << YAML::DoubleQuoted << h;
     y << YAML::EndSeq;
+    if (!s.host.dns.empty()) {
+      y << YAML::Key << "dns" << YAML::Value << YAML::BeginSeq;
+      for (const auto& d : s.host.dns) y << YAML::DoubleQuoted << d;
+      y << YAML::EndSeq;
+    }
     if (!doc.network.empty()) {
       y << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq << doc.network << YAML::EndSeq;
     }
@@ -116,6 +122,7 @@ nlohmann::json RenderWiringJson(const WiringDoc& doc) {
           {"env", env},
           {"mounts", mounts},
           {"extra_hosts", s.host.extra_hosts},
+          {"dns", s.host.dns},
           {"cap_drop", s.host.cap_drop},
           {"security_opt", s.host.security_opt},
           {"init", s.host.init},

@@ -50,4 +50,13 @@ Check HostFirewallCheck(const spec::DesiredState& desired, CommandRunner& runner
 /// Name of a skipped check when the desired state did not load.
 Check SkippedForDesiredState(const std::string& name);
 
+/// routing.cpp: one DNS A query for a throwaway name to ip:port; the first A answer ("" for an
+/// answer without one), nullopt when nothing answered in time.
+std::optional<std::string> QueryA(const std::string& ip, std::uint16_t port,
+                                  std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
+using DnsQueryFn = std::function<std::optional<std::string>(const std::string& ip, std::uint16_t port)>;
+/// routing: the enforcement.routing mode; with dns/both, fail when the proxy's DNS does not answer
+/// the gateway's address on gateway:dnsPort or the nat chain is missing.
+Check RoutingCheck(const spec::Spec& spec, CommandRunner& runner, const DnsQueryFn& query, const Hints& hints);
+
 }  // namespace ironward::doctor

@@ -178,6 +178,7 @@ std::string EncodeCreateSpec(const ContainerCreateSpec& spec) {
   };
   if (spec.host.pids_limit > 0) host["PidsLimit"] = spec.host.pids_limit;
   if (!spec.host.cap_add.empty()) host["CapAdd"] = spec.host.cap_add;
+  if (!spec.host.dns.empty()) host["Dns"] = spec.host.dns;
   if (!spec.host.network_mode.empty()) host["NetworkMode"] = spec.host.network_mode;
   if (!spec.restart_policy.empty()) host["RestartPolicy"] = {{"Name", spec.restart_policy}};
   json exposed = json::object();
@@ -279,6 +280,7 @@ Result<ContainerInfo> DecodeContainerInfo(std::string_view body) {
     h.privileged = Bool(hc, "Privileged");
     h.network_mode = Str(hc, "NetworkMode");
     h.extra_hosts = StrVec(hc, "ExtraHosts");
+    h.dns = StrVec(hc, "Dns");
     h.readonly_rootfs = Bool(hc, "ReadonlyRootfs");
     h.port_bindings = PortBindingsFrom(Field(hc, "PortBindings"));
     h.restart_policy = Str(Field(hc, "RestartPolicy"), "Name");

@@ -101,6 +101,7 @@ struct HostConfig {  ///< HostConfig of an inspected container
   bool privileged = false;
   std::string network_mode;
   std::vector<std::string> extra_hosts;  ///< as given ("host.docker.internal:host-gateway")
+  std::vector<std::string> dns;          ///< HostConfig.Dns (resolvers; [] = the engine's default)
   bool readonly_rootfs = false;
   std::vector<PortBinding> port_bindings;  ///< HostConfig.PortBindings, sorted
   std::string restart_policy;              ///< RestartPolicy.Name ("" or "no" = none)
@@ -144,6 +145,7 @@ struct ContainerCreateSpec {
   struct Host {
     std::vector<std::string> binds;        ///< "src:dst[:ro]"
     std::vector<std::string> extra_hosts;  ///< "name:ip" or "name:host-gateway"
+    std::vector<std::string> dns;          ///< resolvers (HostConfig.Dns); [] = omitted
     bool init = true;
     std::int64_t memory = 0;      ///< bytes, 0 = unlimited
     std::int64_t nano_cpus = 0;   ///< 1e9 = one CPU, 0 = unlimited

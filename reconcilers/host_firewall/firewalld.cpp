@@ -81,11 +81,19 @@ const FirewalldZone* ZoneFor(const std::vector<FirewalldZone>& zones, const Open
   return nullptr;
 }
 
+/// Each port of the opening with its protocol, TCP first: the order RichRules follows.
+std::vector<std::pair<int, std::string>> PortsWithProto(const Opening& o) {
+  std::vector<std::pair<int, std::string>> out;
+  for (int p : o.ports) out.emplace_back(p, "tcp");
+  for (int p : o.udp_ports) out.emplace_back(p, "udp");
+  return out;
+}
+
 std::vector<std::string> RichRules(const Opening& o) {
   std::vector<std::string> out;
-  for (int p : o.ports) {
+  for (const auto& [p, proto] : PortsWithProto(o)) {
     out.push_back("rule family=\"ipv4\" source address=\"" + o.subnet + "\" destination address=\"" + o.gateway +
-                  "\" port port=\"" + std::to_string(p) + "\" protocol=\"tcp\" accept");
+                  "\" port port=\"" + std::to_string(p) + "\" protocol=\"" + proto + "\" accept");
   }
   return out;
 }
@@ -149,8 +157,9 @@ Result<ToolState> FirewalldFirewall::Observe(const Opening& opening) {
   st.detail = "running, zone " + zone->name + " (target " + zone->target + ")";
   bool all = true;
   const auto rules = RichRules(opening);
+  const auto ports = PortsWithProto(opening);
   for (std::size_t i = 0; i < rules.size(); ++i) {
-    const bool port_open = Contains(zone->ports, std::to_string(opening.ports[i]) + "/tcp");
+    const bool port_open = Contains(zone->ports, std::to_string(ports[i].first) + "/" + ports[i].second);
     all = all && (port_open || Contains(zone->rich_rules, rules[i]));
   }
   st.admitted = !st.blocks || all;

@@ -5,16 +5,37 @@
 
 namespace ironward::hostfw {
 
-std::string Opening::PortList() const {
+namespace {
+
+std::string Join(const std::vector<int>& ports) {
   std::string out;
   for (int p : ports) out += (out.empty() ? "" : ",") + std::to_string(p);
   return out;
 }
 
-std::string Opening::Describe() const { return bridge + " -> " + gateway + ":" + PortList() + "/tcp"; }
+Result<std::vector<int>> Ports(const nlohmann::json& list) {
+  std::vector<int> out;
+  for (const auto& p : list) {
+    if (!p.is_number_integer() || p.get<int>() < 1 || p.get<int>() > 65535) return Error::Terminal("bad port");
+    out.push_back(p.get<int>());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::string Opening::PortList() const { return Join(ports); }
+std::string Opening::UdpPortList() const { return Join(udp_ports); }
+
+std::string Opening::Describe() const {
+  return bridge + " -> " + gateway + ":" + PortList() + "/tcp" + (udp_ports.empty() ? "" : ", " + UdpPortList() + "/udp");
+}
 
 nlohmann::json Opening::ToJson() const {
-  return {{"bridge", bridge}, {"subnet", subnet}, {"gateway", gateway}, {"ports", ports}, {"owner", owner}};
+  nlohmann::json j = {{"bridge", bridge}, {"subnet", subnet}, {"gateway", gateway}, {"ports", ports}, {"owner", owner}};
+  if (!udp_ports.empty()) j["udp_ports"] = udp_ports;  // only then: older records stay byte-identical
+  return j;
 }
 
 Result<Opening> Opening::FromJson(const nlohmann::json& j) {
@@ -28,11 +49,15 @@ Result<Opening> Opening::FromJson(const nlohmann::json& j) {
   o.gateway = j["gateway"].get<std::string>();
   o.owner = j["owner"].get<std::string>();
   if (!j.contains("ports") || !j["ports"].is_array()) return Error::Terminal("missing list 'ports'");
-  for (const auto& p : j["ports"]) {
-    if (!p.is_number_integer() || p.get<int>() < 1 || p.get<int>() > 65535) return Error::Terminal("bad port");
-    o.ports.push_back(p.get<int>());
+  auto tcp = Ports(j["ports"]);
+  if (!tcp) return tcp.error();
+  o.ports = *tcp;
+  if (j.contains("udp_ports")) {
+    if (!j["udp_ports"].is_array()) return Error::Terminal("'udp_ports' is not a list");
+    auto udp = Ports(j["udp_ports"]);
+    if (!udp) return udp.error();
+    o.udp_ports = *udp;
   }
-  std::sort(o.ports.begin(), o.ports.end());
   return o;
 }
 

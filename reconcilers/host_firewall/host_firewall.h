@@ -25,19 +25,23 @@
 namespace ironward::hostfw {
 
 /// The one accept ironward needs: TCP in on the sandbox bridge, from the sandbox subnet, to the
-/// gateway's proxy ports.
+/// gateway's proxy ports; with enforcement.routing dns/both also the https port (TCP) and the
+/// proxy's DNS port (UDP).
 struct Opening {
   std::string bridge;      ///< host interface of the sandbox network ("iw-1a2b3c4d")
   std::string subnet;      ///< enforcement.networkSubnet
   std::string gateway;     ///< its .1, where the proxy listens
-  std::vector<int> ports;  ///< proxy.tunnelPort and proxy.httpPort, ascending, no duplicates
+  std::vector<int> ports;  ///< TCP: tunnelPort, httpPort (+ httpsPort), ascending, no duplicates
   std::string owner;       ///< metadata.name: ufw's rule comment is "ironward <owner>"
+  std::vector<int> udp_ports;  ///< UDP: dnsPort with DNS routing; [] otherwise (and in older records)
 
   bool operator==(const Opening&) const = default;
-  /// "iw-1a2b3c4d -> 172.30.99.1:9090,9091/tcp"
+  /// "iw-1a2b3c4d -> 172.30.99.1:9090,9091/tcp" (", 9094/udp" with UDP ports)
   std::string Describe() const;
   /// "9090,9091"
   std::string PortList() const;
+  /// "9094" (the UDP ports)
+  std::string UdpPortList() const;
   nlohmann::json ToJson() const;
   static Result<Opening> FromJson(const nlohmann::json& j);
 };

@@ -59,6 +59,10 @@ Result<std::optional<Opening>> DesiredOpening(const spec::DesiredState& desired,
   o.subnet = spec.enforcement.network_subnet;
   o.gateway = *gateway;
   o.ports = {spec.proxy.tunnel_port, spec.proxy.http_port};
+  if (spec.enforcement.RoutesDns()) {  // the nat chain DNATs 443 and UDP 53 to these
+    o.ports.push_back(spec.proxy.https_port);
+    o.udp_ports = {spec.proxy.dns_port};
+  }
   std::sort(o.ports.begin(), o.ports.end());
   o.ports.erase(std::unique(o.ports.begin(), o.ports.end()), o.ports.end());
   o.owner = desired.name;

@@ -119,17 +119,22 @@ Result<UfwStatus> ParseUfwStatus(const std::string& text) {
   return s;
 }
 
-bool UfwAdmits(const UfwStatus::Rule& r, const Opening& o) {
+bool UfwAdmits(const UfwStatus::Rule& r, const Opening& o, const std::string& proto) {
   if (r.v6 || r.action != "ALLOW" || (r.direction != "" && r.direction != "IN")) return false;
   if (!r.iface.empty() && r.iface != o.bridge) return false;
   if (r.to != "Anywhere" && r.to != o.gateway && r.to != o.gateway + "/32") return false;
-  if (!r.proto.empty() && r.proto != "tcp") return false;
+  if (!r.proto.empty() && r.proto != proto) return false;
   if (r.from != "Anywhere" && r.from != o.subnet) return false;
-  return CoversPorts(r.ports, o.ports);
+  return CoversPorts(r.ports, proto == "udp" ? o.udp_ports : o.ports);
 }
 
-std::vector<std::string> UfwRuleArgs(const Opening& o) {
-  return {"in", "on", o.bridge, "from", o.subnet, "to", o.gateway, "port", o.PortList(), "proto", "tcp"};
+std::vector<std::string> UfwRuleArgs(const Opening& o, const std::string& proto) {
+  return {"in", "on", o.bridge, "from", o.subnet, "to", o.gateway, "port",
+          proto == "udp" ? o.UdpPortList() : o.PortList(), "proto", proto};
+}
+
+std::vector<std::string> UfwProtos(const Opening& o) {
+  return o.udp_ports.empty() ? std::vector<std::string>{"tcp"} : std::vector<std::string>{"tcp", "udp"};
 }
 
 Result<ToolState> UfwFirewall::Observe(const Opening& opening) {
@@ -147,7 +152,12 @@ Result<ToolState> UfwFirewall::Observe(const Opening& opening) {
   }
   st.blocks = status->incoming != "allow";
   st.detail = "active, default " + (status->incoming.empty() ? std::string("?") : status->incoming) + " (incoming)";
-  for (const auto& rule : status->rules) st.admitted = st.admitted || UfwAdmits(rule, opening);
+  st.admitted = true;  // every protocol's ports by some rule
+  for (const auto& proto : UfwProtos(opening)) {
+    bool any = false;
+    for (const auto& rule : status->rules) any = any || UfwAdmits(rule, opening, proto);
+    st.admitted = st.admitted && any;
+  }
   return st;
 }
 
@@ -175,21 +185,34 @@ std::optional<ToolState> UfwFirewall::Glance() const {
 }
 
 Status UfwFirewall::Allow(const Opening& opening, const std::string&) {
-  return RunOrFail(runner_,
-                   Concat(Concat({"ufw", "allow"}, UfwRuleArgs(opening)), {"comment", "ironward " + opening.owner}),
-                   timeout_);
+  for (const auto& proto : UfwProtos(opening)) {
+    Status s = RunOrFail(runner_,
+                         Concat(Concat({"ufw", "allow"}, UfwRuleArgs(opening, proto)),
+                                {"comment", "ironward " + opening.owner}),
+                         timeout_);
+    if (!s) return s;
+  }
+  return Status::Ok();
 }
 
 Status UfwFirewall::Revoke(const Opening& opening, const std::string&) {
   // Deleting by the rule's own words needs no confirmation; a rule that is already gone is
   // "Could not delete non-existent rule" with exit 0.
-  return RunOrFail(runner_, Concat({"ufw", "--force", "delete", "allow"}, UfwRuleArgs(opening)), timeout_);
+  for (const auto& proto : UfwProtos(opening)) {
+    Status s = RunOrFail(runner_, Concat({"ufw", "--force", "delete", "allow"}, UfwRuleArgs(opening, proto)), timeout_);
+    if (!s) return s;
+  }
+  return Status::Ok();
 }
 
 std::string UfwAllowCommand(const Opening& opening) {
-  std::string cmd = "ufw allow";
-  for (const auto& a : UfwRuleArgs(opening)) cmd += " " + a;
-  return cmd + " comment 'ironward " + opening.owner + "'";
+  std::string out;
+  for (const auto& proto : UfwProtos(opening)) {
+    std::string cmd = "ufw allow";
+    for (const auto& a : UfwRuleArgs(opening, proto)) cmd += " " + a;
+    out += (out.empty() ? "" : " && ") + cmd + " comment 'ironward " + opening.owner + "'";
+  }
+  return out;
 }
 
 }  // namespace ironward::hostfw

@@ -36,8 +36,9 @@ struct UfwStatus {
   std::vector<Rule> rules;
 };
 Result<UfwStatus> ParseUfwStatus(const std::string& text);
-/// A rule that lets the opening's traffic in (ironward's, or a broader one an operator wrote).
-bool UfwAdmits(const UfwStatus::Rule& rule, const Opening& opening);
+/// A rule that lets the opening's `proto` traffic in (ironward's, or a broader one an operator
+/// wrote): its TCP ports, or with "udp" its UDP ports.
+bool UfwAdmits(const UfwStatus::Rule& rule, const Opening& opening, const std::string& proto = "tcp");
 
 /// ufw's own setting file: `ENABLED=yes` is what makes ufw load its rules at boot and what
 /// `ufw enable` / `ufw disable` write.
@@ -69,7 +70,8 @@ class UfwFirewall final : public HostFirewall {
 
 /// The command line an operator would run to add it by hand.
 std::string UfwAllowCommand(const Opening& opening);
-/// The argv of the rule, after `ufw allow` / `ufw delete allow` (exposed for tests).
-std::vector<std::string> UfwRuleArgs(const Opening& opening);
+/// The argv of the rule, after `ufw allow` / `ufw delete allow` (exposed for tests): one rule per
+/// protocol, "udp" only when the opening has UDP ports.
+std::vector<std::string> UfwRuleArgs(const Opening& opening, const std::string& proto = "tcp");
 
 }  // namespace ironward::hostfw

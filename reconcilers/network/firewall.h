@@ -26,11 +26,12 @@ struct RuleSpec {
 
 /// A base chain of our table.
 struct ChainSpec {
-  std::string name;           ///< "input", "forward"
-  std::string hook;           ///< "input", "forward"
+  std::string name;           ///< "input", "forward", "prerouting"
+  std::string hook;           ///< "input", "forward", "prerouting"
   int priority = 0;           ///< 0 = filter
   std::string policy = "accept";
   std::vector<RuleSpec> rules;
+  std::string type = "filter";  ///< "filter" | "nat" (the DNS-routing DNAT chain)
 };
 
 /// The whole desired table.
@@ -42,7 +43,7 @@ struct TableSpec {
 /// What is in the table now, as nft reports it.
 struct ObservedChain {
   std::string name;
-  std::string type;    ///< "filter"
+  std::string type;    ///< "filter" | "nat"
   std::string hook;    ///< "" for a regular chain
   int priority = 0;
   std::string policy;  ///< "" for a regular chain

@@ -11,6 +11,15 @@
 // network_reconciler.cpp.
 namespace ironward::network {
 
+netfilter::SandboxRulesInput RulesInputFor(const spec::Spec& spec, const std::string& bridge, const std::string& gateway) {
+  netfilter::SandboxRulesInput in{bridge, gateway, {spec.proxy.tunnel_port, spec.proxy.http_port}, std::nullopt};
+  if (spec.enforcement.RoutesDns()) {
+    in.steering = netfilter::DnsSteering{spec.enforcement.network_subnet, spec.proxy.dns_port, spec.proxy.http_port,
+                                         spec.proxy.https_port};
+  }
+  return in;
+}
+
 Result<NetworkActions> ComputeActions(const spec::Spec& spec, const ObservedNetwork& o) {
   NetworkActions a;
   const auto& e = spec.enforcement;
@@ -69,8 +78,7 @@ Result<NetworkActions> ComputeActions(const spec::Spec& spec, const ObservedNetw
     }
   }
 
-  netfilter::SandboxRulesInput rules{a.bridge, a.gateway, {spec.proxy.tunnel_port, spec.proxy.http_port}};
-  auto table = netfilter::BuildSandboxTable(rules);
+  auto table = netfilter::BuildSandboxTable(RulesInputFor(spec, a.bridge, a.gateway));
   if (!table) return table.error();
   a.desired_table = *table;
   if (!o.table) {

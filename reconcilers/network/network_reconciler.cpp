@@ -268,7 +268,7 @@ Outcome NetworkReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan&, W
   }
 
   // 3. The firewall, for the bridge the network really has.
-  auto table = netfilter::BuildSandboxTable({bridge, actions->gateway, {spec.proxy.tunnel_port, spec.proxy.http_port}});
+  auto table = netfilter::BuildSandboxTable(RulesInputFor(spec, bridge, actions->gateway));
   if (!table) return Outcome::Failed(table.error(), "InvalidSpec");
   const bool bridge_moved = bridge != actions->bridge;
   if (actions->table == NetworkActions::TableOp::kReplace || bridge_moved) {

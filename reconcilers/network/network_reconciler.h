@@ -20,6 +20,7 @@
 
 #include "reconcilers/docker/docker_types.h"
 #include "reconcilers/network/firewall.h"
+#include "reconcilers/network/ruleset.h"
 #include "reconcilers/reconciler.h"
 
 namespace ironward::network {
@@ -79,6 +80,10 @@ struct NetworkActions {
   std::optional<netfilter::TableSpec> desired_table;
   bool Empty() const { return network == NetOp::kNone && table == TableOp::kNone && attachments.empty(); }
 };
+
+/// The firewall's inputs for `spec` on this bridge and gateway: the proxy's tunnel and http ports,
+/// and with enforcement.routing dns/both the DNAT of DNS, 80 and 443 to its dns/http/https ports.
+netfilter::SandboxRulesInput RulesInputFor(const spec::Spec& spec, const std::string& bridge, const std::string& gateway);
 
 /// Pure: desired + observed -> actions. Invalid-spec errors (bad subnet) come back as Error.
 Result<NetworkActions> ComputeActions(const spec::Spec& spec, const ObservedNetwork& observed);

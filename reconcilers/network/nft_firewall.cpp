@@ -85,7 +85,7 @@ Result<std::string> RenderNftScript(const TableSpec& table, const std::string& t
       return Error::Terminal("firewall: invalid chain '" + chain.name + "'");
     }
     out += "  chain " + chain.name + " {\n";
-    out += "    type filter hook " + chain.hook + " priority " + std::to_string(chain.priority) + "; policy " +
+    out += "    type " + chain.type + " hook " + chain.hook + " priority " + std::to_string(chain.priority) + "; policy " +
            chain.policy + ";\n";
     for (const auto& rule : chain.rules) {
       if (Unsafe(rule.text, true) || Unsafe(rule.comment, false)) {

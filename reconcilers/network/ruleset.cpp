@@ -16,6 +16,45 @@ RuleSpec Rule(const std::string& chain, const std::string& id, std::string text)
   return RuleSpec{std::move(text), "ironward " + id + " " + hash};
 }
 
+bool IsIpv4(const std::string& text) {
+  in_addr addr{};
+  return ::inet_pton(AF_INET, text.c_str(), &addr) == 1;
+}
+
+bool IsIpv4Cidr(const std::string& text) {
+  const auto slash = text.find('/');
+  if (slash == std::string::npos || !IsIpv4(text.substr(0, slash))) return false;
+  const std::string bits = text.substr(slash + 1);
+  return !bits.empty() && bits.size() <= 2 && std::all_of(bits.begin(), bits.end(), ::isdigit) && std::stoi(bits) <= 32;
+}
+
+std::string PortSet(std::vector<std::uint16_t> ports) {
+  std::sort(ports.begin(), ports.end());
+  ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
+  std::string set;
+  for (auto p : ports) set += (set.empty() ? "" : ", ") + std::to_string(p);
+  return set;
+}
+
+/// enforcement.routing dns/both: DNAT of the sandbox's DNS (UDP), HTTP and HTTPS to the proxy. Traffic
+/// to another sandbox (same subnet, not the gateway) is left alone, whether or not bridged
+/// packets reach this hook (br_netfilter).
+ChainSpec SteeringChain(const std::string& br, const std::string& gateway, const DnsSteering& st) {
+  // Priority -100 (dstnat): the usual place for DNAT, so the filter chains see the new address.
+  ChainSpec nat{"prerouting", "prerouting", -100, "accept", {}, "nat"};
+  const auto rule = [&](const std::string& id, const std::string& text) {
+    nat.rules.push_back(Rule("prerouting", id, "iifname " + br + " " + text));
+  };
+  rule("steer-skip-peers", "ip daddr " + st.subnet + " ip daddr != " + gateway + " return");
+  const std::string dns = gateway + ":" + std::to_string(st.dns_port);
+  // iron-proxy's DNS server is UDP only (every supported version), so only UDP is steered; TCP
+  // 53 anywhere stays dropped like any other port (its answers never need TCP: one A record).
+  rule("steer-dns", "udp dport 53 dnat ip to " + dns);
+  rule("steer-http", "tcp dport 80 dnat ip to " + gateway + ":" + std::to_string(st.http_port));
+  rule("steer-https", "tcp dport 443 dnat ip to " + gateway + ":" + std::to_string(st.https_port));
+  return nat;
+}
+
 }  // namespace
 
 bool IsInterfaceName(const std::string& name) {
@@ -33,11 +72,18 @@ Result<TableSpec> BuildSandboxTable(const SandboxRulesInput& in) {
     return Error::Invalid("firewall: gateway '" + in.gateway + "' is not an IPv4 address");
   }
   if (in.allowed_ports.empty()) return Error::Invalid("firewall: no proxy ports to allow");
-  std::vector<std::uint16_t> ports = in.allowed_ports;
-  std::sort(ports.begin(), ports.end());
-  ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
-  std::string port_set;
-  for (auto p : ports) port_set += (port_set.empty() ? "" : ", ") + std::to_string(p);
+  std::vector<std::uint16_t> tcp_ports = in.allowed_ports;
+  if (in.steering) {
+    if (!IsIpv4Cidr(in.steering->subnet)) {
+      return Error::Invalid("firewall: subnet '" + in.steering->subnet + "' is not an IPv4 CIDR");
+    }
+    if (in.steering->dns_port == 0 || in.steering->http_port == 0 || in.steering->https_port == 0) {
+      return Error::Invalid("firewall: DNS routing needs the proxy's dns, http and https ports");
+    }
+    tcp_ports.push_back(in.steering->https_port);
+    tcp_ports.push_back(in.steering->http_port);
+  }
+  const std::string port_set = PortSet(tcp_ports);
   const std::string br = "\"" + in.bridge + "\"";
 
   // Priority -5: ahead of Docker's and the host's filter chains (0), so our counters see every
@@ -47,6 +93,11 @@ Result<TableSpec> BuildSandboxTable(const SandboxRulesInput& in) {
   input.rules.push_back(Rule("input", "input-established", "iifname " + br + " ct state established,related accept"));
   input.rules.push_back(
       Rule("input", "input-proxy", "iifname " + br + " ip daddr " + in.gateway + " tcp dport { " + port_set + " } accept"));
+  if (in.steering) {
+    input.rules.push_back(Rule("input", "input-proxy-dns",
+                               "iifname " + br + " ip daddr " + in.gateway + " udp dport " +
+                                   std::to_string(in.steering->dns_port) + " accept"));
+  }
   // Everything else from a sandbox to the host: other ports, other host addresses, DNS, IPv6.
   input.rules.push_back(Rule("input", "input-drop", "iifname " + br + " counter drop"));
   // The proxy has no authentication of its own (a proxy token only names a provider): its ports on
@@ -56,6 +107,11 @@ Result<TableSpec> BuildSandboxTable(const SandboxRulesInput& in) {
   input.rules.push_back(Rule("input", "input-proxy-foreign",
                              "iifname != \"lo\" iifname != " + br + " ip daddr " + in.gateway + " tcp dport { " +
                                  port_set + " } counter drop"));
+  if (in.steering) {
+    input.rules.push_back(Rule("input", "input-proxy-dns-foreign",
+                               "iifname != \"lo\" iifname != " + br + " ip daddr " + in.gateway + " udp dport " +
+                                   std::to_string(in.steering->dns_port) + " counter drop"));
+  }
 
   ChainSpec forward{"forward", "forward", -5, "accept", {}};
   // Through the host to anywhere else (internet, LAN, other Docker networks), both directions.
@@ -66,6 +122,7 @@ Result<TableSpec> BuildSandboxTable(const SandboxRulesInput& in) {
   TableSpec table;
   table.chains.push_back(std::move(input));
   table.chains.push_back(std::move(forward));
+  if (in.steering) table.chains.push_back(SteeringChain(br, in.gateway, *in.steering));
   return table;
 }
 
@@ -80,9 +137,9 @@ std::vector<std::string> CompareTable(const TableSpec& desired, const TableState
       continue;
     }
     const ObservedChain& got = *it->second;
-    if (got.hook != want.hook || got.priority != want.priority || got.policy != want.policy || got.type != "filter") {
-      diffs.push_back("chain " + want.name + " is hook " + got.hook + " priority " + std::to_string(got.priority) +
-                      " policy " + got.policy + ", want hook " + want.hook + " priority " +
+    if (got.hook != want.hook || got.priority != want.priority || got.policy != want.policy || got.type != want.type) {
+      diffs.push_back("chain " + want.name + " is " + got.type + " hook " + got.hook + " priority " + std::to_string(got.priority) +
+                      " policy " + got.policy + ", want " + want.type + " hook " + want.hook + " priority " +
                       std::to_string(want.priority) + " policy " + want.policy);
     }
     chains.erase(it);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,21 @@
 
 namespace ironward::netfilter {
 
+/// enforcement.routing dns/both: a sandbox's DNS (UDP 53), HTTP (TCP 80) and HTTPS (TCP
+/// 443) to any address off its own subnet are DNATed to the proxy's listeners on the gateway, so
+/// tools that ignore proxy variables still go through the proxy (and DNS never leaves the host).
+struct DnsSteering {
+  std::string subnet;  ///< the sandbox network ("172.30.99.0/24"): traffic inside it is not steered
+  std::uint16_t dns_port = 0;    ///< the proxy's dns.listen port (UDP)
+  std::uint16_t http_port = 0;   ///< http_listen (plain HTTP by Host)
+  std::uint16_t https_port = 0;  ///< https_listen (TLS by SNI)
+};
+
 struct SandboxRulesInput {
   std::string bridge;   ///< host interface of the sandbox network ("iw-1a2b3c4d")
   std::string gateway;  ///< its IPv4 address (where the proxy listens)
   std::vector<std::uint16_t> allowed_ports;  ///< the proxy's tunnel and http ports
+  std::optional<DnsSteering> steering = std::nullopt;  ///< nullopt: routing proxy-variables (no nat chain)
 };
 
 /// The desired table. Each rule's comment is "ironward <id> <hash>", the hash covering the

@@ -1,5 +1,6 @@
 #include "reconcilers/network/verify_probe.h"
 
+#include <cstdlib>
 #include <sstream>
 
 namespace ironward::verify {
@@ -19,7 +20,14 @@ struct Line {
   std::string connect = "000";
 };
 
-std::map<std::string, Line> ParseLines(const std::string& out, std::string* swap) {
+struct DnsLine {
+  bool found = false;
+  int exit = -1;
+  std::string remote_ip = "none";
+  std::string code = "000";
+};
+
+std::map<std::string, Line> ParseLines(const std::string& out, std::string* swap, DnsLine* dns) {
   std::map<std::string, Line> lines;
   std::istringstream in(out);
   std::string line;
@@ -29,6 +37,13 @@ std::map<std::string, Line> ParseLines(const std::string& out, std::string* swap
     ls >> tag >> name;
     if (tag == "IWSWAP") {
       *swap = name;
+    } else if (tag == "IWDNS") {
+      dns->found = true;
+      dns->exit = std::atoi(name.c_str());
+      std::string ip, code;
+      ls >> ip >> code;
+      dns->remote_ip = ip.rfind("ip=", 0) == 0 && ip.size() > 3 ? ip.substr(3) : "none";
+      dns->code = code.rfind("code=", 0) == 0 && code.size() > 5 ? code.substr(5) : "000";
     } else if (tag == "IWCHECK") {
       Line l;
       l.found = true;
@@ -60,6 +75,17 @@ CheckRow Row(std::string check, std::string expected, std::string got, bool pass
 
 }  // namespace
 
+std::string DnsRoutingUrl(const ProbeInputs& in) {
+  if (in.dns_proxy_ip.empty()) return "";
+  std::string host = HostOfUrl(in.allowed_url);
+  host = host.substr(0, host.rfind(':') == std::string::npos || host.back() == ']' ? host.size() : host.rfind(':'));
+  // Names the container resolves without DNS (its /etc/hosts) and IP literals say nothing about it.
+  const bool literal = !host.empty() && host.find_first_not_of("0123456789.") == std::string::npos;
+  if (host.empty() || host == "localhost" || literal || host.front() == '[') return "";
+  // The default port of the scheme: only 80 and 443 are steered to the proxy.
+  return (in.allowed_url.rfind("http://", 0) == 0 ? "http://" : "https://") + host + "/";
+}
+
 std::string HostOfUrl(const std::string& url) {
   const auto scheme = url.find("://");
   if (scheme == std::string::npos) return "";
@@ -79,8 +105,8 @@ std::string BuildProbeScript(const ProbeInputs& in) {
       "p() { n=$1; shift; r=$(curl -sS -o \"$B\" -w '%{http_code} %{http_connect}' --connect-timeout 5 --max-time 15 "
       "\"$@\" 2>/dev/null); e=$?; echo \"IWCHECK $n $e ${r:-000 000}\"; }\n";
   // Direct: no proxy at all; 7 (refused), 28 (timeout), 6 (no DNS) mean blocked.
-  s += "curl -s --noproxy '*' -o /dev/null --connect-timeout 3 --max-time 5 " + Quote("http://" + in.direct_target + "/") +
-       "; echo \"IWCHECK direct $? 000 000\"\n";
+  s += "r=$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --connect-timeout 3 --max-time 5 " +
+       Quote("http://" + in.direct_target + "/") + "); echo \"IWCHECK direct $? ${r:-000} 000\"\n";
   if (!in.allowed_url.empty()) {
     s += "rm -f \"$B\"\n";
     if (!in.token_header.empty()) {
@@ -97,6 +123,11 @@ std::string BuildProbeScript(const ProbeInputs& in) {
     s += kTokenEnv;
     s += "\"*) true;; *) false;; esac; then echo 'IWSWAP no'; else echo 'IWSWAP yes'; fi\n";
   }
+  if (const std::string url = DnsRoutingUrl(in); !url.empty()) {
+    // No proxy at all: the name must resolve to the proxy (its DNS) and the connection land there.
+    s += "r=$(curl -sS --noproxy '*' -o /dev/null -w 'ip=%{remote_ip} code=%{http_code}' --connect-timeout 5 "
+         "--max-time 15 " + Quote(url) + " 2>/dev/null); echo \"IWDNS $? ${r:-ip= code=000}\"\n";
+  }
   s += "p denied " + Quote(in.denied_url) + "\n";
   s += "p loopback https://127.0.0.1/\n";
   s += "p imds https://169.254.169.254/latest/meta-data/\n";
@@ -106,7 +137,8 @@ std::string BuildProbeScript(const ProbeInputs& in) {
 
 std::vector<CheckRow> EvaluateProbe(const ProbeInputs& in, const std::string& probe_stdout) {
   std::string swap;
-  const auto lines = ParseLines(probe_stdout, &swap);
+  DnsLine dns;
+  const auto lines = ParseLines(probe_stdout, &swap, &dns);
   auto get = [&lines](const std::string& n) {
     auto it = lines.find(n);
     return it == lines.end() ? Line{} : it->second;
@@ -115,11 +147,18 @@ std::vector<CheckRow> EvaluateProbe(const ProbeInputs& in, const std::string& pr
 
   const Line direct = get("direct");
   const bool blocked = direct.found && (direct.exit == 7 || direct.exit == 28 || direct.exit == 6);
+  // With DNS routing, 80/443 anywhere land on the proxy: plain HTTP to its https listener fails the
+  // exchange (curl 52/56/35, or Go's 400), to its http listener an IP is refused (403).
+  const bool steered = in.direct_steered && direct.found && !blocked &&
+                       (direct.exit == 52 || direct.exit == 56 || direct.exit == 35 || direct.code == "400" ||
+                        direct.code == "403");
   rows.push_back(Row("direct-egress " + in.direct_target, "blocked",
                      !direct.found ? "no result"
                      : blocked     ? "blocked (curl exit " + std::to_string(direct.exit) + ")"
+                     : steered     ? "steered to the proxy and refused (curl exit " + std::to_string(direct.exit) +
+                                     ", HTTP " + direct.code + ")"
                                    : "connected (curl exit " + std::to_string(direct.exit) + ")",
-                     blocked));
+                     blocked || steered));
 
   if (in.allowed_url.empty()) {
     rows.push_back(Row("allowlisted", "reached upstream", "no allowlisted host to try (use --allowed-url)", false));
@@ -136,6 +175,25 @@ std::vector<CheckRow> EvaluateProbe(const ProbeInputs& in, const std::string& pr
     } else {
       rows.push_back(Row("token-swap", "token replaced",
                          swap == "yes" ? "token replaced" : "empty response: cannot tell", swap == "yes" && reached));
+    }
+  }
+
+  if (!in.dns_proxy_ip.empty()) {
+    const std::string url = DnsRoutingUrl(in);
+    const std::string check = "dns-routing " + HostOfUrl(url.empty() ? in.allowed_url : url);
+    const std::string expected = "resolves to the proxy " + in.dns_proxy_ip + ", answered";
+    if (url.empty()) {
+      rows.push_back(CheckRow{check, expected,
+                              in.allowed_url.empty() ? "no allowlisted host to try (use --allowed-url)"
+                                                     : "not a DNS name (use --allowed-url https://<allowlisted name>/)",
+                              "skipped"});
+    } else {
+      const bool answered = dns.found && dns.remote_ip == in.dns_proxy_ip && dns.code != "000";
+      std::string got = !dns.found              ? "no result"
+                        : dns.exit == 6         ? "name did not resolve (curl exit 6)"
+                        : dns.remote_ip == "none" ? "no connection (curl exit " + std::to_string(dns.exit) + ")"
+                                                  : "resolved to " + dns.remote_ip + ", HTTP " + dns.code;
+      rows.push_back(Row(check, expected, got, answered));
     }
   }
 

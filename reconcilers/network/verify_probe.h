@@ -13,6 +13,9 @@
 //   not-allowlisted --denied-url through the proxy                              expected: 403 from proxy
 //   loopback        https://127.0.0.1/ through the proxy                        expected: refused (403/502)
 //   imds            https://169.254.169.254/ through the proxy                  expected: refused (403/502)
+//   dns-routing     with enforcement.routing dns/both: https://<allowed host>/   expected: resolves to the proxy,
+//                   (its default port) without any proxy (curl --noproxy '*'),   answered
+//                   through the sandbox's resolver and the firewall's DNAT
 #pragma once
 
 #include <map>
@@ -30,13 +33,20 @@ struct ProbeInputs {
   bool token_bearer = true;    ///< "Bearer <token>" (Authorization) or the bare token
   std::string denied_url;
   bool echo_upstream = false;
+  /// enforcement.routing dns/both: the gateway the proxy's DNS answers every name with ("" = not
+  /// routed by DNS: no dns-routing row).
+  std::string dns_proxy_ip;
+  /// The direct target's port is one the firewall steers to the proxy (80/443 with DNS routing):
+  /// an answer refused by the proxy then counts as blocked too.
+  bool direct_steered = false;
 };
 
 /// The env var the probe reads the proxy token from (never on the command line).
 inline constexpr const char* kTokenEnv = "IRONWARD_VERIFY_TOKEN";
 
 /// `sh -c` script; each check prints one line "IWCHECK <name> <curl exit> <http_code> <http_connect>",
-/// the body check prints "IWSWAP <yes|no|empty>".
+/// the body check prints "IWSWAP <yes|no|empty>", the dns-routing check "IWDNS <curl exit> ip=<remote ip>
+/// code=<http_code>".
 std::string BuildProbeScript(const ProbeInputs& in);
 
 struct CheckRow {
@@ -51,6 +61,9 @@ std::vector<CheckRow> EvaluateProbe(const ProbeInputs& in, const std::string& pr
 
 bool AllPassed(const std::vector<CheckRow>& rows);
 
+/// The dns-routing row's URL: the allowed URL's scheme and host on its default port (only 80/443
+/// are steered), "" without DNS routing or when the host is localhost or an IP literal (skipped).
+std::string DnsRoutingUrl(const ProbeInputs& in);
 /// Host[:port] of an http(s) URL ("" when it is not one).
 std::string HostOfUrl(const std::string& url);
 /// `verify`'s default allowlisted URL: https:// on the first host sure to be allowlisted (a

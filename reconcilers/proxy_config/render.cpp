@@ -134,7 +134,29 @@ Result<Rendered> RenderProxyConfig(const RenderInputs& in) {
   if (in.bind_ip.empty() || in.bind_ip == "0.0.0.0") return Error::Invalid("refusing to render a 0.0.0.0 listener");
 
   YAML::Node root;
-  if (version.AtLeast(0, 43)) {
+  const bool routes_dns = in.desired->spec.enforcement.RoutesDns();
+  if (routes_dns) {
+    // enforcement.routing dns/both: the sandboxes' resolver. The firewall DNATs the sandbox
+    // bridge's port 53 to dnsPort and 80/443 to httpPort/httpsPort, all on the gateway (bind_ip:
+    // the loader requires bind: sandbox-network), and every name not passed through or recorded
+    // is answered with that address.
+    if (version.AtLeast(0, 43)) root["dns"]["enabled"] = true;
+    root["dns"]["listen"] = HostPort(in.bind_ip, proxy.dns_port);
+    root["dns"]["proxy_ip"] = in.bind_ip;
+    const auto& dns = in.desired->spec.dns;
+    if (!dns.passthrough.empty()) root["dns"]["passthrough"] = StringList(dns.passthrough);
+    if (!dns.records.empty()) {
+      YAML::Node records(YAML::NodeType::Sequence);
+      for (const auto& r : dns.records) {
+        YAML::Node rec;
+        rec["name"] = r.name;
+        rec["type"] = r.type;
+        rec["value"] = r.value;
+        records.push_back(rec);
+      }
+      root["dns"]["records"] = records;
+    }
+  } else if (version.AtLeast(0, 43)) {
     root["dns"]["enabled"] = false;
   } else {
     // DNS cannot be disabled before 0.43: park it on loopback (we never use interception).
@@ -142,7 +164,8 @@ Result<Rendered> RenderProxyConfig(const RenderInputs& in) {
     root["dns"]["proxy_ip"] = "127.0.0.1";
   }
   root["proxy"]["http_listen"] = HostPort(in.bind_ip, proxy.http_port);
-  root["proxy"]["https_listen"] = HostPort("127.0.0.1", proxy.https_port);  // always bound; unused
+  // Always bound; with DNS routing it terminates the sandboxes' TLS by SNI, else parked on loopback.
+  root["proxy"]["https_listen"] = HostPort(routes_dns ? in.bind_ip : "127.0.0.1", proxy.https_port);
   root["proxy"]["tunnel_listen"] = HostPort(in.bind_ip, proxy.tunnel_port);
   root["proxy"]["upstream_deny_cidrs"] = StringList(proxy.upstream_deny_cidrs);  // [] = explicitly none
   if (proxy.upstream_response_header_timeout) {  // every supported version has it (Go duration)

@@ -28,17 +28,16 @@ bool Contains(const std::vector<std::string>& list, const std::string& value) {
 
 std::vector<std::pair<std::string, std::string>> EgressEnv(const EgressWiring& w,
                                                            const std::vector<std::string>& no_proxy) {
-  const std::string https = w.HttpsProxyUrl();
-  const std::string http = w.HttpProxyUrl();
-  std::string bypass = kNoProxy;
-  for (const auto& name : no_proxy) bypass += "," + name;
-  return {
-      {"HTTPS_PROXY", https},
-      {"https_proxy", https},
-      {"HTTP_PROXY", http},
-      {"http_proxy", http},
-      {"NO_PROXY", bypass},
-      {"no_proxy", bypass},
+  std::vector<std::pair<std::string, std::string>> env;
+  if (w.proxy_variables) {  // routing dns: none of them (the resolver and the firewall route instead)
+    const std::string https = w.HttpsProxyUrl();
+    const std::string http = w.HttpProxyUrl();
+    std::string bypass = kNoProxy;
+    for (const auto& name : no_proxy) bypass += "," + name;
+    env = {{"HTTPS_PROXY", https}, {"https_proxy", https}, {"HTTP_PROXY", http},
+           {"http_proxy", http},   {"NO_PROXY", bypass},   {"no_proxy", bypass}};
+  }
+  const std::vector<std::pair<std::string, std::string>> trust = {
       {"SSL_CERT_FILE", w.ca_path},
       {"REQUESTS_CA_BUNDLE", w.ca_path},
       {"CURL_CA_BUNDLE", w.ca_path},
@@ -47,6 +46,8 @@ std::vector<std::pair<std::string, std::string>> EgressEnv(const EgressWiring& w
       {"NODE_OPTIONS", "--use-openssl-ca"},
       {w.marker_env, "1"},
   };
+  env.insert(env.end(), trust.begin(), trust.end());
+  return env;
 }
 
 std::string SpecDigest(const spec::Sandbox& s, const EgressWiring& w) {
@@ -71,6 +72,8 @@ std::string SpecDigest(const spec::Sandbox& s, const EgressWiring& w) {
       {"extra_hosts", w.extra_hosts},
   };
   if (!options.empty()) j["options"] = options;
+  // Only with DNS routing, so that sandboxes without it keep their digest.
+  if (!w.dns_servers.empty()) j["dns"] = w.dns_servers;
   return Sha256Hex(j.dump());
 }
 
@@ -81,6 +84,7 @@ void Wire(docker::ContainerCreateSpec& c, const EgressWiring& w, const std::vect
   for (const auto& [k, v] : w.tokens) c.env.push_back(k + "=" + v);
   c.host.binds.push_back(CaBind(w));
   c.host.extra_hosts = w.extra_hosts;
+  c.host.dns = w.dns_servers;
   c.host.init = true;
   c.host.cap_drop = {"ALL"};
   c.host.security_opt = {kNoNewPrivileges};
@@ -169,6 +173,7 @@ std::vector<std::string> DriftOf(const docker::ContainerInfo& a, const docker::C
       std::set<std::string>(want.host.extra_hosts.begin(), want.host.extra_hosts.end())) {
     d.push_back("extra hosts");
   }
+  if (h.dns != want.host.dns) d.push_back("dns servers");
   for (const auto& kv : want.env) {
     const std::string key = kv.substr(0, kv.find('='));
     auto have = a.EnvValue(key);

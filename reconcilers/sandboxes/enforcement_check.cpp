@@ -60,8 +60,10 @@ std::string WithoutTrailingSlash(std::string p) {
 
 std::vector<std::string> Violations(const docker::ContainerInfo& c, const PolicyInputs& in, const MountPolicy& policy) {
   std::vector<std::string> out;
-  CheckProxyVar(c, "HTTPS_PROXY", "https_proxy", {in.tunnel_port}, in.proxy_hosts, out);
-  CheckProxyVar(c, "HTTP_PROXY", "http_proxy", {in.http_port, in.tunnel_port}, in.proxy_hosts, out);
+  if (in.proxy_variables) {
+    CheckProxyVar(c, "HTTPS_PROXY", "https_proxy", {in.tunnel_port}, in.proxy_hosts, out);
+    CheckProxyVar(c, "HTTP_PROXY", "http_proxy", {in.http_port, in.tunnel_port}, in.proxy_hosts, out);
+  }
 
   const docker::MountPoint* ca = nullptr;
   for (const auto& m : c.mounts) {

@@ -23,6 +23,9 @@ struct PolicyInputs {
   std::string ca_host_path;  ///< the CA a compliant container mounts ("" = any source)
   std::string ca_path;       ///< where it is mounted inside (spec.wiring.caPath)
   std::string token_env_prefix;  ///< spec.wiring.tokenEnvPrefix
+  /// false with enforcement.routing: dns (the firewall and the proxy's DNS route the container;
+  /// wiring sets no proxy variables, so their absence is no violation).
+  bool proxy_variables = true;
   /// With enforcement.network: internal, the sandbox network: a policed container attached to
   /// any other network has a way out that bypasses the proxy. "" = not checked.
   std::string sandbox_network;

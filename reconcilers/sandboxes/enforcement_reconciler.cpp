@@ -27,6 +27,7 @@ PolicyInputs InputsFrom(const ReconcileContext& ctx) {
   if (f.config() && f.config()->http_port != 0) in.http_port = f.config()->http_port;
   in.ca_path = spec.wiring.ca_path;
   in.token_env_prefix = spec.wiring.token_env_prefix;
+  in.proxy_variables = spec.enforcement.InjectsProxyVariables();
   if (spec.enforcement.network == spec::NetworkMode::kInternal) in.sandbox_network = spec.enforcement.network_name;
   in.proxy_hosts.insert("host.docker.internal");
   if (f.config() && !f.config()->bind_address.empty()) in.proxy_hosts.insert(f.config()->bind_address);

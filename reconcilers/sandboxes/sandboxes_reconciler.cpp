@@ -45,6 +45,8 @@ nlohmann::json After(const spec::Sandbox& s, const EgressWiring& w) {
           {"https_proxy", w.NetworkPending() ? std::string(kKnownAfterApply) : w.HttpsProxyUrl()},
           {"network", w.network_mode},
           {"tokens", tokens}};
+  if (!w.proxy_variables) after.erase("https_proxy");  // routing dns: not set in the sandbox
+  if (!w.dns_servers.empty()) after["dns"] = w.dns_servers;
   // secretEnv: digests only, never a value.
   for (const auto& [var, secret] : s.secret_env) {
     nlohmann::json v = kKnownAfterApply;

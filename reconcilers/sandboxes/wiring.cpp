@@ -58,6 +58,7 @@ Result<EgressWiring> CollectWiring(const ReconcileContext& ctx) {
   w.ca_path = spec.wiring.ca_path;
   w.token_env_prefix = spec.wiring.token_env_prefix;
   w.marker_env = spec.wiring.marker_env;
+  w.proxy_variables = spec.enforcement.InjectsProxyVariables();
 
   // Proxy address and ports: the published config; the spec's ports while it is pending.
   w.tunnel_port = spec.proxy.tunnel_port;
@@ -78,6 +79,7 @@ Result<EgressWiring> CollectWiring(const ReconcileContext& ctx) {
     } else {
       w.proxy_host = f.network()->gateway;
       w.extra_hosts.push_back("host.docker.internal:" + f.network()->gateway);
+      if (spec.enforcement.RoutesDns()) w.dns_servers.push_back(f.network()->gateway);
     }
   } else {
     w.network_mode = "bridge";

@@ -26,6 +26,11 @@ struct EgressWiring {
   std::uint16_t http_port = 0;
   std::string network_mode;     ///< "bridge" or the sandbox network's name
   std::vector<std::string> extra_hosts;
+  /// enforcement.routing dns/both: the container's resolver is the proxy's DNS (the gateway, whose
+  /// port 53 the firewall steers to it). Empty otherwise (the engine's default).
+  std::vector<std::string> dns_servers;
+  /// enforcement.routing: the proxy variables are set (proxy-variables, both) or not (dns).
+  bool proxy_variables = true;
   std::string ca_host_path;     ///< the trust bundle (or ca.crt) on the host
   std::string ca_digest;        ///< sha256 of its bytes ("" pending)
   std::int64_t token_rotation = 0;

@@ -149,6 +149,13 @@ nlohmann::json ToJson(const DesiredState& state) {
   if (s.enforcement.require_digest) spec["enforcement"]["requireDigest"] = true;
   if (s.reconcile.parallelism != kDefaultParallelism) spec["reconcile"]["parallelism"] = s.reconcile.parallelism;
   if (s.enforcement.host_firewall == HostFirewallMode::kOff) spec["enforcement"]["hostFirewall"] = "off";
+  // Likewise only when DNS routing is on (its default with network internal + bind sandbox-network).
+  if (s.enforcement.RoutesDns()) spec["enforcement"]["routing"] = ToString(s.enforcement.routing);
+  if (!s.dns.IsDefault()) {
+    json records = json::array();
+    for (const DnsRecord& r : s.dns.records) records.push_back({{"name", r.name}, {"type", r.type}, {"value", r.value}});
+    spec["dns"] = {{"passthrough", s.dns.passthrough}, {"records", records}};
+  }
   // Only when set: existing desired states keep their digests (a digest change reads as an edit).
   if (!s.wiring.IsDefault()) {
     spec["wiring"] = {{"profile", s.wiring.profile.empty() ? "ironward" : s.wiring.profile},

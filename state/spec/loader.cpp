@@ -97,6 +97,8 @@ void ParseDocument(Diag& diag, const YAML::Node& root, DesiredState* out) {
   if (auto f = spec.Get("wiring")) detail::ParseWiring(diag, *f, &s.wiring);
   if (auto f = spec.Get("sandboxes")) detail::ParseSandboxes(diag, *f, s.wiring, &s.sandboxes);
   if (auto f = spec.Get("reconcile")) detail::ParseReconcile(diag, *f, &s.reconcile);
+  if (auto f = spec.Get("dns")) detail::ParseDns(diag, *f, &s.dns);
+  detail::CheckRouting(diag, &s);
   detail::CrossCheck(diag, s);
 }
 

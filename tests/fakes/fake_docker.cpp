@@ -219,6 +219,7 @@ ContainerInfo FakeDocker::InfoOf(const Container& c) const {
   hc.init = h.init;
   hc.network_mode = h.network_mode.empty() ? "default" : h.network_mode;
   hc.extra_hosts = h.extra_hosts;
+  hc.dns = h.dns;
   hc.readonly_rootfs = h.readonly_rootfs;
   hc.port_bindings = c.spec.ports;
   std::sort(hc.port_bindings.begin(), hc.port_bindings.end());

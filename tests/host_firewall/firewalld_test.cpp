@@ -14,7 +14,7 @@ std::string Captured() {
   return ::ironward::testing::ReadFile(std::string(IRONWARD_TEST_SOURCE_DIR) + "/firewalld_list_all_zones.txt");
 }
 
-Opening FwdGw(std::vector<int> ports = {9090, 9091}) { return {"iw-test", "172.31.9.0/24", "172.31.9.1", ports, "gw"}; }
+Opening FwdGw(std::vector<int> ports = {9090, 9091}) { return {"iw-test", "172.31.9.0/24", "172.31.9.1", ports, "gw", {}}; }
 
 TEST(FirewalldZonesTest, ParsesTheRealOutput) {
   auto zones = ParseFirewalldZones(Captured());
@@ -108,6 +108,22 @@ TEST(FirewalldFirewallTest, GlanceSaysNotRunningOnlyWhenNoProcessRunsTheDaemon) 
   procs.Put(4243, {{'S', 1, 0}, {}, "/usr/bin/python3\0/usr/sbin/firewalld\0--nofork\0--nopid"s, false});
   EXPECT_FALSE(fw.Glance().has_value()) << "the daemon runs: only the CLI knows its zones";
   EXPECT_TRUE(procs.requests().empty()) << "a glance never runs firewall-cmd";
+}
+
+TEST(FirewalldRichRulesTest, DnsRoutingAddsAUdpRuleForTheDnsPort) {
+  Opening o = FwdGw({9090, 9091, 9095});
+  o.udp_ports = {9094};
+  const auto rules = RichRules(o);
+  ASSERT_EQ(rules.size(), 4U);
+  EXPECT_NE(rules[2].find("port port=\"9095\" protocol=\"tcp\""), std::string::npos) << rules[2];
+  EXPECT_EQ(rules[3], "rule family=\"ipv4\" source address=\"172.31.9.0/24\" destination address=\"172.31.9.1\" port "
+                      "port=\"9094\" protocol=\"udp\" accept");
+  EXPECT_EQ(o.Describe(), "iw-test -> 172.31.9.1:9090,9091,9095/tcp, 9094/udp");
+  // The record round-trips with its UDP ports; an older record without them still reads.
+  auto back = Opening::FromJson(o.ToJson());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, o);
+  EXPECT_FALSE(FwdGw().ToJson().contains("udp_ports"));
 }
 
 TEST(FirewalldFirewallTest, AllowAndRevokeChangeRuntimeAndPermanent) {

@@ -36,7 +36,7 @@ class HostFirewallReconcilerTest : public ::testing::Test {
     return r.Apply(ctx, plan, deps);
   }
   Opening Desired() {
-    return {network::BridgeNameFor("ironward-sandboxes"), "172.30.99.0/24", "172.30.99.1", {9090, 9091}, "gw"};
+    return {network::BridgeNameFor("ironward-sandboxes"), "172.30.99.0/24", "172.30.99.1", {9090, 9091}, "gw", {}};
   }
   std::vector<RecordedAccept> Record() {
     auto r = ReadRecord(writer_);
@@ -181,6 +181,23 @@ TEST_F(HostFirewallReconcilerTest, PortChangeMovesTheAcceptAndNetworkNoneOrOffRe
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / kRecordFile));
 }
 
+TEST_F(HostFirewallReconcilerTest, DnsRoutingAlsoAdmitsTheHttpsPortAndTheDnsPortOverUdp) {
+  firewalld_.installed = false;
+  ASSERT_EQ(Apply(reconciler_).kind, Outcome::Kind::kDone);
+  desired_.spec.proxy.dns_port = 9094;
+  desired_.spec.proxy.https_port = 9095;
+  desired_.spec.enforcement.routing = spec::RoutingMode::kBoth;
+  auto plan = Plan(reconciler_);
+  EXPECT_FALSE(plan.InSync()) << "the mode change moves the accept";
+  ASSERT_EQ(Apply(reconciler_).kind, Outcome::Kind::kDone);
+  ASSERT_EQ(ufw_.accepts.size(), 1U);
+  EXPECT_EQ(ufw_.accepts[0].opening.ports, (std::vector<int>{9090, 9091, 9095}));
+  EXPECT_EQ(ufw_.accepts[0].opening.udp_ports, (std::vector<int>{9094}));
+  ASSERT_EQ(Record().size(), 1U);
+  EXPECT_EQ(Record()[0].opening.udp_ports, (std::vector<int>{9094})) << "recorded with its UDP port";
+  EXPECT_TRUE(Plan(reconciler_).InSync());
+}
+
 TEST_F(HostFirewallReconcilerTest, DryRunPlansAndChangesNothing) {
   firewalld_.installed = false;
   auto plan = Plan(reconciler_, /*dry=*/true);
@@ -211,7 +228,7 @@ TEST_F(HostFirewallReconcilerTest, UnreadableToolFailsThePlan) {
 TEST_F(HostFirewallReconcilerTest, DownRemovesExactlyTheRecordedAccepts) {
   ASSERT_EQ(Apply(reconciler_).kind, Outcome::Kind::kDone);
   ASSERT_EQ(Record().size(), 2U);
-  const Opening operators{"eth0", "10.0.0.0/8", "10.0.0.1", {22}, "ops"};
+  const Opening operators{"eth0", "10.0.0.0/8", "10.0.0.1", {22}, "ops", {}};
   ufw_.accepts.push_back({operators, ""});
   teardown::HostFirewallDown down;
   auto plan = Plan(down);

@@ -88,12 +88,15 @@ spec:
 YAML
 export IRONWARD_STATE_DIR=$W/state OPENROUTER_API_KEY=hostfw-test-key-not-real
 iw() { "$IW" "$@"; }
-# Both proxy ports, from inside the sandbox, with bash's /dev/tcp (a dropped SYN times out).
+# The proxy's TCP ports (tunnel, http, and https: the default routing is both), from inside the
+# sandbox, with bash's /dev/tcp (a dropped SYN times out); and its DNS: one A query to the
+# gateway's port 53 (DNATed to dnsPort 9094, UDP) must be answered.
 reaches_proxy() {
   local p
-  for p in 9090 9091; do
+  for p in 9090 9091 9095; do
     docker exec probe timeout 3 bash -c "exec 3<>/dev/tcp/$GW/$p" 2>/dev/null || return 1
   done
+  docker exec probe timeout 3 bash -c "exec 3<>/dev/udp/$GW/53; printf '\\x12\\x34\\x01\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x01a\\x00\\x00\\x01\\x00\\x01' >&3; head -c 2 <&3 >/dev/null" 2>/dev/null || return 1
 }
 accept_present() {  # $1 = runtime|permanent
   if [ "$TOOL" = ufw ]; then ufw status | grep -q "# ironward hostfw-test"
@@ -102,7 +105,8 @@ accept_present() {  # $1 = runtime|permanent
 }
 remove_by_hand() {
   if [ "$TOOL" = ufw ]; then
-    ufw --force delete allow in on "$(bridge)" from $SUBNET to $GW port 9090,9091 proto tcp >/dev/null
+    ufw --force delete allow in on "$(bridge)" from $SUBNET to $GW port 9090,9091,9095 proto tcp >/dev/null
+    ufw --force delete allow in on "$(bridge)" from $SUBNET to $GW port 9094 proto udp >/dev/null
   else
     firewall-cmd --zone=public --list-rich-rules | while read -r r; do firewall-cmd --zone=public --remove-rich-rule="$r" >/dev/null; done
   fi

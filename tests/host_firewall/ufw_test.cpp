@@ -9,7 +9,7 @@
 namespace ironward::hostfw {
 namespace {
 
-Opening UfwGw() { return {"iw-1a2b3c4d", "172.30.99.0/24", "172.30.99.1", {9090, 9091}, "gw"}; }
+Opening UfwGw() { return {"iw-1a2b3c4d", "172.30.99.0/24", "172.30.99.1", {9090, 9091}, "gw", {}}; }
 
 const char* kActiveWithOurRule =
     "Status: active\n"
@@ -61,6 +61,14 @@ TEST(UfwStatusTest, InactiveAndGarbage) {
   EXPECT_FALSE(ParseUfwStatus("ERROR: You need to be root to run this script\n").ok());
 }
 
+void FakeAllows(::ironward::testing::FakeProcesses& runner, const Opening& o) {
+  for (const char* proto : {"tcp", "udp"}) {
+    std::string cmd = "ufw allow";
+    for (const auto& a : UfwRuleArgs(o, proto)) cmd += " " + a;
+    runner.Set(cmd + " comment ironward " + o.owner, CommandResult::Exited(0, "Rule added\n"));
+  }
+}
+
 TEST(UfwAdmitsTest, ExactBroaderAndNonMatchingRules) {
   const Opening o = UfwGw();
   auto rule = [](const std::string& line) {
@@ -77,6 +85,41 @@ TEST(UfwAdmitsTest, ExactBroaderAndNonMatchingRules) {
   EXPECT_FALSE(UfwAdmits(rule("Anywhere on iw-1a2b3c4d       ALLOW IN    10.0.0.0/8"), o)) << "another source";
   EXPECT_FALSE(UfwAdmits(rule("9090,9091/udp              ALLOW IN    Anywhere"), o));
   EXPECT_FALSE(UfwAdmits(rule("Anywhere (v6) on iw-1a2b3c4d  ALLOW IN    Anywhere (v6)"), o));
+}
+
+TEST(UfwAdmitsTest, DnsRoutingNeedsATcpAndAUdpRule) {
+  Opening o = UfwGw();
+  o.ports = {9090, 9091, 9095};
+  o.udp_ports = {9094};
+  EXPECT_EQ(UfwRuleArgs(o, "tcp"), (std::vector<std::string>{"in", "on", "iw-1a2b3c4d", "from", "172.30.99.0/24", "to",
+                                                             "172.30.99.1", "port", "9090,9091,9095", "proto", "tcp"}));
+  EXPECT_EQ(UfwRuleArgs(o, "udp"), (std::vector<std::string>{"in", "on", "iw-1a2b3c4d", "from", "172.30.99.0/24", "to",
+                                                             "172.30.99.1", "port", "9094", "proto", "udp"}));
+  EXPECT_EQ(UfwAllowCommand(o),
+            "ufw allow in on iw-1a2b3c4d from 172.30.99.0/24 to 172.30.99.1 port 9090,9091,9095 proto tcp comment "
+            "'ironward gw' && ufw allow in on iw-1a2b3c4d from 172.30.99.0/24 to 172.30.99.1 port 9094 proto udp "
+            "comment 'ironward gw'");
+  ::ironward::testing::FakeProcesses runner;
+  UfwFirewall ufw(runner);
+  const std::string tcp_only = "Status: active\nDefault: deny (incoming), allow (outgoing), disabled (routed)\n\n"
+                               "To                         Action      From\n--                         ------      ----\n"
+                               "172.30.99.1 9090,9091,9095/tcp on iw-1a2b3c4d ALLOW IN    172.30.99.0/24             # ironward gw\n";
+  runner.Set("ufw status verbose", CommandResult::Exited(0, tcp_only));
+  auto st = ufw.Observe(o);
+  ASSERT_TRUE(st.ok());
+  EXPECT_FALSE(st->admitted) << "the DNS port over UDP is not admitted yet";
+  runner.Set("ufw status verbose",
+             CommandResult::Exited(0, tcp_only + "172.30.99.1 9094/udp on iw-1a2b3c4d ALLOW IN    172.30.99.0/24             # ironward gw\n"));
+  st = ufw.Observe(o);
+  ASSERT_TRUE(st.ok());
+  EXPECT_TRUE(st->admitted);
+  // Allow adds both rules, in order.
+  FakeAllows(runner, o);
+  ASSERT_TRUE(ufw.Allow(o, "").ok());
+  const auto lines = runner.command_lines();
+  ASSERT_GE(lines.size(), 2U);
+  EXPECT_NE(lines[lines.size() - 2].find("port 9090,9091,9095 proto tcp"), std::string::npos) << lines[lines.size() - 2];
+  EXPECT_NE(lines.back().find("port 9094 proto udp"), std::string::npos) << lines.back();
 }
 
 TEST(UfwFirewallTest, ObserveTellsBlockingAdmittedAndNotInstalled) {

@@ -17,7 +17,7 @@ class FakeFirewall final : public Firewall {
     if (!table) return std::optional<TableState>();
     TableState s;
     for (const auto& c : table->chains) {
-      s.chains.push_back(ObservedChain{c.name, "filter", c.hook, c.priority, c.policy});
+      s.chains.push_back(ObservedChain{c.name, c.type, c.hook, c.priority, c.policy});
       for (const auto& r : c.rules) s.rules.push_back(ObservedRule{c.name, r.comment});
     }
     return std::optional<TableState>(s);

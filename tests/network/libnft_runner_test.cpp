@@ -79,6 +79,28 @@ TEST_F(LibNftRunnerTest, WhatOneWritesTheOtherReadsTheSame) {
   EXPECT_FALSE(gone->has_value());
 }
 
+TEST_F(LibNftRunnerTest, TheDnsRoutingNatChainLoadsAndReadsBackInSync) {
+  auto steered = BuildSandboxTable(
+      {"iw-0a1b2c3d", "172.30.99.1", {9090, 9091}, DnsSteering{"172.30.99.0/24", 9094, 9091, 9095}});
+  ASSERT_TRUE(steered.ok()) << steered.error().message;
+  ASSERT_TRUE(via_lib_.ReplaceTable(*steered).ok());
+  auto read = via_program_.ReadTable();
+  ASSERT_TRUE(read.ok() && read->has_value()) << (read.ok() ? "absent" : read.error().message);
+  EXPECT_TRUE(CompareTable(*steered, **read).empty()) << Describe(**read);
+  EXPECT_NE(Describe(**read).find("prerouting/nat/prerouting/-100/accept;"), std::string::npos) << Describe(**read);
+  // The kernel's own rendering of the DNAT rules (what `nft list` shows an operator).
+  const auto listed = program_.Run({"nft", "list", "chain", "inet", table_, "prerouting"}, milliseconds(5000));
+  ASSERT_TRUE(listed.ok()) << listed.err;
+  EXPECT_NE(listed.out.find("udp dport 53 dnat ip to 172.30.99.1:9094"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("tcp dport 443 dnat ip to 172.30.99.1:9095"), std::string::npos) << listed.out;
+  // Back to proxy-variables: the nat chain is gone and the comparison says so before the reload.
+  EXPECT_FALSE(CompareTable(Table({9090, 9091}), **read).empty());
+  ASSERT_TRUE(via_program_.ReplaceTable(Table({9090, 9091})).ok());
+  auto plain = via_lib_.ReadTable();
+  ASSERT_TRUE(plain.ok() && plain->has_value());
+  EXPECT_TRUE(CompareTable(Table({9090, 9091}), **plain).empty()) << Describe(**plain);
+}
+
 TEST_F(LibNftRunnerTest, ErrorsComeBackAsTextLikeTheProgramsExitStatus) {
   testing::internal::CaptureStdout();
   testing::internal::CaptureStderr();

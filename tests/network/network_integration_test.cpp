@@ -90,6 +90,42 @@ class Listener {
   bool ok_ = false;
 };
 
+/// Echoes every datagram on addr:port until destroyed (a stand-in for the proxy's DNS listener).
+class UdpEcho {
+ public:
+  UdpEcho(const std::string& addr, std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    ::inet_pton(AF_INET, addr.c_str(), &sa.sin_addr);
+    ok_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 50) != 1) continue;
+        char buf[512];
+        sockaddr_in from{};
+        socklen_t len = sizeof from;
+        const ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+        if (n > 0) ::sendto(fd_, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
+      }
+    });
+  }
+  ~UdpEcho() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  int fd_ = -1;
+  bool ok_ = false;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 int Sh(const std::string& cmd) { return std::system(cmd.c_str()); }
 
 class NetworkIntegrationTest : public DockerIntegrationTest {
@@ -140,6 +176,24 @@ class NetworkIntegrationTest : public DockerIntegrationTest {
     auto spec = Spec({"bash", "-c",
                       "timeout 2 bash -c 'exec 3<>/dev/tcp/" + ip + "/" + std::to_string(port) +
                           "' 2>/dev/null && echo OPEN || echo CLOSED"});
+    spec.host.network_mode = network;
+    const std::string id = Run(Name("probe" + std::to_string(++probes_)), spec);
+    if (id.empty()) return "probe failed to start";
+    auto waited = docker_->WaitContainer(id, std::chrono::seconds(20));
+    if (!waited) return "probe wait failed: " + waited.error().message;
+    auto logs = docker_->Logs(id, {});
+    (void)docker_->RemoveContainer(id, true);
+    if (!logs) return "no logs";
+    std::string out = logs->out;
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
+  }
+
+  /// "REPLY" / "NOREPLY": one UDP datagram from a fresh container to ip:port, and its echo.
+  std::string UdpProbe(const std::string& network, const std::string& ip, std::uint16_t port) {
+    auto spec = Spec({"bash", "-c",
+                      "timeout 3 bash -c 'exec 3<>/dev/udp/" + ip + "/" + std::to_string(port) +
+                          "; printf x >&3; head -c 1 <&3' >/dev/null 2>&1 && echo REPLY || echo NOREPLY"});
     spec.host.network_mode = network;
     const std::string id = Run(Name("probe" + std::to_string(++probes_)), spec);
     if (id.empty()) return "probe failed to start";
@@ -213,6 +267,47 @@ TEST_F(NetworkIntegrationTest, InternalNetworkConfinesSandboxesToTheProxyPorts) 
   ASSERT_TRUE(table.ok()) << table.error().message;
   ASSERT_TRUE(table->has_value());
   EXPECT_EQ((*table)->rules.size(), 6U);
+  EXPECT_TRUE(Plan().InSync());
+}
+
+TEST_F(NetworkIntegrationTest, DnsRoutingSteersDnsHttpAndHttpsToTheProxyAndNothingElse) {
+  constexpr std::uint16_t kDnsPort = 19194, kHttpsPort = 19195;
+  desired_.spec.enforcement.routing = spec::RoutingMode::kDns;
+  desired_.spec.proxy.dns_port = kDnsPort;
+  desired_.spec.proxy.https_port = kHttpsPort;
+  auto out = Apply();
+  ASSERT_EQ(out.kind, Outcome::Kind::kDone) << out.message;
+  const std::string net = desired_.spec.enforcement.network_name;
+  const std::string internet = MakeInternet();
+  Listener up443(internet, 443, netns_), up8443(internet, 8443, netns_);
+  ASSERT_TRUE(up443.ok() && up8443.ok());
+  EXPECT_EQ(Sh("timeout 2 bash -c 'exec 3<>/dev/tcp/" + internet + "/8443'"), 0) << "the host reaches it";
+  {
+    // Stand-ins for the proxy's listeners on the gateway: what arrives there was steered.
+    Listener https(gateway_, kHttpsPort), http(gateway_, kHttpPort);
+    UdpEcho dns(gateway_, kDnsPort);
+    ASSERT_TRUE(https.ok() && http.ok() && dns.ok());
+    EXPECT_EQ(Probe(net, internet, 443), "OPEN") << "443 anywhere lands on the proxy's https port";
+    EXPECT_EQ(Probe(net, "1.1.1.1", 80), "OPEN") << "80 anywhere lands on the proxy's http port";
+    EXPECT_EQ(UdpProbe(net, "8.8.8.8", 53), "REPLY") << "DNS to any resolver is answered by the proxy's DNS";
+    EXPECT_EQ(UdpProbe(net, gateway_, 53), "REPLY") << "the sandbox's resolver (the gateway) too";
+  }
+  // Without the stand-ins nothing answers: the connection went to the gateway, not to the internet
+  // listener still on 443 (a DNAT-less path would have reached it).
+  EXPECT_EQ(Probe(net, internet, 443), "CLOSED");
+  EXPECT_EQ(UdpProbe(net, "8.8.8.8", 53), "NOREPLY");
+  // Other ports and TCP 53 are not steered: dropped as before.
+  EXPECT_EQ(Probe(net, internet, 8443), "CLOSED");
+  EXPECT_EQ(Probe(net, gateway_, 53), "CLOSED");
+  EXPECT_TRUE(Plan().InSync());
+
+  // Back to proxy-variables: the nat chain goes, 443 is dropped again.
+  desired_.spec.enforcement.routing = spec::RoutingMode::kProxyVariables;
+  EXPECT_FALSE(Plan().InSync());
+  ASSERT_EQ(Apply().kind, Outcome::Kind::kDone);
+  Listener https(gateway_, kHttpsPort);
+  ASSERT_TRUE(https.ok());
+  EXPECT_EQ(Probe(net, internet, 443), "CLOSED");
   EXPECT_TRUE(Plan().InSync());
 }
 

@@ -188,6 +188,36 @@ TEST_F(NetworkReconcilerTest, ChangedProxyPortsRewriteTheTable) {
   EXPECT_THAT(firewall_.table->chains.at(0).rules.at(1).text, HasSubstr("{ 7000, 7001 }"));
 }
 
+TEST_F(NetworkReconcilerTest, RoutingModeChangeRewritesTheTableWithTheNatChain) {
+  Converge();
+  EXPECT_EQ(firewall_.table->chains.size(), 2U);
+  desired_.spec.proxy.dns_port = 9094;
+  desired_.spec.proxy.https_port = 9095;
+  desired_.spec.enforcement.routing = spec::RoutingMode::kDns;
+  auto plan = Plan();
+  const Change* table = Find(plan, "network.firewall");
+  ASSERT_NE(table, nullptr) << Addresses(plan);
+  EXPECT_EQ(table->action, Action::kUpdate);
+  EXPECT_THAT(table->reason, HasSubstr("chain prerouting is missing"));
+  Converge();
+  ASSERT_EQ(firewall_.table->chains.size(), 3U);
+  EXPECT_EQ(firewall_.table->chains.at(2).type, "nat");
+  EXPECT_THAT(firewall_.table->chains.at(2).rules.at(1).text, HasSubstr("udp dport 53 dnat ip to 172.30.99.1:9094"));
+  // A DNAT rule deleted by hand is drift, named in the plan, and healed.
+  firewall_.RemoveRule("prerouting", 3);
+  plan = Plan();
+  ASSERT_NE(Find(plan, "network.firewall"), nullptr) << Addresses(plan);
+  EXPECT_THAT(Find(plan, "network.firewall")->reason, HasSubstr("steer-https"));
+  Converge();
+  // Back to proxy-variables: the nat chain goes.
+  desired_.spec.enforcement.routing = spec::RoutingMode::kProxyVariables;
+  plan = Plan();
+  ASSERT_NE(Find(plan, "network.firewall"), nullptr) << Addresses(plan);
+  EXPECT_THAT(Find(plan, "network.firewall")->reason, HasSubstr("unexpected chain prerouting"));
+  Converge();
+  EXPECT_EQ(firewall_.table->chains.size(), 2U);
+}
+
 TEST_F(NetworkReconcilerTest, DeletedNetworkIsRecreatedAndFactsArePendingInDryRun) {
   Converge();
   auto id = docker_.InspectNetwork(kNet).value()->id;

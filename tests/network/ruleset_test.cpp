@@ -20,7 +20,7 @@ TableSpec Build(std::vector<std::uint16_t> ports = {9090, 9091}) {
 TableState AsObserved(const TableSpec& spec) {
   TableState s;
   for (const auto& c : spec.chains) {
-    s.chains.push_back({c.name, "filter", c.hook, c.priority, c.policy});
+    s.chains.push_back({c.name, c.type, c.hook, c.priority, c.policy});
     for (const auto& r : c.rules) s.rules.push_back({c.name, r.comment});
   }
   return s;
@@ -60,6 +60,68 @@ TEST(SandboxRulesTest, CommentsChangeWhenTheRuleMeaningChanges) {
   EXPECT_NE(a.chains[0].rules[3].comment, b.chains[0].rules[3].comment);
   const auto diffs = CompareTable(b, AsObserved(a));
   ASSERT_EQ(diffs.size(), 4U);  // the two port rules: each missing once and unexpected once
+}
+
+TableSpec BuildSteered() {
+  SandboxRulesInput in{"iw-0a1b2c3d", "172.30.99.1", {9090, 9091}, DnsSteering{"172.30.99.0/24", 9094, 9091, 9095}};
+  auto t = BuildSandboxTable(in);
+  EXPECT_TRUE(t.ok()) << t.error().message;
+  return t.ok() ? *t : TableSpec{};
+}
+
+TEST(SandboxRulesTest, DnsRoutingSteersDnsHttpAndHttpsToTheProxyOnTheBridgeOnly) {
+  const TableSpec t = BuildSteered();
+  ASSERT_EQ(t.chains.size(), 3U);
+  const auto& input = t.chains[0];
+  // The proxy's https and dns ports join the accepted set; UDP only for the DNS port.
+  EXPECT_EQ(input.rules[1].text,
+            "iifname \"iw-0a1b2c3d\" ip daddr 172.30.99.1 tcp dport { 9090, 9091, 9095 } accept");
+  EXPECT_EQ(input.rules[2].text, "iifname \"iw-0a1b2c3d\" ip daddr 172.30.99.1 udp dport 9094 accept");
+  EXPECT_EQ(input.rules[3].text, "iifname \"iw-0a1b2c3d\" counter drop");
+  EXPECT_EQ(input.rules[5].text,
+            "iifname != \"lo\" iifname != \"iw-0a1b2c3d\" ip daddr 172.30.99.1 udp dport 9094 counter drop");
+  const auto& nat = t.chains[2];
+  EXPECT_EQ(nat.type, "nat");
+  EXPECT_EQ(nat.hook, "prerouting");
+  EXPECT_EQ(nat.priority, -100);
+  ASSERT_EQ(nat.rules.size(), 4U);
+  EXPECT_EQ(nat.rules[0].text, "iifname \"iw-0a1b2c3d\" ip daddr 172.30.99.0/24 ip daddr != 172.30.99.1 return");
+  EXPECT_EQ(nat.rules[1].text, "iifname \"iw-0a1b2c3d\" udp dport 53 dnat ip to 172.30.99.1:9094");
+  EXPECT_EQ(nat.rules[2].text, "iifname \"iw-0a1b2c3d\" tcp dport 80 dnat ip to 172.30.99.1:9091");
+  EXPECT_EQ(nat.rules[3].text, "iifname \"iw-0a1b2c3d\" tcp dport 443 dnat ip to 172.30.99.1:9095");
+  // TCP 53 is not steered (iron-proxy's DNS is UDP only): it falls to the drops.
+  for (const auto& r : nat.rules) EXPECT_THAT(r.text, Not(HasSubstr("tcp dport 53")));
+  // Every rule of the chain is matched on the sandbox bridge: the host's own traffic is untouched.
+  for (const auto& r : nat.rules) EXPECT_THAT(r.text, ::testing::StartsWith("iifname \"iw-0a1b2c3d\" "));
+  for (const auto& r : nat.rules) EXPECT_THAT(r.comment, ::testing::StartsWith("ironward steer-"));
+}
+
+TEST(SandboxRulesTest, DnsRoutingRejectsBadInputs) {
+  EXPECT_FALSE(BuildSandboxTable({"br0", "172.30.99.1", {9090}, DnsSteering{"172.30.99.0", 9094, 9091, 9095}}).ok());
+  EXPECT_FALSE(BuildSandboxTable({"br0", "172.30.99.1", {9090}, DnsSteering{"x; flush ruleset", 9094, 9091, 9095}}).ok());
+  EXPECT_FALSE(BuildSandboxTable({"br0", "172.30.99.1", {9090}, DnsSteering{"172.30.99.0/24", 0, 9091, 9095}}).ok());
+}
+
+TEST(CompareTableTest, ModeChangeIsDrift) {
+  const TableSpec plain = Build();
+  const TableSpec steered = BuildSteered();
+  const auto to_steered = CompareTable(steered, AsObserved(plain));
+  EXPECT_THAT(::testing::PrintToString(to_steered), HasSubstr("chain prerouting is missing"));
+  EXPECT_THAT(::testing::PrintToString(to_steered), HasSubstr("'ironward steer-https"));
+  const auto to_plain = CompareTable(plain, AsObserved(steered));
+  EXPECT_THAT(::testing::PrintToString(to_plain), HasSubstr("unexpected chain prerouting"));
+  EXPECT_TRUE(CompareTable(steered, AsObserved(steered)).empty());
+  // A nat chain turned into a filter chain by hand is drift too.
+  TableState wrong_type = AsObserved(steered);
+  wrong_type.chains[2].type = "filter";
+  EXPECT_THAT(::testing::PrintToString(CompareTable(steered, wrong_type)), HasSubstr("want nat hook prerouting"));
+}
+
+TEST(NftScriptTest, RendersTheNatChainType) {
+  auto script = RenderNftScript(BuildSteered(), "ironward");
+  ASSERT_TRUE(script.ok()) << script.error().message;
+  EXPECT_THAT(*script, HasSubstr("type nat hook prerouting priority -100; policy accept;"));
+  EXPECT_THAT(*script, HasSubstr("type filter hook input priority -5; policy accept;"));
 }
 
 TEST(CompareTableTest, InSyncMissingExtraAndChangedPolicy) {

@@ -160,7 +160,9 @@ class VerifyIntegrationTest : public DockerIntegrationTest {
            std::string(64, '0') +
            "\"\n  providers:\n    - name: openrouter\n      secret: OPENROUTER_API_KEY\n      hosts: [\"allowed.test\"]\n"
            "  enforcement:\n    network: " + std::string(internal ? "internal" : "none") + "\n    networkName: " + net_ +
-           "\n    networkSubnet: \"" + subnet_ + "\"\n";
+           "\n    networkSubnet: \"" + subnet_ + "\"\n" +
+           // The stand-in proxy serves no DNS and the table is loaded without the nat chain.
+           std::string(internal ? "    routing: proxy-variables\n" : "");
   }
   testing::CmdResult Verify(const std::string& extra = "") {
     const char* host_file = std::getenv("IRONWARD_DOCKER_HOST_FILE");

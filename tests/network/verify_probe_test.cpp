@@ -104,6 +104,53 @@ TEST(VerifyProbeTest, MissingOutputFailsAndNoAllowedUrlFails) {
   EXPECT_THAT(RowOf(rows, "allowlisted").got, HasSubstr("--allowed-url"));
 }
 
+TEST(VerifyProbeTest, DnsRoutingRowChecksTheProxyAnsweredWithoutProxyVariables) {
+  ProbeInputs in = Inputs();
+  EXPECT_THAT(BuildProbeScript(in), Not(HasSubstr("IWDNS")));
+  EXPECT_EQ(RowOf(EvaluateProbe(in, kGood), "dns-routing").check, "missing") << "no row without DNS routing";
+  in.dns_proxy_ip = "172.30.99.1";
+  const std::string script = BuildProbeScript(in);
+  EXPECT_THAT(script, HasSubstr("curl -sS --noproxy '*' -o /dev/null -w 'ip=%{remote_ip} code=%{http_code}'"));
+  EXPECT_THAT(script, HasSubstr("'https://api.example.test/'")) << "the allowed host on the default port";
+  auto rows = EvaluateProbe(in, std::string(kGood) + "IWDNS 0 ip=172.30.99.1 code=200\n");
+  EXPECT_EQ(RowOf(rows, "dns-routing").result, "pass") << RowOf(rows, "dns-routing").got;
+  EXPECT_TRUE(AllPassed(rows));
+  // Resolved elsewhere (the engine's resolver, not the proxy's DNS): fails, naming the address.
+  rows = EvaluateProbe(in, std::string(kGood) + "IWDNS 0 ip=93.184.216.34 code=200\n");
+  EXPECT_EQ(RowOf(rows, "dns-routing").result, "FAIL");
+  EXPECT_THAT(RowOf(rows, "dns-routing").got, HasSubstr("resolved to 93.184.216.34"));
+  rows = EvaluateProbe(in, std::string(kGood) + "IWDNS 6 ip= code=000\n");
+  EXPECT_EQ(RowOf(rows, "dns-routing").result, "FAIL");
+  EXPECT_THAT(RowOf(rows, "dns-routing").got, HasSubstr("did not resolve"));
+  rows = EvaluateProbe(in, std::string(kGood) + "IWDNS 7 ip= code=000\n");
+  EXPECT_EQ(RowOf(rows, "dns-routing").result, "FAIL");
+  EXPECT_THAT(RowOf(rows, "dns-routing").got, HasSubstr("no connection (curl exit 7)"));
+  rows = EvaluateProbe(in, kGood);
+  EXPECT_EQ(RowOf(rows, "dns-routing").result, "FAIL") << "a missing line fails";
+  // A port on the URL is dropped (only 80/443 are steered); localhost and IP literals are skipped.
+  in.allowed_url = "http://api.example.test:8080/x";
+  EXPECT_EQ(DnsRoutingUrl(in), "http://api.example.test/");
+  for (const char* url : {"https://localhost:40435/", "https://10.1.2.3/", "https://[::1]:8443/"}) {
+    in.allowed_url = url;
+    EXPECT_EQ(DnsRoutingUrl(in), "") << url;
+    EXPECT_THAT(BuildProbeScript(in), Not(HasSubstr("IWDNS"))) << url;
+    EXPECT_EQ(RowOf(EvaluateProbe(in, kGood), "dns-routing").result, "skipped") << url;
+  }
+}
+
+TEST(VerifyProbeTest, ASteeredDirectTargetCountsAsBlockedOnlyWhenSteeringIsOn) {
+  ProbeInputs in = Inputs();
+  const std::string refused = "IWCHECK direct 52 000 000\nIWCHECK allowed 0 200 200\nIWSWAP yes\n"
+                              "IWCHECK denied 56 000 403\nIWCHECK loopback 56 000 403\nIWCHECK imds 56 000 502\n";
+  EXPECT_EQ(RowOf(EvaluateProbe(in, refused), "direct-egress").result, "FAIL");
+  in.direct_steered = true;
+  const auto row = RowOf(EvaluateProbe(in, refused), "direct-egress");
+  EXPECT_EQ(row.result, "pass");
+  EXPECT_THAT(row.got, HasSubstr("steered to the proxy"));
+  // A real answer from the target is never "steered".
+  EXPECT_EQ(RowOf(EvaluateProbe(in, "IWCHECK direct 0 200 000\n"), "direct-egress").result, "FAIL");
+}
+
 TEST(VerifyProbeTest, HostOfUrl) {
   EXPECT_EQ(HostOfUrl("https://api.example.test:8443/x?y"), "api.example.test:8443");
   EXPECT_EQ(HostOfUrl("http://user@h/"), "h");

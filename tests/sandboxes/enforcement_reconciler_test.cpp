@@ -96,6 +96,26 @@ TEST_F(EnforcementReconcilerTest, CompliantContainerHasNoViolations) {
   EXPECT_EQ(p.details["non_compliant"], 0);
 }
 
+TEST_F(EnforcementReconcilerTest, RoutingDnsDoesNotAskForProxyVariables) {
+  auto s = Compliant();
+  s.env.erase(s.env.begin(), s.env.begin() + 2);  // wiring in dns mode sets no proxy variables
+  docker_.AddContainer("dns-wired", s, true);
+  ResourcePlan p = Plan();
+  ASSERT_NE(ViolationsOf(p, "dns-wired"), nullptr) << "proxy-variables: their absence is a violation";
+  EXPECT_THAT(ViolationsOf(p, "dns-wired")->dump(), HasSubstr("HTTPS_PROXY is not set"));
+  desired_.spec.enforcement.routing = spec::RoutingMode::kDns;
+  p = Plan();
+  EXPECT_EQ(ViolationsOf(p, "dns-wired"), nullptr) << p.details.dump();
+  EXPECT_EQ(p.details["compliant"], 1);
+  // The rest of the check still applies.
+  auto rogue = Rogue();
+  docker_.AddContainer("rogue", rogue, true);
+  p = Plan();
+  ASSERT_NE(ViolationsOf(p, "rogue"), nullptr);
+  EXPECT_THAT(ViolationsOf(p, "rogue")->dump(), Not(HasSubstr("HTTPS_PROXY")));
+  EXPECT_THAT(ViolationsOf(p, "rogue")->dump(), HasSubstr("egress CA is not mounted"));
+}
+
 TEST_F(EnforcementReconcilerTest, ProxyPointingElsewhereAndWritableCaAreViolations) {
   auto s = Compliant();
   s.env[0] = "HTTPS_PROXY=http://user:pw@other-proxy:3128";

@@ -502,6 +502,67 @@ TEST_F(SandboxesReconcilerTest, InternalNetworkAttachesOnlyToTheSandboxNetwork) 
   EXPECT_THAT(p.changes[0].reason, HasSubstr("attached to network bridge"));
 }
 
+TEST_F(SandboxesReconcilerTest, RoutingModeSetsTheResolverAndRecreatesSandboxesWhenItChanges) {
+  desired_.spec.enforcement.network = spec::NetworkMode::kInternal;
+  docker::NetworkCreateSpec net;
+  net.name = desired_.spec.enforcement.network_name;
+  net.internal = true;
+  net.subnet = "172.30.99.0/24";
+  net.gateway = "172.30.99.1";
+  ASSERT_TRUE(docker_.CreateNetwork(net).ok());
+  facts_.network = NetworkFacts{net.name, "id", "172.30.99.1", "br-iw", false};
+  Converge();
+  EXPECT_TRUE(docker_.CreateSpecOf("agent-1")->host.dns.empty()) << "proxy-variables: the engine's resolver";
+
+  // both: the proxy's DNS on the gateway as the resolver, proxy variables kept. A replace, named.
+  desired_.spec.enforcement.routing = spec::RoutingMode::kBoth;
+  ResourcePlan p = Plan();
+  ASSERT_EQ(p.changes.size(), 1U) << Visible(p);
+  EXPECT_EQ(p.changes[0].action, Action::kReplace);
+  EXPECT_EQ(p.changes[0].after["dns"], nlohmann::json::array({"172.30.99.1"}));
+  Converge();
+  auto spec = docker_.CreateSpecOf("agent-1");
+  EXPECT_EQ(spec->host.dns, (std::vector<std::string>{"172.30.99.1"}));
+  EXPECT_EQ(EnvOf(*spec, "HTTPS_PROXY"), "http://172.30.99.1:9090");
+  EXPECT_TRUE(Plan().InSync());
+
+  // dns: no proxy variables at all, the CA variables stay.
+  desired_.spec.enforcement.routing = spec::RoutingMode::kDns;
+  p = Plan();
+  ASSERT_EQ(p.changes.size(), 1U) << Visible(p);
+  EXPECT_EQ(p.changes[0].action, Action::kReplace);
+  EXPECT_FALSE(p.changes[0].after.contains("https_proxy"));
+  Converge();
+  spec = docker_.CreateSpecOf("agent-1");
+  EXPECT_EQ(spec->host.dns, (std::vector<std::string>{"172.30.99.1"}));
+  for (const char* var : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"}) {
+    EXPECT_EQ(EnvOf(*spec, var), "<unset>") << var;
+  }
+  EXPECT_NE(EnvOf(*spec, "SSL_CERT_FILE"), "<unset>");
+  EXPECT_TRUE(Plan().InSync());
+}
+
+TEST_F(SandboxesReconcilerTest, ResolverChangedOutOfBandIsDrift) {
+  desired_.spec.enforcement.network = spec::NetworkMode::kInternal;
+  desired_.spec.enforcement.routing = spec::RoutingMode::kBoth;
+  docker::NetworkCreateSpec net;
+  net.name = desired_.spec.enforcement.network_name;
+  net.internal = true;
+  net.subnet = "172.30.99.0/24";
+  net.gateway = "172.30.99.1";
+  ASSERT_TRUE(docker_.CreateNetwork(net).ok());
+  facts_.network = NetworkFacts{net.name, "id", "172.30.99.1", "br-iw", false};
+  Converge();
+  // Same labels (so the spec digest matches), another resolver: only the drift check sees it.
+  auto edited = *docker_.CreateSpecOf("agent-1");
+  edited.host.dns = {"8.8.8.8"};
+  ASSERT_TRUE(docker_.RemoveContainer(IdOf("agent-1"), true).ok());
+  docker_.AddContainer("agent-1", edited, true);
+  ResourcePlan p = Plan();
+  ASSERT_EQ(p.changes.size(), 1U) << Visible(p);
+  EXPECT_THAT(p.changes[0].reason, HasSubstr("dns servers"));
+}
+
 TEST_F(SandboxesReconcilerTest, InternalNetworkWithoutNetworkFactsIsRefused) {
   desired_.spec.enforcement.network = spec::NetworkMode::kInternal;
   ResourcePlan p = Plan();

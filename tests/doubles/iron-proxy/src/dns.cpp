@@ -77,14 +77,20 @@ void ServeDns(int fd, const Config::Dns& cfg) {
     std::string answers;
     int count = 0;
     bool handled = false;
-    for (const auto& r : cfg.records) {
+    // server.go staticRecord: a record answers only a query of its own type (A for A, CNAME for
+    // CNAME); any other query for that name falls through to passthrough / interception.
+    for (auto it = cfg.records.rbegin(); it != cfg.records.rend(); ++it) {  // the last of a name wins
+      const auto& r = *it;
       std::string rn = r.name;
       std::transform(rn.begin(), rn.end(), rn.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       if (rn.empty() || rn.back() != '.') rn += '.';
       if (rn != name) continue;
-      handled = true;
       IpAddr ip;
-      if (r.type == "A" && qtype == 1 && ParseIp(r.value, &ip) && !ip.v6) { PutA(&answers, qname_wire, ip); ++count; }
+      if (r.type == "A" && qtype == 1 && ParseIp(r.value, &ip) && !ip.v6) {
+        PutA(&answers, qname_wire, ip);
+        ++count;
+        handled = true;
+      }
       if (r.type == "CNAME" && qtype == 5) {
         std::string target = EncodeName(r.value);
         answers += qname_wire;
@@ -93,14 +99,16 @@ void ServeDns(int fd, const Config::Dns& cfg) {
         Put16(&answers, static_cast<int>(target.size()));
         answers += target;
         ++count;
+        handled = true;
       }
-      break;
+      break;  // server.go keys its records by name: only that one record is consulted
     }
     std::string bare = name.empty() ? name : name.substr(0, name.size() - 1);
     if (!handled && std::any_of(cfg.passthrough.begin(), cfg.passthrough.end(), [&](const std::string& g) { return MatchGlob(g, bare); })) {
       handled = true;
       struct addrinfo hints {};
       hints.ai_family = AF_INET;
+      hints.ai_socktype = SOCK_STREAM;  // one entry per address, as Go's LookupHost gives them
       struct addrinfo* res = nullptr;
       if (qtype == 1 && getaddrinfo(bare.c_str(), nullptr, &hints, &res) == 0) {
         for (auto* ai = res; ai; ai = ai->ai_next) {

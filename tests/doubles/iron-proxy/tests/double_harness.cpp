@@ -212,12 +212,15 @@ void MakeUpstreamPki(const TempDir& dir) {
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl failed");
 }
 
-Upstream::Upstream(const std::string& cert, const std::string& key, const std::string& bind_ip) {
+Upstream::Upstream(const std::string& cert, const std::string& key, const std::string& bind_ip, int port) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in a{};
   a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
   if (inet_pton(AF_INET, bind_ip.c_str(), &a.sin_addr) != 1) a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  bound_ = bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   listen(fd_, 16);
   socklen_t len = sizeof a;
   getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);

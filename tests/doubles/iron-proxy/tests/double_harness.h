@@ -74,11 +74,13 @@ Env BaseEnv(const TempDir& dir);
 class Upstream {
  public:
   // With cert/key paths it serves TLS. Listens on 127.0.0.1 unless bind_ip says otherwise
-  // (e.g. "0.0.0.0", to be reachable from containers too).
+  // (e.g. "0.0.0.0", to be reachable from containers too); on `port`, or a free one when 0
+  // (ok() says whether the bind worked).
   explicit Upstream(const std::string& cert_pem_path = "", const std::string& key_pem_path = "",
-                    const std::string& bind_ip = "127.0.0.1");
+                    const std::string& bind_ip = "127.0.0.1", int port = 0);
   ~Upstream();
   int port() const { return port_; }
+  bool ok() const { return bound_; }
   std::vector<std::string> Requests();  // raw request heads + bodies
   // Waits this long after reading a request before answering (a model thinking before its headers).
   void SetResponseDelay(std::chrono::milliseconds d) { delay_ms_ = static_cast<int>(d.count()); }
@@ -86,6 +88,7 @@ class Upstream {
  private:
   void Loop();
   int fd_ = -1, port_ = 0;
+  bool bound_ = false;
   void* ssl_ctx_ = nullptr;
   std::atomic<bool> stop_{false};
   std::atomic<int> delay_ms_{0};
