@@ -1,18 +1,15 @@
 // doctor's routing check: the mode in force, and with DNS routing the proxy's DNS on the gateway
 // and the nat chain; QueryA against a local UDP responder.
 #include <arpa/inet.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "controller/doctor/checks.h"
 #include "tests/fakes/fake_processes.h"
+#include "tests/support/udp_server.h"
 
 namespace ironward::doctor {
 namespace {
@@ -70,56 +67,25 @@ TEST_F(RoutingCheckTest, DnsRoutingFailsNamingWhatIsMissing) {
 }
 
 /// Answers every query with one uncompressed A record (as miekg/dns does) of `ip`.
-class Responder {
- public:
-  explicit Responder(const std::string& ip) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    in_addr addr{};
-    ::inet_pton(AF_INET, ip.c_str(), &addr);
-    thread_ = std::thread([this, addr] {
-      while (!stop_) {
-        pollfd p{fd_, POLLIN, 0};
-        if (::poll(&p, 1, 50) != 1) continue;
-        char buf[512];
-        sockaddr_in from{};
-        socklen_t flen = sizeof from;
-        const ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
-        if (n < 17) continue;
-        std::string q(buf, static_cast<std::size_t>(n));
-        std::string r = q;
-        r[2] = static_cast<char>(0x84);
-        r[3] = 0;
-        r[7] = 1;
-        r += q.substr(12, q.size() - 12 - 4);  // the name again
-        r += std::string("\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04", 10);
-        r.append(reinterpret_cast<const char*>(&addr), 4);
-        ::sendto(fd_, r.data(), r.size(), 0, reinterpret_cast<sockaddr*>(&from), flen);
-      }
-    });
-  }
-  ~Responder() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+testing::UdpServer::Handler AnswerA(const std::string& ip) {
+  in_addr addr{};
+  ::inet_pton(AF_INET, ip.c_str(), &addr);
+  return [addr](const std::string& q) -> std::optional<std::string> {
+    if (q.size() < 17) return std::nullopt;
+    std::string r = q;
+    r[2] = static_cast<char>(0x84);
+    r[3] = 0;
+    r[7] = 1;
+    r += q.substr(12, q.size() - 12 - 4);  // the name again
+    r += std::string("\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04", 10);
+    r.append(reinterpret_cast<const char*>(&addr), 4);
+    return r;
+  };
+}
 
 TEST(QueryATest, ReadsTheFirstAAnswerAndTimesOutOnSilence) {
-  Responder r("10.9.8.7");
+  testing::UdpServer r("127.0.0.1", 0, AnswerA("10.9.8.7"));
+  ASSERT_TRUE(r.ok());
   EXPECT_EQ(QueryA("127.0.0.1", r.port()), std::optional<std::string>("10.9.8.7"));
   // Nothing listens on the port just freed by a socket we close: no answer, nullopt.
   const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);

@@ -36,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "double_harness.h"
+#include "tests/support/udp_server.h"
 #include "tests/support/gateway_yaml.h"
 #include "tests/support/packaged_release.h"
 #include "tests/support/process.h"
@@ -73,25 +74,18 @@ std::string RandomHex(int bytes) {
 /// A UDP listener on 0.0.0.0:port that records every datagram and echoes it back.
 class UdpSink {
  public:
-  explicit UdpSink(int port) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_ANY);
-    ok_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~UdpSink() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  bool ok() const { return ok_; }
-  int port() const { return port_; }
+  explicit UdpSink(int port)
+      : server_("0.0.0.0", port, [this](const std::string& d) -> std::optional<std::string> {
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            datagrams_.push_back(d);
+          }
+          std::string reply = d;
+          if (reply.size() > 2) reply[2] = static_cast<char>(reply[2] | 0x80);  // DNS: mark it a response
+          return reply;
+        }) {}
+  bool ok() const { return server_.ok(); }
+  int port() const { return server_.port(); }
   /// Whether any datagram so far contained `needle`.
   bool Saw(const std::string& needle) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -102,30 +96,9 @@ class UdpSink {
   }
 
  private:
-  void Loop() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) != 1) continue;
-      char buf[2048];
-      sockaddr_in from{};
-      socklen_t len = sizeof from;
-      const ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
-      if (n <= 0) continue;
-      std::string d(buf, static_cast<std::size_t>(n));
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        datagrams_.push_back(d);
-      }
-      if (n > 2) buf[2] = static_cast<char>(buf[2] | 0x80);  // DNS: mark it a response (harmless for the rest)
-      ::sendto(fd_, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
-    }
-  }
-  int fd_ = -1, port_ = 0;
-  bool ok_ = false;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
   std::mutex mu_;
   std::vector<std::string> datagrams_;
+  testing::UdpServer server_;  // last: stopped first, before what its handler uses
 };
 
 struct Row {

@@ -26,6 +26,7 @@
 #include "reconcilers/network/network_reconciler.h"
 #include "reconcilers/network/nft_firewall.h"
 #include "tests/docker/integration_env.h"
+#include "tests/support/udp_server.h"
 #include "tests/support/temp_dir.h"
 
 namespace ironward::network {
@@ -91,40 +92,9 @@ class Listener {
 };
 
 /// Echoes every datagram on addr:port until destroyed (a stand-in for the proxy's DNS listener).
-class UdpEcho {
- public:
-  UdpEcho(const std::string& addr, std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    ::inet_pton(AF_INET, addr.c_str(), &sa.sin_addr);
-    ok_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-    thread_ = std::thread([this] {
-      while (!stop_) {
-        pollfd p{fd_, POLLIN, 0};
-        if (::poll(&p, 1, 50) != 1) continue;
-        char buf[512];
-        sockaddr_in from{};
-        socklen_t len = sizeof from;
-        const ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
-        if (n > 0) ::sendto(fd_, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
-      }
-    });
-  }
-  ~UdpEcho() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  bool ok() const { return ok_; }
-
- private:
-  int fd_ = -1;
-  bool ok_ = false;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+testing::UdpServer::Handler Echo() {
+  return [](const std::string& d) { return std::optional<std::string>(d); };
+}
 
 int Sh(const std::string& cmd) { return std::system(cmd.c_str()); }
 
@@ -285,7 +255,7 @@ TEST_F(NetworkIntegrationTest, DnsRoutingSteersDnsHttpAndHttpsToTheProxyAndNothi
   {
     // Stand-ins for the proxy's listeners on the gateway: what arrives there was steered.
     Listener https(gateway_, kHttpsPort), http(gateway_, kHttpPort);
-    UdpEcho dns(gateway_, kDnsPort);
+    testing::UdpServer dns(gateway_, kDnsPort, Echo());
     ASSERT_TRUE(https.ok() && http.ok() && dns.ok());
     EXPECT_EQ(Probe(net, internet, 443), "OPEN") << "443 anywhere lands on the proxy's https port";
     EXPECT_EQ(Probe(net, "1.1.1.1", 80), "OPEN") << "80 anywhere lands on the proxy's http port";
