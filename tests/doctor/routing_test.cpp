@@ -2,6 +2,7 @@
 // and the nat chain; QueryA against a local UDP responder.
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 
 #include <gmock/gmock.h>
