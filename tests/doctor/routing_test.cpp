@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
