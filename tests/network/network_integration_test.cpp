@@ -141,11 +141,10 @@ class NetworkIntegrationTest : public DockerIntegrationTest {
     return reconciler_.Plan(ctx, ReadDeps{clock_, writer_, nullptr, nullptr, docker_.get(), firewall_.get()});
   }
 
-  /// "OPEN" / "CLOSED": a raw TCP connect from a fresh container on `network` (2 s timeout).
-  std::string Probe(const std::string& network, const std::string& ip, std::uint16_t port) {
-    auto spec = Spec({"bash", "-c",
-                      "timeout 2 bash -c 'exec 3<>/dev/tcp/" + ip + "/" + std::to_string(port) +
-                          "' 2>/dev/null && echo OPEN || echo CLOSED"});
+  /// What a fresh container on `network` running `bash -c script` printed (trailing newlines
+  /// dropped), or why it could not run.
+  std::string RunOnce(const std::string& network, const std::string& script) {
+    auto spec = Spec({"bash", "-c", script});
     spec.host.network_mode = network;
     const std::string id = Run(Name("probe" + std::to_string(++probes_)), spec);
     if (id.empty()) return "probe failed to start";
@@ -159,22 +158,16 @@ class NetworkIntegrationTest : public DockerIntegrationTest {
     return out;
   }
 
+  /// "OPEN" / "CLOSED": a raw TCP connect from a fresh container on `network` (2 s timeout).
+  std::string Probe(const std::string& network, const std::string& ip, std::uint16_t port) {
+    return RunOnce(network, "timeout 2 bash -c 'exec 3<>/dev/tcp/" + ip + "/" + std::to_string(port) +
+                                "' 2>/dev/null && echo OPEN || echo CLOSED");
+  }
+
   /// "REPLY" / "NOREPLY": one UDP datagram from a fresh container to ip:port, and its echo.
   std::string UdpProbe(const std::string& network, const std::string& ip, std::uint16_t port) {
-    auto spec = Spec({"bash", "-c",
-                      "timeout 3 bash -c 'exec 3<>/dev/udp/" + ip + "/" + std::to_string(port) +
-                          "; printf x >&3; head -c 1 <&3' >/dev/null 2>&1 && echo REPLY || echo NOREPLY"});
-    spec.host.network_mode = network;
-    const std::string id = Run(Name("probe" + std::to_string(++probes_)), spec);
-    if (id.empty()) return "probe failed to start";
-    auto waited = docker_->WaitContainer(id, std::chrono::seconds(20));
-    if (!waited) return "probe wait failed: " + waited.error().message;
-    auto logs = docker_->Logs(id, {});
-    (void)docker_->RemoveContainer(id, true);
-    if (!logs) return "no logs";
-    std::string out = logs->out;
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    return out;
+    return RunOnce(network, "timeout 3 bash -c 'exec 3<>/dev/udp/" + ip + "/" + std::to_string(port) +
+                                "; printf x >&3; head -c 1 <&3' >/dev/null 2>&1 && echo REPLY || echo NOREPLY");
   }
 
   /// A namespace holding 10.251.N.2 behind veth iwv<pid>, routed from the host: "the internet".
