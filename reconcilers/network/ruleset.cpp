@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "state/encoding.h"
+#include "state/spec/validators.h"
 
 namespace ironward::netfilter {
 namespace {
@@ -14,18 +15,6 @@ namespace {
 RuleSpec Rule(const std::string& chain, const std::string& id, std::string text) {
   const std::string hash = Sha256Hex(chain + "|" + text).substr(0, 12);
   return RuleSpec{std::move(text), "ironward " + id + " " + hash};
-}
-
-bool IsIpv4(const std::string& text) {
-  in_addr addr{};
-  return ::inet_pton(AF_INET, text.c_str(), &addr) == 1;
-}
-
-bool IsIpv4Cidr(const std::string& text) {
-  const auto slash = text.find('/');
-  if (slash == std::string::npos || !IsIpv4(text.substr(0, slash))) return false;
-  const std::string bits = text.substr(slash + 1);
-  return !bits.empty() && bits.size() <= 2 && std::all_of(bits.begin(), bits.end(), ::isdigit) && std::stoi(bits) <= 32;
 }
 
 std::string PortSet(std::vector<std::uint16_t> ports) {
@@ -74,7 +63,7 @@ Result<TableSpec> BuildSandboxTable(const SandboxRulesInput& in) {
   if (in.allowed_ports.empty()) return Error::Invalid("firewall: no proxy ports to allow");
   std::vector<std::uint16_t> tcp_ports = in.allowed_ports;
   if (in.steering) {
-    if (!IsIpv4Cidr(in.steering->subnet)) {
+    if (!spec::ParseIpv4Cidr(in.steering->subnet)) {  // the loader's own parser
       return Error::Invalid("firewall: subnet '" + in.steering->subnet + "' is not an IPv4 CIDR");
     }
     if (in.steering->dns_port == 0 || in.steering->http_port == 0 || in.steering->https_port == 0) {
