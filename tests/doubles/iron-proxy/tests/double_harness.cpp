@@ -21,6 +21,7 @@
 #include <stdexcept>
 
 #include "tests/support/eventually.h"
+#include "tests/support/ports.h"
 
 extern char** environ;
 
@@ -170,17 +171,10 @@ int Proc::port_of(const std::string& msg) {
   return std::atoi(addr.substr(addr.rfind(':') + 1).c_str());
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+// Below the ephemeral range, claimed per process (tests/support/ports.h): a port the kernel just
+// handed out as free (bind to 0) can be taken as some connection's source port before the proxy
+// binds it, which failed CI once with "bind: address already in use".
+int FreePort() { return ironward::testing::FreeLoopbackPorts(1, 18000); }
 
 Env BaseEnv(const TempDir& dir) { return {{"HOME", dir.str()}, {"IRON_STATE_STORE", dir.str() + "/state"}}; }
 
