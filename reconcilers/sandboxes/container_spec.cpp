@@ -92,6 +92,11 @@ void Wire(docker::ContainerCreateSpec& c, const EgressWiring& w, const std::vect
 }
 
 docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& s, const EgressWiring& w) {
+  return BuildCreateSpec(s, w, SpecDigest(s, w), SecretEnvOf(s, w));
+}
+
+docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& s, const EgressWiring& w,
+                                            const std::string& spec_digest, const SecretEnvState& secret_env) {
   docker::ContainerCreateSpec c;
   c.image = s.image;
   c.cmd = s.command;
@@ -120,8 +125,8 @@ docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& s, const Egress
     h.retries = s.healthcheck->retries;
     c.healthcheck = h;
   }
-  c.labels = MakeLabels(s.name, SpecDigest(s, w), w);
-  if (const SecretEnvState st = SecretEnvOf(s, w); !st.digest.empty()) c.labels[kSecretEnvLabel] = st.digest;
+  c.labels = MakeLabels(s.name, spec_digest, w);
+  if (!secret_env.digest.empty()) c.labels[kSecretEnvLabel] = secret_env.digest;
   c.stop_timeout = kStopTimeoutSeconds;
   for (const auto& m : s.mounts) c.host.binds.push_back(m);
   c.host.memory = s.resources.memory_bytes;

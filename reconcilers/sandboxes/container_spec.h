@@ -31,6 +31,9 @@ std::string SpecDigest(const spec::Sandbox& sandbox, const EgressWiring& wiring)
 /// tokens; the secret-env label when every secretEnv digest is known), CA bind (read-only), the
 /// sandbox's mounts, limits, cap-drop ALL, no-new-privileges, init, network, extra hosts, labels.
 docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& sandbox, const EgressWiring& wiring);
+/// The same with SpecDigest() and SecretEnvOf() already worked out (DesiredContainers).
+docker::ContainerCreateSpec BuildCreateSpec(const spec::Sandbox& sandbox, const EgressWiring& wiring,
+                                            const std::string& spec_digest, const SecretEnvState& secret_env);
 
 /// The wiring alone, for a container another launcher starts (`ironward wiring`): env with the
 /// tokens, the CA bind, extra hosts, network, hardening and `labels`; no image, command or limits.

@@ -49,21 +49,20 @@ std::optional<std::string> Settled(const spec::Sandbox& s, const OwnedContainer&
   return std::nullopt;
 }
 
-/// Why sandbox `s` cannot be (re)created now; "" when it can.
-std::string Blocked(const spec::Sandbox& s, const EgressWiring& w) {
-  const SecretEnvState st = SecretEnvOf(s, w);
-  if (st.missing.empty()) return "";
-  return "sandbox '" + s.name + "' waits for its secretEnv secret(s): " + st.missing;
+/// Why sandbox `want` cannot be (re)created now; "" when it can.
+std::string Blocked(const WantedContainer& want) {
+  if (want.secret_env.missing.empty()) return "";
+  return "sandbox '" + want.sandbox->name + "' waits for its secretEnv secret(s): " + want.secret_env.missing;
 }
 
-/// Why the owned container `c` must be replaced to become `s` under `w`; "" when it is in sync.
-std::string ReplaceReason(const spec::Sandbox& s, const EgressWiring& w, const OwnedContainer& c) {
+/// Why the owned container `c` must be replaced to become `want` under `w`; "" when it is in sync.
+std::string ReplaceReason(const WantedContainer& want, const EgressWiring& w, const OwnedContainer& c) {
   const std::string& state = c.summary.state;
   if (state != "running") {
     if (state == "exited" || state == "dead") return "container " + state + " (" + c.summary.status + ")";
     return "container is " + (state.empty() ? std::string("not running") : state) + ", not running";
   }
-  const std::string want_spec = SpecDigest(s, w);
+  const std::string& want_spec = want.spec_digest;
   if (want_spec.empty()) return "the sandbox network (proxy address) is only known after apply";
   if (c.labels.spec_digest != want_spec) {
     return "spec changed (digest " + ShortDigest(c.labels.spec_digest) + " -> " + ShortDigest(want_spec) + ")";
@@ -79,12 +78,12 @@ std::string ReplaceReason(const spec::Sandbox& s, const EgressWiring& w, const O
   if (w.Pending()) return "egress posture only known after apply (pending: " + Join(w.pending) + ")";
   if (c.labels.posture != w.PostureDigest()) return "proxy tokens changed (posture digest differs)";
   // secretEnv: compared when every digest is known (a value still to be fetched may not change).
-  if (const SecretEnvState st = SecretEnvOf(s, w); !st.digest.empty() && c.labels.secret_env != st.digest) {
+  if (const SecretEnvState& st = want.secret_env; !st.digest.empty() && c.labels.secret_env != st.digest) {
     return "a secretEnv secret changed (digest " + ShortDigest(c.labels.secret_env) + " -> " + ShortDigest(st.digest) +
            ")";
   }
   if (c.info) {
-    const auto drift = DriftOf(*c.info, BuildCreateSpec(s, w));
+    const auto drift = DriftOf(*c.info, want.create);
     if (!drift.empty()) return "changed out of band: " + Join(drift);
   }
   return "";
@@ -92,13 +91,13 @@ std::string ReplaceReason(const spec::Sandbox& s, const EgressWiring& w, const O
 
 }  // namespace
 
-bool ListProvesInSync(const std::vector<spec::Sandbox>& declared, const EgressWiring& w, const OwnedContainer& c) {
+bool ListProvesInSync(const DesiredContainers& desired, const OwnedContainer& c) {
+  const EgressWiring& w = desired.wiring();
   if (c.summary.state != "running" || w.Pending()) return false;
-  const auto s = std::find_if(declared.begin(), declared.end(),
-                              [&c](const spec::Sandbox& d) { return d.name == c.labels.sandbox; });
-  if (s == declared.end() || c.summary.name != s->name) return false;
-  if (!ReplaceReason(*s, w, OwnedContainer{c.summary, c.labels, std::nullopt}).empty()) return false;
-  const docker::ContainerCreateSpec want = BuildCreateSpec(*s, w);
+  const WantedContainer* wanted = desired.Find(c.labels.sandbox);
+  if (wanted == nullptr || c.summary.name != wanted->sandbox->name) return false;
+  if (!ReplaceReason(*wanted, w, OwnedContainer{c.summary, c.labels, std::nullopt}).empty()) return false;
+  const docker::ContainerCreateSpec& want = wanted->create;
   if (c.summary.image != want.image || c.summary.network_mode != want.host.network_mode) return false;
   for (const auto& [network, endpoint] : c.summary.networks) {
     if (network != want.host.network_mode) return false;
@@ -112,13 +111,16 @@ std::size_t ObservedSandboxes::Running() const {
   return n;
 }
 
-SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w, const ObservedSandboxes& o) {
+SandboxDecision Decide(const spec::DesiredState& desired, const DesiredContainers& want,
+                       const ObservedSandboxes& o) {
+  const EgressWiring& w = want.wiring();
   SandboxDecision d;
   const auto& declared = desired.spec.sandboxes;
   std::set<std::size_t> matched;  // indexes into o.owned
   std::vector<std::string> taken;
 
   for (const spec::Sandbox& s : declared) {
+    const WantedContainer& wanted = want.Of(s);
     // The owned container for this sandbox: the one with its name first, then any with its label.
     std::optional<std::size_t> pick;
     for (std::size_t i = 0; i < o.owned.size(); ++i) {
@@ -131,7 +133,7 @@ SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w,
         continue;
       }
       d.steps.push_back(Step{Step::Kind::kCreate, s.name, "", s.name, "sandbox '" + s.name + "' has no container", &s,
-                             Blocked(s, w)});
+                             Blocked(wanted)});
       continue;
     }
     matched.insert(*pick);
@@ -142,27 +144,27 @@ SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w,
         continue;
       }
       d.steps.push_back(Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name,
-                             "container was renamed to '" + c.summary.name + "'", &s, Blocked(s, w)});
+                             "container was renamed to '" + c.summary.name + "'", &s, Blocked(wanted)});
       continue;
     }
     if (const auto settled = Settled(s, c)) {
       // Finished (or left to the engine): only a spec change re-creates it, not a rotation.
-      const std::string want_spec = SpecDigest(s, w);
+      const std::string& want_spec = wanted.spec_digest;
       if (!want_spec.empty() && c.labels.spec_digest != want_spec) {
         d.steps.push_back(Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name,
                                "spec changed (digest " + ShortDigest(c.labels.spec_digest) + " -> " +
                                    ShortDigest(want_spec) + "): re-run",
-                               &s, Blocked(s, w)});
+                               &s, Blocked(wanted)});
         continue;
       }
       if (!settled->empty()) d.warnings.push_back(*settled);
       d.in_sync[s.name] = c.summary.id;
       continue;
     }
-    if (std::string why = ReplaceReason(s, w, c); !why.empty()) {
+    if (std::string why = ReplaceReason(wanted, w, c); !why.empty()) {
       std::vector<FieldChange> fields;
       if (why.rfind("spec changed", 0) == 0 && c.info) {
-        fields = SpecFieldChanges(*c.info, BuildCreateSpec(s, w));
+        fields = SpecFieldChanges(*c.info, wanted.create);
         std::vector<std::string> names;
         for (const auto& f : fields) {
           if (std::find(names.begin(), names.end(), f.field) == names.end()) names.push_back(f.field);
@@ -170,9 +172,9 @@ SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& w,
         if (!names.empty()) why += ": " + Join(names);
       }
       d.steps.push_back(
-          Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name, why, &s, Blocked(s, w), std::move(fields)});
+          Step{Step::Kind::kReplace, s.name, c.summary.id, c.summary.name, why, &s, Blocked(wanted), std::move(fields)});
     } else {
-      if (const SecretEnvState st = SecretEnvOf(s, w); !st.missing.empty()) {
+      if (const SecretEnvState& st = wanted.secret_env; !st.missing.empty()) {
         d.warnings.push_back("sandbox '" + s.name + "' keeps running with the secretEnv values it was created with; " +
                              "no value now for " + st.missing);
       }

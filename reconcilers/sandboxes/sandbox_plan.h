@@ -9,6 +9,7 @@
 
 #include "state/spec/spec.h"
 #include "reconcilers/docker/docker_types.h"
+#include "reconcilers/sandboxes/desired_containers.h"
 #include "reconcilers/sandboxes/labels.h"
 #include "reconcilers/sandboxes/wiring.h"
 #include "state/result.h"
@@ -54,13 +55,15 @@ struct SandboxDecision {
   std::optional<Error> error;                  ///< refuse everything (e.g. a name taken by a foreign container)
 };
 
-/// Whether `c`'s list entry alone proves it in sync with its declared sandbox under `w`: running
+/// Whether `c`'s list entry alone proves it in sync with its declared sandbox: running
 /// under its own name, labels carrying the desired spec digest and posture, the image and the
 /// network it should have. Such a container is inspected only by a full drift check
 /// (DriftCheck::kListed); what only an inspect shows (limits, env, mounts, hardening edited out
 /// of band) waits for that check. False while the wiring is pending.
-bool ListProvesInSync(const std::vector<spec::Sandbox>& declared, const EgressWiring& w, const OwnedContainer& c);
+bool ListProvesInSync(const DesiredContainers& desired, const OwnedContainer& c);
 
-SandboxDecision Decide(const spec::DesiredState& desired, const EgressWiring& wiring, const ObservedSandboxes& observed);
+/// `want` is built from desired.spec.sandboxes.
+SandboxDecision Decide(const spec::DesiredState& desired, const DesiredContainers& want,
+                       const ObservedSandboxes& observed);
 
 }  // namespace ironward::sandboxes

@@ -30,13 +30,14 @@ Error NoEngine() {
 }
 
 /// Summary of what a container is or will be. Token values appear only as SensitiveLabel().
-nlohmann::json After(const spec::Sandbox& s, const EgressWiring& w) {
+nlohmann::json After(const WantedContainer& want, const EgressWiring& w) {
+  const spec::Sandbox& s = *want.sandbox;
   nlohmann::json tokens = nlohmann::json::object();
   for (const auto& name : w.token_names) {
     auto it = w.tokens.find(name);
     tokens[name] = it == w.tokens.end() ? nlohmann::json(kKnownAfterApply) : nlohmann::json(SensitiveLabel(it->second));
   }
-  const std::string digest = SpecDigest(s, w);
+  const std::string& digest = want.spec_digest;
   nlohmann::json after = {{"image", s.image},
           {"state", "running"},
           {"spec_digest", digest.empty() ? std::string(kKnownAfterApply) : ShortDigest(digest)},
@@ -76,7 +77,7 @@ const OwnedContainer* FindOwned(const ObservedSandboxes& o, const std::string& i
   return nullptr;
 }
 
-Change ToChange(const Step& step, const EgressWiring& w, const ObservedSandboxes& o) {
+Change ToChange(const Step& step, const DesiredContainers& want, const ObservedSandboxes& o) {
   Change c;
   c.address = ContainerAddress(step.sandbox);
   c.type = kSandboxType;
@@ -88,7 +89,7 @@ Change ToChange(const Step& step, const EgressWiring& w, const ObservedSandboxes
     case Step::Kind::kDelete: c.action = Action::kDelete; c.disruptive = true; break;
   }
   if (const OwnedContainer* owned = FindOwned(o, step.container_id)) c.before = Before(*owned);
-  if (step.spec != nullptr) c.after = After(*step.spec, w);
+  if (step.spec != nullptr) c.after = After(want.Of(*step.spec), want.wiring());
   return c;
 }
 
@@ -168,9 +169,9 @@ Result<ObservedSandboxes> SandboxesReconciler::Observe(const ReconcileContext& c
   }
   // Which running containers to inspect: all of them for a full drift check, else those whose
   // list entry does not prove them in sync (docs/sandboxes.md#drift-checks).
-  std::optional<EgressWiring> listed_wiring;
+  std::optional<DesiredContainers> listed_want;
   if (ctx.drift_check == DriftCheck::kListed) {
-    if (auto w = CollectWiring(ctx); w.ok()) listed_wiring = std::move(*w);
+    if (auto w = CollectWiring(ctx); w.ok()) listed_want.emplace(declared, std::move(*w));
   }
   std::vector<std::size_t> to_inspect;  // indexes into o.owned
   std::string fp;
@@ -181,7 +182,7 @@ Result<ObservedSandboxes> SandboxesReconciler::Observe(const ReconcileContext& c
       continue;
     }
     OwnedContainer c{summary, labels, std::nullopt};
-    if (summary.state == "running" && !(listed_wiring && ListProvesInSync(declared, *listed_wiring, c))) {
+    if (summary.state == "running" && !(listed_want && ListProvesInSync(*listed_want, c))) {
       to_inspect.push_back(o.owned.size());
     }
     fp += summary.id + " " + summary.name + " " + summary.state + " " + labels.spec_digest + " " + labels.posture +
@@ -221,15 +222,16 @@ ResourcePlan SandboxesReconciler::Diff(ReconcileContext& ctx, const ObservedSand
     plan.error = wiring.error();
     return plan;
   }
-  const EgressWiring& w = *wiring;
+  const DesiredContainers want(ctx.desired.spec.sandboxes, std::move(*wiring));
+  const EgressWiring& w = want.wiring();
   std::string desired;
-  for (const auto& s : ctx.desired.spec.sandboxes) {
-    const std::string secret_env = SecretEnvOf(s, w).digest;
-    desired += s.name + "=" + SpecDigest(s, w) + (secret_env.empty() ? "" : " " + secret_env) + "\n";
+  for (const WantedContainer& c : want.all()) {
+    const std::string& secret_env = c.secret_env.digest;
+    desired += c.sandbox->name + "=" + c.spec_digest + (secret_env.empty() ? "" : " " + secret_env) + "\n";
   }
   plan.desired_digest = Sha256Hex(desired + (w.Pending() ? std::string(kKnownAfterApply) : w.PostureDigest()));
 
-  const SandboxDecision d = Decide(ctx.desired, w, o);
+  const SandboxDecision d = Decide(ctx.desired, want, o);
   plan.warnings = d.warnings;
   if (ctx.facts.config() && !ctx.facts.config()->pending && ctx.facts.config()->bind_address.rfind("127.", 0) == 0 &&
       !ctx.desired.spec.sandboxes.empty()) {
@@ -243,7 +245,7 @@ ResourcePlan SandboxesReconciler::Diff(ReconcileContext& ctx, const ObservedSand
   SandboxFacts facts;
   for (const auto& [name, id] : d.in_sync) facts.container_ids[name] = id;
   for (const auto& step : d.steps) {
-    plan.changes.push_back(ToChange(step, w, o));
+    plan.changes.push_back(ToChange(step, want, o));
     if (step.spec != nullptr) facts.container_ids[step.sandbox] = "";
   }
   ctx.facts.Publish(std::move(facts));
@@ -262,14 +264,15 @@ Outcome SandboxesReconciler::DoApply(ReconcileContext& ctx, const ResourcePlan& 
   if (!observed) return Outcome::Failed(observed.error(), "ObserveFailed");
   auto wiring = CollectWiring(ctx);
   if (!wiring) return Outcome::Failed(wiring.error(), "WiringUnavailable");
-  const EgressWiring& w = *wiring;
+  const DesiredContainers want(ctx.desired.spec.sandboxes, std::move(*wiring));
+  const EgressWiring& w = want.wiring();
   if (w.Pending()) {
     std::string what;
     for (const auto& p : w.pending) what += (what.empty() ? "" : ", ") + p;
     return Outcome::Failed(Error::Transient("egress inputs still pending after the upstream resources applied: " + what),
                            "WiringPending");
   }
-  const SandboxDecision d = Decide(ctx.desired, w, *observed);
+  const SandboxDecision d = Decide(ctx.desired, want, *observed);
   if (d.error) return Outcome::Failed(*d.error, "NameConflict");
 
   SandboxFacts facts;
