@@ -37,6 +37,7 @@ for n in $COUNTS; do
   if [ -n "${BENCH_RESULTS:-}" ]; then
     printf '%s\n' "$out" | sed -n "s/^sandboxes=$n create pass: \([0-9.]*\) s.*/create_s_$n\t\1/p" >>"$BENCH_RESULTS"
     printf '%s\n' "$out" | sed -n "s/^sandboxes=$n listed pass[^:]*: \([0-9.]*\) ms median.*/listed_ms_$n\t\1/p" >>"$BENCH_RESULTS"
+    printf '%s\n' "$out" | sed -n "s/^sandboxes=$n listed pass.*, \([0-9.]*\) ms of it ironward's CPU/listed_cpu_ms_$n\t\1/p" >>"$BENCH_RESULTS"
     printf '%s\n' "$out" | sed -n "s/^sandboxes=$n in-sync pass: \([0-9.]*\) ms median over \([0-9]*\).*, \([0-9]*\) Engine API calls.*/sync_ms_$n\t\1\nsync_passes_$n\t\2\nsync_calls_$n\t\3/p" >>"$BENCH_RESULTS"
   fi
 done

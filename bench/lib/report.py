@@ -55,7 +55,7 @@ rows = [
     row("full sandboxes pass, 500 sandboxes in sync", f"{num('sync_ms_500'):.1f}", "ms", "≤ 1000 ms",
         num("sync_ms_500") <= 1000, f"median of {r['sync_passes_500']}, {r['sync_calls_500']} API calls", "sync_500"),
     row("  500 in sync, `run` between drift checks (list-proven)", f"{num('listed_ms_500'):.1f}", "ms", "—", None,
-        f"median of {r['sync_passes_500']}, 1 API call"),
+        f"median of {r['sync_passes_500']}, 1 API call, ironward's CPU {num('listed_cpu_ms_500'):.1f} ms"),
     row("create 500 sandboxes from nothing", f"{num('create_s_500'):.1f}", "s", "≤ 40 s", num("create_s_500") <= 40,
         "1, 4 at a time (spec.reconcile.parallelism)", "create_500"),
     row("cold converge (empty state dir → healthy proxy)", f"{num('cold_ms'):.0f}", "ms", "—", None,

@@ -165,7 +165,7 @@ Result<StopResult> StopProxy(Processes& processes, state::StateWriter& state, st
       }
     }
   }
-  for (const auto& stray : FindStrays(processes, (state.root() / kProxyHomeDir).string(), tracked)) {
+  for (const auto& stray : FindStrays(processes, state.root(), tracked)) {
     TerminateIdentified(processes, stray, grace);
     ++out.strays_stopped;
   }

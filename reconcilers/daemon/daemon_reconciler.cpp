@@ -111,7 +111,7 @@ Result<ObservedDaemon> DaemonReconciler::Observe(const ReconcileContext& ctx, co
     o.liveness = processes.CheckIdentity(ProcessIdentity{o.record->pid, o.record->nonce, o.record->starttime});
     if (o.liveness != Liveness::kAlive && options_.exits) o.exit = options_.exits->Find(o.record->pid);
   }
-  o.strays = FindStrays(processes, (deps.state.root() / kProxyHomeDir).string(), o.Running() ? o.record->pid : 0);
+  o.strays = FindStrays(processes, deps.state.root(), o.Running() ? o.record->pid : 0);
   auto crash = ReadCrashState(deps.state);
   if (crash.ok()) o.crash = *crash;  // unreadable bookkeeping starts over (never blocks healing)
   if (auto config = deps.state.Read(kConfigFile); config.ok() && config->has_value()) {

@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "reconcilers/daemon/spawn.h"
+
 namespace ironward::daemon {
 
 bool WaitGone(const Processes& processes, const ProcessIdentity& id, std::chrono::milliseconds timeout,
@@ -16,13 +18,22 @@ bool WaitGone(const Processes& processes, const ProcessIdentity& id, std::chrono
   }
 }
 
-std::vector<ProcessIdentity> FindStrays(const Processes& processes, const std::string& home, pid_t except) {
+std::vector<ProcessIdentity> FindStrays(const Processes& processes, const std::filesystem::path& state_root,
+                                        pid_t except) {
   std::vector<ProcessIdentity> out;
-  const std::string home_entry = "HOME=" + home;
+  const std::string home_entry = "HOME=" + (state_root / kProxyHomeDir).string();
   const std::string nonce_prefix = std::string(kNonceEnv) + "=";
+  // /proc/<pid>/cwd shows the directory with symlinks resolved; "" = cannot tell, no shortcut.
+  std::error_code ec;
+  const std::filesystem::path resolved = std::filesystem::canonical(state_root, ec);
+  const std::string spawn_dir = ec ? std::string() : resolved.string();
   const pid_t self = ::getpid();
   for (const pid_t pid : processes.ListPids()) {
     if (pid <= 0 || pid == except || pid == self) continue;
+    if (!spawn_dir.empty()) {
+      const std::string cwd = processes.ReadWorkingDirectory(pid);
+      if (!cwd.empty() && cwd != spawn_dir) continue;
+    }
     const auto env = processes.ReadEnviron(pid);
     bool home_match = false;
     std::string nonce;

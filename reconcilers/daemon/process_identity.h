@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,14 @@ bool WaitGone(const Processes& processes, const ProcessIdentity& id, std::chrono
               std::chrono::milliseconds poll = std::chrono::milliseconds(20));
 
 /// Processes (other than `except`) whose environment holds `IRONWARD_PROXY_NONCE` and
-/// HOME=`home`: proxies of this state directory that no pidfile tracks. Read-only.
-std::vector<ProcessIdentity> FindStrays(const Processes& processes, const std::string& home, pid_t except);
+/// HOME=<state_root>/proxy-home: proxies of this state directory that no pidfile tracks. Read-only.
+///
+/// Reading a process's environment is the expensive part of a /proc scan (the kernel walks the
+/// target's memory: ~20 µs each, 5 ms for 220 processes here, every pass). ironward starts the proxy
+/// in the state directory and iron-proxy never changes directory, so a process whose working
+/// directory can be read and is elsewhere is skipped without reading its environment; one whose
+/// directory cannot be read (another user's, a kernel thread) is still checked the full way.
+std::vector<ProcessIdentity> FindStrays(const Processes& processes, const std::filesystem::path& state_root,
+                                        pid_t except);
 
 }  // namespace ironward::daemon

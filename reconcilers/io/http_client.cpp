@@ -1,6 +1,10 @@
 #include "reconcilers/io/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <cctype>
@@ -138,6 +142,14 @@ CurlHttpClient::CurlHttpClient() : proxy_(ProxySettings::FromProcessEnvironment(
 CurlHttpClient::CurlHttpClient(ProxySettings proxy) : proxy_(std::move(proxy)) {}
 
 Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
+  // A unix socket that does not exist (no Docker engine on this host, as on a proxy-only
+  // gateway): fail as the connect would, without opening libcurl and the ~35 libraries it brings
+  // (~11 ms) for a request that cannot succeed.
+  if (struct stat st {}; !request.unix_socket.empty() && ::stat(request.unix_socket.c_str(), &st) != 0 &&
+                         errno == ENOENT) {
+    return Error::Transient(request.method + " " + request.url + ": Couldn't connect to server (" +
+                            std::strerror(ENOENT) + ")");
+  }
   const CurlApi& api = Curl();
   if (!api.error.empty()) return Error::Transient(request.method + " " + request.url + ": " + api.error);
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(api.easy_init(), api.easy_cleanup);

@@ -121,6 +121,9 @@ class Processes : public CommandRunner {
   virtual std::vector<std::string> ReadEnviron(pid_t pid) const = 0;
   /// /proc/<pid>/cmdline, arguments NUL-separated ("" when gone or unreadable).
   virtual std::string ReadCommandLine(pid_t pid) const = 0;
+  /// The target of /proc/<pid>/cwd (symlinks resolved; "" when gone or unreadable). Unlike the
+  /// environment or the command line, reading it does not touch the process's memory.
+  virtual std::string ReadWorkingDirectory(pid_t pid) const = 0;
   /// The pids in /proc now.
   virtual std::vector<pid_t> ListPids() const = 0;
   /// A process with this pid exists (ours or another user's: signal 0 is sent or EPERM).
@@ -148,6 +151,7 @@ class RealProcesses final : public Processes {
   std::optional<ProcStat> ReadStat(pid_t pid) const override;
   std::vector<std::string> ReadEnviron(pid_t pid) const override;
   std::string ReadCommandLine(pid_t pid) const override;
+  std::string ReadWorkingDirectory(pid_t pid) const override;
   std::vector<pid_t> ListPids() const override;
   bool Exists(pid_t pid) const override;
   bool SignalIfSame(const ProcessIdentity& id, int sig) override;

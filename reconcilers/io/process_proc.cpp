@@ -123,6 +123,15 @@ std::vector<std::string> RealProcesses::ReadEnviron(pid_t pid) const {
 
 std::string RealProcesses::ReadCommandLine(pid_t pid) const { return pid > 0 ? ReadProcFile(pid, "cmdline") : ""; }
 
+std::string RealProcesses::ReadWorkingDirectory(pid_t pid) const {
+  if (pid <= 0) return "";
+  const std::string link = "/proc/" + std::to_string(pid) + "/cwd";
+  char buf[4096];
+  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buf) return "";
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
 std::vector<pid_t> RealProcesses::ListPids() const {
   std::vector<pid_t> out;
   DIR* d = ::opendir("/proc");

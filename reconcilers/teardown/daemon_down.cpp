@@ -25,7 +25,7 @@ Result<ObservedProxy> DaemonDown::Observe(const ReconcileContext&, const ReadDep
     if (o.running) running_pid = o.record->pid;
   }
   o.strays = static_cast<int>(
-      daemon::FindStrays(processes, (deps.state.root() / daemon::kProxyHomeDir).string(), running_pid).size());
+      daemon::FindStrays(processes, deps.state.root(), running_pid).size());
   o.fingerprint = Sha256Hex(std::to_string(running_pid) + "|" + std::to_string(o.strays) + "|" +
                             (o.record ? "record" : "none"));
   return o;

@@ -6,10 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <utility>
 #include <vector>
 
 #include "reconcilers/daemon/daemon_control.h"
+#include "reconcilers/daemon/process_identity.h"
 #include "reconcilers/daemon/spawn.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_processes.h"
@@ -103,6 +105,35 @@ TEST_F(DaemonControlTest, StopEndsTheTrackedProxyAndTheStraysOfThisStateDirOnly)
   EXPECT_EQ(processes_.signals(), (Signals{{201, SIGTERM}, {202, SIGTERM}}));
   EXPECT_TRUE(processes_.Running(203)) << "another state dir's proxy";
   EXPECT_FALSE(Record());
+}
+
+// The environment (an expensive /proc read) is read only for processes whose working directory
+// is the state directory or cannot be read; a process elsewhere is skipped even if its
+// environment would match (iron-proxy never changes directory after ironward starts it there).
+TEST_F(DaemonControlTest, StraysAreLookedForOnlyWhereIronwardStartsTheProxy) {
+  const std::string root = std::filesystem::canonical(dir_.path()).string();
+  FakeProcesses::Process here;
+  here.stat.state = 'S';
+  here.environ = {"HOME=" + Home(), std::string(kNonceEnv) + "=here"};
+  here.cwd = root;
+  FakeProcesses::Process unreadable = here;
+  unreadable.environ = {"HOME=" + Home(), std::string(kNonceEnv) + "=unreadable"};
+  unreadable.cwd = "";
+  FakeProcesses::Process elsewhere = here;
+  elsewhere.environ = {"HOME=" + Home(), std::string(kNonceEnv) + "=elsewhere"};
+  elsewhere.cwd = "/srv/other";
+  FakeProcesses::Process unrelated = elsewhere;
+  unrelated.environ = {"HOME=/root"};
+  processes_.Put(301, here);
+  processes_.Put(302, unreadable);
+  processes_.Put(303, elsewhere);
+  for (pid_t pid = 400; pid < 420; ++pid) processes_.Put(pid, unrelated);
+
+  const auto found = FindStrays(processes_, dir_.path(), 0);
+  std::vector<std::string> nonces;
+  for (const auto& id : found) nonces.push_back(id.nonce);
+  EXPECT_EQ(nonces, (std::vector<std::string>{"here", "unreadable"}));
+  EXPECT_EQ(processes_.environ_reads(), 2U) << "only 301 and 302 had their environment read";
 }
 
 TEST_F(DaemonControlTest, StartSpawnsWithExactlyTheBuiltEnvironmentAfterRecordingTheIntent) {

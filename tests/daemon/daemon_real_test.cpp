@@ -180,7 +180,7 @@ TEST(DaemonReconcilerTest, ReadinessFailureKillsAndReportsLogTail) {
   ASSERT_TRUE(rec);
   EXPECT_EQ(rec->state, RecordState::kCrashed);
   EXPECT_NE(real_processes.CheckIdentity(IdOf(*rec)), Liveness::kAlive);
-  EXPECT_TRUE(FindStrays(real_processes, h.root() + "/proxy-home", 0).empty());
+  EXPECT_TRUE(FindStrays(real_processes, h.root(), 0).empty());
   // Counted once: the next plan starts again without counting it a second time.
   ResourcePlan plan = h.Plan();
   ASSERT_EQ(plan.changes.size(), 1u);
@@ -288,7 +288,7 @@ TEST(DaemonReconcilerTest, CrashLoopIsStalledWithTheLogTailAndStillRetriedAtTheM
   EXPECT_EQ(out.reason, "CrashLoop");
   EXPECT_NE(out.message.find("crash loop: 3 consecutive crashes, retried every 5m"), std::string::npos) << out.message;
   EXPECT_NE(out.message.find("log lines:"), std::string::npos);
-  EXPECT_TRUE(FindStrays(real_processes, h.root() + "/proxy-home", 0).empty());
+  EXPECT_TRUE(FindStrays(real_processes, h.root(), 0).empty());
 
   // When it ends: another attempt (the port is still taken: crash 4, still a crash loop).
   h.clock().Advance(out.after);

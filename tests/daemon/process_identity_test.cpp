@@ -117,6 +117,44 @@ TEST(ProcessIdentityTest, StopEscalatesToSigkillAfterGrace) {
   EXPECT_FALSE(h.Record().has_value()) << "pidfile removed after a stop";
 }
 
+// A proxy that no pidfile names is found by its nonce and HOME, also when the state directory is
+// reached through a symlink (/proc/<pid>/cwd shows the resolved path), and only for its own
+// state directory.
+TEST(ProcessIdentityTest, StraysAreFoundThroughASymlinkedStateDirAndOnlyForTheirOwn) {
+  RealProcesses processes;
+  test::DaemonHarness h;
+  ASSERT_TRUE(EnsureProxyHome(h.root()).ok());
+  doubletest::TempDir links;
+  const std::string linked_root = links.str() + "/state-link";
+  ASSERT_EQ(::symlink(h.root().c_str(), linked_root.c_str()), 0);
+  auto log_fd = OpenLogForAppend(h.root());
+  ASSERT_TRUE(log_fd.ok());
+  const std::string nonce = "0badc0de0badc0de0badc0de0badc0de";
+  SpawnRequest rq;
+  rq.binary = "/bin/sleep";
+  rq.argv = {"sleep", "30"};
+  // As StartProxy spawns it: HOME under the path ironward was given, cwd that same path.
+  rq.env = {"PATH=/usr/bin:/bin", "HOME=" + linked_root + "/proxy-home", std::string(kNonceEnv) + "=" + nonce};
+  rq.log_fd = *log_fd;
+  rq.cwd = linked_root;
+  auto pid = processes.SpawnDetached(rq);
+  ::close(*log_fd);
+  ASSERT_TRUE(pid.ok()) << pid.error().message;
+  const auto st = processes.ReadStat(*pid);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(processes.ReadWorkingDirectory(*pid), std::filesystem::canonical(h.root()).string());
+
+  const auto found = FindStrays(processes, linked_root, 0);
+  ASSERT_EQ(found.size(), 1U);
+  EXPECT_EQ(found[0].pid, *pid);
+  EXPECT_EQ(found[0].nonce, nonce);
+  EXPECT_TRUE(FindStrays(processes, h.root(), 0).empty()) << "HOME names the other spelling of the path";
+  EXPECT_TRUE(FindStrays(processes, links.str(), 0).empty()) << "another state directory";
+  EXPECT_TRUE(FindStrays(processes, linked_root, *pid).empty()) << "the tracked pid is not a stray";
+  EXPECT_TRUE(processes.SignalIfSame(found[0], SIGKILL));
+  EXPECT_TRUE(WaitGone(processes, found[0], 3s));
+}
+
 TEST(ProcessIdentityTest, ExecFailureIsReported) {
   RealProcesses processes;
   test::DaemonHarness h;

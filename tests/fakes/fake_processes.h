@@ -33,6 +33,7 @@ class FakeProcesses final : public Processes {
     std::vector<std::string> environ;
     std::string cmdline;  ///< arguments NUL-separated, as in /proc
     bool ignores_sigterm = false;
+    std::string cwd;      ///< "" = unreadable (as for another user's process)
   };
 
   FakeProcesses() = default;
@@ -125,6 +126,7 @@ class FakeProcesses final : public Processes {
     p.stat.starttime = next_starttime_++;
     p.environ = request.env;
     p.cmdline = Join(request.argv, '\0');
+    p.cwd = request.cwd;
     table_[pid] = std::move(p);
     return pid;
   }
@@ -142,8 +144,19 @@ class FakeProcesses final : public Processes {
   }
   std::vector<std::string> ReadEnviron(pid_t pid) const override {
     std::lock_guard<std::mutex> lock(mu_);
+    ++environ_reads_;
     auto it = table_.find(pid);
     return it == table_.end() ? std::vector<std::string>{} : it->second.environ;
+  }
+  std::string ReadWorkingDirectory(pid_t pid) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = table_.find(pid);
+    return it == table_.end() ? "" : it->second.cwd;
+  }
+  /// How many times an environment was read (the expensive /proc read).
+  std::size_t environ_reads() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return environ_reads_;
   }
   std::string ReadCommandLine(pid_t pid) const override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -215,6 +228,7 @@ class FakeProcesses final : public Processes {
   std::vector<std::pair<pid_t, int>> signals_;
   std::vector<SpawnRequest> spawns_;
   std::optional<Error> spawn_error_;
+  mutable std::size_t environ_reads_ = 0;
   pid_t next_pid_ = 5000000;  ///< above the kernel's largest pid: never the test's own (FindStrays skips it)
   std::uint64_t next_starttime_ = 1000;
 };

@@ -97,7 +97,7 @@ TEST(FirewalldFirewallTest, GlanceSaysNotRunningOnlyWhenNoProcessRunsTheDaemon) 
   ::ironward::testing::FakeProcesses procs;
   FakeFileReader files;
   FirewalldFirewall fw(procs, std::chrono::seconds(1), &files, &procs, "/etc/firewalld/firewalld.conf");
-  procs.Put(4242, {{'S', 1, 0}, {}, "/usr/bin/python3\0/usr/bin/firewall-cmd\0--state"s, false});
+  procs.Put(4242, {{'S', 1, 0}, {}, "/usr/bin/python3\0/usr/bin/firewall-cmd\0--state"s, false, ""});
   EXPECT_FALSE(fw.Glance().has_value()) << "no firewalld.conf: the CLI decides";
   files.Set("/etc/firewalld/firewalld.conf", "DefaultZone=public\n");
   auto stopped = fw.Glance();
@@ -105,7 +105,7 @@ TEST(FirewalldFirewallTest, GlanceSaysNotRunningOnlyWhenNoProcessRunsTheDaemon) 
   EXPECT_TRUE(stopped->installed);
   EXPECT_FALSE(stopped->active);
   EXPECT_EQ(stopped->detail, "not running");
-  procs.Put(4243, {{'S', 1, 0}, {}, "/usr/bin/python3\0/usr/sbin/firewalld\0--nofork\0--nopid"s, false});
+  procs.Put(4243, {{'S', 1, 0}, {}, "/usr/bin/python3\0/usr/sbin/firewalld\0--nofork\0--nopid"s, false, ""});
   EXPECT_FALSE(fw.Glance().has_value()) << "the daemon runs: only the CLI knows its zones";
   EXPECT_TRUE(procs.requests().empty()) << "a glance never runs firewall-cmd";
 }

@@ -8,6 +8,7 @@
 #include "reconcilers/sandboxes/container_spec.h"
 #include "reconcilers/sandboxes/desired_containers.h"
 #include "reconcilers/sandboxes/labels.h"
+#include "state/encoding.h"
 #include "tests/sandboxes/sandbox_test_support.h"
 
 namespace ironward::sandboxes {
@@ -20,8 +21,10 @@ class DesiredContainersTest : public test_support::SandboxFixture {
     spec::Sandbox second = desired_.spec.sandboxes[0];
     second.name = "agent-2";
     second.env = {{"TASK", "other"}};
-    second.secret_env = {{"KEY", "OPENROUTER_API_KEY"}};
+    second.secret_env = {{"BOT_TOKEN", "TELEGRAM_BOT_TOKEN"}};
     desired_.spec.sandboxes.push_back(second);
+    facts_.secrets->sandbox_values = {{"TELEGRAM_BOT_TOKEN", "bot-token-value"}};
+    facts_.secrets->sandbox_digests = {{"TELEGRAM_BOT_TOKEN", Sha256Hex("bot-token-value")}};
   }
   EgressWiring Wiring() {
     Facts f = facts_;
@@ -51,7 +54,9 @@ TEST_F(DesiredContainersTest, EachEntryIsWhatTheStandaloneFunctionsGive) {
   // The two sandboxes differ, and so do their digests; only agent-2 carries a secretEnv label.
   EXPECT_NE(want.all()[0].spec_digest, want.all()[1].spec_digest);
   EXPECT_EQ(want.all()[0].create.labels.count(kSecretEnvLabel), 0U);
+  ASSERT_EQ(want.all()[1].create.labels.count(kSecretEnvLabel), 1U);
   EXPECT_EQ(want.all()[1].create.labels.at(kSecretEnvLabel), SecretEnvOf(desired_.spec.sandboxes[1], w).digest);
+  EXPECT_EQ(test_support::EnvOf(want.all()[1].create, "BOT_TOKEN"), "bot-token-value");
 }
 
 TEST_F(DesiredContainersTest, FindsByNameAndRefusesASandboxFromAnotherList) {
