@@ -26,17 +26,10 @@ class DesiredContainersTest : public test_support::SandboxFixture {
     facts_.secrets->sandbox_values = {{"TELEGRAM_BOT_TOKEN", "bot-token-value"}};
     facts_.secrets->sandbox_digests = {{"TELEGRAM_BOT_TOKEN", Sha256Hex("bot-token-value")}};
   }
-  EgressWiring Wiring() {
-    Facts f = facts_;
-    ReconcileContext ctx{desired_, f, false};
-    auto w = CollectWiring(ctx);
-    EXPECT_TRUE(w.ok());
-    return *w;
-  }
 };
 
 TEST_F(DesiredContainersTest, EachEntryIsWhatTheStandaloneFunctionsGive) {
-  const EgressWiring w = Wiring();
+  const EgressWiring w = CurrentWiring();
   const DesiredContainers want(desired_.spec.sandboxes, w);
   ASSERT_EQ(want.all().size(), 2U);
   for (const spec::Sandbox& s : desired_.spec.sandboxes) {
@@ -60,7 +53,7 @@ TEST_F(DesiredContainersTest, EachEntryIsWhatTheStandaloneFunctionsGive) {
 }
 
 TEST_F(DesiredContainersTest, FindsByNameAndRefusesASandboxFromAnotherList) {
-  const DesiredContainers want(desired_.spec.sandboxes, Wiring());
+  const DesiredContainers want(desired_.spec.sandboxes, CurrentWiring());
   ASSERT_NE(want.Find("agent-2"), nullptr);
   EXPECT_EQ(want.Find("agent-2")->sandbox, &desired_.spec.sandboxes[1]);
   EXPECT_EQ(want.Find("agent-3"), nullptr);
@@ -69,7 +62,7 @@ TEST_F(DesiredContainersTest, FindsByNameAndRefusesASandboxFromAnotherList) {
 }
 
 TEST_F(DesiredContainersTest, PendingNetworkLeavesTheDigestEmptyAsSpecDigestDoes) {
-  EgressWiring w = Wiring();
+  EgressWiring w = CurrentWiring();
   w.pending.push_back("sandbox network");
   const DesiredContainers want(desired_.spec.sandboxes, w);
   EXPECT_EQ(want.all()[0].spec_digest, "");

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "reconcilers/reconciler.h"
+#include "reconcilers/sandboxes/wiring.h"
 #include "state/encoding.h"
 #include "state/state_dir.h"
 #include "tests/fakes/fake_clock.h"
@@ -77,6 +78,15 @@ class SandboxFixture : public ::testing::Test {
   }
 
   ReadDeps Reads(docker::DockerApi* api) { return ReadDeps{clock_, writer_, nullptr, nullptr, api, nullptr}; }
+
+  /// The wiring the reconcilers would collect from the current facts.
+  EgressWiring CurrentWiring() {
+    Facts f = facts_;
+    ReconcileContext ctx{desired_, f, false};
+    auto w = CollectWiring(ctx);
+    EXPECT_TRUE(w.ok());
+    return *w;
+  }
 
   ResourcePlan PlanWith(Reconciler& r, docker::DockerApi* api, bool dry_run = true) {
     Facts f = facts_;

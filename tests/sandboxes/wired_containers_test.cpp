@@ -30,14 +30,6 @@ class WiredContainersTest : public test_support::SandboxFixture {
     desired_.source_paths = {desired_.source_path};
   }
 
-  EgressWiring CurrentWiring() {
-    Facts f = facts_;
-    ReconcileContext ctx{desired_, f, false};
-    auto w = CollectWiring(ctx);
-    EXPECT_TRUE(w.ok());
-    return *w;
-  }
-
   /// What `ironward wiring` hands a launcher today, as the container it starts.
   docker::ContainerCreateSpec Wired(const docker::Labels& extra = {}, const std::string& wiring_file = "") {
     const EgressWiring w = CurrentWiring();
