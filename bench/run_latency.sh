@@ -97,73 +97,20 @@ echo "first pass (install + CA + config + proxy start) ready after $(( $(now_ms)
 # The daemon reconciler restarts a first crash at once, then backs off 1 s, 2 s… after consecutive crashes (reset
 # after 10 min healthy; 5 in a row = crash loop, Stalled), so heal rounds are capped at 3 and each
 # figure includes that round's back-off.
-# Timed in one Python process (no process spawn per poll, which would add its own ~20 ms steps).
-# Healthy = a new pid in the pid file and the proxy's own /healthz answering 200 (only the new
-# process can: the old one is dead); ironward's /readyz can still say 200 from before the kill.
-read -r -a heal < <(python3 - "$STATE/iron-proxy.pid" "$STATE/proxy.yaml" "$(( ROUNDS < 3 ? ROUNDS : 3 ))" <<'PY'
-import json, os, re, signal, sys, time, urllib.request
-pidfile, config, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
-metrics = re.search(r"^metrics:\s*\n\s+listen:\s*(\S+)", open(config).read(), re.M).group(1)
-def pid():
-    try:
-        return json.load(open(pidfile))["pid"]
-    except (OSError, ValueError, KeyError):
-        return 0
-def ready():
-    try:
-        with urllib.request.urlopen(f"http://{metrics}/healthz", timeout=0.5) as r:
-            return r.status == 200
-    except OSError:
-        return False
-out = []
-for _ in range(rounds):
-    old = pid()
-    t0 = time.monotonic()
-    os.kill(old, signal.SIGKILL)
-    while True:
-        new = pid()
-        if new not in (0, old) and os.path.exists(f"/proc/{new}") and ready():
-            break
-        if time.monotonic() - t0 > 30:
-            sys.exit("not healed in 30 s")
-        time.sleep(0.002)
-    out.append(round((time.monotonic() - t0) * 1000))
-    time.sleep(0.5)
-print(" ".join(map(str, out)))
-PY
-)
+# Timed in one Python process (bench/lib/run_latency.py heal): healthy = a new pid in the pid file
+# and the proxy's own /healthz answering 200.
+read -r -a heal < <(python3 bench/lib/run_latency.py heal "$STATE/iron-proxy.pid" "$STATE/proxy.yaml" \
+  "$(( ROUNDS < 3 ? ROUNDS : 3 ))")
 [ "${#heal[@]}" -ge 1 ] || { echo "heal rounds failed"; cat "$TMP/daemon.log"; exit 1; }
 
-# Edited files written beforehand; the rename and the polling are timed in one Python process, as
-# the heal is (a bash loop spawning mv, grep, sleep and date per poll added ~10-20 ms of its own on
-# a machine where a process start costs 2.5 ms).
+# Edited files written beforehand; the rename and the polling are timed in one Python process
+# (bench/lib/run_latency.py edit), as the heal is.
 hosts=()
 for i in $(seq 1 "$ROUNDS"); do
   hosts+=("bench-$i-$RANDOM.example.org")
   gateway ", \"${hosts[-1]}\"" > "$TMP/desired/.gateway.yaml.new.$i"
 done
-read -r -a edit < <(python3 - "$TMP/desired" "$STATE/proxy.yaml" "${hosts[@]}" <<'PY'
-import os, sys, time
-desired, config, hosts = sys.argv[1], sys.argv[2], sys.argv[3:]
-def has(host):
-    try:
-        with open(config) as f:
-            return host in f.read()
-    except OSError:
-        return False
-out = []
-for i, host in enumerate(hosts, start=1):
-    t0 = time.monotonic()
-    os.rename(os.path.join(desired, f".gateway.yaml.new.{i}"), os.path.join(desired, "gateway.yaml"))
-    while not has(host):
-        if time.monotonic() - t0 > 30:
-            sys.exit("edit not applied in 30 s")
-        time.sleep(0.002)
-    out.append(round((time.monotonic() - t0) * 1000))
-    time.sleep(0.5)
-print(" ".join(map(str, out)))
-PY
-)
+read -r -a edit < <(python3 bench/lib/run_latency.py edit "$TMP/desired" "$STATE/proxy.yaml" "${hosts[@]}")
 [ "${#edit[@]}" -eq "$ROUNDS" ] || { echo "edit rounds failed"; cat "$TMP/daemon.log"; exit 1; }
 
 stat_ticks() { awk '{print $14 + $15}' "/proc/$DAEMON/stat"; }
