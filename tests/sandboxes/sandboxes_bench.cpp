@@ -22,6 +22,24 @@
 
 namespace iw = ironward;
 
+namespace {
+
+/// Median of `v` (sorted in place); v must not be empty.
+double MedianOf(std::vector<double>& v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t k = v.size();
+  return k % 2 == 1 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+}
+
+/// This process's CPU time so far (all threads), in seconds.
+double CpuNow() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s N [PASSES]\n", argv[0]);
@@ -96,9 +114,7 @@ int main(int argc, char** argv) {
     in_sync = in_sync && plan.InSync();
   }
   if (rc == 0 && !times.empty()) {
-    std::sort(times.begin(), times.end());
-    const std::size_t k = times.size();
-    const double median = k % 2 == 1 ? times[k / 2] : (times[k / 2 - 1] + times[k / 2]) / 2;
+    const double median = MedianOf(times);  // sorts: front/back below are min/max
     std::printf("sandboxes=%d in-sync pass: %.1f ms median over %d (min %.1f, max %.1f), %.0f Engine API calls per "
                 "pass, in_sync=%s\n",
                 n, 1000 * median, passes, 1000 * times.front(), 1000 * times.back(),
@@ -110,33 +126,23 @@ int main(int argc, char** argv) {
   std::vector<double> listed;
   std::vector<double> listed_cpu;  // this process's CPU (all threads): the rest of the wall time is the engine's
   std::uint64_t listed_calls = 0;
-  auto cpu_now = [] {
-    timespec t{};
-    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-  };
   for (int i = 0; i < passes && rc == 0; ++i) {
     docker.stats().Reset();
     iw::Facts f = facts;
     iw::ReconcileContext ctx{desired, f, true, iw::DriftCheck::kListed};
     const auto start = std::chrono::steady_clock::now();
-    const double cpu_start = cpu_now();
+    const double cpu_start = CpuNow();
     iw::ResourcePlan plan = reconciler.Plan(ctx, deps.Read());
     listed.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    listed_cpu.push_back(cpu_now() - cpu_start);
+    listed_cpu.push_back(CpuNow() - cpu_start);
     listed_calls += docker.stats().Total();
     if (!plan.InSync()) rc = 1;
   }
   if (rc == 0 && !listed.empty()) {
-    auto median_of = [](std::vector<double> v) {
-      std::sort(v.begin(), v.end());
-      const std::size_t k = v.size();
-      return k % 2 == 1 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
-    };
     std::printf("sandboxes=%d listed pass (run, between drift checks): %.1f ms median over %d, %.0f Engine API calls "
                 "per pass, %.1f ms of it ironward's CPU\n",
-                n, 1000 * median_of(listed), passes, static_cast<double>(listed_calls) / passes,
-                1000 * median_of(listed_cpu));
+                n, 1000 * MedianOf(listed), passes, static_cast<double>(listed_calls) / passes,
+                1000 * MedianOf(listed_cpu));
   }
   // Clean up everything this run created.
   auto owned = docker.ListContainers(iw::sandboxes::OwnerFilter(desired.name), true);
