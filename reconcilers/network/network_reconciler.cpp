@@ -23,15 +23,21 @@ nlohmann::json NetworkSummary(const docker::NetworkInfo& n) {
           {"bridge", BridgeOf(n)}};
 }
 
+/// What the plan depends on, for a saved plan's staleness check. With enforcement off, a table this
+/// state dir did not load and a network ironward does not own only ever give a warning, so they
+/// are left out: both are host-wide (another ironward, or a test, may add or remove them at any
+/// time), and a plan must not turn stale over something it would not touch.
 nlohmann::json FingerprintJson(const ObservedNetwork& o) {
   nlohmann::json j;
-  j["network"] = o.network ? NetworkSummary(*o.network) : nlohmann::json(nullptr);
-  if (o.network) {
+  const bool network_counts = o.network && (o.internal_wanted || OwnedNetwork(*o.network));
+  const bool table_counts = o.table && (o.internal_wanted || o.table_ours);
+  j["network"] = network_counts ? NetworkSummary(*o.network) : nlohmann::json(nullptr);
+  if (network_counts) {
     nlohmann::json attached = nlohmann::json::array();
     for (const auto& [id, a] : o.network->containers) attached.push_back(id);
     j["attached"] = attached;
   }
-  if (o.table) {
+  if (table_counts) {
     nlohmann::json rules = nlohmann::json::array();
     for (const auto& r : o.table->rules) rules.push_back(r.chain + "|" + r.comment);
     for (const auto& c : o.table->chains) rules.push_back(c.name + "|" + c.hook + "|" + c.policy);

@@ -395,5 +395,35 @@ TEST_F(NetworkReconcilerTest, ObservedFingerprintMovesWithDrift) {
   EXPECT_NE(Plan().observed_fingerprint, before);
 }
 
+// A saved plan is refused as stale when the observed fingerprint moved. With enforcement off, a
+// table another state dir loaded and a network ironward does not own only give a warning, and both
+// are host-wide: their coming and going must not turn this state dir's plan stale (a CI run saw a
+// plan refused while another test loaded its table).
+TEST_F(NetworkReconcilerTest, NoneFingerprintIgnoresWhatItWouldNotTouch) {
+  desired_.spec.enforcement.network = spec::NetworkMode::kNone;
+  const auto bare = Plan().observed_fingerprint;
+
+  netfilter::TableSpec foreign;
+  netfilter::ChainSpec chain;
+  chain.name = chain.hook = "input";
+  chain.rules.push_back({"iifname \"x\" drop", "someone 1 2"});
+  foreign.chains.push_back(chain);
+  firewall_.table = foreign;
+  auto with_table = Plan();
+  ASSERT_FALSE(with_table.warnings.empty());
+  EXPECT_THAT(with_table.warnings[0], HasSubstr("not loaded from this state dir"));
+  EXPECT_EQ(with_table.observed_fingerprint, bare);
+
+  docker::NetworkCreateSpec theirs{kNet, true, "10.9.0.0/24", "10.9.0.1", "", {}};
+  ASSERT_TRUE(docker_.CreateNetwork(theirs).ok());
+  EXPECT_EQ(Plan().observed_fingerprint, bare);
+
+  // Once this state dir owns the table, the plan deletes it: then it counts.
+  ASSERT_TRUE(writer_.WriteAtomic(kFirewallOwnerFile, "{}", 0600).ok());
+  auto ours = Plan();
+  ASSERT_NE(Find(ours, "network.firewall"), nullptr) << Addresses(ours);
+  EXPECT_NE(ours.observed_fingerprint, bare);
+}
+
 }  // namespace
 }  // namespace ironward::network

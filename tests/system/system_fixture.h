@@ -309,6 +309,21 @@ class SystemTest : public ::testing::Test {
     const auto at = ("\n" + text).find(key);
     return at == std::string::npos ? 0.0 : std::atof(text.c_str() + at + key.size() - 1);
   }
+  /// Waits until a pass that began after this call has finished (the daemon's own trigger: an
+  /// engine event, the proxy's exit, or at the latest the drift check, every 30 s) and /readyz answers
+  /// 200 with the sandbox running. Right after a fault /readyz still tells the last pass, which may
+  /// predate the fault, so "200 now" alone does not mean healed.
+  bool HealthyAfterAPassFromNow(std::chrono::seconds limit) {
+    const std::size_t from = DaemonLog().size();
+    return Eventually(
+        [&] {
+          const std::string log = DaemonLog();
+          const auto pass = log.find(" info pass: ", from);
+          if (pass == std::string::npos || log.find("Recap:", pass) == std::string::npos) return false;
+          return Readyz() == 200 && !SandboxId().empty();
+        },
+        limit);
+  }
   bool DaemonAlive() { return daemon_.Alive(); }
   /// utime + stime of `pid` in seconds, -1 if unreadable.
   static double CpuSeconds(pid_t pid) {
