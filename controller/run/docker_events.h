@@ -3,6 +3,12 @@
 // callback (the run loop posts it to its mailbox). Works for any labelled container or network,
 // so a sandbox removed out of band triggers a pass whichever reconciler owns it.
 //
+// A container joining or leaving a network is a *network* event: it carries the network's
+// attributes, not the container's labels, so the engine's label filter never lets it through. A
+// second stream follows every network connect/disconnect and passes on those whose container
+// carries the label (one inspect per such event): a sandbox attached to the default bridge (a way
+// around the proxy) or detached behind ironward's back is seen at once, not at the drift check.
+//
 // The engine may be down or not installed: the watcher backs off (1 s doubling, capped at 5 s)
 // and retries, forever, and never throws; options.on_reconnected tells when it works again.
 // Stop() (or the destructor) returns within about one event window (1 s).
@@ -23,7 +29,8 @@ namespace ironward::run {
 
 inline constexpr const char* kOwnerLabel = "ironward.dev/owner";
 
-/// Whether an event is worth a pass: lifecycle changes, not exec/health/attach chatter.
+/// Whether an event is worth a pass: lifecycle changes and network (dis)connects, not
+/// exec/health/attach chatter.
 bool IsRelevantEvent(const docker::Event& e);
 /// "container die agent-1" style one-liner (no attribute values beyond the name).
 std::string DescribeEvent(const docker::Event& e);
@@ -63,11 +70,15 @@ class DockerEventWatcher {
   /// The label filter this watcher follows ("ironward.dev/owner=prod").
   const std::string& label() const { return label_; }
   void Stop();
-  /// Connection attempts so far (tests).
+  /// Connection attempts of the labelled stream so far (tests).
   int attempts() const;
 
  private:
-  void Loop(std::stop_token stop);
+  /// Follows one stream, reconnecting with back-off. Only the labelled stream (`reports`) tells
+  /// on_error, on_reconnected and on_lost: both streams fail together when the engine goes away.
+  void Follow(std::stop_token stop, const docker::EventsQuery& query, const OnEvent& deliver, bool reports);
+  /// A network (dis)connect: passed on, named after its container, when that container carries the label.
+  void OnNetworkEvent(const docker::Event& e);
 
   struct LabelTag {};
   DockerEventWatcher(LabelTag, docker::DockerApi& api, std::string label, OnEvent on_event, OnError on_error,
@@ -82,6 +93,7 @@ class DockerEventWatcher {
   std::condition_variable_any cv_;
   int attempts_ = 0;
   std::jthread thread_;
+  std::jthread network_thread_;
 };
 
 }  // namespace ironward::run

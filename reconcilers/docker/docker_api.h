@@ -75,6 +75,8 @@ class DockerApi : public DockerReader {
 
 /// Label filters in Engine API form: {"label": ["k=v", ...]} (ANDed by the engine).
 Filters LabelFilter(const Labels& labels);
+/// Whether `labels` carry every filter ("key" or "key=value"), as the engine's label filter does.
+bool MatchesLabelFilters(const Labels& labels, const std::vector<std::string>& filters);
 
 /// "docker: <operation>: <engine message> (HTTP <status>)"; 5xx transient, the rest terminal.
 Error ApiError(std::string_view operation, long status, std::string_view message);

@@ -37,6 +37,16 @@ Filters LabelFilter(const Labels& labels) {
   return f;
 }
 
+bool MatchesLabelFilters(const Labels& labels, const std::vector<std::string>& filters) {
+  for (const auto& f : filters) {
+    const auto eq = f.find('=');
+    const auto it = labels.find(f.substr(0, eq));
+    if (it == labels.end()) return false;
+    if (eq != std::string::npos && it->second != f.substr(eq + 1)) return false;
+  }
+  return true;
+}
+
 namespace {
 constexpr std::string_view kStatusMarker = " (HTTP ";
 }  // namespace

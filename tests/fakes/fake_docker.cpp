@@ -12,17 +12,6 @@ namespace ironward::docker {
 
 namespace fake_docker_detail {
 
-bool MatchLabels(const Labels& labels, const std::vector<std::string>& wanted) {
-  for (const auto& w : wanted) {
-    const auto eq = w.find('=');
-    const std::string key = w.substr(0, eq);
-    auto it = labels.find(key);
-    if (it == labels.end()) return false;
-    if (eq != std::string::npos && it->second != w.substr(eq + 1)) return false;
-  }
-  return true;
-}
-
 bool AnyOf(const std::vector<std::string>& values, const std::function<bool(const std::string&)>& pred) {
   return std::any_of(values.begin(), values.end(), pred);
 }
@@ -42,7 +31,6 @@ namespace {
 
 using fake_docker_detail::AnyOf;
 using fake_docker_detail::CheckFilterKeys;
-using fake_docker_detail::MatchLabels;
 
 MountPoint MountOf(const std::string& bind) {
   MountPoint m{"bind", "", "", "", true};
@@ -267,7 +255,7 @@ Result<std::vector<ContainerSummary>> FakeDocker::ListContainers(const Filters& 
     if (!all && c.status != "running") continue;
     bool ok = true;
     for (const auto& [key, values] : filters) {
-      if (key == "label") ok = ok && MatchLabels(c.spec.labels, values);
+      if (key == "label") ok = ok && MatchesLabelFilters(c.spec.labels, values);
       if (key == "status") ok = ok && AnyOf(values, [&c](const std::string& v) { return v == c.status; });
       if (key == "name")
         ok = ok && AnyOf(values, [&c](const std::string& v) { return c.name.find(v) != std::string::npos; });

@@ -26,7 +26,6 @@
 namespace ironward::docker {
 
 namespace fake_docker_detail {
-bool MatchLabels(const Labels& labels, const std::vector<std::string>& wanted);
 bool AnyOf(const std::vector<std::string>& values, const std::function<bool(const std::string&)>& pred);
 Status CheckFilterKeys(const Filters& filters, std::initializer_list<const char*> allowed, const char* op);
 }  // namespace fake_docker_detail

@@ -8,7 +8,6 @@ namespace ironward::docker {
 
 using fake_docker_detail::AnyOf;
 using fake_docker_detail::CheckFilterKeys;
-using fake_docker_detail::MatchLabels;
 
 // ---- DockerApi: networks
 
@@ -20,7 +19,7 @@ Result<std::vector<NetworkInfo>> FakeDocker::ListNetworks(const Filters& filters
   for (const auto& n : networks_) {
     bool ok = true;
     for (const auto& [key, values] : filters) {
-      if (key == "label") ok = ok && MatchLabels(n.info.labels, values);
+      if (key == "label") ok = ok && MatchesLabelFilters(n.info.labels, values);
       if (key == "name")
         ok = ok && AnyOf(values, [&n](const std::string& v) { return n.info.name.find(v) != std::string::npos; });
       if (key == "id") ok = ok && AnyOf(values, [&n](const std::string& v) { return n.info.id.rfind(v, 0) == 0; });
@@ -129,7 +128,7 @@ Status FakeDocker::Events(const EventsQuery& query, const EventCallback& on_even
     for (const auto& [key, values] : query.filters) {
       bool ok = true;
       if (key == "type") ok = AnyOf(values, [&e](const std::string& v) { return v == e.type; });
-      if (key == "label") ok = MatchLabels(Labels(e.attributes.begin(), e.attributes.end()), values);
+      if (key == "label") ok = MatchesLabelFilters(Labels(e.attributes.begin(), e.attributes.end()), values);
       if (key == "event") {
         ok = AnyOf(values, [&e](const std::string& v) { return e.action == v || e.action.rfind(v + ":", 0) == 0; });
       }

@@ -55,7 +55,7 @@ TEST(DockerEventWatcherTest, ReportsLifecycleEventsOfOurLabelledContainersOnly) 
   Seen seen;
   DockerEventWatcher watcher(fake, "prod", [&seen](const docker::Event& e) { seen.Add(e); }, {},
                              Fast(50));
-  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));  // the stream is open
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 2; }));  // both streams are open
 
   const std::string ours = fake.AddContainer("agent-1", Labelled("prod"), true);
   (void)fake.AddContainer("other-owner", Labelled("staging"), true);
@@ -69,6 +69,29 @@ TEST(DockerEventWatcherTest, ReportsLifecycleEventsOfOurLabelledContainersOnly) 
   watcher.Stop();
 }
 
+// Network (dis)connects are network events: they carry the network's attributes, never the
+// container's labels, so the labelled stream alone misses a sandbox put on the default bridge.
+TEST(DockerEventWatcherTest, NetworkConnectsAndDisconnectsOfOurContainersAreReported) {
+  docker::FakeDocker fake;
+  ASSERT_TRUE(fake.CreateNetwork({"sandbox-net", true, "", "", "", {}}).ok());
+  ASSERT_TRUE(fake.CreateNetwork({"side", false, "", "", "", {}}).ok());
+  const std::string ours = fake.AddContainer("agent-1", Labelled("prod"), true);
+  const std::string theirs = fake.AddContainer("other-owner", Labelled("staging"), true);
+  Seen seen;
+  DockerEventWatcher watcher(fake, "prod", [&seen](const docker::Event& e) { seen.Add(e); }, {}, Fast(50));
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 2; }));
+
+  ASSERT_TRUE(fake.ConnectNetwork("side", theirs).ok());
+  ASSERT_TRUE(fake.ConnectNetwork("side", ours).ok());
+  ASSERT_TRUE(fake.ConnectNetwork("sandbox-net", ours).ok());
+  ASSERT_TRUE(fake.DisconnectNetwork("sandbox-net", ours, true).ok());
+  ASSERT_TRUE(Eventually([&] { return seen.Has("network disconnect agent-1 (sandbox-net)"); }))
+      << ::testing::PrintToString(seen.Get());
+  EXPECT_TRUE(seen.Has("network connect agent-1 (side)")) << ::testing::PrintToString(seen.Get());
+  for (const auto& e : seen.Get()) EXPECT_EQ(e.find("other-owner"), std::string::npos) << e;
+  EXPECT_EQ(fake.CallCount("InspectContainer"), 4U) << "one inspect per (dis)connect, ours or not";
+}
+
 TEST(DockerEventWatcherTest, ASelectorWatcherSeesPolicedUnmanagedContainers) {
   docker::FakeDocker fake;
   Seen seen;
@@ -76,7 +99,7 @@ TEST(DockerEventWatcherTest, ASelectorWatcherSeesPolicedUnmanagedContainers) {
                                               [&seen](const docker::Event& e) { seen.Add(e); }, {},
                                               Fast(50));
   EXPECT_EQ(watcher->label(), "ironward.dev/policed=true");
-  ASSERT_TRUE(Eventually([&] { return watcher->attempts() >= 1 && fake.OpenEventStreams() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return watcher->attempts() >= 1 && fake.OpenEventStreams() == 2; }));
   docker::ContainerCreateSpec policed;
   policed.image = "someone/else:latest";
   policed.labels = {{"ironward.dev/policed", "true"}};
@@ -102,7 +125,7 @@ TEST(DockerEventWatcherTest, EngineDownIsRetriedWithBackOffNeverFatal) {
   // The engine comes back: the watcher reconnects and events flow.
   EXPECT_EQ(fake.OpenEventStreams(), 0) << "no stream while the engine is down";
   fake.SetEngineDown(false);
-  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; })) << "the watcher reconnected";
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 2; })) << "the watcher reconnected";
   (void)fake.AddContainer("agent-back", Labelled("prod"), true);
   ASSERT_TRUE(Eventually([&] { return !seen.Get().empty(); }));
 }
@@ -122,7 +145,7 @@ TEST(DockerEventWatcherTest, AnEngineBackAfterFailuresIsReportedOnceWithoutWaiti
   ASSERT_TRUE(Eventually([&] { return reconnected.load() == 1; }));
   // Reported before the stream opens; once it is open (blocked on a quiet engine), a report per
   // attempt would have come, and nothing more can come until the next outage.
-  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 2; }));
   EXPECT_EQ(reconnected.load(), 1) << "once per outage, not per window";
 
   // A second outage is a second report.
@@ -144,13 +167,13 @@ TEST(DockerEventWatcherTest, AStreamThatWorkedAndBrokeIsReportedLostOncePerOutag
   };
   DockerEventWatcher watcher(
       fake, "prod", [](const docker::Event&) {}, [&errors](const std::string&, milliseconds) { ++errors; }, options);
-  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 2; }));
   EXPECT_EQ(lost.load(), 0);
   fake.SetEngineDown(true);  // the open stream breaks
   ASSERT_TRUE(Eventually([&] { return errors.load() >= 3; }));
   EXPECT_EQ(lost.load(), 1) << "one report for the outage, not one per failed retry";
   fake.SetEngineDown(false);
-  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 2; }));
   fake.SetEngineDown(true);
   ASSERT_TRUE(Eventually([&] { return lost.load() == 2; })) << "the second outage is reported too";
 }
@@ -186,6 +209,8 @@ TEST(DockerEventWatcherTest, FiltersChatterAndDescribesEventsWithoutValues) {
   EXPECT_FALSE(IsRelevantEvent(e));
   e.type = "network";
   e.action = "destroy";
+  EXPECT_TRUE(IsRelevantEvent(e));
+  e.action = "connect";
   EXPECT_TRUE(IsRelevantEvent(e));
 }
 

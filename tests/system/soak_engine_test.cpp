@@ -75,8 +75,9 @@ TEST_F(SystemTest, SoakWithTheEnginePausedTheProxyKilledAndTheSandboxRemovedEnds
   std::cout << "engine soak: " << faults << "\n";
 
   const auto stopped = std::chrono::steady_clock::now();
-  // The last fault may be a few hundred milliseconds old and not yet seen by any pass.
-  ASSERT_TRUE(HealthyAfterAPassFromNow(seconds(90))) << ReadyzVerbose() << Tail(DaemonLog(), 4000);
+  // The last fault may be a few hundred milliseconds old and not yet seen by any pass; healed
+  // without help (no SIGHUP, the drift check is 10 min away) within the bound.
+  ASSERT_TRUE(Eventually([&] { return HealthyNow(); }, seconds(60))) << ReadyzVerbose() << Tail(DaemonLog(), 4000);
   std::cout << "engine soak: healthy "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped).count()
             << " s after the last fault\n";

@@ -205,6 +205,14 @@ class SystemTest : public ::testing::Test {
     if (!j.is_object() || !j["State"].value("Running", false)) return "";
     return j.value("Id", "");
   }
+  /// The networks the sandbox is attached to now.
+  std::set<std::string> SandboxNetworks() const {
+    std::set<std::string> out;
+    const auto j = engine_->Inspect(sandbox_);
+    if (!j.is_object() || !j["NetworkSettings"]["Networks"].is_object()) return out;
+    for (const auto& [name, endpoint] : j["NetworkSettings"]["Networks"].items()) out.insert(name);
+    return out;
+  }
   std::string SandboxLabel(const std::string& key) const {
     const auto j = engine_->Inspect(sandbox_);
     if (!j.is_object() || !j["Config"]["Labels"].contains(key)) return "";
@@ -309,20 +317,12 @@ class SystemTest : public ::testing::Test {
     const auto at = ("\n" + text).find(key);
     return at == std::string::npos ? 0.0 : std::atof(text.c_str() + at + key.size() - 1);
   }
-  /// Waits until a pass that began after this call has finished (the daemon's own trigger: an
-  /// engine event, the proxy's exit, or at the latest the drift check, every 30 s) and /readyz answers
-  /// 200 with the sandbox running. Right after a fault /readyz still tells the last pass, which may
-  /// predate the fault, so "200 now" alone does not mean healed.
-  bool HealthyAfterAPassFromNow(std::chrono::seconds limit) {
-    const std::size_t from = DaemonLog().size();
-    return Eventually(
-        [&] {
-          const std::string log = DaemonLog();
-          const auto pass = log.find(" info pass: ", from);
-          if (pass == std::string::npos || log.find("Recap:", pass) == std::string::npos) return false;
-          return Readyz() == 200 && !SandboxId().empty();
-        },
-        limit);
+  /// Healthy as the sandbox sees it, not only as the last pass reported: /readyz 200, the sandbox
+  /// running on its network alone, and the proxy's tunnel port open from inside it. Right after a
+  /// fault /readyz still tells the last pass, which may predate the fault.
+  bool HealthyNow() {
+    return Readyz() == 200 && !SandboxId().empty() && SandboxNetworks() == std::set<std::string>{network_} &&
+           RawTcpFromSandbox(gateway_, tunnel_port_) == "OPEN";
   }
   bool DaemonAlive() { return daemon_.Alive(); }
   /// utime + stime of `pid` in seconds, -1 if unreadable.

@@ -175,6 +175,21 @@ TEST_F(SystemTest, RunBringsBackASandboxRemovedOutOfBandAndStopsOnSigterm) {
   ExpectRequestViaProxyWorks("after the daemon healed the sandbox");
   EXPECT_EQ(Readyz(), 200);
 
+  // Put on the default bridge (a way around the proxy), then taken off its own network, behind
+  // ironward's back: network events, which carry no container label. Each is undone at once, long
+  // before the drift check (reconcile.interval, 10 min here).
+  const std::set<std::string> confined{network_};
+  ASSERT_EQ(Sh("env " + docker_host_ + " docker network connect bridge " + sandbox_).code, 0);
+  EXPECT_TRUE(Eventually([&] { return SandboxNetworks() == confined; }, seconds(30))) << Tail(DaemonLog(), 3000);
+  const auto logged = [&](const std::string& line) {
+    return Eventually([&] { return DaemonLog().find(line) != std::string::npos; }, seconds(10));
+  };
+  EXPECT_TRUE(logged("docker event: network connect " + sandbox_ + " (bridge)")) << Tail(DaemonLog(), 3000);
+  ASSERT_EQ(Sh("env " + docker_host_ + " docker network disconnect -f " + network_ + " " + sandbox_).code, 0);
+  EXPECT_TRUE(Eventually([&] { return SandboxNetworks() == confined; }, seconds(30))) << Tail(DaemonLog(), 3000);
+  EXPECT_TRUE(logged("docker event: network disconnect " + sandbox_ + " (" + network_ + ")")) << Tail(DaemonLog(), 3000);
+  ExpectRequestViaProxyWorks("after the daemon put the sandbox back on its network alone");
+
   ASSERT_EQ(::kill(daemon_.pid(), SIGTERM), 0);
   EXPECT_EQ(WaitDaemonExit(seconds(20)), 0) << Tail(DaemonLog(), 4000);
   EXPECT_GT(ProxyPid(), 0) << "the proxy outlives the daemon";
