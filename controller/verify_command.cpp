@@ -15,6 +15,7 @@
 #include "reconcilers/network/verify_probe.h"
 #include "reconcilers/proxy_config/render.h"
 #include "state/lock.h"
+#include "state/spec/validators.h"
 #include "state/status.h"
 
 namespace ironward {
@@ -34,14 +35,6 @@ struct VerifyOptions {
   bool no_record = false;
   std::string output = "text";
 };
-
-bool HostMatches(const std::string& pattern, const std::string& host) {
-  if (pattern.rfind("*.", 0) == 0) {
-    const std::string suffix = pattern.substr(1);  // ".example.com"
-    return host.size() > suffix.size() && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0;
-  }
-  return pattern == host;
-}
 
 struct ProbeSetup {
   docker::ContainerCreateSpec spec;
@@ -73,7 +66,7 @@ Result<ProbeSetup> Prepare(const spec::DesiredState& desired, const VerifyOption
   const std::string bare_host = host.substr(0, host.find(':'));
   for (const auto& provider : spec.providers) {
     bool covers = false;
-    for (const auto& h : provider.hosts) covers = covers || HostMatches(h, bare_host);
+    for (const auto& h : provider.hosts) covers = covers || spec::HostPatternMatches(h, bare_host);
     if (!covers) continue;
     auto text = state.Read(kMappingsFile);
     if (!text) return text.error();

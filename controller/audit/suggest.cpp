@@ -22,11 +22,11 @@ std::string Entry(const std::string& pattern, const std::string& comment) {
 std::string AdmittedBy(const spec::Spec& spec, const std::string& host) {
   for (const auto& p : spec.providers) {
     for (const auto& h : p.hosts) {
-      if (HostPatternMatches(h, host)) return "provider " + p.name + " (" + h + ")";
+      if (spec::HostPatternMatches(h, host)) return "provider " + p.name + " (" + h + ")";
     }
   }
   for (const auto& a : spec.allowlist) {
-    if (HostPatternMatches(a, host)) return "spec.allowlist (" + a + ")";
+    if (spec::HostPatternMatches(a, host)) return "spec.allowlist (" + a + ")";
   }
   return "";
 }
@@ -46,16 +46,6 @@ std::string Evidence(const HostStats& h, const SandboxNames& names) {
 }
 
 }  // namespace
-
-bool HostPatternMatches(const std::string& pattern, const std::string& host) {
-  if (pattern == "*") return true;
-  if (pattern.rfind("*.", 0) == 0) {
-    const std::string suffix = pattern.substr(1);  // ".example.com"
-    return host == pattern.substr(2) ||
-           (host.size() > suffix.size() && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0);
-  }
-  return pattern == host;
-}
 
 std::string SuggestYaml(const SuggestInput& in) {
   std::vector<std::string> entries;  // new ones, with evidence

@@ -10,10 +10,6 @@
 
 namespace ironward::audit {
 
-/// iron-proxy's host glob (internal/hostmatch MatchGlob): "*.example.com" matches every
-/// subdomain and example.com itself; otherwise the names must be equal.
-bool HostPatternMatches(const std::string& pattern, const std::string& host);
-
 struct SuggestInput {
   const std::vector<HostStats>* hosts = nullptr;  ///< the summary (only rejected hosts are used)
   const SandboxNames* names = nullptr;

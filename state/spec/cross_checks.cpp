@@ -3,6 +3,7 @@
 #include <map>
 
 #include "state/spec/parse.h"
+#include "state/spec/validators.h"
 
 namespace ironward::spec::detail {
 namespace {
@@ -56,9 +57,7 @@ void CheckSandboxRuntime(Diag& diag, const Spec& spec, std::size_t i) {
     const std::string& name = s.no_proxy[j];
     for (const Provider& p : spec.providers) {
       for (const auto& h : p.hosts) {
-        const bool covered = h == name || (h.rfind("*.", 0) == 0 && name.size() > h.size() - 1 &&
-                                           name.compare(name.size() - (h.size() - 1), h.size() - 1, h.substr(1)) == 0);
-        if (covered) {
+        if (HostPatternMatches(h, name)) {
           diag.Error(At("spec.sandboxes", i, "noProxy") + "[" + std::to_string(j) + "]",
                      "'" + name + "' is a host of provider '" + p.name +
                          "': exempt from the proxy, its token would never be swapped for the key");

@@ -42,6 +42,15 @@ bool AllOf(std::string_view s, bool (*pred)(char)) {
 
 }  // namespace
 
+bool HostPatternMatches(std::string_view pattern, std::string_view host) {
+  if (pattern == "*") return true;
+  if (pattern.substr(0, 2) == "*.") {
+    const std::string_view suffix = pattern.substr(1);  // ".example.com"
+    return host == pattern.substr(2) || (host.size() > suffix.size() && host.ends_with(suffix));
+  }
+  return pattern == host;
+}
+
 std::string CheckHostPattern(std::string_view host) {
   if (host.empty()) return "empty host";
   if (host == "*") return "a bare '*' would match every host; list the hosts explicitly";

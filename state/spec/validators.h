@@ -14,6 +14,11 @@ namespace ironward::spec {
 /// path, uppercase (matching is case-sensitive), bare "*", other globs or empty labels.
 std::string CheckHostPattern(std::string_view host);
 
+/// Whether `host` (no port) is matched by `pattern` as iron-proxy's hostmatch does: "*" every
+/// host, "*.example.com" example.com itself and every subdomain at any depth, anything else only
+/// itself (case-sensitive). The one matcher for verify, audit and the spec's cross-checks.
+bool HostPatternMatches(std::string_view pattern, std::string_view host);
+
 /// "a.b.c.d/n" or IPv6 "x::/n". A bare address is an error. `ipv4_only` rejects IPv6.
 std::string CheckCidr(std::string_view cidr, bool ipv4_only = false);
 /// Parses a dotted-quad IPv4 address (network byte order value in host integer).

@@ -206,11 +206,13 @@ TEST(AuditSandboxNames, EveryEndpointAddressNamesItsContainer) {
 }
 
 TEST(AuditSuggest, HostPatternsMatchLikeIronProxy) {
-  EXPECT_TRUE(HostPatternMatches("*.openrouter.ai", "openrouter.ai"));
-  EXPECT_TRUE(HostPatternMatches("*.openrouter.ai", "a.b.openrouter.ai"));
-  EXPECT_FALSE(HostPatternMatches("*.openrouter.ai", "evilopenrouter.ai"));
-  EXPECT_TRUE(HostPatternMatches("api.github.com", "api.github.com"));
-  EXPECT_FALSE(HostPatternMatches("api.github.com", "github.com"));
+  EXPECT_TRUE(spec::HostPatternMatches("*.openrouter.ai", "openrouter.ai"));
+  EXPECT_TRUE(spec::HostPatternMatches("*.openrouter.ai", "a.b.openrouter.ai"));
+  EXPECT_FALSE(spec::HostPatternMatches("*.openrouter.ai", "evilopenrouter.ai"));
+  EXPECT_TRUE(spec::HostPatternMatches("api.github.com", "api.github.com"));
+  EXPECT_FALSE(spec::HostPatternMatches("api.github.com", "github.com"));
+  EXPECT_FALSE(spec::HostPatternMatches("api.github.com", "API.github.com")) << "case-sensitive, as iron-proxy";
+  EXPECT_TRUE(spec::HostPatternMatches("*", "anything.example"));
 }
 
 TEST(AuditSuggest, SuggestsTheRejectedHostsTheDesiredStateDoesNotAdmit) {

@@ -105,6 +105,9 @@ TEST(LoaderSandboxFieldsTest, NoProxyNamesMayNotExemptEverythingOrAProvider) {
   EXPECT_TRUE(OnlyError(Load(Sb("      noProxy: [\"a,b\"]\n")), 12, 17, "would exempt every host"));
   const auto r = Load(Sb("      noProxy: [api.openrouter.ai]\n") + provider);
   EXPECT_TRUE(HasError(r, 12, 17, "'api.openrouter.ai' is a host of provider 'openrouter'")) << testing::Dump(r);
+  // iron-proxy's "*.openrouter.ai" matches openrouter.ai itself too: exempting it is the same mistake.
+  const auto apex = Load(Sb("      noProxy: [openrouter.ai]\n") + provider);
+  EXPECT_TRUE(HasError(apex, 12, 17, "'openrouter.ai' is a host of provider 'openrouter'")) << testing::Dump(apex);
 }
 
 TEST(LoaderSandboxFieldsTest, ImagePinning) {
