@@ -7,10 +7,9 @@
 namespace ironward::run {
 
 bool IsRelevantEvent(const docker::Event& e) {
-  static constexpr std::array<std::string_view, 13> kActions = {"create", "start",   "die",     "stop",
-                                                                "kill",   "destroy", "oom",     "pause",
-                                                                "unpause", "rename", "update", "connect",
-                                                                "disconnect"};
+  static constexpr std::array<std::string_view, 13> kActions = {
+      "create", "start",  "die",    "stop",    "kill",      "destroy", "oom",
+      "pause",  "unpause", "rename", "update", "connect", "disconnect"};
   if (e.type != "container" && e.type != "network") return false;
   const std::string_view action = std::string_view(e.action).substr(0, e.action.find(':'));
   return std::find(kActions.begin(), kActions.end(), action) != kActions.end();
