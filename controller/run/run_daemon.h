@@ -31,6 +31,7 @@
 #include "controller/run/file_watch.h"
 #include "controller/run/http_endpoint.h"
 #include "controller/run/mailbox.h"
+#include "controller/run/nft_watch.h"
 #include "controller/run/metrics.h"
 #include "controller/run/proxy_metrics.h"
 #include "controller/run/proxy_watch.h"
@@ -51,6 +52,8 @@ using SteadyClock = std::chrono::steady_clock;
 inline constexpr std::chrono::milliseconds kFileDebounce{100};
 /// Docker emits bursts (kill, die, stop, destroy); one pass for a burst.
 inline constexpr std::chrono::milliseconds kDockerDebounce{200};
+/// A ruleset reload deletes and re-adds in one batch, a hand edit may come as several: one pass.
+inline constexpr std::chrono::milliseconds kNftDebounce{200};
 /// A state file changed behind ironward's back: one pass for a burst (rm -rf, a restore).
 inline constexpr std::chrono::milliseconds kStateDebounce{200};
 /// Busy writer lock (a one-shot `ironward reconcile` is applying): try again this soon.
@@ -86,6 +89,8 @@ class Daemon {
   void Refuse(const std::vector<spec::Diagnostic>& diagnostics, const std::string& digest);
   void StartHelpers();
   void EnsureDockerWatcher();
+  /// With enforcement.network internal: follow nftables changes to `inet ironward` (nft_watch.h).
+  void EnsureNftWatch();
   void HandleMailbox();
   // --- run_status.cpp
   Status MutateStatus(const std::function<void(state::StatusDoc&)>& change);
@@ -117,6 +122,9 @@ class Daemon {
   std::unique_ptr<HttpEndpoint> http_;
   std::unique_ptr<DockerEventWatcher> docker_watch_;   ///< ironward.dev/owner=<name>
   std::unique_ptr<DockerEventWatcher> policed_watch_;  ///< spec.enforcement.selector
+  std::unique_ptr<NftTableWatch> nft_watch_;
+  EventLoop::SourceId nft_source_ = 0;
+  bool nft_watch_failed_ = false;  ///< could not subscribe (logged once)
   std::jthread harden_thread_;
   std::mt19937_64 rng_;
   std::set<pid_t> proxy_pids_;  ///< proxies seen in iron-proxy.pid, reaped once they exit

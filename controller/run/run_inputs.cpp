@@ -6,11 +6,14 @@
 #include <condition_variable>
 #include <filesystem>
 
+#include <linux/netfilter.h>
+
 #include <spdlog/spdlog.h>
 
 #include "controller/harden/survey.h"
 #include "controller/run/run_daemon.h"
 #include "reconcilers/io/clock.h"
+#include "reconcilers/network/firewall.h"
 #include "state/encoding.h"
 #include "state/spec/loader.h"
 
@@ -100,6 +103,7 @@ void Daemon::CheckDesiredFile(bool force, SteadyClock::time_point now) {
     queue_.Add(kAllResources, "desired-state file rewritten", now);
   }
   EnsureDockerWatcher();
+  EnsureNftWatch();
   WatchEnvFile(desired_->spec.credentials.env_file);
 }
 
@@ -154,6 +158,34 @@ void Daemon::EnsureDockerWatcher() {
     policed_watch_ =
         DockerEventWatcher::ForLabel(*rt_.docker, desired_->spec.enforcement.selector, on_event, on_error, options);
   }
+}
+
+void Daemon::EnsureNftWatch() {
+  const bool wanted = desired_ && desired_->spec.enforcement.network == spec::NetworkMode::kInternal;
+  if (!wanted) {
+    loop_.Remove(nft_source_);  // before the watch closes its socket
+    nft_source_ = 0;
+    nft_watch_.reset();
+    return;
+  }
+  if (nft_watch_ || nft_watch_failed_) return;
+  auto watch = NftTableWatch::Open(NFPROTO_INET, netfilter::kTableName);
+  if (!watch) {
+    nft_watch_failed_ = true;  // said once: the drift check still finds what it would have
+    spdlog::warn("cannot follow nftables changes ({}); a table {} {} changed behind ironward's back is found by the "
+                 "drift check (reconcile.interval)",
+                 watch.error().message, netfilter::kTableFamily, netfilter::kTableName);
+    return;
+  }
+  nft_watch_ = std::move(*watch);
+  nft_source_ = loop_.AddInput(nft_watch_->fd(), [this] {
+    if (!nft_watch_->Drain()) return;
+    const std::string what = std::string("nftables: table ") + netfilter::kTableFamily + " " + netfilter::kTableName +
+                             " changed by another process";
+    spdlog::info("{}", what);
+    queue_.Add(kAllResources, what, SteadyClock::now() + kNftDebounce);
+    Schedule();
+  });
 }
 
 void Daemon::HandleMailbox() {
