@@ -54,6 +54,8 @@ inline constexpr std::chrono::milliseconds kFileDebounce{100};
 inline constexpr std::chrono::milliseconds kDockerDebounce{200};
 /// A ruleset reload deletes and re-adds in one batch, a hand edit may come as several: one pass.
 inline constexpr std::chrono::milliseconds kNftDebounce{200};
+/// The longest a table changed again and again by another writer waits for its reload.
+inline constexpr std::chrono::milliseconds kNftMaxDelay{300000};
 /// A state file changed behind ironward's back: one pass for a burst (rm -rf, a restore).
 inline constexpr std::chrono::milliseconds kStateDebounce{200};
 /// Busy writer lock (a one-shot `ironward reconcile` is applying): try again this soon.
@@ -125,6 +127,8 @@ class Daemon {
   std::unique_ptr<NftTableWatch> nft_watch_;
   EventLoop::SourceId nft_source_ = 0;
   bool nft_watch_failed_ = false;  ///< could not subscribe (logged once)
+  SteadyClock::time_point nft_last_{};          ///< the last change another process made
+  std::chrono::milliseconds nft_delay_{0};      ///< before the pass it triggers (repeated changes)
   std::jthread harden_thread_;
   std::mt19937_64 rng_;
   std::set<pid_t> proxy_pids_;  ///< proxies seen in iron-proxy.pid, reaped once they exit

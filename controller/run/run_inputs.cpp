@@ -180,10 +180,21 @@ void Daemon::EnsureNftWatch() {
   nft_watch_ = std::move(*watch);
   nft_source_ = loop_.AddInput(nft_watch_->fd(), [this] {
     if (!nft_watch_->Drain()) return;
+    const auto now = SteadyClock::now();
+    // A writer that keeps changing the table (a second ironward with network: internal on this
+    // host, a firewall manager reloading in a loop) must not turn each change into a pass at once,
+    // or the two would take turns for ever.
+    nft_delay_ = RepeatedChangeDelay(nft_delay_, now - nft_last_, kNftMaxDelay);
+    nft_last_ = now;
     const std::string what = std::string("nftables: table ") + netfilter::kTableFamily + " " + netfilter::kTableName +
                              " changed by another process";
-    spdlog::info("{}", what);
-    queue_.Add(kAllResources, what, SteadyClock::now() + kNftDebounce);
+    if (nft_delay_ >= std::chrono::seconds(8)) {
+      spdlog::warn("{} again (another ironward with enforcement.network: internal on this host?); reloading it in {}s",
+                   what, nft_delay_.count() / 1000);
+    } else {
+      spdlog::info("{}", what);
+    }
+    queue_.Add(kAllResources, what, now + kNftDebounce + nft_delay_);
     Schedule();
   });
 }

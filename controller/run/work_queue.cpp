@@ -118,6 +118,13 @@ void WorkQueue::ClearBackoff(const std::string& resource) {
   if (auto it = holds_.find(resource); it != holds_.end()) it->second.until.reset();
 }
 
+std::chrono::milliseconds RepeatedChangeDelay(std::chrono::milliseconds previous,
+                                              std::chrono::steady_clock::duration since_last,
+                                              std::chrono::milliseconds max) {
+  if (since_last >= std::chrono::minutes(1)) return std::chrono::milliseconds(0);
+  return std::min(std::max(previous * 2, std::chrono::milliseconds(1000)), max);
+}
+
 bool NeedsFullDriftCheck(const std::set<std::string>& reasons, bool first_pass) {
   if (first_pass) return true;
   const std::string update = std::string(kDockerEventReason) + "container update ";

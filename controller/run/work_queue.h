@@ -94,6 +94,13 @@ class WorkQueue {
 /// and `create` (a container made outside ironward, possibly with copied labels).
 bool NeedsFullDriftCheck(const std::set<std::string>& reasons, bool first_pass);
 
+/// How long to wait before acting on a change another writer made, when such changes keep coming
+/// (two controllers taking turns must not loop): none after a quiet minute, else 1 s, doubling
+/// from `previous` up to `max`.
+std::chrono::milliseconds RepeatedChangeDelay(std::chrono::milliseconds previous,
+                                              std::chrono::steady_clock::duration since_last,
+                                              std::chrono::milliseconds max);
+
 /// `interval` +/- up to 10 % (a fleet's drift checks do not line up); `unit` in [0,1).
 std::chrono::milliseconds Jittered(std::chrono::milliseconds interval, double unit);
 

@@ -156,5 +156,20 @@ TEST(WorkQueueTest, FullDriftCheckOnItsCadenceAndForWhatTheListCannotShow) {
   EXPECT_FALSE(NeedsFullDriftCheck({std::string(kDockerEventReason) + "network disconnect ironward-sandboxes"}, false));
 }
 
+TEST(RepeatedChangeDelayTest, ChangesThatKeepComingWaitLongerUpToTheCap) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  const milliseconds cap(300000);
+  EXPECT_EQ(RepeatedChangeDelay(milliseconds(0), std::chrono::hours(1), cap), milliseconds(0)) << "a first change: at once";
+  milliseconds d(0);
+  std::vector<long> seen;
+  for (int i = 0; i < 12; ++i) {
+    d = RepeatedChangeDelay(d, seconds(2), cap);
+    seen.push_back(static_cast<long>(d.count() / 1000));
+  }
+  EXPECT_EQ(seen, (std::vector<long>{1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300}));
+  EXPECT_EQ(RepeatedChangeDelay(d, std::chrono::minutes(1), cap), milliseconds(0)) << "a quiet minute starts over";
+}
+
 }  // namespace
 }  // namespace ironward::run
