@@ -3,16 +3,23 @@
 #include <algorithm>
 #include <array>
 #include <string_view>
+#include <vector>
 
 namespace ironward::run {
 
+namespace {
+
+/// Lifecycle changes and network (dis)connects: what is worth a pass.
+constexpr std::array<std::string_view, 13> kRelevantActions = {
+    "create", "start",  "die",    "stop",    "kill",      "destroy", "oom",
+    "pause",  "unpause", "rename", "update", "connect", "disconnect"};
+
+}  // namespace
+
 bool IsRelevantEvent(const docker::Event& e) {
-  static constexpr std::array<std::string_view, 13> kActions = {
-      "create", "start",  "die",    "stop",    "kill",      "destroy", "oom",
-      "pause",  "unpause", "rename", "update", "connect", "disconnect"};
   if (e.type != "container" && e.type != "network") return false;
   const std::string_view action = std::string_view(e.action).substr(0, e.action.find(':'));
-  return std::find(kActions.begin(), kActions.end(), action) != kActions.end();
+  return std::find(kRelevantActions.begin(), kRelevantActions.end(), action) != kRelevantActions.end();
 }
 
 std::string DescribeEvent(const docker::Event& e) {
@@ -40,37 +47,31 @@ DockerEventWatcher::DockerEventWatcher(LabelTag, docker::DockerApi& api, std::st
       label_(std::move(label)),
       on_event_(std::move(on_event)),
       on_error_(std::move(on_error)),
-      options_(options) {
-  docker::EventsQuery labelled;
-  labelled.filters = {{"label", {label_}}};
-  labelled.window = options_.window;
-  docker::EventsQuery networks;
-  networks.filters = {{"type", {"network"}}, {"event", {"connect", "disconnect"}}};
-  networks.window = options_.window;
-  thread_ = std::jthread([this, labelled](std::stop_token stop) {
-    Follow(stop, labelled, [this](const docker::Event& e) { if (IsRelevantEvent(e)) on_event_(e); }, true);
-  });
-  network_thread_ = std::jthread([this, networks](std::stop_token stop) {
-    Follow(stop, networks, [this](const docker::Event& e) { OnNetworkEvent(e); }, false);
-  });
-}
+      options_(options),
+      thread_([this](std::stop_token stop) { Loop(stop); }) {}
 
 void DockerEventWatcher::Stop() {
-  for (std::jthread* t : {&thread_, &network_thread_}) {
-    if (t->joinable()) t->request_stop();
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    cv_.notify_all();
+    thread_.join();
   }
-  cv_.notify_all();
-  for (std::jthread* t : {&thread_, &network_thread_}) {
-    if (t->joinable()) t->join();
+}
+
+void DockerEventWatcher::Deliver(const docker::Event& e) {
+  if (!IsRelevantEvent(e)) return;
+  if (e.type == "container") {  // its attributes carry the container's labels
+    if (docker::MatchesLabelFilters(docker::Labels(e.attributes.begin(), e.attributes.end()), {label_})) on_event_(e);
+    return;
   }
+  OnNetworkEvent(e);
 }
 
 void DockerEventWatcher::OnNetworkEvent(const docker::Event& e) {
-  if (!IsRelevantEvent(e)) return;
   const auto container = e.attributes.find("container");
   if (container == e.attributes.end() || container->second.empty()) return;
-  // A container that is gone (its destroy comes on the labelled stream) or an engine that stopped
-  // answering (the stream reports that) is simply not passed on.
+  // A container that is gone (its destroy event says so) or an engine that stopped answering
+  // (the stream reports that) is simply not passed on.
   auto info = api_.InspectContainer(container->second);
   if (!info.ok() || !info->has_value() || !docker::MatchesLabelFilters((*info)->config.labels, {label_})) return;
   docker::Event named = e;
@@ -85,13 +86,18 @@ int DockerEventWatcher::attempts() const {
   return attempts_;
 }
 
-void DockerEventWatcher::Follow(std::stop_token stop, const docker::EventsQuery& query, const OnEvent& deliver,
-                                bool reports) {
+void DockerEventWatcher::Loop(std::stop_token stop) {
+  // No label filter on the engine's side: it would drop the network (dis)connects, whose
+  // attributes are the network's. Only the relevant actions come; labels are checked here.
+  docker::EventsQuery query;
+  query.filters = {{"type", {"container", "network"}},
+                   {"event", std::vector<std::string>(kRelevantActions.begin(), kRelevantActions.end())}};
+  query.window = options_.window;
   std::chrono::milliseconds backoff = options_.base_backoff;
   bool failing = false;  // the last attempt failed
   bool first = true;
   while (!stop.stop_requested()) {
-    if (reports) {
+    {
       std::lock_guard lock(mu_);
       ++attempts_;
     }
@@ -108,7 +114,7 @@ void DockerEventWatcher::Follow(std::stop_token stop, const docker::EventsQuery&
           s = ping.error();
         } else {
           reached = true;
-          if (failing && reports && options_.on_reconnected) options_.on_reconnected();
+          if (failing && options_.on_reconnected) options_.on_reconnected();
           failing = false;
         }
       }
@@ -117,7 +123,7 @@ void DockerEventWatcher::Follow(std::stop_token stop, const docker::EventsQuery&
           query,
           [&](const docker::Event& e) {
             delivered = true;
-            deliver(e);
+            Deliver(e);
             return !stop.stop_requested();
           },
           stop);
@@ -130,8 +136,8 @@ void DockerEventWatcher::Follow(std::stop_token stop, const docker::EventsQuery&
     if (delivered || std::chrono::steady_clock::now() - started > std::chrono::seconds(10)) {
       backoff = options_.base_backoff;
     }
-    if (!s.ok() && reports && on_error_) on_error_(s.error().message, backoff);
-    if (!s.ok() && reports && reached && options_.on_lost) options_.on_lost(s.error().message);
+    if (!s.ok() && on_error_) on_error_(s.error().message, backoff);
+    if (!s.ok() && reached && options_.on_lost) options_.on_lost(s.error().message);
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, stop, backoff, [] { return false; });
     backoff = std::min(backoff * 2, options_.max_backoff);

@@ -4,10 +4,11 @@
 // so a sandbox removed out of band triggers a pass whichever reconciler owns it.
 //
 // A container joining or leaving a network is a *network* event: it carries the network's
-// attributes, not the container's labels, so the engine's label filter never lets it through. A
-// second stream follows every network connect/disconnect and passes on those whose container
-// carries the label (one inspect per such event): a sandbox attached to the default bridge (a way
-// around the proxy) or detached behind ironward's back is seen at once, not at the drift check.
+// attributes, not the container's labels, so an engine-side label filter would drop it. So the
+// stream asks the engine for the relevant actions of containers and networks, checks a container
+// event's labels itself, and inspects the container a network (dis)connect names (one inspect per
+// such event): a sandbox attached to the default bridge (a way around the proxy) or detached
+// behind ironward's back is seen at once, not at the drift check.
 //
 // The engine may be down or not installed: the watcher backs off (1 s doubling, capped at 5 s)
 // and retries, forever, and never throws; options.on_reconnected tells when it works again.
@@ -70,13 +71,13 @@ class DockerEventWatcher {
   /// The label filter this watcher follows ("ironward.dev/owner=prod").
   const std::string& label() const { return label_; }
   void Stop();
-  /// Connection attempts of the labelled stream so far (tests).
+  /// Connection attempts so far (tests).
   int attempts() const;
 
  private:
-  /// Follows one stream, reconnecting with back-off. Only the labelled stream (`reports`) tells
-  /// on_error, on_reconnected and on_lost: both streams fail together when the engine goes away.
-  void Follow(std::stop_token stop, const docker::EventsQuery& query, const OnEvent& deliver, bool reports);
+  void Loop(std::stop_token stop);
+  /// Passes on a relevant event of a container carrying the label.
+  void Deliver(const docker::Event& e);
   /// A network (dis)connect: passed on, named after its container, when that container carries the label.
   void OnNetworkEvent(const docker::Event& e);
 
@@ -93,7 +94,6 @@ class DockerEventWatcher {
   std::condition_variable_any cv_;
   int attempts_ = 0;
   std::jthread thread_;
-  std::jthread network_thread_;
 };
 
 }  // namespace ironward::run

@@ -55,7 +55,7 @@ TEST(DockerEventWatcherTest, ReportsLifecycleEventsOfOurLabelledContainersOnly) 
   Seen seen;
   DockerEventWatcher watcher(fake, "prod", [&seen](const docker::Event& e) { seen.Add(e); }, {},
                              Fast(50));
-  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 2; }));  // both streams are open
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));  // the stream is open
 
   const std::string ours = fake.AddContainer("agent-1", Labelled("prod"), true);
   (void)fake.AddContainer("other-owner", Labelled("staging"), true);
@@ -79,7 +79,7 @@ TEST(DockerEventWatcherTest, NetworkConnectsAndDisconnectsOfOurContainersAreRepo
   const std::string theirs = fake.AddContainer("other-owner", Labelled("staging"), true);
   Seen seen;
   DockerEventWatcher watcher(fake, "prod", [&seen](const docker::Event& e) { seen.Add(e); }, {}, Fast(50));
-  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));
 
   ASSERT_TRUE(fake.ConnectNetwork("side", theirs).ok());
   ASSERT_TRUE(fake.ConnectNetwork("side", ours).ok());
@@ -99,7 +99,7 @@ TEST(DockerEventWatcherTest, ASelectorWatcherSeesPolicedUnmanagedContainers) {
                                               [&seen](const docker::Event& e) { seen.Add(e); }, {},
                                               Fast(50));
   EXPECT_EQ(watcher->label(), "ironward.dev/policed=true");
-  ASSERT_TRUE(Eventually([&] { return watcher->attempts() >= 1 && fake.OpenEventStreams() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return watcher->attempts() >= 1 && fake.OpenEventStreams() == 1; }));
   docker::ContainerCreateSpec policed;
   policed.image = "someone/else:latest";
   policed.labels = {{"ironward.dev/policed", "true"}};
@@ -125,7 +125,7 @@ TEST(DockerEventWatcherTest, EngineDownIsRetriedWithBackOffNeverFatal) {
   // The engine comes back: the watcher reconnects and events flow.
   EXPECT_EQ(fake.OpenEventStreams(), 0) << "no stream while the engine is down";
   fake.SetEngineDown(false);
-  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 2; })) << "the watcher reconnected";
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; })) << "the watcher reconnected";
   (void)fake.AddContainer("agent-back", Labelled("prod"), true);
   ASSERT_TRUE(Eventually([&] { return !seen.Get().empty(); }));
 }
@@ -145,7 +145,7 @@ TEST(DockerEventWatcherTest, AnEngineBackAfterFailuresIsReportedOnceWithoutWaiti
   ASSERT_TRUE(Eventually([&] { return reconnected.load() == 1; }));
   // Reported before the stream opens; once it is open (blocked on a quiet engine), a report per
   // attempt would have come, and nothing more can come until the next outage.
-  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));
   EXPECT_EQ(reconnected.load(), 1) << "once per outage, not per window";
 
   // A second outage is a second report.
@@ -167,13 +167,13 @@ TEST(DockerEventWatcherTest, AStreamThatWorkedAndBrokeIsReportedLostOncePerOutag
   };
   DockerEventWatcher watcher(
       fake, "prod", [](const docker::Event&) {}, [&errors](const std::string&, milliseconds) { ++errors; }, options);
-  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));
   EXPECT_EQ(lost.load(), 0);
   fake.SetEngineDown(true);  // the open stream breaks
   ASSERT_TRUE(Eventually([&] { return errors.load() >= 3; }));
   EXPECT_EQ(lost.load(), 1) << "one report for the outage, not one per failed retry";
   fake.SetEngineDown(false);
-  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return fake.OpenEventStreams() == 1; }));
   fake.SetEngineDown(true);
   ASSERT_TRUE(Eventually([&] { return lost.load() == 2; })) << "the second outage is reported too";
 }
