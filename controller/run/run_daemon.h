@@ -84,7 +84,8 @@ class Daemon {
   void RunPass(const std::vector<WorkItem>& items, SteadyClock::time_point now);
   void AfterPass(const RunResult& run, const state::StatusDoc& doc, const std::vector<std::string>& drifted);
   void TrackRecordedProxy();
-  void ReapProxies();
+  /// Waits for the proxies (our children as subreaper) that exited; returns their pids.
+  std::vector<pid_t> ReapProxies();
   std::string Summary(const RunResult& run) const;
   // --- run_inputs.cpp
   void CheckDesiredFile(bool force, SteadyClock::time_point now);

@@ -119,7 +119,15 @@ void Daemon::ProxyExited() {
 
 void Daemon::OnSignal(int signo) {
   if (signo == SIGCHLD) {
-    ReapProxies();
+    for (const pid_t pid : ReapProxies()) {
+      if (armed_pidfd_ >= 0 && pid == proxy_.pid()) continue;  // its pidfd reports it (ProxyExited)
+      // Died before the pidfd was armed (between the pass that started it and the arming, or
+      // while the identity check could no longer see it): nothing else would heal it before
+      // the drift check.
+      spdlog::warn("iron-proxy (pid {}) exited while unwatched; healing", pid);
+      queue_.Add("daemon", "proxy exited", SteadyClock::now());
+    }
+    Schedule();
   } else if (signo == SIGHUP) {
     spdlog::info("SIGHUP: re-reading {} and forcing a pass", files_label_);
     queue_.ClearHolds();

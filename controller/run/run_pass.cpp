@@ -66,13 +66,15 @@ void Daemon::TrackRecordedProxy() {
   if (auto rec = daemon::ParsePidRecord(**text); rec.ok() && rec->pid > 0) proxy_pids_.insert(rec->pid);
 }
 
-void Daemon::ReapProxies() {
+std::vector<pid_t> Daemon::ReapProxies() {
   // Only the proxies: other children (the spawner's middle process, survey commands) are waited
   // for by the code that started them.
+  std::vector<pid_t> reaped;
   for (auto it = proxy_pids_.begin(); it != proxy_pids_.end();) {
     if (auto exit = rt_.processes.ReapIfExited(*it)) {
       spdlog::warn("iron-proxy (pid {}) {}", *it, exit->Words());
       exits_->Record(*it, *exit);
+      reaped.push_back(*it);
       it = proxy_pids_.erase(it);
     } else if (!rt_.processes.Exists(*it)) {
       it = proxy_pids_.erase(it);  // gone, reaped by someone else (a proxy a one-shot command started)
@@ -80,6 +82,7 @@ void Daemon::ReapProxies() {
       ++it;
     }
   }
+  return reaped;
 }
 
 std::string Daemon::Summary(const RunResult& run) const {
