@@ -1,7 +1,7 @@
 // Follows the Docker engine's event stream for objects carrying our owner label
 // (ironward.dev/owner=<metadata.name>) on a helper thread and hands each relevant event to a
-// callback (the run loop posts it to its mailbox). Works for any labelled container or network,
-// so a sandbox removed out of band triggers a pass whichever reconciler owns it.
+// callback (the run loop posts it to its mailbox). Works for any labelled container, so a
+// sandbox removed out of band triggers a pass whichever reconciler owns it.
 //
 // A container joining or leaving a network is a *network* event: it carries the network's
 // attributes, not the container's labels, so an engine-side label filter would drop it. So the

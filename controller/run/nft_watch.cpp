@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 namespace ironward::run {
@@ -72,9 +73,8 @@ bool NftChangeFilter::Feed(const void* data, std::size_t size) {
     // NFTA_RULE_TABLE, NFTA_SET_TABLE, ...), a NUL-terminated string.
     ForEachAttribute(attrs, attrs_size, [&](int type, const unsigned char* value, std::size_t length) {
       if (type != NFTA_TABLE_NAME) return;
-      std::string name(reinterpret_cast<const char*>(value), length);
-      name.erase(name.find('\0') == std::string::npos ? name.size() : name.find('\0'));
-      if (name == table_) touched_ = true;
+      const char* text = reinterpret_cast<const char*>(value);
+      if (std::string_view(text, ::strnlen(text, length)) == table_) touched_ = true;
     });
   }
   return report;
